@@ -1,0 +1,1 @@
+"""QR tokens, label rendering and image decoding: pure functions over bytes, no Flask."""
