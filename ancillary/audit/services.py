@@ -1,0 +1,48 @@
+"""Write audit entries and access-log rows; callers flush and the boundary commits."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ancillary.audit.models import AccessLogEntry, AuditEntry
+
+
+def record(
+    session: Session,
+    actor,
+    action: str,
+    obj,
+    *,
+    now: datetime,
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+    case_id: int | None = None,
+) -> AuditEntry:
+    """Append an audit entry for a state change of ``obj`` by ``actor`` (None: the system)."""
+    if case_id is None:
+        case_id = getattr(obj, "case_id", None)
+        if case_id is None and type(obj).__name__ == "Case":
+            case_id = obj.id
+    entry = AuditEntry(
+        at=now,
+        actor_id=getattr(actor, "id", None),
+        action=action,
+        object_type=type(obj).__tablename__ if hasattr(type(obj), "__tablename__") else type(obj).__name__,
+        object_id=getattr(obj, "id", None),
+        case_id=case_id,
+        before=before,
+        after=after,
+    )
+    session.add(entry)
+    return entry
+
+
+def log_access(session: Session, user, case_id: int, party_ids: list[int], purpose: str, now: datetime) -> None:
+    """Record that ``user`` was shown party data of ``case_id``."""
+    if party_ids:
+        session.add(
+            AccessLogEntry(at=now, user_id=user.id, case_id=case_id, party_ids=sorted(party_ids), purpose=purpose)
+        )

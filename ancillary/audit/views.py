@@ -1,0 +1,47 @@
+"""The audit trail and the party-data access log, for the management office."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import func, select
+
+from ancillary.audit.models import AccessLogEntry, AuditEntry
+from ancillary.audit.schemas import AccessListArgsSchema, AccessPageSchema, AuditListArgsSchema, AuditPageSchema
+from ancillary.auth.models import Role
+from ancillary.extensions import db
+from ancillary.web import roles
+
+blp = Blueprint("Audit", __name__, url_prefix="/api/v1/audit", description="Audit trail and access log")
+
+
+def _page(model, args, filters, time_column):
+    query = select(model)
+    for name in filters:
+        if name in args:
+            query = query.where(getattr(model, name) == args[name])
+    if "since" in args:
+        query = query.where(time_column >= args["since"])
+    if "until" in args:
+        query = query.where(time_column <= args["until"])
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    items = db.session.scalars(query.order_by(model.id.desc()).limit(args["limit"]).offset(args["offset"])).all()
+    return {"items": items, "total": total}
+
+
+@blp.route("/entries")
+class AuditEntriesView(MethodView):
+    @roles(Role.court_admin)
+    @blp.arguments(AuditListArgsSchema, location="query")
+    @blp.response(200, AuditPageSchema)
+    def get(self, args):
+        """Every state change: who, what, before and after, when (newest first)."""
+        return _page(AuditEntry, args, ("case_id", "actor_id", "action", "object_type", "object_id"), AuditEntry.at)
+
+
+@blp.route("/access-log")
+class AccessLogView(MethodView):
+    @roles(Role.court_admin)
+    @blp.arguments(AccessListArgsSchema, location="query")
+    @blp.response(200, AccessPageSchema)
+    def get(self, args):
+        """Every read of party data: who, which case and parties, through what (newest first)."""
+        return _page(AccessLogEntry, args, ("case_id", "user_id"), AccessLogEntry.at)

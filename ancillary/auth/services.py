@@ -1,0 +1,131 @@
+"""Accounts and tokens: hash passwords with argon2, store only token digests."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ancillary.audit.services import record
+from ancillary.auth.models import ApiToken, Role, User
+from ancillary.errors import Conflict, Invalid, Unauthorized
+
+E164_RE = re.compile(r"^\+[1-9]\d{6,14}$")
+CN_MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
+TOKEN_PREFIX = "anc_"
+
+_hasher = PasswordHasher()
+# Verified against when the user does not exist, so timing does not tell.
+_DUMMY_HASH = _hasher.hash("not-a-real-password")
+
+
+def normalize_phone(value: str, field: str = "phone") -> str:
+    """Return E.164; a bare Chinese mobile number (138...) gets +86."""
+    cleaned = re.sub(r"[\s\-()]", "", value or "")
+    if CN_MOBILE_RE.match(cleaned):
+        cleaned = "+86" + cleaned
+    if not E164_RE.match(cleaned):
+        raise Invalid("invalid_phone", "not an E.164 phone number: {value}", field=field, value=value)
+    return cleaned
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def create_user(
+    session: Session,
+    *,
+    username: str,
+    role: Role | str,
+    now: datetime,
+    actor: User | None,
+    display_name: str | None = None,
+    phone: str | None = None,
+    email: str | None = None,
+    password: str | None = None,
+    is_president: bool = False,
+) -> User:
+    """Add a user; the username is unique and the phone E.164."""
+    if not re.match(r"^[A-Za-z0-9_.\-]{2,64}$", username or ""):
+        raise Invalid("invalid_username", "username: 2-64 letters, digits, _ . -", field="username")
+    try:
+        role = Role(role)
+    except ValueError:
+        raise Invalid("invalid_role", "unknown role {role}", field="role", role=role) from None
+    if session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict("username_taken", "username {username} is taken", field="username", username=username)
+    if password is not None and len(password) < 8:
+        raise Invalid("weak_password", "password must be at least 8 characters", field="password")
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        role=role,
+        phone=normalize_phone(phone) if phone else None,
+        email=email,
+        password_hash=hash_password(password) if password else None,
+        is_active=True,
+        is_president=is_president and role == Role.court_admin,
+        created_at=now,
+    )
+    session.add(user)
+    session.flush()
+    record(session, actor, "user.create", user, after={"username": username, "role": role.value}, now=now)
+    return user
+
+
+def authenticate_password(session: Session, username: str, password: str) -> User:
+    """Return the active user with this password, else raise Unauthorized."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.password_hash or not user.is_active:
+        try:
+            _hasher.verify(_DUMMY_HASH, password or "x")
+        except VerificationError:
+            pass
+        raise Unauthorized("bad_credentials", "wrong username or password")
+    try:
+        _hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        raise Unauthorized("bad_credentials", "wrong username or password") from None
+    return user
+
+
+def digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_token(
+    session: Session, user: User, *, now: datetime, lifetime: timedelta
+) -> tuple[str, ApiToken]:
+    """Create a token; the clear text is returned once and never stored."""
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    row = ApiToken(user_id=user.id, token_hash=digest(token), created_at=now, expires_at=now + lifetime)
+    session.add(row)
+    session.flush()
+    record(session, user, "token.issue", row, after={"expires_at": row.expires_at.isoformat()}, now=now)
+    return token, row
+
+
+def user_for_token(session: Session, token: str, *, now: datetime) -> User | None:
+    """Return the active user holding a valid, unexpired, unrevoked token."""
+    if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
+        return None
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(token)))
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
+        return None
+    if not row.user.is_active:
+        return None
+    return row.user
+
+
+def revoke_token(session: Session, token: str, *, actor: User, now: datetime) -> None:
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(token)))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = now
+        record(session, actor, "token.revoke", row, now=now)

@@ -1,0 +1,275 @@
+"""Commands on cases: file, close, assign; each flushes and audits, none commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ancillary.audit.services import record
+from ancillary.auth.models import Role, User
+from ancillary.auth.services import normalize_phone
+from ancillary.cases.identity import classify
+from ancillary.cases.models import (
+    Case,
+    CaseKind,
+    CaseStatus,
+    CaseTrack,
+    ContactKind,
+    Dossier,
+    LawFirm,
+    Party,
+    PartyContact,
+    PartyRole,
+    Person,
+)
+from ancillary.config import Settings
+from ancillary.errors import Conflict, Invalid, NotFound
+from ancillary.queues import services as queues
+from ancillary.scheduling.models import Courtroom
+from ancillary.timeutil import period_end_months
+from scanners.tokens import sign
+
+MAIN_VENUE = "main"
+
+
+@dataclass
+class AddressIn:
+    text: str
+    latitude: float | None = None
+    longitude: float | None = None
+
+
+@dataclass
+class PartyIn:
+    role: str
+    name: str
+    id_number: str | None = None
+    phones: list[str] = field(default_factory=list)
+    emails: list[str] = field(default_factory=list)
+    addresses: list[AddressIn] = field(default_factory=list)
+    law_firm_id: int | None = None
+
+
+@dataclass
+class CaseIn:
+    number: str
+    kind: str
+    venue: str
+    filed_at: datetime
+    judge_id: int
+    volumes: int = 1
+    cause: str | None = None
+    parties: list[PartyIn] = field(default_factory=list)
+
+
+def known_venues(session: Session) -> set[str]:
+    return {MAIN_VENUE, *session.scalars(select(Courtroom.venue).distinct())}
+
+
+def dossier_code(case_id: int, volume: int) -> str:
+    """A short, unique, QR-alphanumeric dossier code: DS + case id + volume."""
+    return f"DS{case_id:07d}-{volume:02d}"
+
+
+def _check_officer(session: Session, judge_id: int, kind: CaseKind, field_name: str = "judge_id") -> User:
+    officer = session.get(User, judge_id)
+    allowed = {Role.judge} if kind != CaseKind.enforcement else {Role.judge, Role.enforcement_officer}
+    if officer is None:
+        raise Invalid("unknown_judge", "no user with id {id}", field=field_name, id=judge_id)
+    if officer.role not in allowed or not officer.is_active:
+        raise Invalid(
+            "not_an_officer",
+            "user {id} is not an active {roles}",
+            field=field_name,
+            id=judge_id,
+            roles=" / ".join(sorted(allowed)),
+        )
+    return officer
+
+
+def _person_for(session: Session, party: PartyIn, index: int) -> Person | None:
+    if not party.id_number:
+        return None
+    id_number = party.id_number.strip().upper()
+    kind = classify(id_number)
+    if kind is None:
+        raise Invalid(
+            "invalid_id_number",
+            "ID number's check digit is wrong (resident ID or unified social credit code)",
+            field=f"parties.{index}.id_number",
+        )
+    person = session.scalar(select(Person).where(Person.id_number == id_number))
+    if person is None:
+        person = Person(id_number=id_number, kind=kind, name=party.name)
+        session.add(person)
+        session.flush()
+    else:
+        person.name = party.name
+    return person
+
+
+def file_case(session: Session, data: CaseIn, *, actor: User, now: datetime, settings: Settings) -> Case:
+    """Enter a filed case with its parties, dossiers, deadline and first tasks."""
+    kind = CaseKind(data.kind)
+    number = data.number.strip()
+    if session.scalar(select(Case.id).where(Case.number == number)) is not None:
+        raise Conflict("duplicate_number", "case {number} is already entered", field="number", number=number)
+    if data.venue not in known_venues(session):
+        raise Invalid(
+            "unknown_venue", "venue {venue} is neither 'main' nor a tribunal with courtrooms", field="venue",
+            venue=data.venue,
+        )
+    if data.filed_at > now + timedelta(hours=1):
+        raise Invalid("filed_in_future", "filed_at lies in the future", field="filed_at")
+    _check_officer(session, data.judge_id, kind)
+    for index, party in enumerate(data.parties):
+        if party.law_firm_id is not None and session.get(LawFirm, party.law_firm_id) is None:
+            raise Invalid(
+                "unknown_law_firm", "no law firm with id {id}", field=f"parties.{index}.law_firm_id",
+                id=party.law_firm_id,
+            )
+
+    case = Case(
+        number=number,
+        kind=kind,
+        venue=data.venue,
+        cause=data.cause,
+        filed_at=data.filed_at,
+        judge_id=data.judge_id,
+        volumes=data.volumes,
+        status=CaseStatus.open,
+        deadline_at=period_end_months(data.filed_at, settings.statutory_months[kind.value], settings.timezone),
+        created_by_id=actor.id,
+        created_at=now,
+    )
+    session.add(case)
+    for index, party_in in enumerate(data.parties):
+        person = _person_for(session, party_in, index)
+        party = Party(
+            role=PartyRole(party_in.role),
+            name=party_in.name.strip(),
+            id_number=person.id_number if person else None,
+            person_id=person.id if person else None,
+            law_firm_id=party_in.law_firm_id,
+        )
+        for phone in party_in.phones:
+            party.contacts.append(
+                PartyContact(kind=ContactKind.phone, value=normalize_phone(phone, f"parties.{index}.phones"))
+            )
+        for email in party_in.emails:
+            party.contacts.append(PartyContact(kind=ContactKind.email, value=email.strip().lower()))
+        for address in party_in.addresses:
+            party.contacts.append(
+                PartyContact(
+                    kind=ContactKind.address,
+                    value=address.text.strip(),
+                    latitude=address.latitude,
+                    longitude=address.longitude,
+                )
+            )
+        case.parties.append(party)
+    session.flush()
+    for volume in range(1, data.volumes + 1):
+        code = dossier_code(case.id, volume)
+        case.dossiers.append(
+            Dossier(volume=volume, code=code, qr_token=sign(settings.qr_keyring, code), created_at=now)
+        )
+    session.flush()
+    record(
+        session,
+        actor,
+        "case.file",
+        case,
+        now=now,
+        after={"number": case.number, "kind": kind.value, "judge_id": case.judge_id, "volumes": case.volumes},
+    )
+    queues.on_case_filed(session, case, now=now, settings=settings)
+    return case
+
+
+def get_case(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound("case_not_found", "no case with id {id}", field="case_id", id=case_id)
+    return case
+
+
+def close_case(
+    session: Session, case: Case, *, closed_at: datetime, outcome: str, actor: User, now: datetime, settings: Settings
+) -> Case:
+    """Report a case closed; the archive task starts its 30-day clock."""
+    if case.status != CaseStatus.open:
+        raise Conflict("case_not_open", "case {number} is already {status}", field="case_id",
+                       number=case.number, status=case.status.value)
+    if closed_at < case.filed_at:
+        raise Invalid("closed_before_filing", "closed_at is before the filing", field="closed_at")
+    if closed_at > now + timedelta(hours=1):
+        raise Invalid("closed_in_future", "closed_at lies in the future", field="closed_at")
+    before = {"status": case.status.value}
+    case.status = CaseStatus.closed
+    case.closed_at = closed_at
+    case.outcome = outcome
+    session.flush()
+    record(session, actor, "case.close", case, now=now, before=before,
+           after={"status": "closed", "closed_at": closed_at.isoformat(), "outcome": outcome})
+    queues.on_case_closed(session, case, now=now, settings=settings)
+    return case
+
+
+def update_case(
+    session: Session,
+    case: Case,
+    *,
+    actor: User,
+    now: datetime,
+    judge_id: int | None = None,
+    track: str | None = None,
+    mediation_likely: bool | None = None,
+    hearing_minutes: int | None = None,
+) -> Case:
+    """Reassign the judge, or set the track, mediation flag or hearing length."""
+    if case.status != CaseStatus.open:
+        raise Conflict("case_not_open", "case {number} is {status}", field="case_id",
+                       number=case.number, status=case.status.value)
+    before, after = {}, {}
+    if judge_id is not None and judge_id != case.judge_id:
+        _check_officer(session, judge_id, case.kind)
+        before["judge_id"], after["judge_id"] = case.judge_id, judge_id
+        case.judge_id = judge_id
+    if track is not None:
+        before["track"] = case.track.value if case.track else None
+        case.track = CaseTrack(track)
+        after["track"] = track
+    if mediation_likely is not None:
+        before["mediation_likely"], after["mediation_likely"] = case.mediation_likely, mediation_likely
+        case.mediation_likely = mediation_likely
+    if hearing_minutes is not None:
+        before["hearing_minutes"], after["hearing_minutes"] = case.hearing_minutes, hearing_minutes
+        case.hearing_minutes = hearing_minutes
+    if after:
+        session.flush()
+        record(session, actor, "case.update", case, now=now, before=before, after=after)
+    return case
+
+
+def create_law_firm(
+    session: Session, *, name: str, email: str, e_service_agreement: bool, actor: User, now: datetime
+) -> LawFirm:
+    name = name.strip()
+    if session.scalar(select(LawFirm.id).where(LawFirm.name == name)) is not None:
+        raise Conflict("duplicate_law_firm", "law firm {name} exists", field="name", name=name)
+    firm = LawFirm(
+        name=name,
+        email=email.strip().lower(),
+        e_service_agreement=e_service_agreement,
+        agreement_signed_at=now if e_service_agreement else None,
+        created_at=now,
+    )
+    session.add(firm)
+    session.flush()
+    record(session, actor, "law_firm.create", firm, now=now,
+           after={"name": name, "e_service_agreement": e_service_agreement})
+    return firm

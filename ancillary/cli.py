@@ -1,0 +1,174 @@
+"""The ``ancillary`` command: a Flask CLI group whose commands call the services."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from ancillary.timeutil import utcnow
+
+
+def _create_app():
+    from ancillary import create_app
+
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
+def main():
+    """Ancillary: court auxiliary services (法院辅助事务外包平台)."""
+
+
+def init_app(app) -> None:
+    for command in (users, tokens, demo, serve, tick, scheduler_command):
+        app.cli.add_command(command)
+
+
+def _session():
+    from ancillary.extensions import db
+
+    return db.session
+
+
+def _fail(message: str) -> None:
+    click.secho(message, fg="red", err=True)
+    sys.exit(1)
+
+
+@click.group()
+def users():
+    """Manage user accounts."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", required=True, help="one of the eleven roles, e.g. judge, scheduler, court_admin")
+@click.option("--phone", help="E.164 phone number, e.g. +8613800000000")
+@click.option("--name", "display_name", help="display name (defaults to the username)")
+@click.option("--president", is_flag=True, help="mark a court_admin account as the court president")
+@click.option("--password-stdin", is_flag=True, help="read the password from standard input")
+@with_appcontext
+def users_add(username, role, phone, display_name, president, password_stdin):
+    """Add a user; prints the new user's id and role, nothing secret."""
+    from ancillary.auth.services import create_user
+    from ancillary.errors import DomainError
+
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    session = _session()
+    try:
+        user = create_user(session, username=username, role=role, phone=phone, display_name=display_name,
+                           password=password, is_president=president, actor=None, now=utcnow())
+        session.commit()
+    except DomainError as exc:
+        session.rollback()
+        _fail(f"error: {exc.message}" + (f" (field {exc.field})" if exc.field else ""))
+    click.echo(f"user {user.username} (id {user.id}) added with role {user.role.value}")
+
+
+@click.group()
+def tokens():
+    """Issue API tokens."""
+
+
+@tokens.command("issue")
+@click.argument("username")
+@with_appcontext
+def tokens_issue(username):
+    """Print a new API token for USERNAME."""
+    from sqlalchemy import select
+
+    from ancillary.auth.models import User
+    from ancillary.auth.services import issue_token
+
+    session = _session()
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None or not user.is_active:
+        _fail(f"error: no active user {username!r}; add one with `ancillary users add`")
+    token, _ = issue_token(session, user, now=utcnow(), lifetime=current_app.config["SETTINGS"].token_lifetime)
+    session.commit()
+    click.echo(token)
+
+
+@click.command()
+@click.option("--cases", default=300, show_default=True, help="open cases to file")
+@click.option("--seed", default=136, show_default=True, help="random seed, for a reproducible court")
+@with_appcontext
+def demo(cases, seed):
+    """Load a demo court of the seed's size and print the demo logins."""
+    from ancillary.demo import load_demo
+
+    try:
+        logins = load_demo(_session(), settings=current_app.config["SETTINGS"], now=utcnow(), cases=cases, seed=seed,
+                           progress=lambda done, total: click.echo(f"\r  cases {done}/{total}", nl=done == total))
+    except RuntimeError as exc:
+        click.echo(str(exc))
+        return
+    click.echo("\nDemo logins (password for all: %s):" % logins["password"])
+    for role, username in logins["users"]:
+        click.echo(f"  {role:<20} {username}")
+
+
+@click.command()
+@click.option("--port", default=5000, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--workers", default=2, show_default=True)
+@click.option("--no-scheduler", is_flag=True, help="serve the API only (run `ancillary scheduler` elsewhere)")
+@with_appcontext
+def serve(port, host, workers, no_scheduler):
+    """Serve the API under gunicorn, with the scheduler in the master process."""
+    from gunicorn.app.base import BaseApplication
+
+    from ancillary.jobs import build_scheduler
+
+    app = current_app._get_current_object()
+
+    class Server(BaseApplication):
+        def load_config(self):
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("threads", 4)
+            self.cfg.set("worker_class", "gthread")
+            self.cfg.set("accesslog", "-")
+            if not no_scheduler:
+                self.cfg.set("when_ready", lambda server: build_scheduler(app).start())
+
+        def load(self):
+            return app
+
+    click.echo(f"Ancillary on http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)")
+    Server().run()
+
+
+@click.command("scheduler")
+@with_appcontext
+def scheduler_command():
+    """Run the scheduler alone (exactly one per court)."""
+    from ancillary.jobs import build_scheduler
+
+    click.echo("scheduler running; Ctrl-C stops it")
+    build_scheduler(current_app._get_current_object(), blocking=True).start()
+
+
+@click.command()
+@click.option("--at", "at", required=True, help="the instant, ISO 8601 with offset, e.g. 2027-01-04T08:00:00+08:00")
+@click.option("--only", multiple=True, help="run only the named sweep(s)")
+@with_appcontext
+def tick(at, only):
+    """Run every due sweep as of AT and deliver what is due; print what was done."""
+    from ancillary.jobs import SWEEPS, run_sweeps
+
+    try:
+        instant = datetime.fromisoformat(at)
+    except ValueError:
+        _fail(f"error: --at {at!r} is not ISO 8601 (e.g. 2027-01-04T08:00:00+08:00)")
+    if instant.tzinfo is None:
+        _fail("error: --at needs an offset, e.g. 2027-01-04T08:00:00+08:00")
+    results = run_sweeps(current_app._get_current_object(), instant, list(only) or None)
+    click.echo(f"tick at {instant.isoformat()}: {len(SWEEPS)} sweep(s)")
+    for path, outcome in results:
+        summary = ", ".join(f"{k}={v}" for k, v in outcome.items()) or "nothing due"
+        click.echo(f"  {path.rsplit('.', 1)[-1]}: {summary}")

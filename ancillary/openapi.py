@@ -1,0 +1,104 @@
+"""flask-smorest's Api with Ancillary's error body, and the locally served docs UI."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+
+from flask import jsonify, send_from_directory
+from flask_babel import gettext
+from flask_smorest import Api
+from werkzeug.exceptions import HTTPException
+
+
+def error_body(status: int, code: str, message: str, field: str | None = None, errors=None, **extra):
+    body = {
+        "code": status,
+        "status": HTTPStatus(status).phrase,
+        "error": code,
+        "message": message,
+    }
+    if field:
+        body["field"] = field
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    return body
+
+
+def _translate_messages(messages):
+    if isinstance(messages, dict):
+        return {k: _translate_messages(v) for k, v in messages.items()}
+    if isinstance(messages, list):
+        return [_translate_messages(m) for m in messages]
+    if isinstance(messages, str):
+        return gettext(messages)
+    return messages
+
+
+def _first_field(messages, prefix=""):
+    """The dotted path of the first field named in webargs' nested messages."""
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            if key in ("json", "query", "form", "files", "headers", "view_args") and not prefix:
+                found = _first_field(value, "")
+            else:
+                found = _first_field(value, f"{prefix}.{key}" if prefix else str(key))
+            if found:
+                return found
+        return prefix or None
+    return prefix or None
+
+
+class JsonApi(Api):
+    """flask-smorest's Api with our error body: code, error, message, field, errors."""
+
+    def handle_http_exception(self, error: HTTPException):
+        status = error.code or 500
+        data = getattr(error, "data", {}) or {}
+        messages = data.get("messages")
+        if messages:
+            field = _first_field(messages)
+            message = gettext("invalid input in field {field}").format(field=field) if field else gettext("invalid input")
+            code = "invalid_json" if status == 400 else "validation_error"
+            if status == 400:
+                message = gettext("the body is not valid JSON")
+            body = error_body(status, code, message, field, _translate_messages(messages))
+        else:
+            code = {
+                400: "bad_request",
+                401: "auth_required",
+                403: "forbidden",
+                404: "not_found",
+                405: "method_not_allowed",
+                409: "conflict",
+                413: "too_large",
+                415: "unsupported_media_type",
+                422: "validation_error",
+            }.get(status, "http_error")
+            message = gettext(_HTTP_MESSAGES.get(status, error.description or "request refused"))
+            body = error_body(status, code, message)
+        response = jsonify(body)
+        response.status_code = status
+        for name, value in (data.get("headers") or {}).items():
+            response.headers[name] = value
+        return response
+
+
+_HTTP_MESSAGES = {
+    400: "bad request",
+    401: "sign in: send Authorization: Bearer <token>",
+    403: "not allowed",
+    404: "no such resource",
+    405: "method not allowed on this path",
+    413: "the upload is too large",
+    415: "unsupported content type",
+}
+
+
+def init_docs_assets(app) -> None:
+    """Serve Swagger UI's files from the swagger-ui-bundle package: no CDN needed."""
+    import swagger_ui_bundle
+
+    @app.get("/api/v1/docs/assets/<path:filename>", endpoint="docs_assets")
+    def docs_assets(filename):
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename, max_age=86400)

@@ -1,0 +1,121 @@
+"""Work queues: list, claim, release, complete; follow-up posts."""
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from sqlalchemy import func, select
+
+from ancillary.auth.models import Role
+from ancillary.extensions import db
+from ancillary.queues import queries, services
+from ancillary.queues.models import Post, Task
+from ancillary.queues.schemas import (
+    CompleteArgsSchema,
+    FollowUpPostArgsSchema,
+    FollowUpPostSchema,
+    TaskListArgsSchema,
+    TaskPageSchema,
+    TaskSchema,
+)
+from ancillary.schemas import ListArgsSchema
+from ancillary.web import current_user, now, roles
+
+blp = Blueprint("Queues", __name__, url_prefix="/api/v1", description="Work queues and posts")
+
+TASK_READERS = (
+    Role.intake_clerk, Role.scheduler, Role.service_clerk, Role.archivist, Role.contractor_manager,
+    Role.court_admin, Role.judge, Role.enforcement_officer, Role.follow_up,
+)
+CLAIMERS = (Role.intake_clerk, Role.scheduler, Role.service_clerk, Role.archivist)
+
+
+
+def _with_sla(task):
+    task.sla = task.sla_state(now())
+    return task
+
+
+@blp.route("/tasks")
+class TasksView(MethodView):
+    @roles(*TASK_READERS)
+    @blp.arguments(TaskListArgsSchema, location="query")
+    @blp.response(200, TaskPageSchema)
+    def get(self, args):
+        """A queue in working order (speedy first, then earliest due), with SLA state."""
+        user = current_user()
+        query = queries.visible_tasks(db.session, user, args.get("queue"))
+        for name in ("status", "kind", "case_id", "assignee_id"):
+            if name in args:
+                query = query.where(getattr(Task, name) == args[name])
+        if args.get("mine"):
+            query = query.where(Task.assignee_id == user.id)
+        if args.get("overdue"):
+            query = query.where(Task.status.in_(queries.OPEN_STATES), Task.due_at < now())
+        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+        items = db.session.scalars(queries.working_order(query).limit(args["limit"]).offset(args["offset"])).all()
+        return {"items": [_with_sla(t) for t in items], "total": total}
+
+
+@blp.route("/tasks/<int:task_id>")
+class TaskView(MethodView):
+    @roles(*TASK_READERS)
+    @blp.response(200, TaskSchema)
+    def get(self, task_id):
+        """One task, if it lies in a queue the caller may see."""
+        user = current_user()
+        task = db.session.scalar(queries.visible_tasks(db.session, user, None).where(Task.id == task_id))
+        if task is None:
+            services.get_task(db.session, task_id)  # 404 when it does not exist at all
+            from ancillary.errors import Forbidden
+
+            raise Forbidden("task_not_visible", "task {id} is not in a queue you work", id=task_id)
+        return _with_sla(task)
+
+
+@blp.route("/tasks/<int:task_id>/claim")
+class TaskClaimView(MethodView):
+    @roles(*CLAIMERS)
+    @blp.response(200, TaskSchema)
+    def post(self, task_id):
+        """Take a task; when two clerks race, one wins and the other gets 409."""
+        return _with_sla(services.claim(db.session, task_id, actor=current_user(), now=now()))
+
+
+@blp.route("/tasks/<int:task_id>/release")
+class TaskReleaseView(MethodView):
+    @roles(*CLAIMERS, Role.contractor_manager)
+    @blp.response(200, TaskSchema)
+    def post(self, task_id):
+        """Give a claimed task back to its queue."""
+        return _with_sla(services.release(db.session, task_id, actor=current_user(), now=now()))
+
+
+@blp.route("/tasks/<int:task_id>/complete")
+class TaskCompleteView(MethodView):
+    @roles(*CLAIMERS)
+    @blp.arguments(CompleteArgsSchema, example={"note": "已排期"})
+    @blp.response(200, TaskSchema)
+    def post(self, args, task_id):
+        """Mark a task one holds as done."""
+        return _with_sla(services.complete(db.session, task_id, actor=current_user(), now=now(), **args))
+
+
+@blp.route("/follow-up-posts")
+class FollowUpPostsView(MethodView):
+    @roles(Role.contractor_manager, Role.court_admin)
+    @blp.arguments(ListArgsSchema, location="query")
+    @blp.response(200, FollowUpPostSchema(many=True))
+    def get(self, args):
+        """Follow-up posts and the officers each is paired with."""
+        return db.session.scalars(
+            select(Post).where(Post.kind == "follow_up").order_by(Post.id).limit(args["limit"]).offset(args["offset"])
+        ).all()
+
+    @roles(Role.contractor_manager)
+    @blp.arguments(FollowUpPostArgsSchema, example={"user_id": 40, "officer_ids": [3, 4, 5]})
+    @blp.response(201, FollowUpPostSchema)
+    def post(self, args):
+        """Pair a follow-up staff member with 3-5 judges or enforcement officers."""
+        return services.create_follow_up_post(
+            db.session, user_id=args["user_id"], officer_ids=args["officer_ids"], group_code=args.get("group"),
+            actor=current_user(), now=now(),
+        )

@@ -1,0 +1,61 @@
+"""Field types shared by every context's schemas."""
+
+from __future__ import annotations
+
+from flask import current_app
+from marshmallow import Schema, ValidationError, fields, validate
+
+MAX_LIMIT = 1000
+
+
+class LocalDateTime(fields.AwareDateTime):
+    """ISO 8601 with an offset on the way in (naive is refused); shown in court time."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("format", "iso")
+        super().__init__(default_timezone=None, **kwargs)
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return value.astimezone(current_app.config["SETTINGS"].timezone).isoformat()
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if not 2000 <= result.year <= 2100:
+            raise ValidationError("Date out of range (2000-2100).")
+        return result
+
+
+class Id(fields.Integer):
+    """A database id: a positive integer that fits the column.
+
+    JSON must send a number (not 5.5, not true, not "5"); a query string sends digits.
+    """
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("validate", validate.Range(min=1, max=2**31 - 1))
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not (
+            isinstance(value, int) or (isinstance(value, str) and value.isascii() and value.isdigit())
+        ):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class ListArgsSchema(Schema):
+    limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_LIMIT))
+    offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
+
+
+def page_of(items, total=None):
+    body = {"items": items}
+    if total is not None:
+        body["total"] = total
+    return body
+
+
+class PageSchema(Schema):
+    total = fields.Integer()

@@ -1,0 +1,165 @@
+"""The HTTP edge: deny-by-default auth, the request's one commit, JSON errors."""
+
+from __future__ import annotations
+
+import functools
+import logging
+
+from flask import Flask, current_app, g, jsonify, request
+from flask_babel import gettext
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from ancillary.auth.models import Role
+from ancillary.errors import DomainError, Unauthorized
+from ancillary.extensions import db
+from ancillary.openapi import error_body
+from ancillary.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+# Endpoints anyone may call without a token (deny by default otherwise).
+PUBLIC_ENDPOINTS = {
+    "api-docs.openapi_json",
+    "api-docs.openapi_swagger_ui",
+    "docs_assets",
+    "static",
+    "Auth.TokensView",
+    "health",
+}
+# Endpoints that check a credential of their own instead of a bearer token.
+SELF_AUTHENTICATED = set()
+
+
+def roles(*allowed: Role):
+    """Let only ``allowed`` roles call the decorated view method; others get 403."""
+
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            user = g.get("user")
+            if user is None:
+                raise Unauthorized("auth_required", "sign in: send Authorization: Bearer <token>")
+            if user.role not in allowed:
+                raise Forbidden_role(user.role)
+            return func(*args, **kwargs)
+
+        wrapper.allowed_roles = frozenset(allowed)
+        return wrapper
+
+    return decorate
+
+
+def Forbidden_role(role: Role):
+    from ancillary.errors import Forbidden
+
+    return Forbidden("role_not_allowed", "the {role} role may not do this", role=role.value)
+
+
+def public(func):
+    """Mark a view as callable without a bearer token (it authenticates by itself)."""
+    func.is_public = True
+    return func
+
+
+def current_user():
+    return g.user
+
+
+def now():
+    """The request's instant: one reading of the clock for the whole request."""
+    if "now" not in g:
+        g.now = current_app.config.get("CLOCK", utcnow)()
+    return g.now
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_authenticate)
+    app.after_request(_commit_or_rollback)
+    app.register_error_handler(DomainError, _domain_error)
+    app.register_error_handler(IntegrityError, _integrity_error)
+    app.register_error_handler(OperationalError, _operational_error)
+    app.register_error_handler(Exception, _unexpected_error)
+
+    @app.get("/healthz", endpoint="health")
+    def health():
+        return {"ok": True}
+
+
+def _view_function(endpoint: str):
+    view = current_app.view_functions.get(endpoint)
+    cls = getattr(view, "view_class", None)
+    if cls is not None:
+        return getattr(cls, request.method.lower(), None)
+    return view
+
+
+def _authenticate():
+    """Identify the caller; refuse a bad token, and anonymous calls to non-public views."""
+    from ancillary.auth.services import user_for_token
+
+    g.user = None
+    header = request.headers.get("Authorization", "")
+    endpoint = request.endpoint
+    view = _view_function(endpoint) if endpoint else None
+    is_public = endpoint in PUBLIC_ENDPOINTS or getattr(view, "is_public", False)
+    if header:
+        scheme, _, token = header.partition(" ")
+        user = user_for_token(db.session, token.strip(), now=now()) if scheme.lower() == "bearer" else None
+        if user is None and not is_public:
+            raise Unauthorized("invalid_token", "the token is unknown, expired or revoked: sign in again")
+        g.user = user
+    if endpoint is None:
+        return None  # 404 / 405 answered by the router
+    if not is_public and g.user is None:
+        raise Unauthorized("auth_required", "sign in: send Authorization: Bearer <token>")
+    return None
+
+
+def _commit_or_rollback(response):
+    """The request's one commit point: commit on success, roll back otherwise."""
+    if response.status_code < 400:
+        try:
+            db.session.commit()
+        except IntegrityError as exc:
+            db.session.rollback()
+            return _integrity_error(exc)
+    else:
+        db.session.rollback()
+    return response
+
+
+def _json_error(status, code, message, field=None, **extra):
+    response = jsonify(error_body(status, code, message, field, **extra))
+    response.status_code = status
+    return response
+
+
+def _domain_error(error: DomainError):
+    db.session.rollback()
+    message = error.render(gettext(error.template))
+    errors = {error.field: [message]} if error.field else None
+    extra = {k: v for k, v in error.params.items() if k in ("conflict", "assignee_id", "conflicts")}
+    response = _json_error(error.status, error.code, message, error.field, **({"errors": errors} if errors else {}), **extra)
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="ancillary"'
+    return response
+
+
+def _integrity_error(error: IntegrityError):
+    db.session.rollback()
+    log.info("integrity error answered as 409: %s", error.orig)
+    return _json_error(409, "conflict", gettext("the change conflicts with existing data; reload and try again"))
+
+
+def _operational_error(error: OperationalError):
+    db.session.rollback()
+    log.warning("database busy: %s", error.orig)
+    response = _json_error(503, "database_busy", gettext("the database is busy; try again in a moment"))
+    response.headers["Retry-After"] = "1"
+    return response
+
+
+def _unexpected_error(error: Exception):
+    db.session.rollback()
+    log.exception("unexpected error")
+    return _json_error(500, "internal_error", gettext("internal error; it has been logged"))
