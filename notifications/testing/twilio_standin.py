@@ -414,7 +414,7 @@ class TwilioStandin:
         elif status >= 500:
             body = _error(20500, "Internal Server Error", status)
         else:
-            body = _error(status * 100 if status < 1000 else status, "Injected fault", status)
+            body = _error(status, "Injected fault", status)
         if fault.retry_after is not None:
             headers["Retry-After"] = f"{fault.retry_after:g}"
         handler.send_json(status, body, headers)
