@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import threading
 from collections.abc import Mapping
 from datetime import datetime, timezone
@@ -23,6 +24,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
+from requests.adapters import HTTPAdapter
 from twilio.base.exceptions import TwilioException, TwilioRestException, TwilioServiceException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
@@ -54,6 +56,10 @@ class BaseUrlHttpClient(TwilioHttpClient):
             if parts.scheme not in ("http", "https") or not parts.netloc:
                 raise ValueError(f"api_base must be an http(s) URL, got {api_base!r}")
         self._local = threading.local()
+        if self.session is not None and self.api_base and self.api_base.startswith("http://"):
+            # the SDK sizes its connection pool for https:// only; a plain-HTTP stand-in
+            # or gateway under concurrent senders needs the same pool
+            self.session.mount("http://", HTTPAdapter(pool_maxsize=min(32, (os.cpu_count() or 1) + 4)))
 
     def rewrite(self, url: str) -> str:
         """Return ``url`` with a Twilio host replaced by the configured base."""
