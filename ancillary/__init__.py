@@ -14,6 +14,7 @@ BLUEPRINTS = (
     "ancillary.queues.views",
     "ancillary.scheduling.views",
     "ancillary.audit.views",
+    "ancillary.reports.views",
 )
 LOCALES = ("zh", "en")
 

@@ -5,6 +5,8 @@ from flask import current_app
 
 from alembic import context
 
+from ancillary.db import include_name, render_item
+
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
 config = context.config
@@ -38,22 +40,6 @@ target_db = current_app.extensions['migrate'].db
 # can be acquired:
 # my_important_option = config.get_main_option("my_important_option")
 # ... etc.
-
-
-# Tables that belong to libraries, not to our models (APScheduler's job store).
-FOREIGN_TABLES = {"apscheduler_jobs"}
-
-
-def include_name(name, type_, parent_names):
-    """Keep autogenerate away from tables that are not ours."""
-    return not (type_ == "table" and name in FOREIGN_TABLES)
-
-
-def render_item(type_, obj, autogen_context):
-    """Write our column types as plain SQLAlchemy types, so migrations need no app code."""
-    if type_ == "type" and type(obj).__name__ == "UTCDateTime":
-        return "sa.DateTime(timezone=True)"
-    return False
 
 
 def get_metadata():

@@ -1,0 +1,14 @@
+from marshmallow import Schema, ValidationError, fields, validates_schema
+
+
+class KpiArgsSchema(Schema):
+    from_ = fields.Date(required=True, data_key="from", metadata={"example": "2027-01-01"})
+    to = fields.Date(required=True, metadata={"example": "2027-01-31"})
+
+    @validates_schema
+    def ordered_and_bounded(self, data, **kwargs):
+        if "from_" in data and "to" in data:
+            if data["to"] < data["from_"]:
+                raise ValidationError("Must not be before from.", "to")
+            if (data["to"] - data["from_"]).days > 3660:
+                raise ValidationError("The window may span at most ten years.", "to")

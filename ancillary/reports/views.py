@@ -1,0 +1,23 @@
+"""KPIs for the management office and the contractor's manager."""
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ancillary.auth.models import Role
+from ancillary.extensions import db
+from ancillary.reports.kpis import collect
+from ancillary.reports.schemas import KpiArgsSchema
+from ancillary.web import roles
+
+blp = Blueprint("Reports", __name__, url_prefix="/api/v1/reports", description="KPIs and reports")
+
+
+@blp.route("/kpis")
+class KpisView(MethodView):
+    @roles(Role.court_admin, Role.contractor_manager)
+    @blp.arguments(KpiArgsSchema, location="query")
+    @blp.response(200, example={"from": "2027-01-01", "to": "2027-01-31", "closed_within_limit_rate": 0.998})
+    def get(self, args):
+        """KPIs over local dates ``from``..``to``, both included; every rate a fraction in [0, 1]."""
+        return collect(db.session, args["from_"], args["to"], current_app.config["SETTINGS"])
