@@ -7,7 +7,10 @@ RUN_PACKAGES := libzbar0 fonts-wqy-microhei
 TEST_PACKAGES := $(RUN_PACKAGES) postgresql chromium poppler-utils
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-postgres bench setup system-run system-test db demo lint clean
+messages: setup
+	@scripts/messages.sh
+
+.PHONY: messages run test test-sqlite test-postgres bench setup system-run system-test db demo lint clean
 
 run: setup system-run db
 	@$(BIN)/ancillary demo
@@ -26,6 +29,7 @@ bench: setup system-test
 	@scripts/run-bench.sh
 
 setup: $(STAMP)
+	@$(BIN)/pybabel compile -f -d ancillary/translations >/dev/null 2>&1 || { echo "message catalogues do not compile: run scripts/messages.sh"; exit 1; }
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
