@@ -56,3 +56,18 @@ def enqueue(
     session.add(row)
     session.flush()
     return row
+
+
+# Dotted paths of ``fn(session, notification, now)`` called whenever a notification's
+# delivery status changes (the sender, or a provider's status webhook). Contexts that
+# care about delivery, such as service of process, add theirs here.
+STATUS_LISTENERS: list[str] = []
+
+
+def on_status_change(session: Session, notification: Notification, now: datetime) -> None:
+    """Tell every listener that ``notification`` changed status; they flush, not commit."""
+    import importlib
+
+    for path in STATUS_LISTENERS:
+        module, _, name = path.rpartition(".")
+        getattr(importlib.import_module(module), name)(session, notification, now)
