@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    app.json.ensure_ascii = False  # Chinese text travels as UTF-8, not \u escapes
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()), compare_type=True, render_as_batch=True)
     babel.init_app(app, locale_selector=lambda: request.accept_languages.best_match(LOCALES) or "zh")
