@@ -75,7 +75,7 @@ class JsonApi(Api):
                 415: "unsupported_media_type",
                 422: "validation_error",
             }.get(status, "http_error")
-            message = gettext(_HTTP_MESSAGES.get(status, error.description or "request refused"))
+            message = gettext(_HTTP_MESSAGES.get(status, N_("request refused")))
             body = error_body(status, code, message)
         response = jsonify(body)
         response.status_code = status
@@ -84,14 +84,19 @@ class JsonApi(Api):
         return response
 
 
+def N_(message: str) -> str:
+    """Mark a message for the catalogue; it is translated where it is shown."""
+    return message
+
+
 _HTTP_MESSAGES = {
-    400: "bad request",
-    401: "sign in: send Authorization: Bearer <token>",
-    403: "not allowed",
-    404: "no such resource",
-    405: "method not allowed on this path",
-    413: "the upload is too large",
-    415: "unsupported content type",
+    400: N_("bad request"),
+    401: N_("sign in: send Authorization: Bearer <token>"),
+    403: N_("not allowed"),
+    404: N_("no such resource"),
+    405: N_("method not allowed on this path"),
+    413: N_("the upload is too large"),
+    415: N_("unsupported content type"),
 }
 
 

@@ -155,9 +155,9 @@ def file_case(session: Session, data: CaseIn, *, actor: User, now: datetime, set
             person_id=person.id if person else None,
             law_firm_id=party_in.law_firm_id,
         )
-        for phone in party_in.phones:
+        for number, phone in enumerate(party_in.phones):
             party.contacts.append(
-                PartyContact(kind=ContactKind.phone, value=normalize_phone(phone, f"parties.{index}.phones"))
+                PartyContact(kind=ContactKind.phone, value=normalize_phone(phone, f"parties.{index}.phones.{number}"))
             )
         for email in party_in.emails:
             party.contacts.append(PartyContact(kind=ContactKind.email, value=email.strip().lower()))
