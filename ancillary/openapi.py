@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from http import HTTPStatus
 
 from flask import jsonify, send_from_directory
 from flask_babel import gettext
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
+
+
+def N_(message: str) -> str:
+    """Mark a message for the catalogue; it is translated where it is shown."""
+    return message
 
 
 def error_body(status: int, code: str, message: str, field: str | None = None, errors=None, **extra):
@@ -25,13 +31,44 @@ def error_body(status: int, code: str, message: str, field: str | None = None, e
     return body
 
 
+# marshmallow's validator messages arrive already formatted; match them back to a template.
+_FORMATTED = [
+    (re.compile(r"^Must be one of: (?P<choices>.*)\.$"), "Must be one of: {choices}."),
+    (re.compile(r"^Length must be between (?P<min>\d+) and (?P<max>\d+)\.$"), "Length must be between {min} and {max}."),
+    (re.compile(r"^Shorter than minimum length (?P<min>\d+)\.$"), "Shorter than minimum length {min}."),
+    (re.compile(r"^Longer than maximum length (?P<max>\d+)\.$"), "Longer than maximum length {max}."),
+    (re.compile(r"^Must be greater than or equal to (?P<min>\S+) and less than or equal to (?P<max>\S+)\.$"),
+     "Must be greater than or equal to {min} and less than or equal to {max}."),
+    (re.compile(r"^Must be greater than or equal to (?P<min>\S+)\.$"), "Must be greater than or equal to {min}."),
+    (re.compile(r"^Must be less than or equal to (?P<max>\S+)\.$"), "Must be less than or equal to {max}."),
+]
+_FORMATTED_MSGIDS = [
+    N_("Must be one of: {choices}."),
+    N_("Length must be between {min} and {max}."),
+    N_("Shorter than minimum length {min}."),
+    N_("Longer than maximum length {max}."),
+    N_("Must be greater than or equal to {min} and less than or equal to {max}."),
+    N_("Must be greater than or equal to {min}."),
+    N_("Must be less than or equal to {max}."),
+]
+
+
+def translate(message: str) -> str:
+    """Translate one validation message, formatted ones included."""
+    for pattern, template in _FORMATTED:
+        match = pattern.match(message)
+        if match:
+            return gettext(template).format(**match.groupdict())
+    return gettext(message)
+
+
 def _translate_messages(messages):
     if isinstance(messages, dict):
         return {k: _translate_messages(v) for k, v in messages.items()}
     if isinstance(messages, list):
         return [_translate_messages(m) for m in messages]
     if isinstance(messages, str):
-        return gettext(messages)
+        return translate(messages)
     return messages
 
 
@@ -82,11 +119,6 @@ class JsonApi(Api):
         for name, value in (data.get("headers") or {}).items():
             response.headers[name] = value
         return response
-
-
-def N_(message: str) -> str:
-    """Mark a message for the catalogue; it is translated where it is shown."""
-    return message
 
 
 _HTTP_MESSAGES = {

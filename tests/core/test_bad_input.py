@@ -184,3 +184,13 @@ def test_any_json_in_any_field_never_gives_a_500(court, field, value):
 def test_any_party_shape_never_gives_a_500(court, party):
     response = court["intake_clerk"].post("/api/v1/cases", json=court.case_body(parties=[party]))
     assert response.status_code in (201, 409, 422), response.get_data(as_text=True)
+
+
+def test_field_messages_are_translated_too(court):
+    response = court["intake_clerk"].post("/api/v1/cases", json=court.case_body(kind="criminal", volumes=0))
+    errors = response.get_json()["errors"]["json"]
+    assert errors["kind"][0].startswith("必须是以下之一")
+    assert errors["volumes"][0] == "须在 1 到 200 之间。"
+    english = court["intake_clerk"].post("/api/v1/cases", json=court.case_body(kind="criminal"),
+                                         headers={"Accept-Language": "en"})
+    assert english.get_json()["errors"]["json"]["kind"][0].startswith("Must be one of:")
