@@ -28,6 +28,11 @@ def init_app(app) -> None:
         app.cli.add_command(command)
 
 
+def _now():
+    """The app's clock (tests inject one); the wall clock otherwise."""
+    return current_app.config.get("CLOCK", utcnow)()
+
+
 def _session():
     from ancillary.extensions import db
 
@@ -61,7 +66,7 @@ def users_add(username, role, phone, display_name, president, password_stdin):
     session = _session()
     try:
         user = create_user(session, username=username, role=role, phone=phone, display_name=display_name,
-                           password=password, is_president=president, actor=None, now=utcnow())
+                           password=password, is_president=president, actor=None, now=_now())
         session.commit()
     except DomainError as exc:
         session.rollback()
@@ -88,7 +93,7 @@ def tokens_issue(username):
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.is_active:
         _fail(f"error: no active user {username!r}; add one with `ancillary users add`")
-    token, _ = issue_token(session, user, now=utcnow(), lifetime=current_app.config["SETTINGS"].token_lifetime)
+    token, _ = issue_token(session, user, now=_now(), lifetime=current_app.config["SETTINGS"].token_lifetime)
     session.commit()
     click.echo(token)
 
@@ -102,7 +107,7 @@ def demo(cases, seed):
     from ancillary.demo import load_demo
 
     try:
-        logins = load_demo(_session(), settings=current_app.config["SETTINGS"], now=utcnow(), cases=cases, seed=seed,
+        logins = load_demo(_session(), settings=current_app.config["SETTINGS"], now=_now(), cases=cases, seed=seed,
                            progress=lambda done, total: click.echo(f"\r  cases {done}/{total}", nl=done == total))
     except RuntimeError as exc:
         click.echo(str(exc))
