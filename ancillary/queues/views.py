@@ -40,12 +40,17 @@ class TasksView(MethodView):
     @blp.arguments(TaskListArgsSchema, location="query")
     @blp.response(200, TaskPageSchema)
     def get(self, args):
-        """A queue in working order (speedy first, then earliest due), with SLA state."""
+        """A queue in working order (speedy first, then earliest due), with SLA state.
+
+        Without ``status`` (or ``case_id``) only open and claimed tasks are listed.
+        """
         user = current_user()
         query = queries.visible_tasks(db.session, user, args.get("queue"))
         for name in ("status", "kind", "case_id", "assignee_id"):
             if name in args:
                 query = query.where(getattr(Task, name) == args[name])
+        if "status" not in args and "case_id" not in args:
+            query = query.where(Task.status.in_(queries.OPEN_STATES))  # a queue shows work still to do
         if args.get("mine"):
             query = query.where(Task.assignee_id == user.id)
         if args.get("overdue"):

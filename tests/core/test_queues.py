@@ -144,3 +144,13 @@ def test_archive_task_is_overdue_after_thirty_days(court, clock):
     assert archivist.get("/api/v1/tasks?queue=archive").get_json()["items"][0]["sla"] == "due_soon"
     clock.advance(days=6)
     assert archivist.get("/api/v1/tasks?queue=archive").get_json()["items"][0]["sla"] == "overdue"
+
+
+def test_a_queue_shows_work_still_to_do_unless_asked(court):
+    case = court.file_case()
+    scheduler = court["scheduler"]
+    task = _schedule_task(scheduler, case["id"])
+    scheduler.post(f"/api/v1/tasks/{task['id']}/claim")
+    scheduler.post(f"/api/v1/tasks/{task['id']}/complete", json={})
+    assert scheduler.get("/api/v1/tasks?queue=trial").get_json()["total"] == 0
+    assert scheduler.get("/api/v1/tasks?queue=trial&status=done").get_json()["total"] == 1
