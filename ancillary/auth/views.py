@@ -21,12 +21,17 @@ from ancillary.web import current_user, now, public, roles
 
 blp = Blueprint("Auth", __name__, url_prefix="/api/v1", description="Sign-in and users")
 
+USER_EXAMPLE = {"id": 7, "username": "judge07", "display_name": "王法官", "role": "judge",
+                "phone": "+8613800000007", "is_active": True, "is_president": False,
+                "created_at": "2027-01-04T09:30:00+08:00"}
+
 
 @blp.route("/auth/tokens")
 class TokensView(MethodView):
     @public
     @blp.arguments(TokenArgsSchema, example={"username": "sched01", "password": "demo-password"})
-    @blp.response(201, TokenSchema)
+    @blp.response(201, TokenSchema, example={"token": "anc_Zk3q…", "role": "scheduler",
+                                                "expires_at": "2027-02-03T09:30:00+08:00"})
     def post(self, args):
         """Exchange a username and password for a bearer token."""
         user = services.authenticate_password(db.session, args["username"], args["password"])
@@ -54,7 +59,8 @@ class CurrentTokenView(MethodView):
 @blp.route("/me")
 class MeView(MethodView):
     @roles(*ALL_ROLES)
-    @blp.response(200, MeSchema)
+    @blp.response(200, MeSchema, example={"id": 7, "username": "judge07", "display_name": "王法官",
+                                         "role": "judge", "phone": "+8613800000007", "is_president": False})
     def get(self):
         """Who am I: id, username, role."""
         return current_user()
@@ -64,7 +70,7 @@ class MeView(MethodView):
 class UsersView(MethodView):
     @roles(Role.sysadmin, Role.contractor_manager, Role.court_admin)
     @blp.arguments(UserListArgsSchema, location="query")
-    @blp.response(200, UserPageSchema)
+    @blp.response(200, UserPageSchema, example={"items": [USER_EXAMPLE], "total": 1})
     def get(self, args):
         """List users (staff directory)."""
         query = select(User)
@@ -76,7 +82,7 @@ class UsersView(MethodView):
 
     @roles(Role.sysadmin)
     @blp.arguments(UserArgsSchema, example={"username": "judge07", "role": "judge", "phone": "+8613800000007"})
-    @blp.response(201, UserSchema)
+    @blp.response(201, UserSchema, example=USER_EXAMPLE)
     def post(self, args):
         """Add a user (system administrators)."""
         return services.create_user(db.session, actor=current_user(), now=now(), **args)

@@ -45,6 +45,21 @@ CASE_EXAMPLE = {
     ],
 }
 VIEWERS = tuple(r for r in Role if r != Role.sysadmin)
+CASE_OUT_EXAMPLE = {
+    "id": 1, "number": "(2027)鲁1002民初123号", "kind": "summary", "track": None, "venue": "main",
+    "cause": "买卖合同纠纷", "filed_at": "2027-01-04T09:30:00+08:00", "judge_id": 12, "volumes": 2,
+    "status": "open", "deadline": "2027-04-04T23:59:59+08:00", "closed_at": None, "outcome": None,
+    "mediation_likely": False, "hearing_minutes": None,
+    "dossiers": [{"id": 1, "code": "DS0000001-01", "volume": 1, "holder_id": None, "location": None,
+                  "qr_token": "ANC1.K1.DS0000001-01.Q2FQJ7XK3M5ZB4RL7TNCWE2D"}],
+    "parties": [{"id": 1, "role": "plaintiff", "name": "张三", "id_number": "371002198001010010", "person_id": 1,
+                 "phones": ["+8613800000001"], "emails": [], "law_firm_id": None, "law_firm": None,
+                 "addresses": [{"text": "山东省威海市环翠区新威路1号", "latitude": None, "longitude": None,
+                                "source": "filing"}]}],
+}
+CASE_META_EXAMPLE = {k: v for k, v in CASE_OUT_EXAMPLE.items() if k not in ("dossiers", "parties", "cause")}
+FIRM_EXAMPLE = {"id": 3, "name": "山东某某律师事务所", "email": "service@lawfirm.example.cn",
+                "e_service_agreement": True, "agreement_signed_at": "2027-01-04T09:30:00+08:00"}
 
 
 def settings():
@@ -68,7 +83,7 @@ def respond_case(case, status=200):
 class CasesView(MethodView):
     @roles(*VIEWERS)
     @blp.arguments(CaseListArgsSchema, location="query")
-    @blp.response(200, CasePageSchema)
+    @blp.response(200, CasePageSchema, example={"items": [CASE_META_EXAMPLE], "total": 1})
     def get(self, args):
         """List the cases the caller may see (metadata only), newest filing first."""
         query = visible_cases(db.session, current_user(), select(Case))
@@ -87,7 +102,7 @@ class CasesView(MethodView):
 
     @roles(Role.intake_clerk)
     @blp.arguments(CaseArgsSchema, example=CASE_EXAMPLE)
-    @blp.response(201, CaseDocSchema)
+    @blp.response(201, CaseDocSchema, example=CASE_OUT_EXAMPLE)
     def post(self, data):
         """File a case: parties, dossiers with signed QR tokens, deadline and first tasks."""
         case = services.file_case(db.session, data, actor=current_user(), now=now(), settings=settings())
@@ -97,14 +112,14 @@ class CasesView(MethodView):
 @blp.route("/cases/<int:case_id>")
 class CaseView(MethodView):
     @roles(*VIEWERS)
-    @blp.response(200, CaseDocSchema)
+    @blp.response(200, CaseDocSchema, example=CASE_OUT_EXAMPLE)
     def get(self, case_id):
         """One case, shaped by the caller's role and assignment."""
         return respond_case(services.get_case(db.session, case_id))
 
     @roles(Role.court_admin, Role.judge, Role.enforcement_officer)
     @blp.arguments(CaseUpdateArgsSchema, example={"track": "simple", "mediation_likely": True})
-    @blp.response(200, CaseDocSchema)
+    @blp.response(200, CaseDocSchema, example=CASE_OUT_EXAMPLE)
     def patch(self, args, case_id):
         """Assign the judge (management office), or set track and mediation flag (the case's judge)."""
         case = services.get_case(db.session, case_id)
@@ -128,7 +143,7 @@ class CaseView(MethodView):
 class CaseCloseView(MethodView):
     @roles(Role.judge, Role.enforcement_officer, Role.court_admin)
     @blp.arguments(CloseArgsSchema, example={"closed_at": "2027-02-20T16:00:00+08:00", "outcome": "调解结案"})
-    @blp.response(200, CaseDocSchema)
+    @blp.response(200, CaseDocSchema, example=CASE_OUT_EXAMPLE)
     def post(self, args, case_id):
         """Report the case closed; an archive task due 30 days later opens."""
         case = services.get_case(db.session, case_id)
@@ -141,7 +156,7 @@ class CaseCloseView(MethodView):
 class LawFirmsView(MethodView):
     @roles(Role.court_admin, Role.intake_clerk, Role.service_clerk)
     @blp.arguments(ListArgsSchema, location="query")
-    @blp.response(200, LawFirmSchema(many=True))
+    @blp.response(200, LawFirmSchema(many=True), example=[FIRM_EXAMPLE])
     def get(self, args):
         """Law firms and whether they signed the e-service agreement."""
         return db.session.scalars(select(LawFirm).order_by(LawFirm.id).limit(args["limit"]).offset(args["offset"])).all()
@@ -149,7 +164,7 @@ class LawFirmsView(MethodView):
     @roles(Role.court_admin, Role.intake_clerk)
     @blp.arguments(LawFirmArgsSchema, example={"name": "山东某某律师事务所", "email": "service@lawfirm.example.cn",
                                                 "e_service_agreement": True})
-    @blp.response(201, LawFirmSchema)
+    @blp.response(201, LawFirmSchema, example=FIRM_EXAMPLE)
     def post(self, args):
         """Register a law firm and its e-service agreement."""
         return services.create_law_firm(db.session, actor=current_user(), now=now(), **args)

@@ -26,6 +26,13 @@ TASK_READERS = (
     Role.court_admin, Role.judge, Role.enforcement_officer, Role.follow_up,
 )
 CLAIMERS = (Role.intake_clerk, Role.scheduler, Role.service_clerk, Role.archivist)
+TASK_EXAMPLE = {"id": 9, "queue": "trial", "kind": "schedule_hearing", "case_id": 1,
+                "case_number": "(2027)鲁1002民初123号", "case_kind": "speedy", "party_id": None, "priority": 0,
+                "status": "open", "assignee_id": None, "created_at": "2027-01-04T09:30:00+08:00",
+                "due_at": "2027-01-04T12:30:00+08:00", "claimed_at": None, "completed_at": None, "sla": "open",
+                "note": None}
+POST_EXAMPLE = {"id": 4, "user_id": 40, "group": "trial", "officer_ids": [3, 4, 5],
+                "created_at": "2027-01-04T09:30:00+08:00"}
 
 
 
@@ -38,7 +45,7 @@ def _with_sla(task):
 class TasksView(MethodView):
     @roles(*TASK_READERS)
     @blp.arguments(TaskListArgsSchema, location="query")
-    @blp.response(200, TaskPageSchema)
+    @blp.response(200, TaskPageSchema, example={"items": [TASK_EXAMPLE], "total": 1})
     def get(self, args):
         """A queue in working order (speedy first, then earliest due), with SLA state.
 
@@ -63,7 +70,7 @@ class TasksView(MethodView):
 @blp.route("/tasks/<int:task_id>")
 class TaskView(MethodView):
     @roles(*TASK_READERS)
-    @blp.response(200, TaskSchema)
+    @blp.response(200, TaskSchema, example=TASK_EXAMPLE)
     def get(self, task_id):
         """One task, if it lies in a queue the caller may see."""
         user = current_user()
@@ -79,7 +86,7 @@ class TaskView(MethodView):
 @blp.route("/tasks/<int:task_id>/claim")
 class TaskClaimView(MethodView):
     @roles(*CLAIMERS)
-    @blp.response(200, TaskSchema)
+    @blp.response(200, TaskSchema, example=TASK_EXAMPLE)
     def post(self, task_id):
         """Take a task; when two clerks race, one wins and the other gets 409."""
         return _with_sla(services.claim(db.session, task_id, actor=current_user(), now=now()))
@@ -88,7 +95,7 @@ class TaskClaimView(MethodView):
 @blp.route("/tasks/<int:task_id>/release")
 class TaskReleaseView(MethodView):
     @roles(*CLAIMERS, Role.contractor_manager)
-    @blp.response(200, TaskSchema)
+    @blp.response(200, TaskSchema, example=TASK_EXAMPLE)
     def post(self, task_id):
         """Give a claimed task back to its queue."""
         return _with_sla(services.release(db.session, task_id, actor=current_user(), now=now()))
@@ -98,7 +105,7 @@ class TaskReleaseView(MethodView):
 class TaskCompleteView(MethodView):
     @roles(*CLAIMERS)
     @blp.arguments(CompleteArgsSchema, example={"note": "已排期"})
-    @blp.response(200, TaskSchema)
+    @blp.response(200, TaskSchema, example=TASK_EXAMPLE)
     def post(self, args, task_id):
         """Mark a task one holds as done."""
         return _with_sla(services.complete(db.session, task_id, actor=current_user(), now=now(), **args))
@@ -108,7 +115,7 @@ class TaskCompleteView(MethodView):
 class FollowUpPostsView(MethodView):
     @roles(Role.contractor_manager, Role.court_admin)
     @blp.arguments(ListArgsSchema, location="query")
-    @blp.response(200, FollowUpPostSchema(many=True))
+    @blp.response(200, FollowUpPostSchema(many=True), example=[POST_EXAMPLE])
     def get(self, args):
         """Follow-up posts and the officers each is paired with."""
         return db.session.scalars(
@@ -117,7 +124,7 @@ class FollowUpPostsView(MethodView):
 
     @roles(Role.contractor_manager)
     @blp.arguments(FollowUpPostArgsSchema, example={"user_id": 40, "officer_ids": [3, 4, 5]})
-    @blp.response(201, FollowUpPostSchema)
+    @blp.response(201, FollowUpPostSchema, example=POST_EXAMPLE)
     def post(self, args):
         """Pair a follow-up staff member with 3-5 judges or enforcement officers."""
         return services.create_follow_up_post(

@@ -13,12 +13,15 @@ from ancillary.web import current_user, now, roles
 
 blp = Blueprint("Scheduling", __name__, url_prefix="/api/v1", description="Courtrooms and hearings")
 
+COURTROOM_EXAMPLE = {"id": 1, "name": "第一法庭", "venue": "main", "opens": "08:30", "closes": "17:30", "capacity": 30,
+                     "has_video": True, "is_active": True, "created_at": "2027-01-04T09:30:00+08:00"}
+
 
 @blp.route("/courtrooms")
 class CourtroomsView(MethodView):
     @roles(*(r for r in Role if r != Role.sysadmin))
     @blp.arguments(CourtroomListArgsSchema, location="query")
-    @blp.response(200, CourtroomSchema(many=True))
+    @blp.response(200, CourtroomSchema(many=True), example=[COURTROOM_EXAMPLE])
     def get(self, args):
         """The courtrooms, by venue."""
         query = select(Courtroom).order_by(Courtroom.venue, Courtroom.name)
@@ -28,7 +31,7 @@ class CourtroomsView(MethodView):
 
     @roles(Role.court_admin)
     @blp.arguments(CourtroomArgsSchema, example={"name": "第一法庭", "venue": "main", "opens": "08:30", "closes": "17:30"})
-    @blp.response(201, CourtroomSchema)
+    @blp.response(201, CourtroomSchema, example=COURTROOM_EXAMPLE)
     def post(self, args):
         """Add a courtroom (management office)."""
         return services.create_courtroom(db.session, actor=current_user(), now=now(), **args)
