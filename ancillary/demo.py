@@ -99,8 +99,11 @@ def load_demo(session: Session, *, settings, now: datetime, cases: int = 300, se
         Role.contractor_manager: GroupCode.trial,
     }
     for role, members in staff.items():
-        for member in members:
-            create_post(session, user=member, group_code=group_of[role], kind=role.value, now=now)
+        for index, member in enumerate(members):
+            group_code = group_of[role]
+            if group_code == GroupCode.trial and role != Role.contractor_manager and index == len(members) - 1:
+                group_code = GroupCode.enforcement  # the enforcement group has its own clerks
+            create_post(session, user=member, group_code=group_code, kind=role.value, now=now)
     # 12 trial posts over 30 judges, 10 enforcement posts over 10 officers, 3-5 each.
     for index, post_user in enumerate(follow_ups[:12]):
         paired = [judges[(index * 5 // 2 + k) % 30].id for k in range(3 + index % 3)]

@@ -48,3 +48,47 @@ def working_order(query: Select) -> Select:
 
 
 OPEN_STATES = (TaskStatus.open, TaskStatus.claimed)
+
+
+def posts_with_workload(session: Session, now, *, group=None, kind=None, limit=100, offset=0) -> list[dict]:
+    """Every post with its holder and how many tasks they hold, and how many are overdue."""
+    from sqlalchemy import case, func
+
+    from ancillary.queues.models import Group, Post
+
+    held = (
+        select(
+            Task.assignee_id.label("user_id"),
+            func.count().label("held"),
+            func.sum(case((Task.due_at < now, 1), else_=0)).label("overdue"),
+        )
+        .where(Task.status == TaskStatus.claimed)
+        .group_by(Task.assignee_id)
+        .subquery()
+    )
+    query = (
+        select(Post, User, Group.code, held.c.held, held.c.overdue)
+        .join(User, User.id == Post.user_id)
+        .join(Group, Group.id == Post.group_id)
+        .outerjoin(held, held.c.user_id == Post.user_id)
+        .order_by(Group.code, Post.kind, User.username)
+    )
+    if group:
+        query = query.where(Group.code == group)
+    if kind:
+        query = query.where(Post.kind == kind)
+    rows = session.execute(query.limit(limit).offset(offset)).all()
+    return [
+        {
+            "id": post.id,
+            "user_id": user.id,
+            "username": user.username,
+            "display_name": user.display_name,
+            "group": code.value if hasattr(code, "value") else code,
+            "kind": post.kind,
+            "officer_ids": [p.officer_id for p in post.pairings],
+            "tasks_held": held_count or 0,
+            "tasks_overdue": int(overdue or 0),
+        }
+        for post, user, code, held_count, overdue in rows
+    ]

@@ -57,3 +57,22 @@ class FollowUpPostSchema(Schema):
 
     def get_officer_ids(self, post):
         return [p.officer_id for p in post.pairings]
+
+
+class PostListArgsSchema(ListArgsSchema):
+    group = fields.String(validate=validate.OneOf(["pre_trial", "trial", "enforcement", "archive"]))
+    kind = fields.String(validate=validate.Length(max=32))
+
+
+class PostSchema(Schema):
+    """A contractor post and its workload right now."""
+
+    id = fields.Integer()
+    user_id = fields.Integer()
+    username = fields.String()
+    display_name = fields.String()
+    group = fields.String()
+    kind = fields.String()
+    officer_ids = fields.List(fields.Integer())
+    tasks_held = fields.Integer(metadata={"description": "claimed tasks not yet done"})
+    tasks_overdue = fields.Integer(metadata={"description": "claimed tasks past their due time"})

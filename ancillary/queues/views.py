@@ -12,6 +12,8 @@ from ancillary.queues.schemas import (
     CompleteArgsSchema,
     FollowUpPostArgsSchema,
     FollowUpPostSchema,
+    PostListArgsSchema,
+    PostSchema,
     TaskListArgsSchema,
     TaskPageSchema,
     TaskSchema,
@@ -131,3 +133,16 @@ class FollowUpPostsView(MethodView):
             db.session, user_id=args["user_id"], officer_ids=args["officer_ids"], group_code=args.get("group"),
             actor=current_user(), now=now(),
         )
+
+
+@blp.route("/posts")
+class PostsView(MethodView):
+    @roles(Role.contractor_manager, Role.court_admin)
+    @blp.arguments(PostListArgsSchema, location="query")
+    @blp.response(200, PostSchema(many=True), example=[{
+        "id": 3, "user_id": 21, "username": "sched01", "display_name": "刘伟", "group": "trial",
+        "kind": "scheduler", "officer_ids": [], "tasks_held": 4, "tasks_overdue": 1}])
+    def get(self, args):
+        """The contractor's posts, who holds each, and their workload (held and overdue tasks)."""
+        return queries.posts_with_workload(db.session, now(), group=args.get("group"), kind=args.get("kind"),
+                                           limit=args["limit"], offset=args["offset"])

@@ -130,6 +130,7 @@ def test_directory_resources_by_role(court, world, role):
         "/api/v1/law-firms": {"court_admin", "intake_clerk", "service_clerk"},
         "/api/v1/courtrooms": set(ROLES) - {"sysadmin"},
         "/api/v1/follow-up-posts": {"contractor_manager", "court_admin"},
+        "/api/v1/posts": {"contractor_manager", "court_admin"},
         "/api/v1/reports/kpis?from=2027-01-01&to=2027-01-31": {"court_admin", "contractor_manager"},
     }
     for path, allowed in expectations.items():

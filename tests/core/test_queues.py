@@ -154,3 +154,25 @@ def test_a_queue_shows_work_still_to_do_unless_asked(court):
     scheduler.post(f"/api/v1/tasks/{task['id']}/complete", json={})
     assert scheduler.get("/api/v1/tasks?queue=trial").get_json()["total"] == 0
     assert scheduler.get("/api/v1/tasks?queue=trial&status=done").get_json()["total"] == 1
+
+
+def test_manager_sees_posts_and_workload(court, clock, app):
+    from ancillary.auth.models import User
+    from ancillary.extensions import db
+    from ancillary.queues.models import GroupCode
+    from ancillary.queues.services import create_post
+    from tests.conftest import NOW
+
+    with app.app_context():
+        create_post(db.session, user=db.session.get(User, court["scheduler"].id), group_code=GroupCode.trial,
+                    kind="scheduler", now=NOW)
+        db.session.commit()
+    case = court.file_case()
+    task = _schedule_task(court["scheduler"], case["id"])
+    court["scheduler"].post(f"/api/v1/tasks/{task['id']}/claim")
+    clock.advance(hours=4)
+    posts = court["contractor_manager"].get("/api/v1/posts").get_json()
+    mine = next(p for p in posts if p["user_id"] == court["scheduler"].id)
+    assert (mine["group"], mine["tasks_held"], mine["tasks_overdue"]) == ("trial", 1, 1)
+    assert court["scheduler"].get("/api/v1/posts").status_code == 403
+    assert court["contractor_manager"].get("/api/v1/posts?group=nowhere").status_code == 422
