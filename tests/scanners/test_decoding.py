@@ -218,3 +218,19 @@ def test_other_pipelines_read_the_same_label(label, picture, pipeline):
 def test_unknown_pipeline_is_refused(label, picture):
     with pytest.raises(ValueError, match="pipeline"):
         decode_image(encode(photo(picture)), "opencv")
+
+
+def test_cmyk_jpeg_and_animated_gif(label, picture):
+    assert decode_image(encode(photo(picture).convert("CMYK"))) == [label.token]
+    first = photo(picture).convert("P")
+    second = frame().convert("P")
+    gif = io.BytesIO()
+    first.save(gif, format="GIF", save_all=True, append_images=[second], duration=100)
+    assert decode_image(gif.getvalue()) == [label.token]
+
+
+def test_a_bare_header_is_truncated_not_a_crash(label, picture):
+    data = encode(photo(picture), "PNG")
+    with pytest.raises(ImageError) as info:
+        decode_image(data[:60])
+    assert info.value.reason == "truncated"
