@@ -280,3 +280,12 @@ def label_info(dossier: Dossier):
     return LabelInfo(token=dossier.qr_token, court_name=settings().court_name, case_number=dossier.case.number,
                      volume=dossier.volume, dossier_code=dossier.code)
 
+
+
+def _register_page(state):
+    from ancillary.custody.page import init_app
+
+    init_app(state)
+
+
+blp.record_once(_register_page)
