@@ -232,9 +232,18 @@ WARN_DAYS = (7, 1)
 
 def deadline_sweep(session: Session, now: datetime, settings) -> dict:
     """Warn archivists of archive tasks 7 and 1 days before their 30-day deadline, once each."""
-    from flask_babel import gettext
+    from flask import current_app, has_request_context
+    from flask_babel import force_locale, gettext
 
     from ancillary.reminders.services import enqueue
+
+    if not has_request_context():  # a job: messages go out in the court's default language
+        with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
+            return _deadline_sweep(session, now, settings, gettext, enqueue)
+    return _deadline_sweep(session, now, settings, gettext, enqueue)
+
+
+def _deadline_sweep(session: Session, now: datetime, settings, gettext, enqueue) -> dict:
 
     tasks = session.execute(
         select(Task, Case).join(Case, Case.id == Task.case_id)
