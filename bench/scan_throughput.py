@@ -121,9 +121,9 @@ def run(label: str, url: str, clients: int, seconds: float) -> dict:
     try:
         for _ in range(100):
             try:
-                if requests.get(f"{base}/healthz", timeout=1).ok:
+                if requests.get(f"{base}/healthz", timeout=5).ok:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:
                 time.sleep(0.1)
         print(f"==> {label}: /healthz, {clients} clients, {seconds:.0f} s")
         health = load(base, tokens, seconds, lambda s, b: s.get(f"{b}/healthz"))
