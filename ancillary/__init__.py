@@ -15,6 +15,8 @@ BLUEPRINTS = (
     "ancillary.scheduling.views",
     "ancillary.audit.views",
     "ancillary.reports.views",
+    "ancillary.custody.views",
+    "ancillary.archive.views",
 )
 LOCALES = ("zh", "en")
 

@@ -24,7 +24,10 @@ def main():
 
 
 def init_app(app) -> None:
-    for command in (users, tokens, demo, serve, tick, scheduler_command):
+    from ancillary.archive.cli import archive
+    from ancillary.custody.cli import custody, labels
+
+    for command in (users, tokens, demo, serve, tick, scheduler_command, custody, labels, archive):
         app.cli.add_command(command)
 
 

@@ -169,6 +169,9 @@ def load_demo(session: Session, *, settings, now: datetime, cases: int = 300, se
                        actor=officer, now=closed_at, settings=settings)
         if progress and ((index + 1) % 25 == 0 or index + 1 == total):
             progress(index + 1, total)
+    from ancillary.custody.demo import load_demo_custody
+
+    load_demo_custody(session, now=now, seed=seed)
     session.commit()
 
     logins += [("court_admin", "admin"), ("court_admin (president)", "president"), ("sysadmin", "sysadmin"),

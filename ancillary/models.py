@@ -6,3 +6,5 @@ from ancillary.cases.models import Case, Dossier, LawFirm, Party, PartyContact, 
 from ancillary.queues.models import FollowUpPairing, Group, Post, Task  # noqa: F401
 from ancillary.reminders.models import Notification  # noqa: F401
 from ancillary.scheduling.models import Courtroom  # noqa: F401
+from ancillary.custody.models import CustodyEvent, CustodyHead  # noqa: F401
+from ancillary.archive.models import ArchiveRecord, BacklogFile  # noqa: F401

@@ -1,0 +1,1 @@
+"""Archiving closed dossiers within 30 days, and working off the backlog."""

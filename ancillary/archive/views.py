@@ -1,0 +1,91 @@
+"""The archivist's queue, archiving steps, and the backlog."""
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from ancillary.archive import services
+from ancillary.archive.models import ArchiveRecord, BacklogFile
+from ancillary.archive.schemas import (
+    ArchiveRecordSchema,
+    BacklogArchiveArgsSchema,
+    BacklogFileSchema,
+    QueueArgsSchema,
+    QueueSchema,
+    StepArgsSchema,
+)
+from ancillary.auth.models import Role
+from ancillary.custody.services import get_dossier
+from ancillary.errors import Invalid, NotFound
+from ancillary.extensions import db
+from ancillary.web import current_user, now, roles
+
+blp = Blueprint("Archive", __name__, url_prefix="/api/v1", description="Archiving within 30 days, and the backlog")
+QUEUE_READERS = (Role.archivist, Role.court_admin, Role.contractor_manager)
+
+
+def settings():
+    return current_app.config["SETTINGS"]
+
+
+@blp.route("/archive/queue")
+class QueueView(MethodView):
+    @roles(*QUEUE_READERS)
+    @blp.arguments(QueueArgsSchema, location="query")
+    @blp.response(200, QueueSchema)
+    def get(self, args):
+        """Closed cases counting down to their archive deadline, and the backlog, oldest first."""
+        cases, backlog = services.archive_queue(db.session, now())
+        return {"cases": cases, "backlog": backlog[: args["backlog_limit"]], "backlog_total": len(backlog)}
+
+
+@blp.route("/dossiers/<int:dossier_id>/archive")
+class StepView(MethodView):
+    @roles(Role.archivist, Role.court_admin)
+    @blp.response(200, ArchiveRecordSchema)
+    def get(self, dossier_id):
+        """Where a dossier stands on its way into the archive."""
+        dossier = get_dossier(db.session, dossier_id)
+        found = db.session.query(ArchiveRecord).filter_by(dossier_id=dossier.id).one_or_none()
+        return found or {"dossier_id": dossier.id}
+
+    @roles(Role.archivist)
+    @blp.arguments(StepArgsSchema, example={"step": "count", "material_count": 137})
+    @blp.response(200, ArchiveRecordSchema)
+    def post(self, args, dossier_id):
+        """Record a step on a dossier you received: count, bind, or shelve (archive)."""
+        dossier = get_dossier(db.session, dossier_id)
+        return services.record_step(db.session, dossier, args["step"], actor=current_user(), now=now(),
+                                    settings=settings(), material_count=args.get("material_count"),
+                                    archive_location=args.get("archive_location"))
+
+
+@blp.route("/dossiers/<int:dossier_id>/archive/scan")
+class DigitiseView(MethodView):
+    @roles(Role.archivist)
+    @blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}})
+    @blp.response(200, ArchiveRecordSchema)
+    def post(self, dossier_id):
+        """Upload the bound volume's scanned PDF; it is kept under its SHA-256."""
+        upload = request.files.get("file")
+        if upload is None:
+            raise Invalid("file_required", "send the PDF as the multipart file part 'file'", field="file")
+        dossier = get_dossier(db.session, dossier_id)
+        return services.record_step(db.session, dossier, "digitise", actor=current_user(), now=now(),
+                                    settings=settings(), pdf=upload.read())
+
+
+@blp.route("/archive/backlog/<int:backlog_id>/archive")
+class BacklogArchiveView(MethodView):
+    @roles(Role.archivist)
+    @blp.arguments(BacklogArchiveArgsSchema, example={"archive_location": "档案库 3-2-14", "material_count": 88})
+    @blp.response(200, BacklogFileSchema)
+    def post(self, args, backlog_id):
+        """Mark a backlog file archived."""
+        item = db.session.get(BacklogFile, backlog_id)
+        if item is None:
+            raise NotFound("backlog_not_found", "no backlog file with id {id}", field="backlog_id", id=backlog_id)
+        return services.archive_backlog_file(db.session, item, actor=current_user(), now=now(),
+                                             archive_location=args["archive_location"],
+                                             material_count=args.get("material_count"))

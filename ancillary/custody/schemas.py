@@ -1,0 +1,125 @@
+"""Scan input, and the custody shapes: no party data is ever in them."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, fields, validate
+
+from ancillary.custody.models import CustodyAction
+from ancillary.schemas import Id, ListArgsSchema, LocalDateTime
+
+MAX_CODE = 4096  # longer than any QR payload: surely not a scan
+
+
+class ScanArgsSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=MAX_CODE),
+                         metadata={"description": "the label's text as the scanner typed it (CR/LF are fine)"})
+    action = fields.String(required=True, validate=validate.OneOf(["receive", "store"]))
+    location = fields.String(validate=validate.Length(min=1, max=100), allow_none=True)
+    client_scan_id = fields.String(validate=validate.Length(min=1, max=64), allow_none=True,
+                                   metadata={"description": "the device's id for this scan; a replay answers 200"})
+    scanned_at = LocalDateTime(allow_none=True, metadata={"description": "device time of an offline scan"})
+
+
+class ScanFormSchema(ScanArgsSchema):
+    """The multipart variant: an ``image`` file part instead of ``code``."""
+
+    code = fields.String(validate=validate.Length(min=1, max=MAX_CODE))
+
+
+class UserRefSchema(Schema):
+    id = fields.Integer()
+    username = fields.String()
+    display_name = fields.String()
+
+
+class ScanResultSchema(Schema):
+    dossier_id = fields.Integer()
+    code = fields.String()
+    case_number = fields.String()
+    volume = fields.Integer()
+    action = fields.String()
+    holder = fields.Nested(UserRefSchema, allow_none=True)
+    location = fields.String(allow_none=True)
+    seq = fields.Integer(metadata={"description": "this event's place in the chain: the chain's length after it"})
+    hash = fields.String()
+    conflict = fields.Boolean()
+    scanned_at = LocalDateTime(allow_none=True)
+    recorded_at = LocalDateTime()
+
+
+class DecodeResultSchema(Schema):
+    codes = fields.List(fields.String())
+
+
+class EventSchema(Schema):
+    id = fields.Integer()
+    seq = fields.Integer()
+    action = fields.Enum(CustodyAction, by_value=True)
+    from_holder = fields.Nested(UserRefSchema, allow_none=True)
+    to_holder = fields.Nested(UserRefSchema, allow_none=True)
+    location = fields.String(allow_none=True)
+    scanned_at = LocalDateTime(attribute="device_at", allow_none=True)
+    recorded_at = LocalDateTime(attribute="server_at")
+    happened_at = LocalDateTime(attribute="effective_at")
+    actor = fields.Nested(UserRefSchema)
+    client_scan_id = fields.String(allow_none=True)
+    details = fields.Dict(allow_none=True)
+    conflict = fields.Boolean()
+    prev_hash = fields.String()
+    hash = fields.String()
+
+
+class BadEventSchema(Schema):
+    id = fields.Integer(allow_none=True)
+    dossier_id = fields.Integer()
+    seq = fields.Integer(allow_none=True)
+    reason = fields.String(metadata={"description": "content_altered, broken_link, missing_event, sequence_broken, "
+                                                    "chain_truncated or head_mismatch"})
+
+
+class CustodySchema(Schema):
+    dossier_id = fields.Integer()
+    code = fields.String()
+    case_number = fields.String()
+    volume = fields.Integer()
+    holder = fields.Nested(UserRefSchema, allow_none=True)
+    location = fields.String(allow_none=True)
+    events = fields.List(fields.Nested(EventSchema))
+    verified = fields.Boolean()
+    first_bad_event = fields.Nested(BadEventSchema, allow_none=True)
+
+
+class VerifySchema(Schema):
+    ok = fields.Boolean()
+    events_checked = fields.Integer()
+    first_bad_event = fields.Nested(BadEventSchema, allow_none=True)
+
+
+class RecentScansArgsSchema(Schema):
+    limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
+
+
+class WhereArgsSchema(ListArgsSchema):
+    holder_id = Id()
+    location = fields.String(validate=validate.Length(min=1, max=100))
+    idle_days = fields.Integer(validate=validate.Range(min=1, max=3650),
+                               metadata={"description": "dossiers not moved for at least this many days"})
+    closed_with_contractor = fields.Boolean(
+        metadata={"description": "dossiers of closed cases still held by contractor staff (other than archivists)"})
+
+
+class DossierWhereSchema(Schema):
+    dossier_id = fields.Integer(attribute="id")
+    code = fields.String()
+    case_id = fields.Integer()
+    case_number = fields.String(attribute="case.number")
+    case_status = fields.String(attribute="case.status")
+    volume = fields.Integer()
+    holder_id = fields.Integer(allow_none=True)
+    location = fields.String(allow_none=True)
+    last_moved_at = LocalDateTime(allow_none=True)
+
+
+class DossierWherePageSchema(Schema):
+    items = fields.List(fields.Nested(DossierWhereSchema))
+    total = fields.Integer()

@@ -1,0 +1,363 @@
+"""Scans and custody events: append to a dossier's chain, replay, verify.
+
+Appending takes the dossier's row lock (``FOR UPDATE`` on PostgreSQL; SQLite's
+``BEGIN IMMEDIATE`` already serialises writers), so two scans of one dossier get
+consecutive ``seq`` numbers. A replayed scan (same user, same ``client_scan_id``)
+answers the stored event: found before the insert, or, when two copies race, by
+the unique constraint on (actor_id, client_scan_id) and a second look.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ancillary.audit.services import record
+from ancillary.auth.models import Role, User
+from ancillary.cases.models import Case, CaseStatus, Dossier
+from ancillary.custody.models import GENESIS, CustodyAction, CustodyEvent, CustodyHead, event_content, event_digest
+from ancillary.errors import Conflict, Forbidden, Invalid, NotFound
+
+# Posts that handle paper files, and may scan any dossier.
+HANDLER_ROLES = frozenset({Role.intake_clerk, Role.file_clerk, Role.archivist})
+# Officers sign for the dossiers of their own cases.
+OFFICER_ROLES = frozenset({Role.judge, Role.enforcement_officer})
+SCAN_ROLES = HANDLER_ROLES | OFFICER_ROLES
+# Who reads every dossier's chain (no party data is in it), and who only their own cases'.
+CHAIN_READERS = HANDLER_ROLES | {Role.court_admin}
+SCAN_ACTIONS = (CustodyAction.receive, CustodyAction.store)
+# How far a device clock may run ahead of the server, and how old an offline scan may be.
+DEVICE_CLOCK_SKEW = timedelta(minutes=5)
+OFFLINE_MAX_AGE = timedelta(days=30)
+
+
+@dataclass
+class ScanResult:
+    event: CustodyEvent
+    replayed: bool
+
+
+def token_to_code(keyring, raw: str) -> str:
+    """The dossier code in a scanned label, or Invalid (422) saying why not."""
+    from scanners.tokens import TokenError, verify
+    from scanners.wedge import normalize_scanned_text
+
+    text = normalize_scanned_text(raw or "")
+    if not text:
+        raise Invalid("empty_code", "the scanned code is empty", field="code")
+    try:
+        return verify(keyring, text)
+    except TokenError as exc:
+        if exc.reason == "malformed":
+            raise Invalid("not_a_label", "this is not a dossier label of this court", field="code") from None
+        if exc.reason == "unknown_key":
+            raise Invalid("unknown_key", "the label was signed with a key this court does not know: forged or "
+                          "withdrawn", field="code") from None
+        raise Invalid("forged_label", "the label's signature does not match: forged or altered",
+                      field="code") from None
+
+
+def dossier_by_code(session: Session, code: str) -> Dossier:
+    dossier = session.scalar(select(Dossier).where(Dossier.code == code))
+    if dossier is None:
+        raise NotFound("unknown_dossier", "no dossier with code {dossier_code}", field="code", dossier_code=code)
+    return dossier
+
+
+def get_dossier(session: Session, dossier_id: int) -> Dossier:
+    dossier = session.get(Dossier, dossier_id)
+    if dossier is None:
+        raise NotFound("dossier_not_found", "no dossier with id {id}", field="dossier_id", id=dossier_id)
+    return dossier
+
+
+def check_chain_reader(user: User, case: Case) -> None:
+    """Need-to-know for custody chains: file posts and the office see all, officers their own."""
+    if user.role in CHAIN_READERS:
+        return
+    if user.role in OFFICER_ROLES and case.judge_id == user.id:
+        return
+    if user.role in OFFICER_ROLES:
+        raise Forbidden("not_your_case", "this case is not assigned to you")
+    raise Forbidden("no_custody_access", "the {role} role sees no custody chains", role=user.role.value)
+
+
+def check_scanner(user: User, case: Case) -> None:
+    if user.role in HANDLER_ROLES:
+        return
+    if user.role in OFFICER_ROLES:
+        if case.judge_id == user.id:
+            return
+        raise Forbidden("not_your_case", "this case is not assigned to you")
+    raise Forbidden("role_not_allowed", "the {role} role may not do this", role=user.role.value)
+
+
+def _lock(session: Session, dossier: Dossier) -> CustodyHead | None:
+    session.execute(select(Dossier.id).where(Dossier.id == dossier.id).with_for_update())
+    return session.get(CustodyHead, dossier.id, populate_existing=True)
+
+
+def _existing(session: Session, actor: User, client_scan_id: str | None) -> CustodyEvent | None:
+    if not client_scan_id:
+        return None
+    return session.scalar(
+        select(CustodyEvent).where(CustodyEvent.actor_id == actor.id, CustodyEvent.client_scan_id == client_scan_id)
+        .execution_options(populate_existing=True)
+    )
+
+
+def _as_replay(event: CustodyEvent, dossier: Dossier, action: CustodyAction) -> ScanResult:
+    if event.dossier_id != dossier.id or event.action != action:
+        raise Conflict("scan_id_reused", "client_scan_id {id} was already used for another scan",
+                       field="client_scan_id", id=event.client_scan_id)
+    return ScanResult(event, replayed=True)
+
+
+def _holder_at(session: Session, dossier_id: int, at: datetime) -> tuple[int | None, str | None, CustodyEvent | None]:
+    """Holder and location per the chain as of ``at``, and the first event after it."""
+    events = sorted(session.scalars(select(CustodyEvent).where(CustodyEvent.dossier_id == dossier_id)),
+                    key=lambda e: (e.effective_at, e.seq))
+    holder = location = None
+    after = None
+    for event in events:
+        if event.effective_at <= at:
+            holder, location = event.to_holder_id, event.location
+        elif after is None:
+            after = event
+    return holder, location, after
+
+
+def append_event(
+    session: Session,
+    dossier: Dossier,
+    *,
+    action: CustodyAction,
+    actor: User,
+    now: datetime,
+    to_holder_id: int | None,
+    location: str | None,
+    device_at: datetime | None = None,
+    client_scan_id: str | None = None,
+    details: dict[str, Any] | None = None,
+    head: CustodyHead | None = None,
+    locked: bool = False,
+) -> CustodyEvent:
+    """Append one event to ``dossier``'s chain and move its holder and location.
+
+    A late event (an offline scan whose device time is before the chain's latest
+    event) is placed in time by its device time: it does not move the dossier's
+    current holder, and it is flagged ``conflict`` when the history after it
+    disagrees (custody moved on from someone else than it says).
+    """
+    if not locked:
+        head = _lock(session, dossier)
+    seq = head.seq + 1 if head else 1
+    prev_hash = head.hash if head else GENESIS
+    effective_at = device_at or now
+    late = head is not None and effective_at < head.last_at
+    from_holder_id = dossier.holder_id
+    conflict = False
+    if late:
+        from_holder_id, _, after = _holder_at(session, dossier.id, effective_at)
+        conflict = after is not None and after.action == CustodyAction.receive and after.from_holder_id != to_holder_id
+    event = CustodyEvent(
+        dossier_id=dossier.id, seq=seq, action=action, from_holder_id=from_holder_id, to_holder_id=to_holder_id,
+        location=location, device_at=device_at, server_at=now, actor_id=actor.id, client_scan_id=client_scan_id,
+        details=details, conflict=conflict, prev_hash=prev_hash,
+    )
+    event.hash = event_digest(event.content(), prev_hash)
+    with session.begin_nested():
+        session.add(event)
+        session.flush()
+    if head is None:
+        head = CustodyHead(dossier_id=dossier.id, seq=seq, hash=event.hash, last_at=effective_at)
+        session.add(head)
+    else:
+        head.seq, head.hash = seq, event.hash
+        head.last_at = max(head.last_at, effective_at)
+    if not late:
+        dossier.holder_id, dossier.location = to_holder_id, location
+    session.flush()
+    record(session, actor, f"custody.{action.value}", event, now=now, case_id=dossier.case_id,
+           after={"dossier_id": dossier.id, "seq": seq, "to_holder_id": to_holder_id, "location": location,
+                  "conflict": conflict})
+    return event
+
+
+def scan(
+    session: Session,
+    *,
+    keyring,
+    code: str,
+    action: str,
+    location: str | None,
+    client_scan_id: str | None,
+    device_at: datetime | None,
+    actor: User,
+    now: datetime,
+) -> ScanResult:
+    """Record a scan of a dossier label: ``receive`` signs for it, ``store`` shelves it."""
+    action = CustodyAction(action)
+    if action not in SCAN_ACTIONS:
+        raise Invalid("bad_action", "action must be receive or store", field="action")
+    if device_at is not None:
+        if device_at > now + DEVICE_CLOCK_SKEW:
+            raise Invalid("scanned_in_future", "scanned_at lies in the future: check the device clock",
+                          field="scanned_at")
+        if device_at < now - OFFLINE_MAX_AGE:
+            raise Invalid("scan_too_old", "scanned_at is more than 30 days ago", field="scanned_at")
+    dossier_code = token_to_code(keyring, code)
+    dossier = dossier_by_code(session, dossier_code)
+    case = dossier.case
+    check_scanner(actor, case)
+    existing = _existing(session, actor, client_scan_id)
+    if existing is not None:
+        return _as_replay(existing, dossier, action)
+    if case.status == CaseStatus.archived:
+        raise Conflict("dossier_archived", "dossier {dossier_code} is archived: it no longer circulates", field="code",
+                       dossier_code=dossier.code)
+    if action == CustodyAction.store and not location:
+        raise Invalid("location_required", "a store scan needs the storage location", field="location")
+    head = _lock(session, dossier)
+    existing = _existing(session, actor, client_scan_id)  # a copy that committed while we waited
+    if existing is not None:
+        return _as_replay(existing, dossier, action)
+    session.refresh(dossier)
+    if action == CustodyAction.receive:
+        to_holder_id, new_location = actor.id, location or dossier.location
+    else:
+        if dossier.holder_id is None:
+            to_holder_id = actor.id  # nobody has signed for it yet: whoever shelves it answers for it
+        else:
+            to_holder_id = dossier.holder_id
+        new_location = location
+    try:
+        event = append_event(session, dossier, action=action, actor=actor, now=now, to_holder_id=to_holder_id,
+                             location=new_location, device_at=device_at, client_scan_id=client_scan_id,
+                             head=head, locked=True)
+    except IntegrityError:
+        # Another copy of this scan won the race to the unique constraint: answer with its event.
+        existing = _existing(session, actor, client_scan_id)
+        if existing is None:
+            raise Conflict("scan_conflict", "another scan of this dossier was recorded at the same moment; "
+                           "scan again", field="code") from None
+        return _as_replay(existing, dossier, action)
+    return ScanResult(event, replayed=False)
+
+
+# --- verification ------------------------------------------------------------------
+
+
+@dataclass
+class BadEvent:
+    event_id: int | None
+    dossier_id: int
+    seq: int | None
+    reason: str
+
+    def as_dict(self) -> dict:
+        return {"id": self.event_id, "dossier_id": self.dossier_id, "seq": self.seq, "reason": self.reason}
+
+
+@dataclass
+class Verification:
+    ok: bool
+    events_checked: int
+    first_bad_event: BadEvent | None
+
+
+_COLUMNS = (
+    CustodyEvent.id, CustodyEvent.dossier_id, CustodyEvent.seq, CustodyEvent.action, CustodyEvent.from_holder_id,
+    CustodyEvent.to_holder_id, CustodyEvent.location, CustodyEvent.device_at, CustodyEvent.server_at,
+    CustodyEvent.actor_id, CustodyEvent.client_scan_id, CustodyEvent.details, CustodyEvent.conflict,
+    CustodyEvent.prev_hash, CustodyEvent.hash,
+)
+
+
+def _check_row(row, expected_seq: int, prev_hash: str) -> str | None:
+    if row.seq != expected_seq:
+        return "missing_event" if row.seq > expected_seq else "sequence_broken"
+    if row.prev_hash != prev_hash:
+        return "broken_link"
+    content = event_content(
+        dossier_id=row.dossier_id, seq=row.seq, action=row.action, from_holder_id=row.from_holder_id,
+        to_holder_id=row.to_holder_id, location=row.location, device_at=row.device_at, server_at=row.server_at,
+        actor_id=row.actor_id, client_scan_id=row.client_scan_id, details=row.details, conflict=row.conflict,
+    )
+    if event_digest(content, prev_hash) != row.hash:
+        return "content_altered"
+    return None
+
+
+def verify_chains(session: Session, dossier_id: int | None = None, *, batch: int = 5000,
+                  progress=None) -> Verification:
+    """Walk every chain (or one dossier's) in order, streaming; stop at the first bad event.
+
+    Rows come through a server-side cursor in batches, joined with each dossier's
+    head, so memory stays flat however long the log is.
+    """
+    query = (
+        select(*_COLUMNS, CustodyHead.seq.label("head_seq"), CustodyHead.hash.label("head_hash"))
+        .outerjoin(CustodyHead, CustodyHead.dossier_id == CustodyEvent.dossier_id)
+        .order_by(CustodyEvent.dossier_id, CustodyEvent.seq)
+    )
+    if dossier_id is not None:
+        query = query.where(CustodyEvent.dossier_id == dossier_id)
+    checked = 0
+    current = None  # (dossier_id, last_seq, last_hash, head_seq, head_hash)
+    expected_seq, prev_hash = 1, GENESIS
+
+    def close_chain(state) -> BadEvent | None:
+        d_id, last_seq, last_hash, head_seq, head_hash = state
+        if head_seq is None or head_seq != last_seq or head_hash != last_hash:
+            return BadEvent(None, d_id, last_seq + 1 if head_seq and head_seq > last_seq else last_seq,
+                            "chain_truncated" if head_seq and head_seq > last_seq else "head_mismatch")
+        return None
+
+    result = session.execute(query.execution_options(stream_results=True, yield_per=batch))
+    try:
+        for row in result:
+            if current is None or row.dossier_id != current[0]:
+                if current is not None and (bad := close_chain(current)):
+                    return Verification(False, checked, bad)
+                expected_seq, prev_hash = 1, GENESIS
+            checked += 1
+            reason = _check_row(row, expected_seq, prev_hash)
+            if reason:
+                return Verification(False, checked, BadEvent(row.id, row.dossier_id, row.seq, reason))
+            expected_seq, prev_hash = row.seq + 1, row.hash
+            current = (row.dossier_id, row.seq, row.hash, row.head_seq, row.head_hash)
+            if progress and checked % 100_000 == 0:
+                progress(checked)
+    finally:
+        result.close()
+    if current is not None and (bad := close_chain(current)):
+        return Verification(False, checked, bad)
+    # A head whose every event is gone.
+    orphan = select(CustodyHead.dossier_id, CustodyHead.seq).where(
+        ~select(CustodyEvent.id).where(CustodyEvent.dossier_id == CustodyHead.dossier_id).exists()
+    )
+    if dossier_id is not None:
+        orphan = orphan.where(CustodyHead.dossier_id == dossier_id)
+    row = session.execute(orphan.limit(1)).first()
+    if row is not None:
+        return Verification(False, checked, BadEvent(None, row.dossier_id, 1, "chain_truncated"))
+    return Verification(True, checked, None)
+
+
+def chain(session: Session, dossier: Dossier) -> list[CustodyEvent]:
+    """A dossier's events in the order they happened (device time for offline scans)."""
+    events = session.scalars(select(CustodyEvent).where(CustodyEvent.dossier_id == dossier.id)).all()
+    return sorted(events, key=lambda e: (e.effective_at, e.seq))
+
+
+def recent_scans(session: Session, actor: User, limit: int = 20) -> list[CustodyEvent]:
+    return list(session.scalars(
+        select(CustodyEvent).where(CustodyEvent.actor_id == actor.id)
+        .order_by(CustodyEvent.server_at.desc(), CustodyEvent.id.desc()).limit(limit)
+    ))

@@ -1,0 +1,291 @@
+"""Scans (JSON code or a photo), labels, custody chains, verification, where-is."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import Response, current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from marshmallow import ValidationError
+from sqlalchemy import func, select
+
+from ancillary.auth.models import CONTRACTOR_ROLES, Role, User
+from ancillary.auth.policy import TOKEN_ROLES
+from ancillary.cases.models import Case, CaseStatus, Dossier
+from ancillary.custody import services
+from ancillary.custody.models import CustodyEvent, CustodyHead
+from ancillary.custody.schemas import (
+    CustodySchema,
+    DecodeResultSchema,
+    DossierWherePageSchema,
+    RecentScansArgsSchema,
+    ScanArgsSchema,
+    ScanFormSchema,
+    ScanResultSchema,
+    VerifySchema,
+    WhereArgsSchema,
+)
+from ancillary.errors import DomainError, Invalid
+from ancillary.extensions import db
+from ancillary.web import current_user, now, roles
+
+blp = Blueprint("Custody", __name__, url_prefix="/api/v1",
+                description="QR labels, scans, custody chains and their verification")
+
+SCAN_EXAMPLE = {
+    "code": "ANC1.K1.DS0000123-01.ABCDEFGHIJKLMNOPQRSTUVWX",
+    "action": "receive",
+    "location": "审判组 3楼 卷宗柜A",
+    "client_scan_id": "7f9c2d1e-0b7a-4c55-9a3e-2f1d9c0e8b11",
+}
+SCAN_RESULT_EXAMPLE = {
+    "dossier_id": 123, "code": "DS0000123-01", "case_number": "(2027)鲁1002民初123号", "volume": 1,
+    "action": "receive", "holder": {"id": 7, "username": "file01", "display_name": "王芳"},
+    "location": "审判组 3楼 卷宗柜A", "seq": 4, "hash": "9b1c…(64 hex)", "conflict": False,
+    "scanned_at": None, "recorded_at": "2027-01-04T09:30:00+08:00",
+}
+CHAIN_ROLES = tuple(services.CHAIN_READERS | services.OFFICER_ROLES)
+IMAGE_ERROR_STATUS = {"too_large": 413, "not_an_image": 415}
+
+
+def settings():
+    return current_app.config["SETTINGS"]
+
+
+def user_ref(session, user_id):
+    if user_id is None:
+        return None
+    user = session.get(User, user_id)
+    return {"id": user.id, "username": user.username, "display_name": user.display_name}
+
+
+def scan_body(session, event: CustodyEvent) -> dict:
+    """The scan answer: derived from the stored event only, so a replay answers the same."""
+    dossier = session.get(Dossier, event.dossier_id)
+    return {
+        "dossier_id": dossier.id, "code": dossier.code, "case_number": dossier.case.number,
+        "volume": dossier.volume, "action": event.action.value, "holder": user_ref(session, event.to_holder_id),
+        "location": event.location, "seq": event.seq, "hash": event.hash, "conflict": event.conflict,
+        "scanned_at": event.device_at, "recorded_at": event.server_at,
+    }
+
+
+def _load(schema, data, location):
+    try:
+        return schema.load(data)
+    except ValidationError as err:
+        abort(422, messages={location: err.messages})
+
+
+def read_image(field: str = "image") -> bytes:
+    """The uploaded picture's bytes; 413 past the upload limit (werkzeug refuses early)."""
+    upload = request.files.get(field)
+    if upload is None:
+        raise Invalid("image_required", "send the photo as the multipart file part 'image'", field=field)
+    return upload.read()
+
+
+def decode_upload(data: bytes) -> list[str]:
+    """Every QR text in the picture, or a clear 4xx for a picture that cannot be read."""
+    from scanners.decoding import ImageError, decode_image
+
+    # Nothing is written before the decode: end the read transaction so the picture's
+    # decoding does not hold SQLite's write lock.
+    db.session.commit()
+    try:
+        return decode_image(data)
+    except ImageError as exc:
+        error = DomainError(f"image_{exc.reason}", IMAGE_MESSAGES[exc.reason], field="image")
+        error.status = IMAGE_ERROR_STATUS.get(exc.reason, 422)
+        raise error from None
+
+
+def N_(message: str) -> str:
+    """Mark a msgid for extraction; the error handler translates it."""
+    return message
+
+
+IMAGE_MESSAGES = {
+    "empty": N_("the image is empty"),
+    "not_an_image": N_("the upload is not a picture in a known format"),
+    "truncated": N_("the picture is incomplete (truncated upload)"),
+    "too_large": N_("the picture is too large"),
+    "unreadable": N_("the picture cannot be read"),
+}
+
+
+def pick_label(codes: list[str]) -> str:
+    """The one dossier label in a photo: none, or several different ones, is a 422."""
+    from scanners.tokens import TOKEN_RE
+
+    if not codes:
+        raise Invalid("no_code_found", "no QR code was found in the photo: hold the label flat and closer",
+                      field="image")
+    ours = [c for c in codes if TOKEN_RE.match(c)]
+    if len(ours) > 1:
+        raise Invalid("several_labels", "the photo shows {count} dossier labels: photograph one at a time",
+                      field="image", count=len(ours))
+    return ours[0] if ours else codes[0]
+
+
+@blp.route("/scans")
+class ScansView(MethodView):
+    @roles(*services.SCAN_ROLES)
+    @blp.doc(requestBody={
+        "required": True,
+        "content": {
+            "application/json": {"schema": ScanArgsSchema, "example": SCAN_EXAMPLE},
+            "multipart/form-data": {"schema": {
+                "type": "object", "required": ["image", "action"],
+                "properties": {"image": {"type": "string", "format": "binary"},
+                               "action": {"type": "string", "enum": ["receive", "store"]},
+                               "location": {"type": "string"}, "client_scan_id": {"type": "string"},
+                               "scanned_at": {"type": "string", "format": "date-time"}}}},
+        },
+    })
+    @blp.response(201, ScanResultSchema, example=SCAN_RESULT_EXAMPLE,
+                  description="recorded; a replay of the same client_scan_id answers 200 with the same body")
+    @blp.alt_response(200, schema=ScanResultSchema, description="a replay: nothing changed")
+    def post(self):
+        """Scan a dossier label: `receive` signs for it, `store` puts it into a location."""
+        if request.mimetype == "multipart/form-data":
+            args = _load(ScanFormSchema(), request.form.to_dict(), "form")
+            if not args.get("code"):
+                args["code"] = pick_label(decode_upload(read_image()))
+        else:
+            body = request.get_json(silent=True)
+            if not isinstance(body, dict):
+                abort(400, messages={"json": {"_schema": ["the body is not a JSON object"]}})
+            args = _load(ScanArgsSchema(), body, "json")
+        result = services.scan(
+            db.session, keyring=settings().qr_keyring, code=args["code"], action=args["action"],
+            location=args.get("location"), client_scan_id=args.get("client_scan_id"),
+            device_at=args.get("scanned_at"), actor=current_user(), now=now(),
+        )
+        return scan_body(db.session, result.event), (200 if result.replayed else 201)
+
+
+@blp.route("/scans/decode")
+class DecodeView(MethodView):
+    @roles(*services.SCAN_ROLES)
+    @blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
+        "type": "object", "required": ["image"], "properties": {"image": {"type": "string", "format": "binary"}}}}}})
+    @blp.response(200, DecodeResultSchema, example={"codes": ["ANC1.K1.DS0000123-01.ABCDEFGHIJKLMNOPQRSTUVWX"]})
+    def post(self):
+        """Read every QR code in a photo (nothing is recorded)."""
+        return {"codes": decode_upload(read_image())}
+
+
+@blp.route("/scans/mine")
+class RecentScansView(MethodView):
+    @roles(*services.SCAN_ROLES)
+    @blp.arguments(RecentScansArgsSchema, location="query")
+    @blp.response(200, ScanResultSchema(many=True), example=[SCAN_RESULT_EXAMPLE])
+    def get(self, args):
+        """The caller's latest scans, newest first (the scan station's list)."""
+        return [scan_body(db.session, e) for e in services.recent_scans(db.session, current_user(), args["limit"])]
+
+
+def _event_dict(session, event: CustodyEvent) -> dict:
+    return {
+        "id": event.id, "seq": event.seq, "action": event.action,
+        "from_holder": user_ref(session, event.from_holder_id), "to_holder": user_ref(session, event.to_holder_id),
+        "location": event.location, "device_at": event.device_at, "server_at": event.server_at,
+        "effective_at": event.effective_at, "actor": user_ref(session, event.actor_id),
+        "client_scan_id": event.client_scan_id, "details": event.details, "conflict": event.conflict,
+        "prev_hash": event.prev_hash, "hash": event.hash,
+    }
+
+
+@blp.route("/dossiers/<int:dossier_id>/custody")
+class CustodyView(MethodView):
+    @roles(*CHAIN_ROLES)
+    @blp.response(200, CustodySchema)
+    def get(self, dossier_id):
+        """A dossier's custody chain in the order things happened, and whether it verifies."""
+        dossier = services.get_dossier(db.session, dossier_id)
+        services.check_chain_reader(current_user(), dossier.case)
+        verification = services.verify_chains(db.session, dossier.id)
+        return {
+            "dossier_id": dossier.id, "code": dossier.code, "case_number": dossier.case.number,
+            "volume": dossier.volume, "holder": user_ref(db.session, dossier.holder_id),
+            "location": dossier.location,
+            "events": [_event_dict(db.session, e) for e in services.chain(db.session, dossier)],
+            "verified": verification.ok,
+            "first_bad_event": verification.first_bad_event.as_dict() if verification.first_bad_event else None,
+        }
+
+
+@blp.route("/custody/verify")
+class VerifyView(MethodView):
+    @roles(Role.court_admin)
+    @blp.response(200, VerifySchema, example={"ok": False, "events_checked": 5812,
+                                               "first_bad_event": {"id": 4411, "dossier_id": 77, "seq": 3,
+                                                                   "reason": "content_altered"}})
+    def get(self):
+        """Verify every custody chain; name the first event that does not verify."""
+        result = services.verify_chains(db.session)
+        return {"ok": result.ok, "events_checked": result.events_checked,
+                "first_bad_event": result.first_bad_event.as_dict() if result.first_bad_event else None}
+
+
+@blp.route("/custody/dossiers")
+class WhereView(MethodView):
+    @roles(*services.CHAIN_READERS)
+    @blp.arguments(WhereArgsSchema, location="query")
+    @blp.response(200, DossierWherePageSchema)
+    def get(self, args):
+        """Where are the dossiers: by holder, by location, idle for N days, with contractors after closing."""
+        query = (select(Dossier, CustodyHead.last_at).join(Case, Case.id == Dossier.case_id)
+                 .outerjoin(CustodyHead, CustodyHead.dossier_id == Dossier.id))
+        if "holder_id" in args:
+            query = query.where(Dossier.holder_id == args["holder_id"])
+        if "location" in args:
+            query = query.where(Dossier.location == args["location"])
+        if "idle_days" in args:
+            cutoff = now() - timedelta(days=args["idle_days"])
+            moved = func.coalesce(CustodyHead.last_at, Dossier.created_at)
+            query = query.where(moved <= cutoff, Case.status != CaseStatus.archived)
+        if args.get("closed_with_contractor"):
+            staff = select(User.id).where(User.role.in_(sorted(CONTRACTOR_ROLES - {Role.archivist})))
+            query = query.where(Case.status == CaseStatus.closed, Dossier.holder_id.in_(staff))
+        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = db.session.execute(query.order_by(Dossier.id).limit(args["limit"]).offset(args["offset"])).all()
+        items = []
+        for dossier, last_at in rows:
+            dossier.last_moved_at = last_at
+            items.append(dossier)
+        return {"items": items, "total": total}
+
+
+@blp.route("/dossiers/<int:dossier_id>/label.png")
+class LabelView(MethodView):
+    @roles(*TOKEN_ROLES)
+    @blp.response(200, description="the dossier's QR label, PNG at 300 dpi (70 x 37 mm)",
+                  content_type="image/png")
+    def get(self, dossier_id):
+        """The printable QR label of one dossier."""
+        from scanners.labels import render_label_png
+
+        dossier = services.get_dossier(db.session, dossier_id)
+        png = render_label_png(label_info(dossier))
+        return Response(png, mimetype="image/png",
+                        headers={"Content-Disposition": f'inline; filename="{dossier.code}.png"'})
+
+
+def label_info(dossier: Dossier):
+    from scanners.labels import LabelInfo
+
+    return LabelInfo(token=dossier.qr_token, court_name=settings().court_name, case_number=dossier.case.number,
+                     volume=dossier.volume, dossier_code=dossier.code)
+
+
+
+def _register_page(state):
+    from ancillary.custody.page import init_app
+
+    init_app(state)
+
+
+blp.record_once(_register_page)

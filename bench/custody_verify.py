@@ -1,0 +1,133 @@
+"""`ancillary custody verify` over one million events: seconds and peak memory.
+
+    .venv/bin/python bench/custody_verify.py [--events 1000000] [--per-dossier 100]
+    scripts/with-postgres.sh .venv/bin/python bench/custody_verify.py    # adds PostgreSQL
+
+Builds a database with the real schema (`ancillary db upgrade`), fills it with valid
+chains (hashes computed exactly as the service does), then runs the real CLI in a
+child process and reads its peak resident memory. Writes bench/out/custody_verify.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+sys.path.insert(0, str(ROOT))
+
+
+def env_for(url: str) -> dict:
+    return {**os.environ, "ANCILLARY_DATABASE_URL": url, "ANCILLARY_SECRET_KEY": "bench",
+            "ANCILLARY_QR_KEYS": "K1:bench-secret-0123456789abcdef"}
+
+
+def fill(url: str, events: int, per_dossier: int) -> float:
+    from sqlalchemy import create_engine, insert
+
+    from ancillary.cases.models import Case, Dossier
+    from ancillary.auth.models import User
+    from ancillary.custody.models import GENESIS, CustodyEvent, CustodyHead, event_content, event_digest
+
+    subprocess.run([BIN / "ancillary", "db", "upgrade"], env=env_for(url), check=True, capture_output=True)
+    engine = create_engine(url)
+    started = time.perf_counter()
+    t0 = datetime(2027, 1, 4, 1, 0, tzinfo=timezone.utc)
+    dossiers = events // per_dossier
+    with engine.begin() as conn:
+        conn.execute(insert(User), [{"id": i, "username": f"u{i}", "display_name": f"user {i}", "role": r,
+                                     "is_active": True, "is_president": False, "created_at": t0}
+                                    for i, r in ((1, "judge"), (2, "file_clerk"), (3, "archivist"))])
+        conn.execute(insert(Case), [{"id": i, "number": f"(2027)bench{i}", "kind": "summary", "venue": "main",
+                                     "filed_at": t0, "judge_id": 1, "volumes": 1, "status": "open",
+                                     "deadline_at": t0 + timedelta(days=90), "mediation_likely": False,
+                                     "created_by_id": 2, "created_at": t0} for i in range(1, dossiers + 1)])
+        conn.execute(insert(Dossier), [{"id": i, "case_id": i, "volume": 1, "code": f"DS{i:07d}-01",
+                                        "qr_token": f"tok{i}", "created_at": t0} for i in range(1, dossiers + 1)])
+    batch, heads, done = [], [], 0
+    with engine.begin() as conn:
+        for d in range(1, dossiers + 1):
+            prev = GENESIS
+            for seq in range(1, per_dossier + 1):
+                holder = 2 + seq % 2
+                row = dict(dossier_id=d, seq=seq, action="receive", from_holder_id=None if seq == 1 else 5 - holder,
+                           to_holder_id=holder, location="审判组 3楼", device_at=None,
+                           server_at=t0 + timedelta(minutes=seq), actor_id=holder, client_scan_id=f"b{d}-{seq}",
+                           details=None, conflict=False)
+                row["prev_hash"] = prev
+                row["hash"] = prev = event_digest(event_content(**row), prev)
+                batch.append(row)
+            heads.append({"dossier_id": d, "seq": per_dossier, "hash": prev,
+                          "last_at": t0 + timedelta(minutes=per_dossier)})
+            if len(batch) >= 20_000:
+                conn.execute(insert(CustodyEvent), batch)
+                done += len(batch)
+                batch = []
+                print(f"\r  filled {done:,}/{events:,} events", end="", flush=True)
+        if batch:
+            conn.execute(insert(CustodyEvent), batch)
+        conn.execute(insert(CustodyHead), heads)
+    print()
+    engine.dispose()
+    return time.perf_counter() - started
+
+
+def verify(url: str) -> dict:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    proc = subprocess.run([BIN / "ancillary", "custody", "verify"], env=env_for(url), capture_output=True, text=True)
+    seconds = time.perf_counter() - started
+    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print("  " + proc.stdout.strip())
+    return {"exit_code": proc.returncode, "seconds": round(seconds, 2),
+            "peak_rss_mb": round(max(peak_kb, before) / 1024, 1), "output": proc.stdout.strip()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--per-dossier", type=int, default=100)
+    args = parser.parse_args()
+    results = {"events": args.events, "per_dossier": args.per_dossier, "databases": {}}
+    targets = []
+    tmp = Path(tempfile.mkdtemp(prefix="verify-bench-"))
+    targets.append(("sqlite", f"sqlite:///{tmp / 'bench.sqlite3'}", None))
+    server = os.environ.get("ANCILLARY_TEST_POSTGRES_URL")
+    if server:
+        from sqlalchemy import create_engine, text
+
+        name = f"verify_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        targets.append(("postgresql", f"{server}/{name}", (admin, name)))
+    for label, url, cleanup in targets:
+        print(f"==> {label}: filling {args.events:,} events ({args.per_dossier} per dossier)")
+        fill_seconds = fill(url, args.events, args.per_dossier)
+        print(f"==> {label}: ancillary custody verify")
+        outcome = verify(url)
+        outcome["fill_seconds"] = round(fill_seconds, 1)
+        print(f"  {label}: {outcome['seconds']} s, peak RSS {outcome['peak_rss_mb']} MB")
+        results["databases"][label] = outcome
+        if cleanup:
+            admin, name = cleanup
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    out = ROOT / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "custody_verify.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    print(f"written to {out / 'custody_verify.json'}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,177 @@
+"""Scan throughput: 16 concurrent scanners posting codes to gunicorn on loopback.
+
+    .venv/bin/python bench/scan_throughput.py [--clients 16] [--seconds 10]
+    scripts/with-postgres.sh .venv/bin/python bench/scan_throughput.py   # adds PostgreSQL
+
+For each database: a fresh schema, 200 dossiers and 16 file clerks; gunicorn (gthread,
+2 workers x 8 threads) on 127.0.0.1; then, in the same run, the trivial /healthz under
+the same 16 clients and the scans (each a new client_scan_id, a random dossier).
+Reports requests/s, p50 and p99 latency and the ratio. Writes bench/out/scan_throughput.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = ROOT / ".venv" / "bin"
+sys.path.insert(0, str(ROOT))
+QR_KEYS = "K1:bench-secret-0123456789abcdef"
+
+
+def env_for(url: str) -> dict:
+    return {**os.environ, "ANCILLARY_DATABASE_URL": url, "ANCILLARY_SECRET_KEY": "bench", "ANCILLARY_QR_KEYS": QR_KEYS}
+
+
+def prepare(url: str, clients: int) -> tuple[list[str], list[str]]:
+    """Schema, a judge, 16 clerks with tokens, 100 cases of 2 volumes; returns tokens and QR codes."""
+    from ancillary import create_app
+    from ancillary.auth.services import create_user, issue_token
+    from ancillary.cases.services import CaseIn, PartyIn, file_case
+    from ancillary.config import Settings
+    from ancillary.extensions import db
+    from ancillary.timeutil import utcnow
+
+    subprocess.run([BIN / "ancillary", "db", "upgrade"], env=env_for(url), check=True, capture_output=True)
+    app = create_app(Settings.from_env(env_for(url)))
+    with app.app_context():
+        now = utcnow()
+        judge = create_user(db.session, username="judge", role="judge", phone=None, actor=None, now=now)
+        intake = create_user(db.session, username="intake", role="intake_clerk", phone=None, actor=None, now=now)
+        tokens = []
+        for i in range(clients):
+            clerk = create_user(db.session, username=f"file{i:02d}", role="file_clerk", phone=None, actor=None, now=now)
+            tokens.append(issue_token(db.session, clerk, now=now, lifetime=timedelta(days=1))[0])
+        codes = []
+        for n in range(100):
+            case = file_case(db.session, CaseIn(number=f"(2027)鲁1002民初{n + 1}号", kind="summary", venue="main",
+                                                filed_at=now, judge_id=judge.id, volumes=2,
+                                                parties=[PartyIn(role="plaintiff", name="张三")]),
+                             actor=intake, now=now, settings=app.config["SETTINGS"])
+            codes.extend(d.qr_token for d in case.dossiers)
+        db.session.commit()
+        db.engine.dispose()
+    return tokens, codes
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def load(base: str, tokens: list[str], seconds: float, make_request) -> dict:
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+    stop = time.perf_counter() + seconds
+
+    def client(token: str):
+        session = requests.Session()
+        session.headers["Authorization"] = f"Bearer {token}"
+        mine, counts = [], {}
+        while time.perf_counter() < stop:
+            started = time.perf_counter()
+            response = make_request(session, base)
+            mine.append(time.perf_counter() - started)
+            counts[response.status_code] = counts.get(response.status_code, 0) + 1
+        with lock:
+            latencies.extend(mine)
+            for k, v in counts.items():
+                statuses[k] = statuses.get(k, 0) + v
+
+    threads = [threading.Thread(target=client, args=(t,)) for t in tokens]
+    began = time.perf_counter()
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    elapsed = time.perf_counter() - began
+    latencies.sort()
+    return {
+        "requests": len(latencies), "per_second": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000, 1),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+    }
+
+
+def run(label: str, url: str, clients: int, seconds: float) -> dict:
+    print(f"==> {label}: preparing")
+    tokens, codes = prepare(url, clients)
+    port = free_port()
+    server = subprocess.Popen(
+        [BIN / "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "8",
+         "--worker-class", "gthread", "--log-level", "warning", "wsgi:app"],
+        cwd=ROOT, env=env_for(url))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                if requests.get(f"{base}/healthz", timeout=5).ok:
+                    break
+            except requests.RequestException:
+                time.sleep(0.1)
+        print(f"==> {label}: /healthz, {clients} clients, {seconds:.0f} s")
+        health = load(base, tokens, seconds, lambda s, b: s.get(f"{b}/healthz"))
+        print(f"    {health}")
+        rng = random.Random(7)
+
+        def scan(session, b):
+            return session.post(f"{b}/api/v1/scans", json={
+                "code": rng.choice(codes), "action": "receive", "location": "审判组",
+                "client_scan_id": uuid.uuid4().hex})
+
+        print(f"==> {label}: POST /api/v1/scans, {clients} clients, {seconds:.0f} s")
+        scans = load(base, tokens, seconds, scan)
+        print(f"    {scans}")
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return {"healthz": health, "scans": scans,
+            "scan_to_healthz_throughput": round(scans["per_second"] / health["per_second"], 3)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=10)
+    args = parser.parse_args()
+    results = {"clients": args.clients, "seconds": args.seconds, "server": "gunicorn gthread 2x8", "databases": {}}
+    tmp = Path(tempfile.mkdtemp(prefix="scan-bench-"))
+    results["databases"]["sqlite"] = run("sqlite", f"sqlite:///{tmp / 'bench.sqlite3'}", args.clients, args.seconds)
+    server = os.environ.get("ANCILLARY_TEST_POSTGRES_URL")
+    if server:
+        from sqlalchemy import create_engine, text
+
+        name = f"scan_bench_{uuid.uuid4().hex[:8]}"
+        admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        try:
+            results["databases"]["postgresql"] = run("postgresql", f"{server}/{name}", args.clients, args.seconds)
+        finally:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+    out = ROOT / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "scan_throughput.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))
+    print(f"written to {out / 'scan_throughput.json'}")
+
+
+if __name__ == "__main__":
+    main()

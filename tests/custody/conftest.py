@@ -1,0 +1,70 @@
+"""Custody fixtures: scanning helpers, and a purge that gets past the append-only guards."""
+
+from __future__ import annotations
+
+import itertools
+from contextlib import contextmanager
+
+import pytest
+from sqlalchemy import text
+
+from ancillary.custody.models import SQLITE_GUARDS, SQLITE_UNGUARD
+
+_scan_ids = itertools.count(1)
+
+
+@contextmanager
+def guards_off(app):
+    """Run raw SQL against custody_events as a privileged user would: triggers out of the way."""
+    from ancillary.extensions import db
+
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            sqlite = conn.dialect.name == "sqlite"
+            if sqlite:
+                for statement in SQLITE_UNGUARD:
+                    conn.execute(text(statement))
+            else:
+                conn.execute(text("ALTER TABLE custody_events DISABLE TRIGGER custody_events_append_only"))
+            yield conn
+            if sqlite:
+                for statement in SQLITE_GUARDS:
+                    conn.execute(text(statement))
+            else:
+                conn.execute(text("ALTER TABLE custody_events ENABLE TRIGGER custody_events_append_only"))
+
+
+@pytest.fixture(autouse=True)
+def _purge_custody(request):
+    """Empty custody_events before the suite's cleanup, whose DELETE the SQLite trigger refuses."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app = request.getfixturevalue("app")
+    from ancillary.extensions import db
+
+    with app.app_context():
+        sqlite = db.engine.dialect.name == "sqlite"
+    if sqlite:
+        with guards_off(app) as conn:
+            conn.execute(text("DELETE FROM custody_events"))
+
+
+def scan_id() -> str:
+    return f"scan-{next(_scan_ids):06d}"
+
+
+def scan(actor, token, action="receive", location="审判组 3楼", client_scan_id=None, **extra):
+    body = {"code": token, "action": action, "location": location,
+            "client_scan_id": client_scan_id or scan_id(), **extra}
+    return actor.post("/api/v1/scans", json=body)
+
+
+@pytest.fixture
+def dossiers(court):
+    """A filed case with two volumes: its dossiers (with qr_token), as the intake clerk sees them."""
+    case = court.file_case(volumes=2)
+    for dossier in case["dossiers"]:
+        dossier["case_id"] = case["id"]
+    return case["dossiers"]
