@@ -131,8 +131,15 @@ def _clean_tables(request):
             if conn.dialect.name == "postgresql":
                 conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
             else:
+                from ancillary.custody.models import SQLITE_GUARDS, SQLITE_UNGUARD
+
+                # The custody chain is append-only: lift its guards to empty it between tests.
+                for statement in SQLITE_UNGUARD:
+                    conn.execute(text(statement))
                 for table in tables:
                     conn.execute(text(f'DELETE FROM "{table}"'))
+                for statement in SQLITE_GUARDS:
+                    conn.execute(text(statement))
 
 
 @pytest.fixture

@@ -28,11 +28,24 @@ def settings():
     return current_app.config["SETTINGS"]
 
 
+RECORD_EXAMPLE = {"dossier_id": 123, "archivist_id": 9, "material_count": 86, "counted_at": "2027-02-01T10:00:00+08:00",
+                  "bound_at": "2027-02-01T11:00:00+08:00", "scan_sha256": "5e2c…(64 hex)", "scan_bytes": 18230112,
+                  "digitised_at": "2027-02-02T15:00:00+08:00", "archive_location": "档案室 A-12-3",
+                  "archived_at": "2027-02-03T09:00:00+08:00"}
+BACKLOG_EXAMPLE = {"id": 17, "case_number": "(2018)鲁1002民初456号", "closed_on": "2018-11-20", "volumes": 2,
+                   "location": "旧卷库 3号柜", "cause": "买卖合同纠纷", "material_count": None, "archive_location": None,
+                   "archived_at": None}
+QUEUE_EXAMPLE = {"cases": [{"task_id": 88, "case_id": 41, "case_number": "(2027)鲁1002民初123号",
+                            "closed_at": "2027-01-20T16:00:00+08:00", "due_at": "2027-02-19T16:00:00+08:00",
+                            "days_left": 12, "overdue": False, "volumes": 2, "volumes_archived": 0, "assignee_id": 9}],
+                 "backlog": [BACKLOG_EXAMPLE], "backlog_total": 1}
+
+
 @blp.route("/archive/queue")
 class QueueView(MethodView):
     @roles(*QUEUE_READERS)
     @blp.arguments(QueueArgsSchema, location="query")
-    @blp.response(200, QueueSchema)
+    @blp.response(200, QueueSchema, example=QUEUE_EXAMPLE)
     def get(self, args):
         """Closed cases counting down to their archive deadline, and the backlog, oldest first."""
         cases, backlog = services.archive_queue(db.session, now())
@@ -42,7 +55,7 @@ class QueueView(MethodView):
 @blp.route("/dossiers/<int:dossier_id>/archive")
 class StepView(MethodView):
     @roles(Role.archivist, Role.court_admin)
-    @blp.response(200, ArchiveRecordSchema)
+    @blp.response(200, ArchiveRecordSchema, example=RECORD_EXAMPLE)
     def get(self, dossier_id):
         """Where a dossier stands on its way into the archive."""
         dossier = get_dossier(db.session, dossier_id)
@@ -51,7 +64,7 @@ class StepView(MethodView):
 
     @roles(Role.archivist)
     @blp.arguments(StepArgsSchema, example={"step": "count", "material_count": 137})
-    @blp.response(200, ArchiveRecordSchema)
+    @blp.response(200, ArchiveRecordSchema, example=RECORD_EXAMPLE)
     def post(self, args, dossier_id):
         """Record a step on a dossier you received: count, bind, or shelve (archive)."""
         dossier = get_dossier(db.session, dossier_id)
@@ -65,7 +78,7 @@ class DigitiseView(MethodView):
     @roles(Role.archivist)
     @blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
         "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}})
-    @blp.response(200, ArchiveRecordSchema)
+    @blp.response(200, ArchiveRecordSchema, example=RECORD_EXAMPLE)
     def post(self, dossier_id):
         """Upload the bound volume's scanned PDF; it is kept under its SHA-256."""
         upload = request.files.get("file")
@@ -80,7 +93,7 @@ class DigitiseView(MethodView):
 class BacklogArchiveView(MethodView):
     @roles(Role.archivist)
     @blp.arguments(BacklogArchiveArgsSchema, example={"archive_location": "档案库 3-2-14", "material_count": 88})
-    @blp.response(200, BacklogFileSchema)
+    @blp.response(200, BacklogFileSchema, example=BACKLOG_EXAMPLE)
     def post(self, args, backlog_id):
         """Mark a backlog file archived."""
         item = db.session.get(BacklogFile, backlog_id)

@@ -45,6 +45,23 @@ SCAN_RESULT_EXAMPLE = {
     "location": "审判组 3楼 卷宗柜A", "seq": 4, "hash": "9b1c…(64 hex)", "conflict": False,
     "scanned_at": None, "recorded_at": "2027-01-04T09:30:00+08:00",
 }
+EVENT_EXAMPLE = {
+    "id": 812, "seq": 4, "action": "receive", "from_holder": {"id": 5, "username": "intake01", "display_name": "李娜"},
+    "to_holder": {"id": 7, "username": "file01", "display_name": "王芳"}, "location": "审判组 3楼 卷宗柜A",
+    "scanned_at": "2027-01-04T09:29:58+08:00", "recorded_at": "2027-01-04T09:30:00+08:00",
+    "happened_at": "2027-01-04T09:29:58+08:00", "actor": {"id": 7, "username": "file01", "display_name": "王芳"},
+    "client_scan_id": "phone-7-000123", "details": None, "conflict": False, "prev_hash": "3f0a…(64 hex)",
+    "hash": "9b1c…(64 hex)",
+}
+CUSTODY_EXAMPLE = {
+    "dossier_id": 123, "code": "DS0000123-01", "case_number": "(2027)鲁1002民初123号", "volume": 1,
+    "holder": {"id": 7, "username": "file01", "display_name": "王芳"}, "location": "审判组 3楼 卷宗柜A",
+    "events": [EVENT_EXAMPLE], "verified": True, "first_bad_event": None,
+}
+WHERE_EXAMPLE = {"items": [{"dossier_id": 123, "code": "DS0000123-01", "case_id": 41,
+                            "case_number": "(2027)鲁1002民初123号", "case_status": "open", "volume": 1, "holder_id": 7,
+                            "location": "审判组 3楼 卷宗柜A", "last_moved_at": "2027-01-04T09:30:00+08:00"}],
+                 "total": 1}
 CHAIN_ROLES = tuple(services.CHAIN_READERS | services.OFFICER_ROLES)
 IMAGE_ERROR_STATUS = {"too_large": 413, "not_an_image": 415}
 
@@ -146,7 +163,8 @@ class ScansView(MethodView):
     })
     @blp.response(201, ScanResultSchema, example=SCAN_RESULT_EXAMPLE,
                   description="recorded; a replay of the same client_scan_id answers 200 with the same body")
-    @blp.alt_response(200, schema=ScanResultSchema, description="a replay: nothing changed")
+    @blp.alt_response(200, schema=ScanResultSchema, description="a replay: nothing changed",
+                      example=SCAN_RESULT_EXAMPLE)
     def post(self):
         """Scan a dossier label: `receive` signs for it, `store` puts it into a location."""
         if request.mimetype == "multipart/form-data":
@@ -201,7 +219,7 @@ def _event_dict(session, event: CustodyEvent) -> dict:
 @blp.route("/dossiers/<int:dossier_id>/custody")
 class CustodyView(MethodView):
     @roles(*CHAIN_ROLES)
-    @blp.response(200, CustodySchema)
+    @blp.response(200, CustodySchema, example=CUSTODY_EXAMPLE)
     def get(self, dossier_id):
         """A dossier's custody chain in the order things happened, and whether it verifies."""
         dossier = services.get_dossier(db.session, dossier_id)
@@ -234,7 +252,7 @@ class VerifyView(MethodView):
 class WhereView(MethodView):
     @roles(*services.CHAIN_READERS)
     @blp.arguments(WhereArgsSchema, location="query")
-    @blp.response(200, DossierWherePageSchema)
+    @blp.response(200, DossierWherePageSchema, example=WHERE_EXAMPLE)
     def get(self, args):
         """Where are the dossiers: by holder, by location, idle for N days, with contractors after closing."""
         query = (select(Dossier, CustodyHead.last_at).join(Case, Case.id == Dossier.case_id)

@@ -1,1 +1,1 @@
-from tests.custody.conftest import _purge_custody, dossiers  # noqa: F401  (same fixtures)
+from tests.custody.conftest import dossiers  # noqa: F401  (same fixtures)

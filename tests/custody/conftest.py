@@ -35,22 +35,6 @@ def guards_off(app):
                 conn.execute(text("ALTER TABLE custody_events ENABLE TRIGGER custody_events_append_only"))
 
 
-@pytest.fixture(autouse=True)
-def _purge_custody(request):
-    """Empty custody_events before the suite's cleanup, whose DELETE the SQLite trigger refuses."""
-    yield
-    if "app" not in request.fixturenames:
-        return
-    app = request.getfixturevalue("app")
-    from ancillary.extensions import db
-
-    with app.app_context():
-        sqlite = db.engine.dialect.name == "sqlite"
-    if sqlite:
-        with guards_off(app) as conn:
-            conn.execute(text("DELETE FROM custody_events"))
-
-
 def scan_id() -> str:
     return f"scan-{next(_scan_ids):06d}"
 
