@@ -24,7 +24,9 @@ def main():
 
 
 def init_app(app) -> None:
-    for command in (users, tokens, demo, serve, tick, scheduler_command):
+    from ancillary.scheduling.cli import schedule
+
+    for command in (users, tokens, demo, serve, tick, scheduler_command, schedule):
         app.cli.add_command(command)
 
 
