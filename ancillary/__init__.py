@@ -13,6 +13,7 @@ BLUEPRINTS = (
     "ancillary.cases.views",
     "ancillary.queues.views",
     "ancillary.scheduling.views",
+    "ancillary.scheduling.pages",
     "ancillary.audit.views",
     "ancillary.reports.views",
 )
