@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, request
+from flask import Flask, has_request_context, request
 
 from ancillary.config import Settings
 
@@ -13,6 +13,7 @@ BLUEPRINTS = (
     "ancillary.cases.views",
     "ancillary.queues.views",
     "ancillary.scheduling.views",
+    "ancillary.scheduling.pages",
     "ancillary.audit.views",
     "ancillary.reports.views",
     "ancillary.custody.views",
@@ -62,7 +63,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json.ensure_ascii = False  # Chinese text travels as UTF-8, not \u escapes
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()), compare_type=True, render_as_batch=True)
-    babel.init_app(app, locale_selector=lambda: request.accept_languages.best_match(LOCALES) or "zh")
+    babel.init_app(app, locale_selector=_locale)
     api.init_app(app)
     web.init_app(app)
     openapi.init_docs_assets(app)
@@ -70,6 +71,13 @@ def create_app(settings: Settings | None = None) -> Flask:
         api.register_blueprint(importlib.import_module(module).blp)
     cli.init_app(app)
     return app
+
+
+def _locale() -> str:
+    """The caller's language; outside a request (CLI, jobs) the court's default, Chinese."""
+    if has_request_context():
+        return request.accept_languages.best_match(LOCALES) or "zh"
+    return "zh"
 
 
 def _engine_options(url: str) -> dict:

@@ -26,8 +26,9 @@ def main():
 def init_app(app) -> None:
     from ancillary.archive.cli import archive
     from ancillary.custody.cli import custody, labels
+    from ancillary.scheduling.cli import schedule
 
-    for command in (users, tokens, demo, serve, tick, scheduler_command, custody, labels, archive):
+    for command in (users, tokens, demo, serve, tick, scheduler_command, custody, labels, archive, schedule):
         app.cli.add_command(command)
 
 

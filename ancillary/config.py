@@ -44,6 +44,12 @@ class Settings:
     archive_days: int = 30
     statutory_months: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_STATUTORY_MONTHS))
     hearing_minutes: dict[str, int] = field(default_factory=lambda: dict(DEFAULT_HEARING_MINUTES))
+    # Scheduling: whole days between booking and hearing (the summons must reach the
+    # parties), speedy cases heard within this many days of filing, longest auto window.
+    hearing_notice_days: int = 3
+    speedy_notice_days: int = 1
+    speedy_hearing_days: int = 7
+    auto_schedule_max_days: int = 31
     run_scheduler: bool = False
     testing: bool = False
 

@@ -170,8 +170,10 @@ def load_demo(session: Session, *, settings, now: datetime, cases: int = 300, se
         if progress and ((index + 1) % 25 == 0 or index + 1 == total):
             progress(index + 1, total)
     from ancillary.custody.demo import load_demo_custody
+    from ancillary.scheduling.demo import load_demo_scheduling
 
     load_demo_custody(session, now=now, seed=seed)
+    load_demo_scheduling(session, settings=settings, now=now, scheduler=staff[Role.scheduler][0], admin=admin)
     session.commit()
 
     logins += [("court_admin", "admin"), ("court_admin (president)", "president"), ("sysadmin", "sysadmin"),

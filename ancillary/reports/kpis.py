@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 PROVIDERS: list[str] = [
     "ancillary.reports.kpis.case_kpis",
     "ancillary.archive.services.archive_kpis",
+    "ancillary.scheduling.kpis.scheduling_kpis",
 ]
 
 

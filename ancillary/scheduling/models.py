@@ -1,13 +1,42 @@
-"""Courtrooms: the court's rooms, by venue, with their opening hours."""
+"""Courtrooms, the court calendar, blockings, hearings and judges' calendar feeds.
+
+No courtroom and no judge is double-booked. On PostgreSQL the database itself
+refuses it with two exclusion constraints over ``tstzrange(starts_at, ends_at)``
+(``btree_gist``); on SQLite every transaction opens with BEGIN IMMEDIATE, so the
+check in ``scheduling.services`` runs alone. Overlap booking (two mediation-likely
+tribunal hearings in one slot) is modelled as a *lane*: lane 0 is the ordinary
+slot, lane 1 the second hearing of an overlap pair; the constraints are per lane,
+so at most two hearings ever share a room at an instant.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+import enum
+from datetime import date, datetime, time
 
-from sqlalchemy import Boolean, CheckConstraint, Integer, String, Time, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Time,
+    UniqueConstraint,
+    column,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import ExcludeConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ancillary.db import Base
+
+
+def _enum(cls, name):
+    return Enum(cls, name=name, native_enum=False, length=32, validate_strings=True)
 
 
 class Courtroom(Base):
@@ -26,4 +55,106 @@ class Courtroom(Base):
     capacity: Mapped[int] = mapped_column(Integer, default=30)
     has_video: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime]
+
+
+class CourtDay(Base):
+    """An exception to the Monday-Friday rule: a public holiday or a make-up working day."""
+
+    __tablename__ = "court_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    is_working: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(100))
+    # official: the State Council's notice; provisional: statutory days known before
+    # the notice is out; admin: entered or changed by the management office.
+    source: Mapped[str] = mapped_column(String(16), default="admin")
+    updated_at: Mapped[datetime]
+
+
+class Blocking(Base):
+    """A period when a courtroom cannot be booked (repairs) or an officer is away (leave)."""
+
+    __tablename__ = "blockings"
+    __table_args__ = (
+        CheckConstraint("starts_at < ends_at", name="period_order"),
+        CheckConstraint("(courtroom_id IS NULL) <> (user_id IS NULL)", name="one_subject"),
+        Index("ix_blockings_courtroom_period", "courtroom_id", "starts_at"),
+        Index("ix_blockings_user_period", "user_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    courtroom_id: Mapped[int | None] = mapped_column(ForeignKey("courtrooms.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(200))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+
+
+class HearingStatus(enum.StrEnum):
+    booked = "booked"
+    cancelled = "cancelled"
+
+
+def _during():
+    return func.tstzrange(column("starts_at"), column("ends_at"), text("'[)'"))
+
+
+class Hearing(Base):
+    __tablename__ = "hearings"
+    __table_args__ = (
+        CheckConstraint("starts_at < ends_at", name="period_order"),
+        CheckConstraint("lane IN (0, 1)", name="lane_range"),
+        Index("ix_hearings_courtroom_starts", "courtroom_id", "starts_at"),
+        Index("ix_hearings_judge_starts", "judge_id", "starts_at"),
+        ExcludeConstraint(
+            (column("courtroom_id"), "="),
+            (column("lane"), "="),
+            (_during(), "&&"),
+            where=text("status = 'booked'"),
+            using="gist",
+            name="hearings_no_room_overlap",
+        ).ddl_if(dialect="postgresql"),
+        ExcludeConstraint(
+            (column("judge_id"), "="),
+            (column("lane"), "="),
+            (_during(), "&&"),
+            where=text("status = 'booked'"),
+            using="gist",
+            name="hearings_no_judge_overlap",
+        ).ddl_if(dialect="postgresql"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    courtroom_id: Mapped[int] = mapped_column(ForeignKey("courtrooms.id"))
+    judge_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    lane: Mapped[int] = mapped_column(Integer, default=0)
+    # The case could share its slot when booked (tribunal, served in person, mediation likely).
+    is_overlap_eligible: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[HearingStatus] = mapped_column(_enum(HearingStatus, "hearing_status"), default=HearingStatus.booked)
+    # RFC 5545 SEQUENCE: bumped on every move or cancellation, so phones update the event.
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(String(200))
+
+    case: Mapped["Case"] = relationship()  # noqa: F821
+    courtroom: Mapped[Courtroom] = relationship()
+
+
+class CalendarFeed(Base):
+    """A judge's secret iCalendar feed token (only its SHA-256 is kept)."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]

@@ -2,7 +2,7 @@ from datetime import time
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ancillary.schemas import ListArgsSchema, LocalDateTime
+from ancillary.schemas import Id, ListArgsSchema, LocalDateTime
 
 
 class ClockTime(fields.Field):
@@ -48,3 +48,239 @@ class CourtroomSchema(Schema):
 
 class CourtroomListArgsSchema(ListArgsSchema):
     venue = fields.String(validate=validate.Length(max=100))
+
+
+# --- court calendar and blockings -------------------------------------------------
+
+
+class CourtDayArgsSchema(Schema):
+    is_working = fields.Boolean(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+class CourtDaySchema(Schema):
+    day = fields.Date()
+    is_working = fields.Boolean()
+    name = fields.String()
+    source = fields.String(metadata={"description": "official, provisional (before the State Council notice) or admin"})
+
+
+class CourtDayListArgsSchema(Schema):
+    from_ = fields.Date(required=True, data_key="from")
+    to = fields.Date(required=True)
+
+    @validates_schema
+    def bounded(self, data, **kwargs):
+        if "from_" in data and "to" in data:
+            if data["to"] < data["from_"]:
+                raise ValidationError("Must not be before from.", "to")
+            if (data["to"] - data["from_"]).days > 800:
+                raise ValidationError("The window may span at most 800 days.", "to")
+
+
+class WorkingDaySchema(Schema):
+    day = fields.Date()
+    is_working = fields.Boolean()
+    name = fields.String(allow_none=True)
+
+
+class BlockingArgsSchema(Schema):
+    courtroom_id = Id()
+    user_id = Id(metadata={"description": "a judge or enforcement officer on leave"})
+    starts_at = LocalDateTime(required=True)
+    ends_at = LocalDateTime(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+    @validates_schema
+    def one_subject_and_order(self, data, **kwargs):
+        if ("courtroom_id" in data) == ("user_id" in data):
+            raise ValidationError("Give either courtroom_id or user_id.", "courtroom_id")
+        if "starts_at" in data and "ends_at" in data and data["ends_at"] <= data["starts_at"]:
+            raise ValidationError("Must be later than starts_at.", "ends_at")
+
+
+class BlockingSchema(Schema):
+    id = fields.Integer()
+    courtroom_id = fields.Integer(allow_none=True)
+    user_id = fields.Integer(allow_none=True)
+    starts_at = LocalDateTime()
+    ends_at = LocalDateTime()
+    reason = fields.String()
+
+
+class BlockingListArgsSchema(ListArgsSchema):
+    from_ = LocalDateTime(data_key="from")
+    to = LocalDateTime()
+    courtroom_id = Id()
+    user_id = Id()
+
+
+# --- hearings -----------------------------------------------------------------------
+
+
+def _check_period(data, max_minutes=480, min_minutes=10):
+    if "starts_at" in data and "ends_at" in data:
+        if data["ends_at"] <= data["starts_at"]:
+            raise ValidationError("Must be later than starts_at.", "ends_at")
+        minutes = (data["ends_at"] - data["starts_at"]).total_seconds() / 60
+        if not min_minutes <= minutes <= max_minutes:
+            raise ValidationError("A hearing lasts 10 to 480 minutes.", "ends_at")
+
+
+class HearingArgsSchema(Schema):
+    case_id = Id(required=True)
+    courtroom_id = Id(required=True)
+    starts_at = LocalDateTime(required=True)
+    ends_at = LocalDateTime(required=True)
+
+    @validates_schema
+    def period(self, data, **kwargs):
+        _check_period(data)
+
+
+class HearingMoveArgsSchema(Schema):
+    courtroom_id = Id()
+    starts_at = LocalDateTime(required=True)
+    ends_at = LocalDateTime(required=True)
+
+    @validates_schema
+    def period(self, data, **kwargs):
+        _check_period(data)
+
+
+class HearingCancelArgsSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class HearingListArgsSchema(ListArgsSchema):
+    from_ = LocalDateTime(data_key="from", metadata={"example": "2027-01-04T00:00:00+08:00"})
+    to = LocalDateTime(metadata={"example": "2027-01-11T00:00:00+08:00"})
+    courtroom_id = Id()
+    judge_id = Id()
+    case_id = Id()
+    day = fields.Date(metadata={"description": "one local date, instead of from/to"})
+    status = fields.String(validate=validate.OneOf(["booked", "cancelled"]))
+
+    @validates_schema
+    def ordered(self, data, **kwargs):
+        if "from_" in data and "to" in data and data["to"] <= data["from_"]:
+            raise ValidationError("Must be later than from.", "to")
+
+
+class PartyNameSchema(Schema):
+    role = fields.String()
+    name = fields.String()
+
+
+class HearingCaseSchema(Schema):
+    number = fields.String()
+    kind = fields.String()
+    track = fields.String(allow_none=True)
+    venue = fields.String()
+    mediation_likely = fields.Boolean()
+    parties = fields.List(fields.Nested(PartyNameSchema),
+                          metadata={"description": "names and roles only; shown to schedulers, judges, the office"})
+
+
+class HearingSchema(Schema):
+    id = fields.Integer()
+    case_id = fields.Integer()
+    courtroom_id = fields.Integer()
+    judge_id = fields.Integer()
+    starts_at = LocalDateTime()
+    ends_at = LocalDateTime()
+    overlap = fields.Boolean(metadata={"description": "shares its room and time with another (overlap booking)"})
+    status = fields.String()
+    lane = fields.Integer()
+    sequence = fields.Integer()
+    courtroom_name = fields.String(attribute="courtroom.name")
+    venue = fields.String(attribute="courtroom.venue")
+    case = fields.Nested(HearingCaseSchema)
+    created_at = LocalDateTime()
+    updated_at = LocalDateTime()
+    cancel_reason = fields.String(allow_none=True)
+
+
+class HearingPageSchema(Schema):
+    items = fields.List(fields.Nested(HearingSchema))
+    total = fields.Integer()
+
+
+class SuggestionArgsSchema(Schema):
+    case_id = Id(required=True)
+    limit = fields.Integer(load_default=10, validate=validate.Range(min=1, max=100))
+
+
+class SuggestionSchema(Schema):
+    courtroom_id = fields.Integer()
+    courtroom_name = fields.String()
+    venue = fields.String()
+    starts_at = LocalDateTime()
+    ends_at = LocalDateTime()
+    overlap = fields.Boolean()
+
+
+class AutoArgsSchema(Schema):
+    from_ = fields.Date(required=True, data_key="from", metadata={"example": "2027-01-11"})
+    to = fields.Date(required=True, metadata={"example": "2027-01-15"})
+    venue = fields.String(validate=validate.Length(min=1, max=100))
+    dry_run = fields.Boolean(load_default=False)
+
+    @validates_schema
+    def bounded(self, data, **kwargs):
+        if "from_" in data and "to" in data:
+            if data["to"] < data["from_"]:
+                raise ValidationError("Must not be before from.", "to")
+            if (data["to"] - data["from_"]).days > 31:
+                raise ValidationError("Auto-scheduling plans at most 31 days at a time.", "to")
+
+
+class AutoScheduledSchema(Schema):
+    id = fields.Integer()
+    case_id = fields.Integer()
+    case_number = fields.String()
+    courtroom_id = fields.Integer()
+    courtroom_name = fields.String()
+    judge_id = fields.Integer()
+    starts_at = LocalDateTime()
+    ends_at = LocalDateTime()
+    overlap = fields.Boolean()
+
+
+class UnscheduledSchema(Schema):
+    case_id = fields.Integer()
+    case_number = fields.String()
+    reason = fields.String()
+    detail = fields.String()
+
+
+class AutoResultSchema(Schema):
+    from_ = fields.Date(data_key="from")
+    to = fields.Date()
+    dry_run = fields.Boolean()
+    scheduled = fields.List(fields.Nested(AutoScheduledSchema))
+    unscheduled = fields.List(fields.Nested(UnscheduledSchema))
+
+
+class FeedTokenSchema(Schema):
+    url = fields.String()
+    token = fields.String()
+
+
+class CalendarArgsSchema(Schema):
+    token = fields.String(validate=validate.Length(max=100),
+                          metadata={"description": "the judge's feed token, for phone calendars that cannot send headers"})
+
+
+class UtilizationArgsSchema(Schema):
+    from_ = fields.Date(required=True, data_key="from", metadata={"example": "2027-01-04"})
+    to = fields.Date(required=True, metadata={"example": "2027-01-08"})
+    venue = fields.String(validate=validate.Length(max=100))
+
+    @validates_schema
+    def bounded(self, data, **kwargs):
+        if "from_" in data and "to" in data:
+            if data["to"] < data["from_"]:
+                raise ValidationError("Must not be before from.", "to")
+            if (data["to"] - data["from_"]).days > 366:
+                raise ValidationError("The window may span at most a year.", "to")

@@ -1,15 +1,34 @@
-"""Commands on the court's scheduling resources."""
+"""Commands on the court's scheduling resources: rooms, calendar, blockings, hearings.
+
+Each command flushes and audits; the request (or the CLI) commits. Booking takes
+the write lock first (SQLite: BEGIN IMMEDIATE, already held; PostgreSQL: the
+courtroom's and the judge's rows, FOR UPDATE, always in that order), then checks
+the rules of ``scheduling.rules`` against what is booked. On PostgreSQL the
+exclusion constraints stand behind that check.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, time
+import hashlib
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ancillary.audit.services import record
-from ancillary.errors import Conflict
-from ancillary.scheduling.models import Courtroom
+from ancillary.auth.models import OFFICER_ROLES, Role, User
+from ancillary.errors import Conflict, Forbidden, Invalid, NotFound
+from ancillary.scheduling.models import Blocking, CalendarFeed, CourtDay, Courtroom, Hearing, HearingStatus
+from ancillary.scheduling.rules import Booked, Ledger, Need
+
+log = logging.getLogger(__name__)
+
+MIN_MINUTES, MAX_MINUTES = 10, 480
 
 
 def create_courtroom(
@@ -28,3 +47,336 @@ def create_courtroom(
     record(session, actor, "courtroom.create", room, now=now,
            after={"name": name, "venue": venue, "opens": opens.isoformat(), "closes": closes.isoformat()})
     return room
+
+
+# --- the court calendar and blockings ----------------------------------------------
+
+
+def set_court_day(session: Session, *, day: date, is_working: bool, name: str, actor, now: datetime) -> CourtDay:
+    """Mark a date a holiday or a make-up working day (the office's entry wins over the official load)."""
+    row = session.get(CourtDay, day)
+    before = {"is_working": row.is_working, "name": row.name} if row else None
+    if row is None:
+        row = CourtDay(day=day, is_working=is_working, name=name, source="admin", updated_at=now)
+        session.add(row)
+    else:
+        row.is_working, row.name, row.source, row.updated_at = is_working, name, "admin", now
+    session.flush()
+    record(session, actor, "court_day.set", row, now=now, before=before,
+           after={"day": day.isoformat(), "is_working": is_working, "name": name})
+    return row
+
+
+def create_blocking(session: Session, *, starts_at: datetime, ends_at: datetime, reason: str, actor, now: datetime,
+                    courtroom_id: int | None = None, user_id: int | None = None) -> Blocking:
+    """Block a courtroom (repairs) or mark an officer away (leave); booked hearings are named, not moved."""
+    if (courtroom_id is None) == (user_id is None):
+        raise Invalid("one_subject", "give either courtroom_id or user_id", field="courtroom_id")
+    if ends_at <= starts_at:
+        raise Invalid("period_order", "ends_at must be after starts_at", field="ends_at")
+    if courtroom_id is not None and session.get(Courtroom, courtroom_id) is None:
+        raise Invalid("unknown_courtroom", "no courtroom with id {id}", field="courtroom_id", id=courtroom_id)
+    if user_id is not None:
+        user = session.get(User, user_id)
+        if user is None or user.role not in OFFICER_ROLES:
+            raise Invalid("not_an_officer", "user {id} is not a judge or enforcement officer", field="user_id",
+                          id=user_id)
+    blocking = Blocking(courtroom_id=courtroom_id, user_id=user_id, starts_at=starts_at, ends_at=ends_at,
+                        reason=reason.strip(), created_by_id=getattr(actor, "id", None), created_at=now)
+    session.add(blocking)
+    session.flush()
+    record(session, actor, "blocking.create", blocking, now=now,
+           after={"courtroom_id": courtroom_id, "user_id": user_id, "reason": blocking.reason})
+    return blocking
+
+
+# --- hearings --------------------------------------------------------------------
+
+
+def _open_case(session: Session, case_id: int):
+    from ancillary.cases.models import Case, CaseStatus
+
+    case = session.get(Case, case_id)
+    if case is None:
+        raise Invalid("unknown_case", "no case with id {id}", field="case_id", id=case_id)
+    if case.status != CaseStatus.open:
+        raise Conflict("case_not_open", "case {number} is {status}: it is not scheduled", field="case_id",
+                       number=case.number, status=case.status.value)
+    return case
+
+
+def _room(session: Session, courtroom_id: int, venue: str) -> Courtroom:
+    room = session.get(Courtroom, courtroom_id)
+    if room is None or not room.is_active:
+        raise Invalid("unknown_courtroom", "no courtroom with id {id}", field="courtroom_id", id=courtroom_id)
+    if room.venue != venue:
+        raise Invalid("wrong_venue", "courtroom {id} is at {room_venue}; the case is heard at {venue}",
+                      field="courtroom_id", id=courtroom_id, room_venue=room.venue, venue=venue)
+    return room
+
+
+def _check_period(starts_at: datetime, ends_at: datetime, now: datetime) -> None:
+    if ends_at <= starts_at:
+        raise Invalid("period_order", "ends_at must be after starts_at", field="ends_at")
+    minutes = (ends_at - starts_at).total_seconds() / 60
+    if not MIN_MINUTES <= minutes <= MAX_MINUTES:
+        raise Invalid("hearing_length", "a hearing lasts {min}-{max} minutes", field="ends_at",
+                      min=MIN_MINUTES, max=MAX_MINUTES)
+    if starts_at <= now:
+        raise Invalid("in_the_past", "starts_at lies in the past", field="starts_at")
+
+
+def _lock(session: Session, courtroom_id: int, judge_id: int) -> None:
+    """Serialise bookings of one room and one judge (PostgreSQL row locks; SQLite already holds the write lock)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(Courtroom.id).where(Courtroom.id == courtroom_id).with_for_update())
+        session.execute(select(User.id).where(User.id == judge_id).with_for_update())
+
+
+def _refuse(refusal) -> Conflict:
+    return Conflict(refusal.code, refusal.template, field="starts_at", **refusal.params)
+
+
+def _place(session: Session, need: Need, room: Courtroom, starts_at: datetime, ends_at: datetime, settings,
+           exclude_hearing_id: int | None = None) -> int:
+    """Check the slot against everything booked; return its lane or raise Conflict."""
+    tz = settings.timezone
+    day = starts_at.astimezone(tz).date()
+    if ends_at.astimezone(tz).date() != day:
+        raise Invalid("spans_days", "a hearing starts and ends on the same day", field="ends_at")
+    _lock(session, room.id, need.judge_id)
+    ledger = Ledger.load(session, day, day, tz=tz, room_ids=[room.id], judge_ids=[need.judge_id],
+                         exclude_hearing_id=exclude_hearing_id)
+    refusal, lane = ledger.refusal(need, room.id, starts_at, ends_at)
+    if refusal is not None:
+        raise _refuse(refusal)
+    return lane
+
+
+def _flush_guarded(session: Session, hearing: Hearing, tz) -> None:
+    """Flush in a savepoint: if the database's exclusion constraint refuses, answer 409 naming the hearing."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        name = getattr(getattr(getattr(exc.orig, "diag", None), "constraint_name", None), "__str__", lambda: "")()
+        if "hearings_no_" not in name:
+            raise
+        subject = Hearing.courtroom_id if "room" in name else Hearing.judge_id
+        value = hearing.courtroom_id if "room" in name else hearing.judge_id
+        other = session.scalar(select(Hearing).where(
+            subject == value, Hearing.status == HearingStatus.booked, Hearing.lane == hearing.lane,
+            Hearing.starts_at < hearing.ends_at, Hearing.ends_at > hearing.starts_at))
+        conflict = {} if other is None else {
+            "hearing_id": other.id, "case_id": other.case_id, "courtroom_id": other.courtroom_id,
+            "judge_id": other.judge_id, "starts_at": other.starts_at.astimezone(tz).isoformat(),
+            "ends_at": other.ends_at.astimezone(tz).isoformat()}
+        code, template = (("room_taken", "courtroom {room} is taken by hearing {hearing_id}") if "room" in name
+                          else ("judge_busy", "the judge already sits in hearing {hearing_id} then"))
+        raise Conflict(code, template, field="starts_at", room=hearing.courtroom_id,
+                       hearing_id=conflict.get("hearing_id"), conflict=conflict) from None
+
+
+def get_hearing(session: Session, hearing_id: int) -> Hearing:
+    hearing = session.get(Hearing, hearing_id)
+    if hearing is None:
+        raise NotFound("hearing_not_found", "no hearing with id {id}", field="hearing_id", id=hearing_id)
+    return hearing
+
+
+def book(session: Session, *, case_id: int, courtroom_id: int, starts_at: datetime, ends_at: datetime, actor,
+         now: datetime, settings, need: Need | None = None, notify: bool = True) -> Hearing:
+    """Book ``case_id``'s hearing; 409 names whatever stands in the way."""
+    case = _open_case(session, case_id)
+    _check_period(starts_at, ends_at, now)
+    room = _room(session, courtroom_id, case.venue)
+    active = session.scalar(select(Hearing).where(
+        Hearing.case_id == case.id, Hearing.status == HearingStatus.booked, Hearing.ends_at > now))
+    if active is not None:
+        tz = settings.timezone
+        raise Conflict("already_booked", "case {number} already has hearing {hearing_id}; move it instead",
+                       field="case_id", number=case.number, hearing_id=active.id,
+                       conflict={"hearing_id": active.id, "courtroom_id": active.courtroom_id,
+                                 "starts_at": active.starts_at.astimezone(tz).isoformat(),
+                                 "ends_at": active.ends_at.astimezone(tz).isoformat()})
+    need = need or Need.of(session, case, settings)
+    lane = _place(session, need, room, starts_at, ends_at, settings)
+    hearing = Hearing(case_id=case.id, courtroom_id=room.id, judge_id=case.judge_id, starts_at=starts_at,
+                      ends_at=ends_at, lane=lane, is_overlap_eligible=need.eligible, status=HearingStatus.booked,
+                      sequence=0, booked_by_id=getattr(actor, "id", None), created_at=now, updated_at=now)
+    session.add(hearing)
+    _flush_guarded(session, hearing, settings.timezone)
+    record(session, actor, "hearing.book", hearing, now=now,
+           after={"courtroom_id": room.id, "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(),
+                  "lane": lane})
+    _complete_scheduling_task(session, case, actor=actor, now=now)
+    if notify:
+        notify_judge(session, hearing, case, room, "hearing_booked", now=now, settings=settings)
+    return hearing
+
+
+def move(session: Session, hearing: Hearing, *, starts_at: datetime, ends_at: datetime, actor, now: datetime,
+         settings, courtroom_id: int | None = None) -> Hearing:
+    """Move a booked hearing to another time (and room); the same rules apply."""
+    if hearing.status != HearingStatus.booked:
+        raise Conflict("hearing_not_booked", "hearing {id} is {status}", field="hearing_id", id=hearing.id,
+                       status=hearing.status.value)
+    if hearing.starts_at <= now:
+        raise Conflict("hearing_started", "hearing {id} has already started", field="hearing_id", id=hearing.id)
+    case = _open_case(session, hearing.case_id)
+    _check_period(starts_at, ends_at, now)
+    room = _room(session, courtroom_id or hearing.courtroom_id, case.venue)
+    need = Need.of(session, case, settings)
+    lane = _place(session, need, room, starts_at, ends_at, settings, exclude_hearing_id=hearing.id)
+    before = {"courtroom_id": hearing.courtroom_id, "starts_at": hearing.starts_at.isoformat(),
+              "ends_at": hearing.ends_at.isoformat()}
+    hearing.courtroom_id, hearing.starts_at, hearing.ends_at, hearing.lane = room.id, starts_at, ends_at, lane
+    hearing.judge_id = case.judge_id
+    hearing.is_overlap_eligible = need.eligible
+    hearing.sequence += 1
+    hearing.updated_at = now
+    _flush_guarded(session, hearing, settings.timezone)
+    record(session, actor, "hearing.move", hearing, now=now, before=before,
+           after={"courtroom_id": room.id, "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()})
+    notify_judge(session, hearing, case, room, "hearing_moved", now=now, settings=settings)
+    return hearing
+
+
+def cancel(session: Session, hearing: Hearing, *, reason: str, actor, now: datetime, settings) -> Hearing:
+    """Cancel a booked hearing; an open case goes back to the scheduling queue."""
+    from ancillary.cases.models import Case, CaseStatus
+
+    if hearing.status != HearingStatus.booked:
+        raise Conflict("hearing_not_booked", "hearing {id} is {status}", field="hearing_id", id=hearing.id,
+                       status=hearing.status.value)
+    if hearing.ends_at <= now:
+        raise Conflict("hearing_held", "hearing {id} has already been held", field="hearing_id", id=hearing.id)
+    hearing.status = HearingStatus.cancelled
+    hearing.cancelled_at, hearing.cancel_reason = now, reason.strip()
+    hearing.sequence += 1
+    hearing.updated_at = now
+    session.flush()
+    record(session, actor, "hearing.cancel", hearing, now=now, before={"status": "booked"},
+           after={"status": "cancelled", "reason": hearing.cancel_reason})
+    case = session.get(Case, hearing.case_id)
+    if case.status == CaseStatus.open:
+        _reopen_scheduling_task(session, case, now=now, settings=settings)
+    notify_judge(session, hearing, case, session.get(Courtroom, hearing.courtroom_id), "hearing_cancelled",
+                 now=now, settings=settings)
+    return hearing
+
+
+def _complete_scheduling_task(session: Session, case, *, actor, now: datetime) -> None:
+    from ancillary.queues.models import Task, TaskKind, TaskStatus
+
+    for task in session.scalars(select(Task).where(
+            Task.case_id == case.id, Task.kind == TaskKind.schedule_hearing,
+            Task.status.in_([TaskStatus.open, TaskStatus.claimed]))):
+        before = {"status": task.status.value, "assignee_id": task.assignee_id}
+        if task.assignee_id is None:
+            task.assignee_id = getattr(actor, "id", None) or task.assignee_id
+        if task.assignee_id is None:  # the system booked it (auto-scheduling from the CLI): close it as done by none
+            task.status = TaskStatus.cancelled
+        else:
+            task.status = TaskStatus.done
+        task.completed_at = now
+        task.note = "hearing booked"
+        session.flush()
+        record(session, actor, "task.complete", task, now=now, before=before,
+               after={"status": task.status.value, "reason": "hearing booked"})
+
+
+def _reopen_scheduling_task(session: Session, case, *, now: datetime, settings) -> None:
+    from ancillary.queues.models import Queue, Task, TaskKind, TaskStatus
+    from ancillary.queues.services import KIND_PRIORITY
+
+    exists = session.scalar(select(Task.id).where(
+        Task.case_id == case.id, Task.kind == TaskKind.schedule_hearing,
+        Task.status.in_([TaskStatus.open, TaskStatus.claimed])))
+    if exists:
+        return
+    task = Task(queue=Queue.enforcement if case.kind.value == "enforcement" else Queue.trial,
+                kind=TaskKind.schedule_hearing, case_id=case.id, priority=KIND_PRIORITY[case.kind.value],
+                status=TaskStatus.open, created_at=now, due_at=now + timedelta(hours=settings.scheduling_task_hours))
+    session.add(task)
+    session.flush()
+    record(session, None, "task.create", task, now=now, after={"kind": "schedule_hearing", "reason": "hearing cancelled"})
+
+
+# The SMS the judge's phone gets; msgids are English, translated in the catalogue.
+_MESSAGES = {
+    "hearing_booked": "Hearing booked: case {number}, {room} ({venue}), {day} {start}-{end}.",
+    "hearing_moved": "Hearing moved: case {number}, now {room} ({venue}), {day} {start}-{end}.",
+    "hearing_cancelled": "Hearing cancelled: case {number}, {room} ({venue}), {day} {start}-{end}.",
+}
+
+
+def notify_judge(session: Session, hearing: Hearing, case, room: Courtroom, kind: str, *, now: datetime, settings):
+    """Queue an SMS to the case's judge through the outbox (idempotent per change)."""
+    from ancillary.reminders.services import enqueue
+
+    judge = session.get(User, hearing.judge_id)
+    if judge is None or not judge.phone:
+        log.info("judge %s has no phone: %s of hearing %s not sent", hearing.judge_id, kind, hearing.id)
+        return None
+    tz = settings.timezone
+    start, end = hearing.starts_at.astimezone(tz), hearing.ends_at.astimezone(tz)
+    venue = gettext("main court") if room.venue == "main" else room.venue
+    body = gettext(_MESSAGES[kind]).format(number=case.number, room=room.name, venue=venue,
+                                           day=start.strftime("%Y-%m-%d"), start=start.strftime("%H:%M"),
+                                           end=end.strftime("%H:%M"))
+    return enqueue(session, key=f"{kind}:hearing{hearing.id}:v{hearing.sequence}:user{judge.id}", channel="sms",
+                   to_address=judge.phone, body=body, kind=kind, now=now, recipient_id=judge.id, case_id=case.id,
+                   obj=hearing)
+
+
+# --- judges' calendar feeds -------------------------------------------------------------
+
+
+def feed_token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def issue_feed_token(session: Session, judge: User, *, actor, now: datetime) -> str:
+    """A new secret feed token for ``judge`` (the old one stops working)."""
+    token = "ics_" + secrets.token_urlsafe(32)
+    feed = session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == judge.id))
+    if feed is None:
+        feed = CalendarFeed(user_id=judge.id, token_hash=feed_token_digest(token), created_at=now)
+        session.add(feed)
+    else:
+        feed.token_hash, feed.created_at = feed_token_digest(token), now
+    session.flush()
+    record(session, actor, "calendar_feed.issue", feed, now=now, after={"user_id": judge.id})
+    return token
+
+
+def feed_user(session: Session, token: str) -> int | None:
+    return session.scalar(select(CalendarFeed.user_id).where(CalendarFeed.token_hash == feed_token_digest(token)))
+
+
+def officer(session: Session, user_id: int) -> User:
+    user = session.get(User, user_id)
+    if user is None or user.role not in OFFICER_ROLES:
+        raise NotFound("judge_not_found", "no judge or enforcement officer with id {id}", field="judge_id", id=user_id)
+    return user
+
+
+def check_may_touch(session: Session, actor: User, hearing: Hearing) -> None:
+    """Schedulers move and cancel any hearing; a judge only those of their own cases."""
+    if actor.role == Role.scheduler:
+        return
+    if actor.role in OFFICER_ROLES and hearing.judge_id == actor.id:
+        return
+    raise Forbidden("not_your_hearing", "only a scheduler or the case's judge may change hearing {id}", id=hearing.id)
+
+
+@dataclass
+class Placed:
+    hearing: Hearing
+    need: Need
+
+
+def as_booked(hearing: Hearing) -> Booked:
+    return Booked(hearing.id, hearing.case_id, hearing.courtroom_id, hearing.judge_id, hearing.starts_at,
+                  hearing.ends_at, hearing.lane, hearing.is_overlap_eligible)

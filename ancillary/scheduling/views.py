@@ -1,25 +1,99 @@
-"""Courtrooms, the resources hearings are booked in."""
+"""Courtrooms, the court calendar, blockings, hearings, suggestions, auto-scheduling, calendars."""
 
+from datetime import datetime, time, timedelta
+
+from flask import Response, current_app, g, jsonify, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from ancillary.auth.models import Role
+from ancillary.audit.services import log_access
+from ancillary.auth.models import OFFICER_ROLES, Role
+from ancillary.errors import Forbidden, NotFound, Unauthorized
 from ancillary.extensions import db
-from ancillary.scheduling import services
-from ancillary.scheduling.models import Courtroom
-from ancillary.scheduling.schemas import CourtroomArgsSchema, CourtroomListArgsSchema, CourtroomSchema
-from ancillary.web import current_user, now, roles
+from ancillary.scheduling import auto, ics, queries, services
+from ancillary.scheduling.calendar import WorkingDays
+from ancillary.scheduling.models import Blocking, CourtDay, Courtroom, Hearing
+from ancillary.scheduling.schemas import (
+    AutoArgsSchema,
+    AutoResultSchema,
+    BlockingArgsSchema,
+    BlockingListArgsSchema,
+    BlockingSchema,
+    CalendarArgsSchema,
+    CourtDayArgsSchema,
+    CourtDayListArgsSchema,
+    CourtDaySchema,
+    CourtroomArgsSchema,
+    CourtroomListArgsSchema,
+    CourtroomSchema,
+    FeedTokenSchema,
+    HearingArgsSchema,
+    HearingCancelArgsSchema,
+    HearingListArgsSchema,
+    HearingMoveArgsSchema,
+    HearingPageSchema,
+    HearingSchema,
+    SuggestionArgsSchema,
+    SuggestionSchema,
+    UtilizationArgsSchema,
+    WorkingDaySchema,
+)
+from ancillary.web import current_user, now, public, roles
 
-blp = Blueprint("Scheduling", __name__, url_prefix="/api/v1", description="Courtrooms and hearings")
+blp = Blueprint("Scheduling", __name__, url_prefix="/api/v1", description="Courtrooms, court calendar and hearings")
 
+VIEWERS = tuple(r for r in Role if r != Role.sysadmin)
+HEARING_EXAMPLE = {
+    "id": 7, "case_id": 42, "courtroom_id": 3, "judge_id": 12, "starts_at": "2027-01-07T09:00:00+08:00",
+    "ends_at": "2027-01-07T10:00:00+08:00", "overlap": False, "status": "booked", "lane": 0, "sequence": 0,
+    "courtroom_name": "第一法庭", "venue": "main",
+    "case": {"number": "(2027)鲁1002民初123号", "kind": "summary", "track": None, "venue": "main",
+             "mediation_likely": False, "parties": [{"role": "plaintiff", "name": "张三"}]},
+}
+
+
+def settings():
+    return current_app.config["SETTINGS"]
+
+
+def dump_hearings(hearings: list[Hearing]) -> list[dict]:
+    """Hearings shaped for the caller: party names for schedulers, judges and the office (logged)."""
+    user = current_user()
+    queries.mark_overlaps(db.session, hearings)
+    with_names = user.role in queries.NAME_ROLES
+    schema = HearingSchema() if with_names else HearingSchema(exclude=("case.parties",))
+    bodies = schema.dump(hearings, many=True)
+    if with_names:
+        for hearing, body in zip(hearings, bodies):
+            log_access(db.session, user, hearing.case_id, [p.id for p in hearing.case.parties],
+                       f"{request.method} {request.path}", now())
+    return bodies
+
+
+def respond(body, status=200):
+    response = jsonify(body)
+    response.status_code = status
+    return response
+
+
+def _visible_hearing(hearing_id: int) -> Hearing:
+    hearing = db.session.scalar(queries.visible_hearings(db.session, current_user()).where(Hearing.id == hearing_id))
+    if hearing is None:
+        services.get_hearing(db.session, hearing_id)
+        raise Forbidden("hearing_not_visible", "hearing {id} is not one you may see", id=hearing_id)
+    return hearing
+
+BLOCKING_EXAMPLE = {"id": 2, "courtroom_id": 3, "user_id": None, "starts_at": "2027-01-06T08:30:00+08:00",
+                    "ends_at": "2027-01-06T17:30:00+08:00", "reason": "音视频设备维修"}
+COURT_DAY_EXAMPLE = {"day": "2027-02-20", "is_working": True, "name": "春节调休上班", "source": "admin"}
 COURTROOM_EXAMPLE = {"id": 1, "name": "第一法庭", "venue": "main", "opens": "08:30", "closes": "17:30", "capacity": 30,
                      "has_video": True, "is_active": True, "created_at": "2027-01-04T09:30:00+08:00"}
 
 
 @blp.route("/courtrooms")
 class CourtroomsView(MethodView):
-    @roles(*(r for r in Role if r != Role.sysadmin))
+    @roles(*VIEWERS)
     @blp.arguments(CourtroomListArgsSchema, location="query")
     @blp.response(200, CourtroomSchema(many=True), example=[COURTROOM_EXAMPLE])
     def get(self, args):
@@ -35,3 +109,235 @@ class CourtroomsView(MethodView):
     def post(self, args):
         """Add a courtroom (management office)."""
         return services.create_courtroom(db.session, actor=current_user(), now=now(), **args)
+
+
+@blp.route("/court-days")
+class CourtDaysView(MethodView):
+    @roles(*VIEWERS)
+    @blp.arguments(CourtDayListArgsSchema, location="query")
+    @blp.response(200, WorkingDaySchema(many=True),
+                  example=[{"day": "2027-01-01", "is_working": False, "name": "元旦"},
+                           {"day": "2027-01-04", "is_working": True, "name": None}])
+    def get(self, args):
+        """Every date from ``from`` to ``to`` and whether the court sits (holidays, make-up days)."""
+        working = WorkingDays.load(db.session, args["from_"], args["to"])
+        names = dict(db.session.execute(select(CourtDay.day, CourtDay.name).where(
+            CourtDay.day >= args["from_"], CourtDay.day <= args["to"])).all())
+        days, day = [], args["from_"]
+        while day <= args["to"]:
+            days.append({"day": day, "is_working": working(day), "name": names.get(day)})
+            day += timedelta(days=1)
+        return days
+
+
+@blp.route("/court-days/<string:day>")
+class CourtDayView(MethodView):
+    @roles(Role.court_admin)
+    @blp.arguments(CourtDayArgsSchema, example={"is_working": True, "name": "春节调休上班"})
+    @blp.response(200, CourtDaySchema, example=COURT_DAY_EXAMPLE)
+    def put(self, args, day):
+        """Mark a date a holiday or a make-up working day (management office)."""
+        try:
+            parsed = datetime.strptime(day, "%Y-%m-%d").date()
+        except ValueError:
+            from ancillary.errors import Invalid
+
+            raise Invalid("invalid_day", "day must be written YYYY-MM-DD", field="day") from None
+        return services.set_court_day(db.session, day=parsed, actor=current_user(), now=now(), **args)
+
+
+@blp.route("/blockings")
+class BlockingsView(MethodView):
+    @roles(Role.court_admin, Role.scheduler, Role.judge, Role.enforcement_officer)
+    @blp.arguments(BlockingListArgsSchema, location="query")
+    @blp.response(200, BlockingSchema(many=True), example=[BLOCKING_EXAMPLE])
+    def get(self, args):
+        """Blocked courtrooms and officers' leave."""
+        query = select(Blocking).order_by(Blocking.starts_at, Blocking.id)
+        if "from_" in args:
+            query = query.where(Blocking.ends_at > args["from_"])
+        if "to" in args:
+            query = query.where(Blocking.starts_at < args["to"])
+        for name in ("courtroom_id", "user_id"):
+            if name in args:
+                query = query.where(getattr(Blocking, name) == args[name])
+        return db.session.scalars(query.limit(args["limit"]).offset(args["offset"])).all()
+
+    @roles(Role.court_admin)
+    @blp.arguments(BlockingArgsSchema, example={"courtroom_id": 3, "starts_at": "2027-01-11T08:00:00+08:00",
+                                                 "ends_at": "2027-01-12T18:00:00+08:00", "reason": "音响设备维修"})
+    @blp.response(201, BlockingSchema, example=BLOCKING_EXAMPLE)
+    def post(self, args):
+        """Block a courtroom (repairs) or record an officer's leave."""
+        return services.create_blocking(db.session, actor=current_user(), now=now(), **args)
+
+
+@blp.route("/hearings")
+class HearingsView(MethodView):
+    @roles(*queries.HEARING_READERS)
+    @blp.arguments(HearingListArgsSchema, location="query")
+    @blp.response(200, HearingPageSchema, example={"items": [HEARING_EXAMPLE], "total": 1})
+    def get(self, args):
+        """Hearings by time, room, judge or case, earliest first (shaped by role)."""
+        query = queries.visible_hearings(db.session, current_user(), args.get("judge_id"))
+        if "day" in args:
+            tz = settings().timezone
+            args["from_"] = datetime.combine(args["day"], time(0), tz)
+            args["to"] = args["from_"] + timedelta(days=1)
+        if "from_" in args:
+            query = query.where(Hearing.ends_at > args["from_"])
+        if "to" in args:
+            query = query.where(Hearing.starts_at < args["to"])
+        for name in ("courtroom_id", "judge_id", "case_id", "status"):
+            if name in args:
+                query = query.where(getattr(Hearing, name) == args[name])
+        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+        items = db.session.scalars(query.order_by(Hearing.starts_at, Hearing.courtroom_id, Hearing.id)
+                                   .limit(args["limit"]).offset(args["offset"])).unique().all()
+        return respond({"items": dump_hearings(list(items)), "total": total})
+
+    @roles(Role.scheduler)
+    @blp.arguments(HearingArgsSchema, example={"case_id": 42, "courtroom_id": 3,
+                                               "starts_at": "2027-01-07T09:00:00+08:00",
+                                               "ends_at": "2027-01-07T10:00:00+08:00"})
+    @blp.response(201, HearingSchema, example=HEARING_EXAMPLE)
+    @blp.alt_response(409, description="the room or judge is taken, or a rule refuses the slot; "
+                                       "`conflict` names the hearing, blocking or rule",
+                      example={"code": 409, "error": "room_taken", "message": "courtroom 第一法庭 is taken by hearing 6",
+                               "field": "starts_at", "conflict": {"hearing_id": 6, "courtroom_id": 3,
+                                                                  "starts_at": "2027-01-07T09:00:00+08:00",
+                                                                  "ends_at": "2027-01-07T10:00:00+08:00"}})
+    def post(self, args):
+        """Book a hearing; the case's scheduling task is done and the judge's phone is told."""
+        hearing = services.book(db.session, actor=current_user(), now=now(), settings=settings(), **args)
+        return respond(dump_hearings([hearing])[0], 201)
+
+
+@blp.route("/hearings/<int:hearing_id>")
+class HearingView(MethodView):
+    @roles(*queries.HEARING_READERS)
+    @blp.response(200, HearingSchema, example=HEARING_EXAMPLE)
+    def get(self, hearing_id):
+        """One hearing, if the caller may see it."""
+        return respond(dump_hearings([_visible_hearing(hearing_id)])[0])
+
+    @roles(Role.scheduler, Role.judge, Role.enforcement_officer)
+    @blp.arguments(HearingMoveArgsSchema, example={"starts_at": "2027-01-08T14:00:00+08:00",
+                                                   "ends_at": "2027-01-08T15:00:00+08:00"})
+    @blp.response(200, HearingSchema, example=HEARING_EXAMPLE)
+    def patch(self, args, hearing_id):
+        """Move a hearing (a scheduler, or the case's judge); the same rules apply."""
+        hearing = services.get_hearing(db.session, hearing_id)
+        services.check_may_touch(db.session, current_user(), hearing)
+        services.move(db.session, hearing, actor=current_user(), now=now(), settings=settings(), **args)
+        return respond(dump_hearings([hearing])[0])
+
+
+@blp.route("/hearings/<int:hearing_id>/cancel")
+class HearingCancelView(MethodView):
+    @roles(Role.scheduler, Role.judge, Role.enforcement_officer)
+    @blp.arguments(HearingCancelArgsSchema, example={"reason": "当事人申请延期"})
+    @blp.response(200, HearingSchema, example=dict(HEARING_EXAMPLE, status="cancelled"))
+    def post(self, args, hearing_id):
+        """Cancel a hearing; the case goes back to the scheduling queue."""
+        hearing = services.get_hearing(db.session, hearing_id)
+        services.check_may_touch(db.session, current_user(), hearing)
+        services.cancel(db.session, hearing, actor=current_user(), now=now(), settings=settings(), **args)
+        return respond(dump_hearings([hearing])[0])
+
+
+@blp.route("/hearings/suggestions")
+class SuggestionsView(MethodView):
+    @roles(Role.scheduler, Role.court_admin, Role.judge, Role.enforcement_officer)
+    @blp.arguments(SuggestionArgsSchema, location="query")
+    @blp.response(200, SuggestionSchema(many=True),
+                  example=[{"courtroom_id": 3, "courtroom_name": "第一法庭", "venue": "main",
+                            "starts_at": "2027-01-07T08:30:00+08:00", "ends_at": "2027-01-07T09:30:00+08:00",
+                            "overlap": False}])
+    def get(self, args):
+        """The earliest feasible slots for a case: room and judge free, working day, inside its limits."""
+        from ancillary.auth.policy import case_view
+        from ancillary.cases.models import CaseStatus
+        from ancillary.cases.services import get_case
+        from ancillary.errors import Conflict
+
+        case = get_case(db.session, args["case_id"])
+        case_view(db.session, current_user(), case)  # judges: their own cases only
+        if case.status != CaseStatus.open:
+            raise Conflict("case_not_open", "case {number} is {status}: it is not scheduled", field="case_id",
+                           number=case.number, status=case.status.value)
+        return queries.suggestions(db.session, case, now=now(), settings=settings(), limit=args["limit"])
+
+
+@blp.route("/scheduling/auto")
+class AutoView(MethodView):
+    @roles(Role.scheduler)
+    @blp.arguments(AutoArgsSchema, example={"from": "2027-01-11", "to": "2027-01-15"})
+    @blp.response(200, AutoResultSchema,
+                  example={"from": "2027-01-11", "to": "2027-01-15", "dry_run": False,
+                           "scheduled": [{"id": 7, "case_id": 42, "case_number": "(2027)鲁1002民初123号",
+                                          "courtroom_id": 3, "courtroom_name": "第一法庭", "judge_id": 12,
+                                          "starts_at": "2027-01-11T08:30:00+08:00",
+                                          "ends_at": "2027-01-11T09:30:00+08:00", "overlap": False}],
+                           "unscheduled": [{"case_id": 43, "case_number": "(2027)鲁1002民初124号",
+                                            "reason": "no_free_slot", "detail": "no room at the venue and the judge free together in the window"}]})
+    def post(self, args):
+        """Place every pending case it can in the window (speedy and earliest limits first); say why not for the rest."""
+        return auto.run(db.session, args["from_"], args["to"], venue=args.get("venue"), dry_run=args["dry_run"],
+                        actor=current_user(), now=now(), settings=settings())
+
+
+@blp.route("/judges/<int:judge_id>/calendar.ics")
+class JudgeCalendarView(MethodView):
+    @public
+    @blp.arguments(CalendarArgsSchema, location="query")
+    @blp.response(200, content_type="text/calendar",
+                  example="BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Ancillary//Court scheduling//ZH\r\n"
+                          "BEGIN:VEVENT\r\nUID:hearing-7@ancillary\r\nSEQUENCE:0\r\nSTATUS:CONFIRMED\r\n"
+                          "END:VEVENT\r\nEND:VCALENDAR\r\n")
+    def get(self, args, judge_id):
+        """A judge's hearings as iCalendar: bearer token (the judge, a scheduler, the office) or ``?token=``."""
+        user = g.get("user")
+        if "token" in args:
+            if services.feed_user(db.session, args["token"]) != judge_id:
+                raise Unauthorized("invalid_feed_token", "the calendar feed token is unknown or was replaced")
+        elif user is None:
+            raise Unauthorized("auth_required", "sign in: send Authorization: Bearer <token>")
+        elif not (user.role in (Role.scheduler, Role.court_admin) or (user.role in OFFICER_ROLES and user.id == judge_id)):
+            raise Forbidden("not_your_calendar", "you see only your own hearings", field="judge_id")
+        judge = services.officer(db.session, judge_id)
+        body = ics.judge_calendar(db.session, judge, now=now(), settings=settings())
+        return Response(body, status=200, content_type="text/calendar; charset=utf-8",
+                        headers={"Cache-Control": "private, max-age=300"})
+
+
+@blp.route("/judges/<int:judge_id>/calendar-token")
+class JudgeCalendarTokenView(MethodView):
+    @roles(Role.judge, Role.enforcement_officer, Role.court_admin)
+    @blp.response(201, FeedTokenSchema,
+                  example={"url": "https://court.example.cn/api/v1/judges/12/calendar.ics?token=ics_...",
+                           "token": "ics_..."})
+    def post(self, judge_id):
+        """Issue a new secret feed URL for a judge's phone calendar (the judge, or the office); the old one stops."""
+        user = current_user()
+        if user.role != Role.court_admin and user.id != judge_id:
+            raise Forbidden("not_your_calendar", "you may only issue your own calendar feed", field="judge_id")
+        judge = services.officer(db.session, judge_id)
+        token = services.issue_feed_token(db.session, judge, actor=user, now=now())
+        path = url_for("Scheduling.JudgeCalendarView", judge_id=judge_id, token=token)
+        base = settings().public_url or request.host_url.rstrip("/")
+        return {"url": base + path, "token": token}
+
+
+@blp.route("/reports/utilization")
+class UtilizationView(MethodView):
+    @roles(Role.court_admin, Role.contractor_manager, Role.scheduler)
+    @blp.arguments(UtilizationArgsSchema, location="query")
+    @blp.response(200, example={"from": "2027-01-04", "to": "2027-01-08", "working_days": 5, "utilization": 0.91,
+                                "booked_minutes": 2457, "open_minutes": 2700,
+                                "rooms": [{"courtroom_id": 3, "name": "第一法庭", "venue": "main", "utilization": 0.93,
+                                           "days": [{"date": "2027-01-04", "booked_minutes": 510,
+                                                     "open_minutes": 540, "utilization": 0.9444}]}]})
+    def get(self, args):
+        """Each room's utilisation per working day (booked over open minutes; an overlap pair counts once)."""
+        return queries.utilization(db.session, args["from_"], args["to"], settings(), venue=args.get("venue"))

@@ -1,0 +1,115 @@
+"""Auto-scheduling: place every pending case it can in a window, and say why not for the rest.
+
+Greedy list scheduling over the rules' ledger: speedy cases first, then the
+earliest limit (7-day limit or statutory deadline), then the earliest filing; each
+case takes the earliest feasible slot over the venue's rooms, right after the room's
+previous hearing, so rooms fill from the morning without gaps. The bench measures
+how close this gets to min(demand, capacity) per venue.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ancillary.errors import Invalid
+from ancillary.scheduling.models import Courtroom, Hearing, HearingStatus
+from ancillary.scheduling.queries import earliest_start
+from ancillary.scheduling.rules import Booked, Ledger, Need
+
+
+@dataclass
+class Plan:
+    scheduled: list[dict]
+    unscheduled: list[dict]
+
+
+def pending_cases(session: Session, now: datetime) -> list:
+    """Open cases with an open or claimed scheduling task and no hearing still to come."""
+    from ancillary.cases.models import Case, CaseStatus
+    from ancillary.queues.models import Task, TaskKind, TaskStatus
+
+    waiting = select(Task.case_id).where(Task.kind == TaskKind.schedule_hearing,
+                                         Task.status.in_([TaskStatus.open, TaskStatus.claimed]))
+    upcoming = select(Hearing.case_id).where(Hearing.status == HearingStatus.booked, Hearing.ends_at > now)
+    return list(session.scalars(select(Case).where(Case.status == CaseStatus.open, Case.id.in_(waiting),
+                                                   Case.id.not_in(upcoming))))
+
+
+def check_window(first: date, last: date, now: datetime, settings) -> None:
+    if last < first:
+        raise Invalid("window_order", "to must not be before from", field="to")
+    if (last - first).days + 1 > settings.auto_schedule_max_days:
+        raise Invalid("window_too_long", "auto-scheduling plans at most {days} days at a time", field="to",
+                      days=settings.auto_schedule_max_days)
+    if first < now.astimezone(settings.timezone).date():
+        raise Invalid("window_in_past", "from lies in the past", field="from")
+
+
+def _reason(need: Need, ledger: Ledger, first: date, last: date, not_before: datetime, tz) -> tuple[str, str]:
+    if not ledger.rooms_for(need.venue):
+        return "no_courtroom", f"no active courtroom at venue {need.venue}"
+    latest_day = need.latest.astimezone(tz).date()
+    start_day = max(first, not_before.astimezone(tz).date())
+    if latest_day < start_day:
+        if need.speedy_limit is not None and need.speedy_limit <= need.deadline:
+            return "speedy_limit_before_window", (
+                f"the 7-day limit ends {need.speedy_limit.astimezone(tz):%Y-%m-%d}, before the first day allowed")
+        return "deadline_before_window", f"the deadline {need.deadline.astimezone(tz):%Y-%m-%d} falls before the window"
+    if start_day > last:
+        return "notice_period", "the summons notice period reaches beyond the window"
+    if need.speedy_limit is not None and latest_day <= last:
+        return "no_slot_before_speedy_limit", (
+            f"no room and judge free together before the 7-day limit {need.speedy_limit.astimezone(tz):%Y-%m-%d}")
+    return "no_free_slot", "no room at the venue and the judge free together in the window"
+
+
+def plan(session: Session, first: date, last: date, *, now: datetime, settings, venue: str | None = None) -> tuple[Plan, list]:
+    """Decide slots for the pending cases (nothing is written); returns the plan and the placements."""
+    tz = settings.timezone
+    check_window(first, last, now, settings)
+    cases = [c for c in pending_cases(session, now) if venue is None or c.venue == venue]
+    needs = [Need.of(session, c, settings) for c in cases]
+    needs.sort(key=lambda n: (n.kind != "speedy", n.latest, n.filed_at, n.case_id))
+    ledger = Ledger.load(session, first, last, tz=tz)
+    days = ledger.working.between(first, last)
+    window_start = datetime.combine(first, time(0), tz).astimezone(timezone.utc)
+    placements, unscheduled = [], []
+    for need in needs:
+        not_before = max(earliest_start(need, now, settings), window_start)
+        found = ledger.first_slot(need, [d for d in days if d >= not_before.astimezone(tz).date()], not_before)
+        if found is None:
+            code, detail = _reason(need, ledger, first, last, not_before, tz)
+            unscheduled.append({"case_id": need.case_id, "case_number": need.number, "reason": code,
+                                "detail": detail})
+            continue
+        room, starts_at, ends_at, lane = found
+        ledger.add(Booked(None, need.case_id, room.id, need.judge_id, starts_at, ends_at, lane, need.eligible))
+        placements.append((need, room, starts_at, ends_at))
+    scheduled = [{"case_id": n.case_id, "case_number": n.number, "courtroom_id": r.id, "starts_at": s, "ends_at": e}
+                 for n, r, s, e in placements]
+    return Plan(scheduled, unscheduled), placements
+
+
+def run(session: Session, first: date, last: date, *, actor, now: datetime, settings, venue: str | None = None,
+        dry_run: bool = False) -> dict:
+    """Plan and book; every booking goes through ``services.book`` and its checks."""
+    from ancillary.scheduling import services
+
+    result, placements = plan(session, first, last, now=now, settings=settings, venue=venue)
+    scheduled = []
+    if not dry_run:
+        rooms = {r.id: r for r in session.scalars(select(Courtroom))}
+        for need, room, starts_at, ends_at in placements:
+            hearing = services.book(session, case_id=need.case_id, courtroom_id=room.id, starts_at=starts_at,
+                                    ends_at=ends_at, actor=actor, now=now, settings=settings, need=need)
+            scheduled.append({"id": hearing.id, "case_id": need.case_id, "case_number": need.number,
+                              "courtroom_id": room.id, "courtroom_name": rooms[room.id].name,
+                              "judge_id": need.judge_id, "starts_at": starts_at, "ends_at": ends_at,
+                              "overlap": hearing.lane == 1})
+    else:
+        scheduled = result.scheduled
+    return {"from": first, "to": last, "dry_run": dry_run, "scheduled": scheduled, "unscheduled": result.unscheduled}

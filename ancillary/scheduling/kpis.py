@@ -1,0 +1,57 @@
+"""Scheduling KPIs for GET /api/v1/reports/kpis: turnaround, utilisation, speedy within 7 days."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ancillary.scheduling.models import Hearing, HearingStatus
+
+
+def _percentile(values: list[float], share: float) -> float | None:
+    """Nearest-rank percentile."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    rank = max(1, -(-len(ordered) * share // 1))
+    return ordered[int(rank) - 1]
+
+
+def scheduling_kpis(session: Session, start: datetime, end: datetime, settings) -> dict:
+    """Of cases filed in [start, end): filing-to-first-booking minutes (p50, p95, share within
+    the 3-hour task window), speedy cases heard within 7 days; courtroom utilisation of the window."""
+    from ancillary.cases.models import Case
+    from ancillary.scheduling.queries import utilization
+    from ancillary.scheduling.rules import speedy_limit
+
+    first_booked = (select(Hearing.case_id, func.min(Hearing.created_at).label("booked_at"))
+                    .group_by(Hearing.case_id).subquery())
+    rows = session.execute(select(Case.filed_at, first_booked.c.booked_at)
+                           .join(first_booked, first_booked.c.case_id == Case.id)
+                           .where(Case.filed_at >= start, Case.filed_at < end)).all()
+    minutes = [max(0.0, (booked - filed).total_seconds() / 60) for filed, booked in rows]
+    window = settings.scheduling_task_hours * 60
+    speedy_total = speedy_in_time = 0
+    speedy = session.scalars(select(Case).where(Case.kind == "speedy", Case.filed_at >= start, Case.filed_at < end))
+    heard = {case_id: starts for case_id, starts in session.execute(
+        select(Hearing.case_id, func.min(Hearing.starts_at)).where(Hearing.status == HearingStatus.booked)
+        .group_by(Hearing.case_id))}
+    for case in speedy:
+        limit = speedy_limit(case, settings)
+        starts = heard.get(case.id)
+        if starts is None and limit >= end:
+            continue  # still inside its 7 days at the window's end, and not yet booked: not counted
+        speedy_total += 1
+        speedy_in_time += starts is not None and starts <= limit
+    tz = settings.timezone
+    use = utilization(session, start.astimezone(tz).date(), (end - timedelta(seconds=1)).astimezone(tz).date(), settings)
+    return {
+        "scheduling_turnaround_minutes_p50": _percentile(minutes, 0.5),
+        "scheduling_turnaround_minutes_p95": _percentile(minutes, 0.95),
+        "scheduled_within_3_hours_rate": (sum(m <= window for m in minutes) / len(minutes)) if minutes else None,
+        "cases_scheduled": len(minutes),
+        "courtroom_utilization": use["utilization"],
+        "speedy_heard_within_7_days_rate": (speedy_in_time / speedy_total) if speedy_total else None,
+    }

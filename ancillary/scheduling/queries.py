@@ -1,0 +1,148 @@
+"""Read side of scheduling: who sees which hearings, overlaps, suggestions, utilisation."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date, datetime, time, timedelta, timezone
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session, joinedload
+
+from ancillary.auth.models import Role, User
+from ancillary.auth.policy import paired_officer_ids
+from ancillary.errors import Forbidden
+from ancillary.scheduling.models import Courtroom, Hearing, HearingStatus
+from ancillary.scheduling.rules import Ledger, Need
+
+# Who sees hearings, and whether with the parties' names (never contacts).
+NAME_ROLES = frozenset({Role.scheduler, Role.court_admin, Role.judge, Role.enforcement_officer})
+HEARING_READERS = (Role.scheduler, Role.court_admin, Role.judge, Role.enforcement_officer, Role.follow_up,
+                   Role.service_clerk)
+
+
+def visible_hearings(session: Session, user: User, judge_id: int | None = None) -> Select:
+    """``select(Hearing)`` limited to what ``user`` may see, or Forbidden."""
+    from ancillary.queues.models import Task, TaskKind, TaskStatus
+
+    query = select(Hearing).options(joinedload(Hearing.case), joinedload(Hearing.courtroom))
+    role = user.role
+    if role in (Role.scheduler, Role.court_admin):
+        return query
+    if role in (Role.judge, Role.enforcement_officer):
+        if judge_id is not None and judge_id != user.id:
+            raise Forbidden("not_your_calendar", "you see only your own hearings", field="judge_id")
+        return query.where(Hearing.judge_id == user.id)
+    if role == Role.follow_up:
+        return query.where(Hearing.judge_id.in_(paired_officer_ids(session, user)))
+    if role == Role.service_clerk:
+        held = select(Task.case_id).where(Task.kind == TaskKind.serve, Task.assignee_id == user.id,
+                                          Task.status.in_([TaskStatus.claimed, TaskStatus.done]))
+        return query.where(Hearing.case_id.in_(held))
+    raise Forbidden("no_hearing_access", "the {role} role sees no hearings", role=role.value)
+
+
+def mark_overlaps(session: Session, hearings: list[Hearing]) -> list[Hearing]:
+    """Set ``.overlap`` on each booked hearing that shares its room and time with another."""
+    booked = [h for h in hearings if h.status == HearingStatus.booked]
+    for h in hearings:
+        h.overlap = False
+    if not booked:
+        return hearings
+    rooms = {h.courtroom_id for h in booked}
+    start, end = min(h.starts_at for h in booked), max(h.ends_at for h in booked)
+    others = defaultdict(list)
+    for o in session.execute(select(Hearing.id, Hearing.courtroom_id, Hearing.starts_at, Hearing.ends_at).where(
+            Hearing.courtroom_id.in_(rooms), Hearing.status == HearingStatus.booked,
+            Hearing.starts_at < end, Hearing.ends_at > start)):
+        others[o.courtroom_id].append(o)
+    for h in booked:
+        h.overlap = any(o.id != h.id and o.starts_at < h.ends_at and h.starts_at < o.ends_at
+                        for o in others[h.courtroom_id])
+    return hearings
+
+
+def earliest_start(need: Need, now: datetime, settings) -> datetime:
+    """The first instant the summons allows: whole days of notice after today (local)."""
+    tz = settings.timezone
+    days = settings.speedy_notice_days if need.kind == "speedy" else settings.hearing_notice_days
+    first_day = now.astimezone(tz).date() + timedelta(days=days)
+    return max(now, datetime.combine(first_day, time(0), tz).astimezone(timezone.utc))
+
+
+def suggestions(session: Session, case, *, now: datetime, settings, limit: int = 10, horizon_days: int = 62,
+                per_room_day: int = 3) -> list[dict]:
+    """The earliest feasible slots for ``case``: room, time, judge free, inside its limits."""
+    tz = settings.timezone
+    need = Need.of(session, case, settings)
+    not_before = earliest_start(need, now, settings)
+    first = not_before.astimezone(tz).date()
+    last = min(first + timedelta(days=horizon_days), need.latest.astimezone(tz).date())
+    if last < first:
+        return []
+    room_ids = list(session.scalars(select(Courtroom.id).where(Courtroom.venue == case.venue, Courtroom.is_active)))
+    if not room_ids:
+        return []
+    ledger = Ledger.load(session, first, last, tz=tz, room_ids=room_ids, judge_ids=[need.judge_id])
+    found: list[dict] = []
+    for day in ledger.working.between(first, last):
+        for room in ledger.rooms_for(need.venue):
+            for starts_at, ends_at, lane in ledger.slots_in_day(need, room, day, not_before, limit=per_room_day):
+                found.append({"courtroom_id": room.id, "courtroom_name": room.name, "venue": room.venue,
+                              "starts_at": starts_at, "ends_at": ends_at, "overlap": lane == 1})
+        if len(found) >= limit:
+            break
+    found.sort(key=lambda s: (s["starts_at"], s["courtroom_name"], s["courtroom_id"]))
+    return found[:limit]
+
+
+def utilization(session: Session, first: date, last: date, settings, *, venue: str | None = None) -> dict:
+    """Booked minutes over open minutes per room per working day; an overlap pair counts once."""
+    tz = settings.timezone
+    room_query = select(Courtroom).where(Courtroom.is_active).order_by(Courtroom.venue, Courtroom.name)
+    if venue:
+        room_query = room_query.where(Courtroom.venue == venue)
+    rooms = list(session.scalars(room_query))
+    ledger = Ledger.load(session, first, last, tz=tz, room_ids=[r.id for r in rooms])
+    days = ledger.working.between(first, last)
+    result_rooms = []
+    total_used = total_open = 0
+    for room in rooms:
+        room_days = []
+        room_used = room_open = 0
+        for day in days:
+            open_minutes = ledger.open_minutes(room.id, day)
+            opens, closes = ledger.opening(ledger.rooms[room.id], day)
+            blocked = _union_minutes([(max(s, opens), min(e, closes)) for s, e, _, _ in ledger.room_blocks.get(room.id, ())
+                                      if s < closes and e > opens])
+            open_minutes -= blocked
+            used = _union_minutes([(b.starts_at, b.ends_at) for b in ledger.by_room.get((room.id, day), ())])
+            room_days.append({"date": day.isoformat(), "booked_minutes": used, "open_minutes": open_minutes,
+                              "utilization": round(used / open_minutes, 4) if open_minutes > 0 else None})
+            room_used += used
+            room_open += max(open_minutes, 0)
+        result_rooms.append({"courtroom_id": room.id, "name": room.name, "venue": room.venue, "days": room_days,
+                             "booked_minutes": room_used, "open_minutes": room_open,
+                             "utilization": round(room_used / room_open, 4) if room_open else None})
+        total_used += room_used
+        total_open += room_open
+    return {"from": first.isoformat(), "to": last.isoformat(), "working_days": len(days),
+            "booked_minutes": total_used, "open_minutes": total_open,
+            "utilization": round(total_used / total_open, 4) if total_open else None, "rooms": result_rooms}
+
+
+def _union_minutes(intervals) -> int:
+    """Minutes covered by the union of [start, end) intervals."""
+    total = 0
+    current_start = current_end = None
+    for start, end in sorted(intervals):
+        if end <= start:
+            continue
+        if current_end is None or start > current_end:
+            if current_end is not None:
+                total += (current_end - current_start).total_seconds()
+            current_start, current_end = start, end
+        else:
+            current_end = max(current_end, end)
+    if current_end is not None:
+        total += (current_end - current_start).total_seconds()
+    return int(total // 60)

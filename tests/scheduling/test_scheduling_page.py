@@ -1,0 +1,69 @@
+"""The scheduler's week view in headless Chromium: see the week, pick a queued case, book a suggestion."""
+
+import socket
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from ancillary.scheduling.models import Hearing
+
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
+
+
+@pytest.fixture
+def served(app):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.shutdown()
+    thread.join(10)
+
+
+@pytest.fixture
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.mark.browser
+def test_scheduler_books_from_the_week_view(sched, served, browser, make_actor):
+    booked = sched.file(judge_id=sched.court["judge"].id)
+    assert sched.book(booked, starts="2027-01-07T08:30:00+08:00", ends="2027-01-07T09:30:00+08:00").status_code == 201
+    waiting = sched.file(kind="speedy")
+    scheduler = make_actor("scheduler", password="correct-horse-battery")
+
+    page = browser.new_page(locale="zh-CN")
+    page.goto(f"{served}/schedule?week=2027-01-04")
+    page.fill("input[name=username]", scheduler.username)
+    page.fill("input[name=password]", "wrong-password-000")
+    page.click("#login button[type=submit]")
+    page.wait_for_selector("#login-error:not(:empty)")
+    page.fill("input[name=password]", "correct-horse-battery")
+    page.click("#login button[type=submit]")
+
+    # The week: Thursday's main room shows the booked hearing, coloured by kind; the weekend does not sit.
+    block = page.wait_for_selector(f".day[data-day='2027-01-07'] .track[data-room='{sched.main_room['id']}'] .hearing")
+    assert block.inner_text() == booked["number"]
+    assert "kind-summary" in block.get_attribute("class")
+    assert page.locator(".day[data-day='2027-01-09']").get_attribute("class") == "day closed"
+    assert page.locator("html").get_attribute("lang") == "zh-CN"
+
+    # The queue has the speedy case; its suggestions start tomorrow; booking the first puts it on the grid.
+    page.click(f"#queue button[data-case='{waiting['id']}']")
+    first = page.wait_for_selector("#suggestions button.slot")
+    assert "2027-01-05 08:30" in first.inner_text()
+    first.click()
+    page.wait_for_selector(f".day[data-day='2027-01-05'] .hearing.kind-speedy")
+    assert waiting["number"] in page.inner_text("#message")
+    assert page.locator(f"#queue button[data-case='{waiting['id']}']").count() == 0
+    assert sched.count(Hearing, Hearing.case_id == waiting["id"]) == 1
+    page.close()
