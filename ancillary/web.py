@@ -25,6 +25,7 @@ PUBLIC_ENDPOINTS = {
     "static",
     "Auth.TokensView",
     "health",
+    "home",
 }
 # Endpoints that check a credential of their own instead of a bearer token.
 SELF_AUTHENTICATED = set()
@@ -83,6 +84,15 @@ def init_app(app: Flask) -> None:
     @app.get("/healthz", endpoint="health")
     def health():
         return {"ok": True}
+
+    @app.get("/", endpoint="home")
+    def home():
+        """The front page: where the scan station, the schedule and the API docs are."""
+        from flask import render_template
+        from flask_babel import get_locale
+
+        return render_template("index.html", court_name=app.config["SETTINGS"].court_name,
+                               locale=str(get_locale() or "zh"))
 
 
 def _view_function(endpoint: str):

@@ -111,3 +111,11 @@ def test_roles_are_the_eleven_of_the_specification():
     assert {r.value for r in Role} == {
         "intake_clerk", "scheduler", "service_clerk", "file_clerk", "archivist", "follow_up", "judge",
         "enforcement_officer", "court_admin", "contractor_manager", "sysadmin"}
+
+
+def test_front_page_is_public_and_in_chinese(app, client):
+    page = client.get("/")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "卷宗扫描台" in text and "/scan" in text and "/schedule" in text and "/api/v1/docs" in text
+    assert "Scan station" in client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
