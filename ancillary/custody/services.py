@@ -45,13 +45,21 @@ class ScanResult:
 def token_to_code(keyring, raw: str) -> str:
     """The dossier code in a scanned label, or Invalid (422) saying why not."""
     from scanners.tokens import TokenError, verify
-    from scanners.wedge import normalize_scanned_text
+    from scanners.wedge import clean_scanned_text, token_candidates
 
-    text = normalize_scanned_text(raw or "")
-    if not text:
+    # A scanner in the wrong keyboard layout can garble a label into more than one
+    # well-formed token (German Y/Z): the first repair whose signature holds wins.
+    candidates = [text for _, text in token_candidates(raw or "")] or [clean_scanned_text(raw or "")]
+    if not candidates[0]:
         raise Invalid("empty_code", "the scanned code is empty", field="code")
+    first_error = None
+    for text in candidates:
+        try:
+            return verify(keyring, text)
+        except TokenError as exc:
+            first_error = first_error or exc
     try:
-        return verify(keyring, text)
+        raise first_error
     except TokenError as exc:
         if exc.reason == "malformed":
             raise Invalid("not_a_label", "this is not a dossier label of this court", field="code") from None
