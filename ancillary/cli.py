@@ -24,7 +24,9 @@ def main():
 
 
 def init_app(app) -> None:
-    for command in (users, tokens, demo, serve, tick, scheduler_command):
+    from ancillary.service.cli import service
+
+    for command in (users, tokens, demo, serve, tick, scheduler_command, service):
         app.cli.add_command(command)
 
 

@@ -15,7 +15,9 @@ from datetime import datetime
 log = logging.getLogger(__name__)
 
 # Dotted paths of sweeps, in the order a tick runs them. Contexts add theirs here.
-SWEEPS: list[str] = []
+SWEEPS: list[str] = [
+    "ancillary.service.jobs.sweep",
+]
 
 
 def load_sweep(path: str) -> Callable:

@@ -6,3 +6,4 @@ from ancillary.cases.models import Case, Dossier, LawFirm, Party, PartyContact, 
 from ancillary.queues.models import FollowUpPairing, Group, Post, Task  # noqa: F401
 from ancillary.reminders.models import Notification  # noqa: F401
 from ancillary.scheduling.models import Courtroom  # noqa: F401
+from ancillary.service.models import CarrierEvent, ServiceAddress, ServiceAttempt, ServiceOrder  # noqa: F401
