@@ -594,7 +594,7 @@ def apply_carrier_event(session: Session, event: carriers.CarrierEventIn, *, sou
     number = carriers.normalize_tracking(event.tracking_number)
     code = (event.code or "").strip().lower()
     if code not in carriers.EVENT_CODES:
-        raise Invalid("unknown_event_code", "unknown carrier event code {code}", field="code", code=code)
+        raise Invalid("unknown_event_code", "unknown carrier event code {event_code}", field="code", event_code=code)
     if event.event_at.tzinfo is None:
         raise Invalid("event_time_naive", "event_at needs an offset", field="event_at")
     if event.event_at > now + timedelta(hours=1):
