@@ -166,6 +166,9 @@ def load_demo(session: Session, *, settings, now: datetime, cases: int = 300, se
                        actor=officer, now=closed_at, settings=settings)
         if progress and ((index + 1) % 25 == 0 or index + 1 == total):
             progress(index + 1, total)
+    from ancillary.service.services import load_demo_service
+
+    load_demo_service(session, settings=settings, now=now, rng=rng)
     session.commit()
 
     logins += [("court_admin", "admin"), ("court_admin (president)", "president"), ("sysadmin", "sysadmin"),

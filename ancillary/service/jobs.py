@@ -9,20 +9,21 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from ancillary.service.models import AttemptOutcome, Layer, OrderStatus, ServiceOrder
-from ancillary.service.services import _enter_layer, _quiet_hours_end, next_step, serve
+from ancillary.service.services import _enter_layer, _quiet_hours_end, exhaust, next_step, serve, usable_addresses
 from ancillary.service.text import court_locale
 
 
 def sweep(session: Session, now: datetime, settings) -> dict:
     """Escalate orders whose window closed by ``now``; warn the assigned clerk of the next deadlines.
 
-    - layer 1 (electronic) closed → direct service; layer 2 closed → mail;
+    - layer 1 (electronic) closed → direct service; layer 2 closed → mail; either with no
+      usable address left → exhausted (only the judge's public notice remains);
     - mail out and no final carrier event when its window closes → posting opens;
     - a public notice's 30 days are over → served on the deemed date;
     - a deadline within ``service_warn_hours`` → one SMS to the clerk holding the task.
     Idempotent: a second run at the same instant changes nothing and sends nothing new.
     """
-    done = {"escalated": 0, "posting_opened": 0, "deemed_served": 0, "warned": 0}
+    done = {"escalated": 0, "exhausted": 0, "posting_opened": 0, "deemed_served": 0, "warned": 0}
     due = session.scalars(
         select(ServiceOrder)
         .where(ServiceOrder.status.in_([OrderStatus.pending, OrderStatus.in_progress]),
@@ -32,7 +33,10 @@ def sweep(session: Session, now: datetime, settings) -> dict:
     ).all()
     for order in due:
         closed_at = order.layer_due_at
-        if order.layer == Layer.electronic:
+        if order.layer in (Layer.electronic, Layer.direct) and not usable_addresses(order):
+            exhaust(session, order, now=now)  # nowhere to go in person or by mail: public notice
+            done["exhausted"] += 1
+        elif order.layer == Layer.electronic:
             _enter_layer(session, order, Layer.direct, closed_at, settings, now=now, reason="window closed")
             done["escalated"] += 1
         elif order.layer == Layer.direct:

@@ -13,7 +13,7 @@ from ancillary.service.queries import OrderLevel
 from ancillary.service.services import AttemptIn, next_step, usable_addresses
 
 
-class AttemptArgsSchema(Schema):
+class ServiceAttemptArgsSchema(Schema):
     channel = fields.Enum(AttemptChannel, by_value=True, required=True)
     outcome = fields.Enum(AttemptOutcome, by_value=True)
     attempted_at = LocalDateTime(metadata={"description": "when it happened; defaults to now"})
@@ -41,13 +41,13 @@ class AttemptArgsSchema(Schema):
         return AttemptIn(**data)
 
 
-class OrderArgsSchema(Schema):
+class ServiceOrderArgsSchema(Schema):
     case_id = Id(required=True)
     party_id = Id(required=True)
     documents = fields.String(required=True, validate=validate.Length(min=2, max=500))
 
 
-class OrderListArgsSchema(ListArgsSchema):
+class ServiceOrderListArgsSchema(ListArgsSchema):
     case_id = Id()
     status = fields.Enum(OrderStatus, by_value=True)
     layer = fields.Integer(validate=validate.Range(min=0, max=4))
@@ -86,7 +86,7 @@ class CarrierWebhookResultSchema(Schema):
 # --- output ------------------------------------------------------------------------------
 
 
-class NextStepSchema(Schema):
+class ServiceNextStepSchema(Schema):
     channel = fields.String()
     due_at = LocalDateTime(allow_none=True)
 
@@ -100,7 +100,7 @@ class CarrierEventSchema(Schema):
     source = fields.String()
 
 
-class AttemptOutcomeSchema(Schema):
+class ServiceAttemptOutcomeSchema(Schema):
     """An attempt as the outcome projection shows it: how and what came of it, not where."""
 
     seq = fields.Integer()
@@ -110,14 +110,14 @@ class AttemptOutcomeSchema(Schema):
     attempted_at = LocalDateTime()
 
 
-class PhotoSchema(Schema):
+class ServicePhotoSchema(Schema):
     sha256 = fields.String(attribute="photo_sha256")
     mime = fields.String(attribute="photo_mime")
     bytes = fields.Integer(attribute="photo_bytes")
     taken_at = LocalDateTime(attribute="photo_taken_at", allow_none=True)
 
 
-class AttemptSchema(AttemptOutcomeSchema):
+class ServiceAttemptSchema(ServiceAttemptOutcomeSchema):
     id = fields.Integer()
     recorded_at = LocalDateTime()
     actor_id = fields.Integer(allow_none=True)
@@ -140,7 +140,7 @@ class AttemptSchema(AttemptOutcomeSchema):
     carrier_events = fields.List(fields.Nested(CarrierEventSchema))
 
     def get_photo(self, attempt):
-        return PhotoSchema().dump(attempt) if attempt.photo_sha256 else None
+        return ServicePhotoSchema().dump(attempt) if attempt.photo_sha256 else None
 
 
 class ServiceAddressSchema(Schema):
@@ -176,7 +176,7 @@ def source_text(address, tz) -> str:
     return gettext("given at filing")
 
 
-class RecipientSchema(Schema):
+class ServiceRecipientSchema(Schema):
     id = fields.Integer()
     name = fields.String()
     role = fields.String()
@@ -197,7 +197,7 @@ class RecipientSchema(Schema):
         return {"id": firm.id, "name": firm.name, "email": firm.email, "e_service_agreement": firm.e_service_agreement}
 
 
-class OrderOutcomeSchema(Schema):
+class ServiceOrderOutcomeSchema(Schema):
     """What a scheduler or the contractor's manager sees: served or not, and when."""
 
     id = fields.Integer()
@@ -211,11 +211,11 @@ class OrderOutcomeSchema(Schema):
     served_at = LocalDateTime(allow_none=True, metadata={"description": "the legal service date and time"})
     legal_service_date = fields.Method("get_service_date")
     served_channel = fields.Enum(AttemptChannel, by_value=True, allow_none=True)
-    attempts = fields.List(fields.Nested(AttemptOutcomeSchema))
+    attempts = fields.List(fields.Nested(ServiceAttemptOutcomeSchema))
 
     def get_next_step(self, order):
         step = next_step(order)
-        return None if step is None else NextStepSchema().dump(step)
+        return None if step is None else ServiceNextStepSchema().dump(step)
 
     def get_service_date(self, order):
         if order.served_at is None:
@@ -225,11 +225,11 @@ class OrderOutcomeSchema(Schema):
         return order.served_at.astimezone(current_app.config["SETTINGS"].timezone).date().isoformat()
 
 
-class OrderSchema(OrderOutcomeSchema):
+class ServiceOrderSchema(ServiceOrderOutcomeSchema):
     """The order in full: for the clerk holding its task, the case's judge, the office."""
 
     documents = fields.String()
-    recipient = fields.Nested(RecipientSchema)
+    recipient = fields.Nested(ServiceRecipientSchema)
     task_id = fields.Integer(allow_none=True)
     assignee_id = fields.Integer(attribute="task.assignee_id", allow_none=True)
     consent_at = LocalDateTime(allow_none=True)
@@ -238,16 +238,16 @@ class OrderSchema(OrderOutcomeSchema):
     created_at = LocalDateTime()
     addresses = fields.List(fields.Nested(ServiceAddressSchema))
     usable_addresses = fields.Method("get_usable")
-    attempts = fields.List(fields.Nested(AttemptSchema))
+    attempts = fields.List(fields.Nested(ServiceAttemptSchema))
 
     def get_usable(self, order):
         return len(usable_addresses(order))
 
 
-class OrderPageSchema(Schema):
-    items = fields.List(fields.Nested(OrderSchema), metadata={"description": "shaped by the caller's role"})
+class ServiceOrderPageSchema(Schema):
+    items = fields.List(fields.Nested(ServiceOrderSchema), metadata={"description": "shaped by the caller's role"})
     total = fields.Integer()
 
 
 def dump_order(order, level: OrderLevel) -> dict:
-    return (OrderSchema() if level == OrderLevel.full else OrderOutcomeSchema()).dump(order)
+    return (ServiceOrderSchema() if level == OrderLevel.full else ServiceOrderOutcomeSchema()).dump(order)

@@ -504,6 +504,9 @@ def _advance(session, order: ServiceOrder, attempt: ServiceAttempt, *, actor, no
             return
         if outcome in BAD_ADDRESS_OUTCOMES:
             _mark_failed(order, attempt.address, outcome, attempt.attempted_at)
+            if not usable_addresses(order):
+                exhaust(session, order, now=now)  # no address left: only public notice remains
+                return
         if outcome in FAILED_OUTCOMES and order.failed_direct_attempts() >= settings.service_direct_attempts:
             _enter_layer(session, order, Layer.mail, now, settings, actor=actor, now=now,
                          reason="direct service failed")
@@ -634,3 +637,31 @@ def apply_carrier_event(session: Session, event: carriers.CarrierEventIn, *, sou
                                                      settings.timezone)
     session.flush()
     return "applied"
+
+
+def load_demo_service(session: Session, *, settings, now: datetime, rng) -> dict:
+    """Put the demo's service orders at realistic places on the ladder (called by the demo)."""
+    from ancillary.queues.models import TaskStatus
+    from ancillary.service.jobs import sweep
+
+    clerks = list(session.scalars(select(User).where(User.role == Role.service_clerk).order_by(User.id)))
+    if not clerks:
+        return {}
+    orders = list(session.scalars(select(ServiceOrder).order_by(ServiceOrder.created_at)))
+    served = 0
+    for order in orders:
+        task = order.task
+        if task is None or task.status != TaskStatus.open:
+            continue
+        clerk = rng.choice(clerks)
+        task.status, task.assignee_id, task.claimed_at = TaskStatus.claimed, clerk.id, order.created_at
+        if order.created_at < now - timedelta(days=5) and rng.random() < 0.6:
+            at = order.created_at + timedelta(days=rng.uniform(1, 4))
+            record_attempt(session, order, AttemptIn(channel="personal", outcome="served",
+                                                     received_by=order.recipient.name, attempted_at=at,
+                                                     skip_reason="当面送达"),
+                           actor=clerk, now=at, settings=settings)
+            served += 1
+    session.flush()
+    result = sweep(session, now, settings)
+    return {"orders": len(orders), "served": served, **result}

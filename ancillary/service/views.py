@@ -20,13 +20,13 @@ from ancillary.service.evidence import TooLarge
 from ancillary.service.models import ServiceOrder
 from ancillary.service.queries import OrderLevel
 from ancillary.service.schemas import (
-    AttemptArgsSchema,
+    ServiceAttemptArgsSchema,
     CarrierWebhookArgsSchema,
     CarrierWebhookResultSchema,
-    OrderArgsSchema,
-    OrderListArgsSchema,
-    OrderPageSchema,
-    OrderSchema,
+    ServiceOrderArgsSchema,
+    ServiceOrderListArgsSchema,
+    ServiceOrderPageSchema,
+    ServiceOrderSchema,
     dump_order,
 )
 from ancillary.web import current_user, now, public, roles
@@ -64,8 +64,8 @@ def _answer(order: ServiceOrder, level: OrderLevel, status=200):
 @blp.route("/service-orders")
 class ServiceOrdersView(MethodView):
     @roles(*queries.READERS)
-    @blp.arguments(OrderListArgsSchema, location="query")
-    @blp.response(200, OrderPageSchema, example={"items": [{
+    @blp.arguments(ServiceOrderListArgsSchema, location="query")
+    @blp.response(200, ServiceOrderPageSchema, example={"items": [{
         "id": 7, "case_id": 3, "recipient_party_id": 9, "status": "in_progress", "layer": 2,
         "next_step": {"channel": "personal", "due_at": "2027-01-15T23:59:59+08:00"}, "attempts": []}], "total": 1})
     def get(self, args):
@@ -86,8 +86,11 @@ class ServiceOrdersView(MethodView):
         return jsonify({"items": items, "total": total})
 
     @roles(Role.judge, Role.enforcement_officer, Role.court_admin)
-    @blp.arguments(OrderArgsSchema, example={"case_id": 3, "party_id": 8, "documents": "判决书"})
-    @blp.response(201, OrderSchema)
+    @blp.arguments(ServiceOrderArgsSchema, example={"case_id": 3, "party_id": 8, "documents": "判决书"})
+    @blp.response(201, ServiceOrderSchema, example={
+        "id": 12, "case_id": 3, "recipient_party_id": 8, "documents": "判决书", "status": "pending", "layer": 1,
+        "next_step": {"channel": "sms", "due_at": "2027-01-07T23:59:59+08:00"},
+        "attempts": [{"seq": 1, "channel": "address_reuse", "outcome": "failed"}]})
     def post(self, args):
         """Open an order for another party or later documents; a serve task opens with it."""
         from ancillary.auth.policy import case_view
@@ -106,7 +109,7 @@ class ServiceOrdersView(MethodView):
 @blp.route("/service-orders/<int:order_id>")
 class ServiceOrderView(MethodView):
     @roles(*queries.READERS)
-    @blp.response(200, OrderSchema, example={
+    @blp.response(200, ServiceOrderSchema, example={
         "id": 7, "case_id": 3, "recipient_party_id": 9, "status": "served", "layer": 2,
         "served_at": "2027-01-08T10:15:00+08:00", "legal_service_date": "2027-01-08", "next_step": None,
         "attempts": [{"seq": 1, "channel": "address_reuse", "outcome": "delivered"},
@@ -140,7 +143,7 @@ def _attempt_input(limit: int):
     else:
         abort(415)
     try:
-        data = AttemptArgsSchema().load(raw)
+        data = ServiceAttemptArgsSchema().load(raw)
     except ValidationError as error:
         abort(422, messages={location: error.messages})
     return data, photo
@@ -150,14 +153,14 @@ def _attempt_input(limit: int):
 class AttemptsView(MethodView):
     @roles(Role.service_clerk, Role.judge, Role.enforcement_officer, Role.court_admin)
     @blp.doc(requestBody={"required": True, "content": {
-        "application/json": {"schema": AttemptArgsSchema, "example": ATTEMPT_EXAMPLE},
+        "application/json": {"schema": ServiceAttemptArgsSchema, "example": ATTEMPT_EXAMPLE},
         "multipart/form-data": {
-            "schema": {"allOf": [{"$ref": "#/components/schemas/AttemptArgs"},
+            "schema": {"allOf": [{"$ref": "#/components/schemas/ServiceAttemptArgs"},
                                  {"type": "object", "properties": {"photo": {"type": "string", "format": "binary"}}}]},
             "example": {"channel": "posting", "attempted_at": "2027-02-01T10:00:00+08:00",
                         "notes": "邮件退回后张贴送达"}},
     }})
-    @blp.response(201, OrderSchema, example={"id": 7, "status": "served", "layer": 3, "next_step": None})
+    @blp.response(201, ServiceOrderSchema, example={"id": 7, "status": "served", "layer": 3, "next_step": None})
     def post(self, order_id):
         """Record an attempt (the clerk holding the task; the judge orders public notice); answers the order."""
         order, level = _visible_order(order_id)
@@ -173,7 +176,8 @@ class AttemptsView(MethodView):
 class ProofView(MethodView):
     @roles(Role.service_clerk, Role.judge, Role.enforcement_officer, Role.court_admin)
     @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf",
-                  description="the proof of service, with every attempt, its photos and their SHA-256")
+                  description="the proof of service, with every attempt, its photos and their SHA-256",
+                  example="%PDF-1.4 ...")
     def get(self, order_id):
         """Proof of service as PDF: every attempt with time, place, person, channel, outcome, photos."""
         from ancillary.service.proof import render_proof
