@@ -24,6 +24,20 @@ def sweep(session: Session, now: datetime, settings) -> dict:
     Idempotent: a second run at the same instant changes nothing and sends nothing new.
     """
     done = {"escalated": 0, "exhausted": 0, "posting_opened": 0, "deemed_served": 0, "warned": 0}
+    # An order late by more than one window climbs several layers in one run (each new
+    # window starts when the previous one closed), so repeat until nothing moves.
+    for _ in range(len(Layer)):
+        moved = _escalate(session, now, settings, done)
+        if not moved:
+            break
+    session.flush()
+    done["warned"] = _warn(session, now, settings)
+    return {k: v for k, v in done.items() if v}
+
+
+def _escalate(session: Session, now: datetime, settings, done: dict) -> int:
+    """One pass over the orders whose window has closed; returns how many changed layer."""
+    moved = 0
     due = session.scalars(
         select(ServiceOrder)
         .where(ServiceOrder.status.in_([OrderStatus.pending, OrderStatus.in_progress]),
@@ -39,9 +53,11 @@ def sweep(session: Session, now: datetime, settings) -> dict:
         elif order.layer == Layer.electronic:
             _enter_layer(session, order, Layer.direct, closed_at, settings, now=now, reason="window closed")
             done["escalated"] += 1
+            moved += 1
         elif order.layer == Layer.direct:
             _enter_layer(session, order, Layer.mail, closed_at, settings, now=now, reason="window closed")
             done["escalated"] += 1
+            moved += 1
         elif order.layer == Layer.mail and order.posting_open_at is None:
             mail = order.mail_attempt()
             if mail is not None and mail.outcome == AttemptOutcome.sent:
@@ -53,8 +69,7 @@ def sweep(session: Session, now: datetime, settings) -> dict:
             serve(session, order, notice, closed_at, now=now)
             done["deemed_served"] += 1
     session.flush()
-    done["warned"] = _warn(session, now, settings)
-    return {k: v for k, v in done.items() if v}
+    return moved
 
 
 def _warn(session: Session, now: datetime, settings) -> int:

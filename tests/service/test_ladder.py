@@ -309,3 +309,12 @@ def test_a_scheduler_sees_the_outcome_but_no_contact_data(court, service):
     text = seen.get_data(as_text=True)
     for secret in ("+8613900000002", "统一路", "李四", '"recipient"', "addresses", '"address"', "contact"):
         assert secret not in text, secret
+
+
+def test_a_late_tick_climbs_every_closed_window_in_one_run(app, service):
+    # Layer 1 closed on 7 January, layer 2 (7 days from then) on 14 January.
+    assert sweep_at(app, "2027-01-20T08:00:00+08:00") == {"escalated": 2}
+    order = service.get()
+    assert order["layer"] == 3
+    assert order["next_step"] == {"channel": "mail", "due_at": "2027-01-29T23:59:59+08:00"}
+    assert sweep_at(app, "2027-01-20T08:00:00+08:00") == {}  # idempotent
