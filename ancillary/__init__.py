@@ -18,6 +18,7 @@ BLUEPRINTS = (
     "ancillary.reports.views",
     "ancillary.custody.views",
     "ancillary.archive.views",
+    "ancillary.service.views",
 )
 LOCALES = ("zh", "en")
 

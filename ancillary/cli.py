@@ -27,8 +27,9 @@ def init_app(app) -> None:
     from ancillary.archive.cli import archive
     from ancillary.custody.cli import custody, labels
     from ancillary.scheduling.cli import schedule
+    from ancillary.service.cli import service
 
-    for command in (users, tokens, demo, serve, tick, scheduler_command, custody, labels, archive, schedule):
+    for command in (users, tokens, demo, serve, tick, scheduler_command, custody, labels, archive, schedule, service):
         app.cli.add_command(command)
 
 

@@ -50,6 +50,20 @@ class Settings:
     speedy_notice_days: int = 1
     speedy_hearing_days: int = 7
     auto_schedule_max_days: int = 31
+    # Service of process (SPEC section 3; a "(default)" figure there is a setting here).
+    carrier_secret: str = ""
+    service_documents: str = "起诉状副本、应诉通知书、举证通知书、传票"
+    service_electronic_days: int = 3
+    service_direct_attempts: int = 2
+    service_direct_days: int = 7
+    service_mail_days: int = 15
+    service_posting_days: int = 5
+    service_public_notice_days: int = 30
+    service_warn_hours: int = 24
+    posting_max_distance_m: int = 200
+    posting_max_age_hours: int = 24
+    photo_max_bytes: int = 15 * 1024 * 1024
+    photo_max_pixels: int = 60_000_000
     run_scheduler: bool = False
     testing: bool = False
 
@@ -86,6 +100,7 @@ class Settings:
             twilio_api_base=env.get("TWILIO_API_BASE", ""),
             public_url=env.get("ANCILLARY_PUBLIC_URL", "").rstrip("/"),
             storage_dir=Path(env.get("ANCILLARY_STORAGE_DIR") or INSTANCE_DIR / "storage"),
+            carrier_secret=env.get("ANCILLARY_CARRIER_SECRET", ""),
         )
         if "ANCILLARY_COURT_NAME" in env:
             values["court_name"] = env["ANCILLARY_COURT_NAME"]

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 # Dotted paths of sweeps, in the order a tick runs them. Contexts add theirs here.
 SWEEPS: list[str] = [
     "ancillary.archive.services.deadline_sweep",
+    "ancillary.service.jobs.sweep",
 ]
 
 

@@ -8,3 +8,4 @@ from ancillary.reminders.models import Notification  # noqa: F401
 from ancillary.scheduling.models import Blocking, CalendarFeed, CourtDay, Courtroom, Hearing  # noqa: F401
 from ancillary.custody.models import CustodyEvent, CustodyHead  # noqa: F401
 from ancillary.archive.models import ArchiveRecord, BacklogFile  # noqa: F401
+from ancillary.service.models import CarrierEvent, ServiceAddress, ServiceAttempt, ServiceOrder  # noqa: F401

@@ -186,7 +186,10 @@ def file_case(session: Session, data: CaseIn, *, actor: User, now: datetime, set
         now=now,
         after={"number": case.number, "kind": kind.value, "judge_id": case.judge_id, "volumes": case.volumes},
     )
-    queues.on_case_filed(session, case, now=now, settings=settings)
+    tasks = queues.on_case_filed(session, case, now=now, settings=settings)
+    from ancillary.service.services import open_orders_at_filing
+
+    open_orders_at_filing(session, case, tasks, now=now, settings=settings)
     return case
 
 

@@ -61,7 +61,9 @@ def enqueue(
 # Dotted paths of ``fn(session, notification, now)`` called whenever a notification's
 # delivery status changes (the sender, or a provider's status webhook). Contexts that
 # care about delivery, such as service of process, add theirs here.
-STATUS_LISTENERS: list[str] = []
+STATUS_LISTENERS: list[str] = [
+    "ancillary.service.services.on_notification_status",
+]
 
 
 def on_status_change(session: Session, notification: Notification, now: datetime) -> None:

@@ -18,6 +18,7 @@ PROVIDERS: list[str] = [
     "ancillary.reports.kpis.case_kpis",
     "ancillary.archive.services.archive_kpis",
     "ancillary.scheduling.kpis.scheduling_kpis",
+    "ancillary.service.queries.service_kpis",
 ]
 
 

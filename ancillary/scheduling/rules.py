@@ -45,32 +45,23 @@ def speedy_limit(case, settings) -> datetime | None:
 
 
 def direct_service_succeeded(session: Session, case) -> bool:
-    """Whether a defendant of ``case`` was served in person (direct service).
+    """Whether every recipient of ``case`` was served in person (direct service).
 
-    Service of process lives in its own package (``ancillary.service``); when it is
-    installed, a service order of the case that is ``served`` by an attempt on the
-    ``personal`` channel counts. Without that package nothing was served in person
-    that this system knows of, so the answer is False and no case is overlap-booked.
+    An order counts when it is served and one of its attempts on the ``personal``
+    channel served it (a signed receipt, or a refusal lodged with a witness or photo).
     """
-    try:
-        from ancillary.service import models as service_models  # type: ignore[import-not-found]
-    except ImportError:
-        return False
-    order_cls = getattr(service_models, "ServiceOrder", None)
-    attempt_cls = getattr(service_models, "ServiceAttempt", None) or getattr(service_models, "Attempt", None)
-    if order_cls is None or attempt_cls is None:
-        return False
-    try:
-        query = (
-            select(attempt_cls.id)
-            .join(order_cls, order_cls.id == attempt_cls.order_id)
-            .where(order_cls.case_id == case.id, order_cls.status == "served",
-                   attempt_cls.channel == "personal", attempt_cls.outcome.in_(["served", "refused"]))
-            .limit(1)
-        )
-        return session.scalar(query) is not None
-    except AttributeError:
-        return False
+    from sqlalchemy import func
+
+    from ancillary.service.models import ServiceAttempt, ServiceOrder
+
+    orders = session.scalar(select(func.count()).where(ServiceOrder.case_id == case.id))
+    in_person = session.scalar(
+        select(func.count(func.distinct(ServiceOrder.id)))
+        .join(ServiceAttempt, ServiceAttempt.order_id == ServiceOrder.id)
+        .where(ServiceOrder.case_id == case.id, ServiceOrder.status == "served",
+               ServiceAttempt.channel == "personal", ServiceAttempt.outcome.in_(["served", "refused"]))
+    )
+    return orders > 0 and in_person == orders
 
 
 def overlap_eligible(session: Session, case) -> bool:

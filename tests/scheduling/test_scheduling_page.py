@@ -64,6 +64,6 @@ def test_scheduler_books_from_the_week_view(sched, served, browser, make_actor):
     first.click()
     page.wait_for_selector(f".day[data-day='2027-01-05'] .hearing.kind-speedy")
     assert waiting["number"] in page.inner_text("#message")
-    assert page.locator(f"#queue button[data-case='{waiting['id']}']").count() == 0
+    page.wait_for_selector(f"#queue button[data-case='{waiting['id']}']", state="detached")
     assert sched.count(Hearing, Hearing.case_id == waiting["id"]) == 1
     page.close()

@@ -8,20 +8,27 @@ from ancillary.scheduling import rules
 from ancillary.scheduling.models import Hearing
 
 
-@pytest.fixture
-def served_in_person(monkeypatch):
-    """Pretend direct service succeeded for every case (the service package is not here)."""
-    monkeypatch.setattr(rules, "direct_service_succeeded", lambda session, case: True)
+def serve_in_person(court, case):
+    """A service clerk claims each serve task of ``case`` and records a signed receipt."""
+    clerk = court["service_clerk"]
+    for task in court["court_admin"].get(f"/api/v1/tasks?case_id={case['id']}&kind=serve").get_json()["items"]:
+        assert clerk.post(f"/api/v1/tasks/{task['id']}/claim").status_code == 200
+    for order in clerk.get(f"/api/v1/service-orders?case_id={case['id']}").get_json()["items"]:
+        served = clerk.post(f"/api/v1/service-orders/{order['id']}/attempts", json={
+            "channel": "personal", "outcome": "served", "received_by": "李四", "skip_reason": "电话均无人接听"})
+        assert served.status_code == 201, served.get_json()
 
 
-def _mediation_case(sched, **overrides):
+def _mediation_case(sched, served=True, **overrides):
     case = sched.file(venue=sched.tribunal, **overrides)
     judge = next(a for a in (sched.judge, sched.court["judge"]) if a.id == case["judge_id"])
     assert judge.patch(f"/api/v1/cases/{case['id']}", json={"mediation_likely": True}).status_code == 200
+    if served:
+        serve_in_person(sched.court, case)
     return case
 
 
-def test_two_mediation_cases_may_share_a_tribunal_slot_but_not_three(sched, served_in_person):
+def test_two_mediation_cases_may_share_a_tribunal_slot_but_not_three(sched):
     room = sched.tribunal_room
     first = sched.book(_mediation_case(sched), room=room)
     second = sched.book(_mediation_case(sched), room=room)
@@ -45,7 +52,7 @@ def test_two_mediation_cases_may_share_a_tribunal_slot_but_not_three(sched, serv
 def test_without_direct_service_there_is_no_overlap_booking(sched):
     room = sched.tribunal_room
     assert sched.book(_mediation_case(sched), room=room).status_code == 201
-    assert sched.book(_mediation_case(sched), room=room).status_code == 409
+    assert sched.book(_mediation_case(sched, served=False), room=room).status_code == 409
 
 
 def test_suggestions_are_the_earliest_feasible_slots(sched):

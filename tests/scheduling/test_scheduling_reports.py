@@ -5,11 +5,13 @@ import pytest
 from ancillary.scheduling import rules
 
 
-def test_utilisation_per_room_per_day_counts_an_overlap_once(sched, monkeypatch):
-    monkeypatch.setattr(rules, "direct_service_succeeded", lambda session, case: True)
+def test_utilisation_per_room_per_day_counts_an_overlap_once(sched):
+    from tests.scheduling.test_scheduling_plans import serve_in_person
+
     for _ in range(2):  # an overlap pair, 09:00-10:00, in the tribunal room (open 08:30-17:00: 510 min)
         case = sched.file(venue=sched.tribunal)
         sched.judge.patch(f"/api/v1/cases/{case['id']}", json={"mediation_likely": True})
+        serve_in_person(sched.court, case)
         assert sched.book(case, room=sched.tribunal_room).status_code == 201
     assert sched.book(sched.file(), starts="2027-01-07T08:30:00+08:00", ends="2027-01-07T17:30:00+08:00").status_code == 422
     other_judge = sched.court["judge"].id  # sched.judge sits in the tribunal at 09:00

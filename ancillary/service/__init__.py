@@ -1,0 +1,1 @@
+"""Service of process: the layered ladder, evidence, carrier events, proof of service."""

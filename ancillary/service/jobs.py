@@ -1,0 +1,109 @@
+"""The service ladder's clock: move orders on when a window closes, warn clerks before it does."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask_babel import gettext
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from ancillary.service.models import AttemptOutcome, Layer, OrderStatus, ServiceOrder
+from ancillary.service.services import _enter_layer, _quiet_hours_end, exhaust, next_step, serve, usable_addresses
+from ancillary.service.text import court_locale
+
+
+def sweep(session: Session, now: datetime, settings) -> dict:
+    """Escalate orders whose window closed by ``now``; warn the assigned clerk of the next deadlines.
+
+    - layer 1 (electronic) closed → direct service; layer 2 closed → mail; either with no
+      usable address left → exhausted (only the judge's public notice remains);
+    - mail out and no final carrier event when its window closes → posting opens;
+    - a public notice's 30 days are over → served on the deemed date;
+    - a deadline within ``service_warn_hours`` → one SMS to the clerk holding the task.
+    Idempotent: a second run at the same instant changes nothing and sends nothing new.
+    """
+    done = {"escalated": 0, "exhausted": 0, "posting_opened": 0, "deemed_served": 0, "warned": 0}
+    # An order late by more than one window climbs several layers in one run (each new
+    # window starts when the previous one closed), so repeat until nothing moves.
+    for _ in range(len(Layer)):
+        moved = _escalate(session, now, settings, done)
+        if not moved:
+            break
+    session.flush()
+    done["warned"] = _warn(session, now, settings)
+    return {k: v for k, v in done.items() if v}
+
+
+def _escalate(session: Session, now: datetime, settings, done: dict) -> int:
+    """One pass over the orders whose window has closed; returns how many changed layer."""
+    moved = 0
+    due = session.scalars(
+        select(ServiceOrder)
+        .where(ServiceOrder.status.in_([OrderStatus.pending, OrderStatus.in_progress]),
+               ServiceOrder.layer_due_at <= now)
+        .options(selectinload(ServiceOrder.attempts))
+        .order_by(ServiceOrder.layer_due_at, ServiceOrder.id)
+    ).all()
+    for order in due:
+        closed_at = order.layer_due_at
+        if order.layer in (Layer.electronic, Layer.direct) and not usable_addresses(order):
+            exhaust(session, order, now=now)  # nowhere to go in person or by mail: public notice
+            done["exhausted"] += 1
+        elif order.layer == Layer.electronic:
+            _enter_layer(session, order, Layer.direct, closed_at, settings, now=now, reason="window closed")
+            done["escalated"] += 1
+            moved += 1
+        elif order.layer == Layer.direct:
+            _enter_layer(session, order, Layer.mail, closed_at, settings, now=now, reason="window closed")
+            done["escalated"] += 1
+            moved += 1
+        elif order.layer == Layer.mail and order.posting_open_at is None:
+            mail = order.mail_attempt()
+            if mail is not None and mail.outcome == AttemptOutcome.sent:
+                order.posting_open_at = closed_at
+                order.layer_due_at = closed_at + timedelta(days=settings.service_posting_days)
+                done["posting_opened"] += 1
+        elif order.layer == Layer.public_notice and order.notice_published_at is not None:
+            notice = next(a for a in reversed(order.attempts) if a.channel.value == "public_notice")
+            serve(session, order, notice, closed_at, now=now)
+            done["deemed_served"] += 1
+    session.flush()
+    return moved
+
+
+def _warn(session: Session, now: datetime, settings) -> int:
+    """One SMS per order and deadline to the clerk holding its task, before the window closes."""
+    from ancillary.queues.models import Task, TaskStatus
+    from ancillary.reminders.models import Notification
+    from ancillary.reminders.services import enqueue
+
+    horizon = now + timedelta(hours=settings.service_warn_hours)
+    rows = session.execute(
+        select(ServiceOrder, Task)
+        .join(Task, Task.id == ServiceOrder.task_id)
+        .where(ServiceOrder.status.in_([OrderStatus.pending, OrderStatus.in_progress]),
+               ServiceOrder.layer_due_at > now, ServiceOrder.layer_due_at <= horizon,
+               ServiceOrder.layer < Layer.public_notice,
+               Task.status == TaskStatus.claimed, Task.assignee_id.is_not(None))
+    ).all()
+    sent = 0
+    for order, task in rows:
+        from ancillary.auth.models import User
+
+        clerk = session.get(User, task.assignee_id)
+        if clerk is None or not clerk.phone:
+            continue
+        key = f"service.deadline:{order.id}:{order.layer}:{order.layer_due_at.isoformat()}"
+        if session.scalar(select(Notification.id).where(Notification.idempotency_key == key)) is not None:
+            continue
+        step = next_step(order) or {}
+        local_due = order.layer_due_at.astimezone(settings.timezone).strftime("%m-%d %H:%M")
+        with court_locale():
+            body = gettext("Service deadline: case %(number)s, next step %(channel)s, due %(due)s.",
+                           number=order.case.number, channel=step.get("channel", ""), due=local_due)
+        enqueue(session, key=key, channel="sms", to_address=clerk.phone, body=body, kind="service.deadline",
+                now=now, recipient_id=clerk.id, case_id=order.case_id, obj=order,
+                not_before=_quiet_hours_end(now, settings.timezone), needs_ack=False)
+        sent += 1
+    return sent

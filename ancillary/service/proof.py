@@ -1,0 +1,224 @@
+"""The proof-of-service PDF: case, recipient, documents, every attempt with its evidence and
+photos, the hashes of stored evidence, the legal service date and when the proof was made.
+
+reportlab with WenQuanYi Micro Hei embedded (Debian's fonts-wqy-microhei), so the Chinese
+text renders the same in any viewer; a CID font would leave the glyphs to the viewer, not
+good enough for a legal proof.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from flask_babel import gettext
+from PIL import Image as PILImage
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from ancillary.errors import DomainError
+from ancillary.service.evidence import read_stored
+
+FONT_NAME = "WenQuanYiMicroHei"
+FONT_PATHS = (
+    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+    Path("/usr/share/fonts/wqy-microhei/wqy-microhei.ttc"),
+)
+PHOTO_WIDTH = 70 * mm
+
+
+class FontMissing(DomainError):
+    status = 503
+
+
+def _font() -> str:
+    if FONT_NAME not in pdfmetrics.getRegisteredFontNames():
+        path = next((p for p in FONT_PATHS if p.is_file()), None)
+        if path is None:
+            raise FontMissing("cjk_font_missing", "the CJK font is not installed: apt-get install fonts-wqy-microhei")
+        pdfmetrics.registerFont(TTFont(FONT_NAME, str(path), subfontIndex=0))
+    return FONT_NAME
+
+
+def channel_label(channel) -> str:
+    labels = {
+        "address_reuse": gettext("Address reuse"),
+        "phone": gettext("Phone call"),
+        "sms": gettext("SMS"),
+        "email": gettext("E-mail"),
+        "law_firm_email": gettext("E-mail to the law firm"),
+        "personal": gettext("Direct service"),
+        "mail": gettext("Postal mail"),
+        "posting": gettext("Posting at the address"),
+        "public_notice": gettext("Public notice"),
+    }
+    return labels.get(str(channel), str(channel))
+
+
+def outcome_label(outcome) -> str:
+    labels = {
+        "sent": gettext("sent"), "delivered": gettext("delivered"), "served": gettext("served"),
+        "failed": gettext("failed"), "no_answer": gettext("no answer"), "refused": gettext("refused"),
+        "moved": gettext("moved away"), "wrong_address": gettext("wrong address"),
+        "unclaimed": gettext("unclaimed"), "posted": gettext("posted"),
+    }
+    return labels.get(str(outcome), str(outcome))
+
+
+def render_proof(order, *, settings, now: datetime, users: dict[int, str]) -> bytes:
+    """Build the proof of ``order``; ``users`` maps actor ids to display names."""
+    from ancillary.service.text import reader_locale
+
+    with reader_locale():
+        return _render(order, settings=settings, now=now, users=users)
+
+
+def _render(order, *, settings, now: datetime, users: dict[int, str]) -> bytes:
+    from ancillary.service.schemas import source_text
+
+    font = _font()
+    tz = settings.timezone
+    base = ParagraphStyle("base", fontName=font, fontSize=9.5, leading=13, wordWrap="CJK")
+    small = ParagraphStyle("small", parent=base, fontSize=8, leading=10.5)
+    title = ParagraphStyle("title", parent=base, fontSize=16, leading=22, alignment=1)
+    heading = ParagraphStyle("heading", parent=base, fontSize=11.5, leading=16, spaceBefore=8, spaceAfter=4)
+
+    def p(text, style=base):
+        return Paragraph(escape(str(text)) if text is not None else "", style)
+
+    def local(value):
+        return value.astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else "—"
+
+    case, party = order.case, order.recipient
+    story = [p(settings.court_name, title), p(gettext("Proof of service"), title), Spacer(1, 4 * mm)]
+    status = {"served": gettext("served"), "exhausted": gettext("every layer failed"),
+              "pending": gettext("pending"), "in_progress": gettext("in progress")}[order.status.value]
+    served = (f"{local(order.served_at)} ({channel_label(order.served_channel.value)})"
+              if order.served_at else "—")
+    facts = [
+        (gettext("Case number"), case.number),
+        (gettext("Recipient"), party.name),
+        (gettext("Documents served"), order.documents),
+        (gettext("Status"), status),
+        (gettext("Legal service date"), served),
+        (gettext("Service order"), f"#{order.id}"),
+        (gettext("Generated at"), local(now)),
+    ]
+    if order.notice_published_at:
+        facts.append((gettext("Public notice published"), local(order.notice_published_at)))
+    story.append(_grid([[p(k), p(v)] for k, v in facts], [40 * mm, 130 * mm]))
+
+    story.append(p(gettext("Addresses"), heading))
+    rows = [[p(gettext("Address")), p(gettext("Source")), p(gettext("State"))]]
+    for address in order.addresses:
+        state = gettext("failed: %(reason)s", reason=outcome_label(address.failed_reason)) if address.failed_at \
+            else gettext("usable")
+        rows.append([p(address.text, small), p(source_text(address, tz), small), p(state, small)])
+    story.append(_grid(rows, [80 * mm, 60 * mm, 30 * mm], header=True))
+
+    story.append(p(gettext("Attempts"), heading))
+    hashes = []
+    for attempt in order.attempts:
+        lines = [
+            (gettext("Time"), local(attempt.attempted_at)),
+            (gettext("Channel"), channel_label(attempt.channel.value)),
+            (gettext("Outcome"), outcome_label(attempt.outcome.value)),
+            (gettext("Recorded by"), users.get(attempt.actor_id, gettext("the system"))),
+        ]
+        place = attempt.address or attempt.contact
+        if place:
+            lines.append((gettext("Place or contact"), place))
+        if attempt.received_by:
+            lines.append((gettext("Received by"), attempt.received_by))
+        if attempt.witness:
+            lines.append((gettext("Witness"), attempt.witness))
+        if attempt.duration_seconds is not None:
+            lines.append((gettext("Call duration"), gettext("%(n)s seconds", n=attempt.duration_seconds)))
+        if attempt.delivered_at:
+            lines.append((gettext("Delivered at"), local(attempt.delivered_at)))
+        if attempt.tracking_number:
+            lines.append((gettext("Tracking number"), f"{attempt.tracking_number} ({attempt.carrier})"))
+            for event in attempt.carrier_events:
+                extra = " ".join(x for x in (event.location, event.description, event.signed_by) if x)
+                lines.append(("", f"{local(event.event_at)} {event.code} {extra}".strip()))
+        if attempt.notes:
+            lines.append((gettext("Notes"), attempt.notes))
+        flowables = [_grid([[p(k, small), p(v, small)] for k, v in lines], [35 * mm, 135 * mm])]
+        if attempt.photo_sha256:
+            hashes.append((attempt.seq, attempt.photo_sha256))
+            position = (f"{attempt.latitude:.6f}, {attempt.longitude:.6f}" if attempt.latitude is not None
+                        else gettext("no GPS position"))
+            meta = [
+                (gettext("Photo SHA-256"), attempt.photo_sha256),
+                (gettext("Photo position"), position),
+                (gettext("Photo taken at"), local(attempt.photo_taken_at)),
+            ]
+            if attempt.distance_m is not None:
+                meta.append((gettext("Distance from address"), gettext("%(m)s m", m=round(attempt.distance_m))))
+            if attempt.flags:
+                meta.append((gettext("Flags"), ", ".join(attempt.flags)))
+            image = _photo(settings.storage_dir, attempt.photo_path)
+            cells = [[image or p(gettext("photo file missing"), small),
+                      _grid([[p(k, small), p(v, small)] for k, v in meta], [30 * mm, 70 * mm])]]
+            table = Table(cells, colWidths=[PHOTO_WIDTH + 2 * mm, 100 * mm])
+            table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+            flowables.append(table)
+        story.append(KeepTogether([p(gettext("Attempt %(n)s", n=attempt.seq), heading), *flowables]))
+
+    story.append(p(gettext("Hashes of stored evidence"), heading))
+    if hashes:
+        story.append(_grid([[p(gettext("Attempt %(n)s", n=seq), small), p(digest, small)] for seq, digest in hashes],
+                           [30 * mm, 140 * mm]))
+    else:
+        story.append(p(gettext("No stored evidence files."), small))
+
+    buffer = io.BytesIO()
+    document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
+                                 bottomMargin=16 * mm, title=f"{gettext('Proof of service')} {case.number}",
+                                 author=settings.court_name, invariant=1)
+
+    def footer(canvas, doc):
+        canvas.saveState()
+        canvas.setFont(font, 7.5)
+        canvas.drawString(18 * mm, 9 * mm, f"{case.number} · #{order.id} · {local(now)}")
+        canvas.drawRightString(A4[0] - 18 * mm, 9 * mm, str(doc.page))
+        canvas.restoreState()
+
+    document.build(story, onFirstPage=footer, onLaterPages=footer)
+    return buffer.getvalue()
+
+
+def _grid(rows, widths, header=False) -> Table:
+    table = Table(rows, colWidths=widths)
+    style = [
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 3),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+    ]
+    if header:
+        style.append(("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")))
+    table.setStyle(TableStyle(style))
+    return table
+
+
+def _photo(storage_dir, relative: str | None):
+    """The stored photo, downscaled to print size (the original stays in storage)."""
+    content = read_stored(storage_dir, relative) if relative else None
+    if content is None:
+        return None
+    with PILImage.open(io.BytesIO(content)) as image:
+        image = image.convert("RGB")
+        image.thumbnail((900, 900))
+        out = io.BytesIO()
+        image.save(out, "JPEG", quality=80)
+        width, height = image.size
+    out.seek(0)
+    return Image(out, width=PHOTO_WIDTH, height=PHOTO_WIDTH * height / width)

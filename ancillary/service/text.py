@@ -1,0 +1,23 @@
+"""Which language service texts are written in.
+
+Messages to parties and clerks (SMS, e-mail) are in the court's language whatever the
+locale of the person whose request caused them; outside a request (sweeps, the CLI,
+benchmarks) there is no Accept-Language to ask, so the court's language is used too.
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+
+from flask import current_app, has_request_context
+from flask_babel import force_locale
+
+
+def court_locale():
+    """Write in the court's default locale (zh unless configured otherwise)."""
+    return force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh"))
+
+
+def reader_locale():
+    """The reader's locale in a request; the court's outside one."""
+    return nullcontext() if has_request_context() else court_locale()
