@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from ancillary.timeutil import utcnow
+from ancillary.timeutil import app_now as _now
 
 
 def _create_app():
@@ -31,11 +31,6 @@ def init_app(app) -> None:
 
     for command in (users, tokens, demo, serve, tick, scheduler_command, custody, labels, archive, schedule, service):
         app.cli.add_command(command)
-
-
-def _now():
-    """The app's clock (tests inject one); the wall clock otherwise."""
-    return current_app.config.get("CLOCK", utcnow)()
 
 
 def _session():

@@ -12,6 +12,13 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def app_now() -> datetime:
+    """The current app's clock: a test injects one as ``app.config["CLOCK"]``."""
+    from flask import current_app
+
+    return current_app.config.get("CLOCK", utcnow)()
+
+
 def add_months(day: date, months: int) -> date:
     """Same day ``months`` later, clamped to the month's last day (31 Jan + 1 = 28/29 Feb)."""
     month_index = day.month - 1 + months

@@ -13,7 +13,7 @@ from ancillary.auth.models import Role
 from ancillary.errors import DomainError, Unauthorized
 from ancillary.extensions import db
 from ancillary.openapi import error_body
-from ancillary.timeutil import utcnow
+from ancillary.timeutil import app_now
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,7 @@ def current_user():
 def now():
     """The request's instant: one reading of the clock for the whole request."""
     if "now" not in g:
-        g.now = current_app.config.get("CLOCK", utcnow)()
+        g.now = app_now()
     return g.now
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from flask.cli import with_appcontext
 
-from ancillary.timeutil import utcnow
+from ancillary.timeutil import app_now
 
 
 @click.group()
@@ -33,7 +33,7 @@ def import_backlog(file):
     total = max(text.count("\n") - 1, 0)
     try:
         with click.progressbar(length=total, label="importing backlog", file=sys.stderr) as bar:
-            report = run(db.session, text, actor=None, now=utcnow(), progress=bar.update)
+            report = run(db.session, text, actor=None, now=app_now(), progress=bar.update)
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()

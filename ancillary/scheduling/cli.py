@@ -9,7 +9,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from ancillary.timeutil import utcnow
+from ancillary.timeutil import app_now
 
 
 @click.group("schedule")
@@ -48,7 +48,7 @@ def auto_command(first, last, username, venue, dry_run):
         click.secho(f"error: {username!r} is not an active scheduler", fg="red", err=True)
         sys.exit(1)
     try:
-        result = auto.run(session, _date(first, "from"), _date(last, "to"), actor=actor, now=utcnow(),
+        result = auto.run(session, _date(first, "from"), _date(last, "to"), actor=actor, now=app_now(),
                           settings=settings, venue=venue, dry_run=dry_run)
         session.commit()
     except DomainError as exc:
@@ -73,7 +73,7 @@ def calendar_command(years):
     from ancillary.extensions import db
     from ancillary.scheduling.calendar import OFFICIAL, load_official
 
-    now = utcnow()
+    now = app_now()
     years = years or (now.year, now.year + 1)
     written = load_official(db.session, years, now=now)
     db.session.commit()

@@ -10,7 +10,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from ancillary.timeutil import utcnow
+from ancillary.timeutil import app_now
 
 
 @click.group()
@@ -75,7 +75,7 @@ def import_carrier(path, batch):
         try:
             event = parse_row(row, settings.timezone)
             with session.begin_nested():
-                outcome = apply_carrier_event(session, event, source="csv", now=utcnow(), settings=settings)
+                outcome = apply_carrier_event(session, event, source="csv", now=app_now(), settings=settings)
             counts[outcome] += 1
         except (ValueError, DomainError) as exc:
             reason = exc.message if isinstance(exc, DomainError) else str(exc)
