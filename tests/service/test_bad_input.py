@@ -226,12 +226,8 @@ def test_carrier_csv_import_reports_bad_rows(app, service, tmp_path, clock):
         "EA123456785CN,2027-01-04T09:45:00+08:00,teleported,,,\n"
         "EA123456785CN,2027-01-04T09:50:00+08:00,signed,,,李四\n", encoding="utf-8")
     clock.set("2027-01-04T10:00:00+08:00")
-    from datetime import datetime, timezone
-    from unittest import mock
-
-    runner = app.test_cli_runner()
-    with mock.patch("ancillary.service.cli.utcnow", return_value=datetime(2027, 1, 4, 2, 0, tzinfo=timezone.utc)):
-        result = runner.invoke(args=["service", "import-carrier", str(path)])
+    runner = app.test_cli_runner()  # the command reads the app's clock, set just above
+    result = runner.invoke(args=["service", "import-carrier", str(path)])
     assert result.exit_code == 1, result.output
     assert "applied 3, duplicates 0, bad rows 3" in result.output
     assert "line 4: no envelope with tracking number EA000000031CN" in result.output
@@ -241,6 +237,5 @@ def test_carrier_csv_import_reports_bad_rows(app, service, tmp_path, clock):
     assert order["status"] == "served" and order["served_at"] == "2027-01-04T09:50:00+08:00"
     assert [e["code"] for e in order["attempts"][-1]["carrier_events"]] == ["accepted", "in_transit", "signed"]
     # importing the same file again changes nothing
-    with mock.patch("ancillary.service.cli.utcnow", return_value=datetime(2027, 1, 4, 2, 0, tzinfo=timezone.utc)):
-        again = runner.invoke(args=["service", "import-carrier", str(path)])
+    again = runner.invoke(args=["service", "import-carrier", str(path)])
     assert "applied 0, duplicates 3, bad rows 3" in again.output
