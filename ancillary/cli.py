@@ -120,7 +120,8 @@ def demo(cases, seed):
 @click.command()
 @click.option("--port", default=5000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--workers", default=2, show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64),
+              help="worker processes (default: 1 on SQLite, whose writers queue best in one process; 2 otherwise)")
 @click.option("--no-scheduler", is_flag=True, help="serve the API only (run `ancillary scheduler` elsewhere)")
 @with_appcontext
 def serve(port, host, workers, no_scheduler):
@@ -130,12 +131,14 @@ def serve(port, host, workers, no_scheduler):
     from ancillary.jobs import build_scheduler
 
     app = current_app._get_current_object()
+    sqlite = app.config["SETTINGS"].database_url.startswith("sqlite")
+    workers = workers or (1 if sqlite else 2)
 
     class Server(BaseApplication):
         def load_config(self):
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
-            self.cfg.set("threads", 4)
+            self.cfg.set("threads", 8)
             self.cfg.set("worker_class", "gthread")
             self.cfg.set("accesslog", "-")
             if not no_scheduler:

@@ -52,7 +52,7 @@ def main() -> None:
         intake_token = ancillary(env, "tokens", "issue", "intake").strip()
         judge_token = ancillary(env, "tokens", "issue", "judge").strip()
         judge_id = 2
-        with gunicorn(env) as base:
+        with gunicorn(env, workers=1 if args.db == "sqlite" else 2, threads=8) as base:
             print(f"{args.db}: filing {args.cases} cases with {CLIENTS} clients")
             progress = Progress("filed", args.cases)
             per_client = args.cases // CLIENTS

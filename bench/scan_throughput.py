@@ -4,7 +4,7 @@
     scripts/with-postgres.sh .venv/bin/python bench/scan_throughput.py   # adds PostgreSQL
 
 For each database: a fresh schema, 200 dossiers and 16 file clerks; gunicorn (gthread,
-2 workers x 8 threads) on 127.0.0.1; then, in the same run, the trivial /healthz under
+2 workers x 8 threads; 1 x 16 on SQLite, as `ancillary serve` runs it) on 127.0.0.1; then, in the same run, the trivial /healthz under
 the same 16 clients and the scans (each a new client_scan_id, a random dossier).
 Reports requests/s, p50 and p99 latency and the ratio. Writes bench/out/scan_throughput.json.
 """
@@ -114,7 +114,8 @@ def run(label: str, url: str, clients: int, seconds: float) -> dict:
     tokens, codes = prepare(url, clients)
     port = free_port()
     server = subprocess.Popen(
-        [BIN / "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "8",
+        [BIN / "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1" if label == "sqlite" else "2",
+         "--threads", "16" if label == "sqlite" else "8",
          "--worker-class", "gthread", "--log-level", "warning", "wsgi:app"],
         cwd=ROOT, env=env_for(url))
     base = f"http://127.0.0.1:{port}"
