@@ -11,6 +11,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ancillary.auth.models import Role
 from ancillary.errors import DomainError, Unauthorized
+
+
+class UnsupportedBody(DomainError):
+    status = 415
 from ancillary.extensions import db
 from ancillary.openapi import error_body
 from ancillary.timeutil import app_now
@@ -73,7 +77,12 @@ def now():
     return g.now
 
 
+# Bodies the API reads: JSON, file uploads, and the form posts of webhooks.
+ACCEPTED_BODIES = {"application/json", "multipart/form-data", "application/x-www-form-urlencoded"}
+
+
 def init_app(app: Flask) -> None:
+    app.before_request(_refuse_unknown_bodies)
     app.before_request(_authenticate)
     app.after_request(_commit_or_rollback)
     app.register_error_handler(DomainError, _domain_error)
@@ -101,6 +110,16 @@ def _view_function(endpoint: str):
     if cls is not None:
         return getattr(cls, request.method.lower(), None)
     return view
+
+
+def _refuse_unknown_bodies():
+    """Answer 415 to a body in a format no endpoint reads, rather than ignore it."""
+    if request.method in ("POST", "PUT", "PATCH") and (request.content_length or 0) > 0:
+        if request.mimetype not in ACCEPTED_BODIES and not request.mimetype.endswith("+json"):
+            raise UnsupportedBody(
+                "unsupported_media_type", "send the body as application/json (or multipart/form-data for files)",
+                field="Content-Type",
+            )
 
 
 def _authenticate():

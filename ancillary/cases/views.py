@@ -32,11 +32,11 @@ CASE_EXAMPLE = {
     "number": "(2027)鲁1002民初123号",
     "kind": "summary",
     "venue": "main",
-    "filed_at": "2027-01-04T09:30:00+08:00",
+    "filed_at": "2026-11-02T09:30:00+08:00",
     "judge_id": 12,
     "volumes": 2,
     "parties": [
-        {"role": "plaintiff", "name": "张三", "id_number": "37100219800101001X", "phones": ["+8613800000001"]},
+        {"role": "plaintiff", "name": "张三", "id_number": "371002198001010010", "phones": ["+8613800000001"]},
         {
             "role": "defendant",
             "name": "威海某某贸易有限公司",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from ancillary.audit.services import record
 from ancillary.auth.models import OFFICER_ROLES, Role, User
 from ancillary.errors import Conflict, Forbidden, Invalid, NotFound
+from ancillary.timeutil import period_end_days
 from ancillary.queues.models import FollowUpPairing, Group, GroupCode, Post, Queue, Task, TaskKind, TaskStatus
 
 # Which role works which queue: only they may claim its tasks.
@@ -76,7 +77,7 @@ def on_case_filed(session: Session, case, *, now: datetime, settings) -> list[Ta
 
 
 def on_case_closed(session: Session, case, *, now: datetime, settings) -> Task:
-    """Closing opens the archive task, due 30 days after the closing."""
+    """Closing opens the archive task, due at the end of the 30th day after closing."""
     for task in session.scalars(
         select(Task).where(
             Task.case_id == case.id,
@@ -93,7 +94,7 @@ def on_case_closed(session: Session, case, *, now: datetime, settings) -> Task:
         kind=TaskKind.archive,
         case=case,
         now=now,
-        due_at=case.closed_at + timedelta(days=settings.archive_days),
+        due_at=period_end_days(case.closed_at, settings.archive_days, settings.timezone),
     )
     session.flush()
     record(session, None, "task.create", task, now=now, after={"kind": "archive", "queue": "archive"})

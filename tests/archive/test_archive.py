@@ -29,8 +29,8 @@ def test_archiving_a_closed_case_step_by_step(court, dossiers, clock, app):
     assert _step(archivist, dossiers[0]["id"], step="count", material_count=5).status_code == 409  # case open
     _close(court, case_id)
     queue = archivist.get("/api/v1/archive/queue").get_json()
-    assert [(c["case_id"], c["days_left"], c["volumes_archived"]) for c in queue["cases"]] == [(case_id, 29, 0)]
-    assert queue["cases"][0]["due_at"] == "2027-02-03T09:00:00+08:00"
+    assert [(c["case_id"], c["days_left"], c["volumes_archived"]) for c in queue["cases"]] == [(case_id, 30, 0)]
+    assert queue["cases"][0]["due_at"] == "2027-02-03T23:59:59+08:00"
 
     first = dossiers[0]["id"]
     refused = _step(archivist, first, step="count", material_count=120)
@@ -83,7 +83,7 @@ def test_deadline_warnings_go_out_once_at_7_and_1_days(court, dossiers, app, clo
     run_sweeps(app, datetime.fromisoformat("2027-01-20T10:00:00+08:00"))  # 14 days left: nothing
     run_sweeps(app, datetime.fromisoformat("2027-01-28T10:00:00+08:00"))  # 6 days left
     run_sweeps(app, datetime.fromisoformat("2027-01-28T11:00:00+08:00"))  # again: nothing new
-    run_sweeps(app, datetime.fromisoformat("2027-02-02T10:00:00+08:00"))  # under 1 day
+    run_sweeps(app, datetime.fromisoformat("2027-02-03T10:00:00+08:00"))  # under 1 day
     with app.app_context():
         from ancillary.extensions import db
 
@@ -124,3 +124,12 @@ def test_backlog_import_reports_bad_rows_and_queues_oldest_first(court, app, tmp
     bad = tmp_path / "bad.csv"
     bad.write_bytes("number,date\n".encode("gbk") + "案号".encode("gbk"))
     assert app.test_cli_runner().invoke(args=["archive", "import-backlog", str(bad)]).exit_code == 1
+
+
+def test_a_case_still_inside_its_30_days_is_not_counted_late(court, dossiers, clock):
+    _close(court, dossiers[0]["case_id"])
+    kpis = court["court_admin"].get("/api/v1/reports/kpis?from=2027-01-04&to=2027-01-04").get_json()
+    assert kpis["archived_within_30_days_rate"] is None and kpis["cases_awaiting_archive"] == 1
+    clock.set("2027-02-04T00:00:01+08:00")  # the 30 days ran out, nothing archived
+    kpis = court["court_admin"].get("/api/v1/reports/kpis?from=2027-01-04&to=2027-01-04").get_json()
+    assert kpis["archived_within_30_days_rate"] == 0.0

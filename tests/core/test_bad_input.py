@@ -194,3 +194,15 @@ def test_field_messages_are_translated_too(court):
     english = court["intake_clerk"].post("/api/v1/cases", json=court.case_body(kind="criminal"),
                                          headers={"Accept-Language": "en"})
     assert english.get_json()["errors"]["json"]["kind"][0].startswith("Must be one of:")
+
+
+@pytest.mark.parametrize("content_type", ["text/plain", "application/xml", "application/octet-stream"])
+def test_a_body_in_a_format_no_endpoint_reads_is_415(court, app, content_type):
+    before = _counts(app)
+    response = court["intake_clerk"].post("/api/v1/cases", data=json.dumps(court.case_body()),
+                                          headers={"Content-Type": content_type})
+    body = _check_refusal(response, 415, "Content-Type")
+    assert "application/json" in court["intake_clerk"].post(
+        "/api/v1/cases", data="x", headers={"Content-Type": content_type, "Accept-Language": "en"}).get_json()["message"]
+    assert body["error"] == "unsupported_media_type"
+    assert _counts(app) == before

@@ -60,7 +60,7 @@ def test_closing_opens_an_archive_task_due_30_days_later_and_cancels_scheduling(
     tasks = court["court_admin"].get(f"/api/v1/tasks?case_id={case['id']}").get_json()["items"]
     archive = [t for t in tasks if t["kind"] == "archive"]
     assert len(archive) == 1 and archive[0]["queue"] == "archive"
-    assert archive[0]["due_at"] == "2027-02-03T10:00:00+08:00"
+    assert archive[0]["due_at"] == "2027-02-03T23:59:59+08:00"  # the 30th day, to its end
     assert next(t for t in tasks if t["kind"] == "schedule_hearing")["status"] == "cancelled"
     again = judge.post(f"/api/v1/cases/{case['id']}/close",
                        json={"closed_at": "2027-01-04T10:00:00+08:00", "outcome": "判决"})

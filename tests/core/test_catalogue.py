@@ -8,7 +8,7 @@ from babel.messages.pofile import read_po
 ROOT = Path(__file__).resolve().parents[2]
 KEYWORDS = dict(DEFAULT_KEYWORDS, N_=None, **{name: (2,) for name in
                                                ("DomainError", "Invalid", "NotFound", "Conflict", "Forbidden",
-                                                "Unauthorized")})
+                                                "Unauthorized", "Refusal")})
 
 
 def test_every_message_in_the_code_has_a_chinese_translation():

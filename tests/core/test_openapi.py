@@ -36,3 +36,12 @@ def test_every_route_of_the_api_is_in_the_document(app, client):
             if route not in documented:
                 missing.append(route)
     assert missing == []
+
+
+def test_the_documented_case_example_files_a_case(court, clock):
+    spec = court["intake_clerk"].client.get("/api/v1/openapi.json").get_json()
+    example = dict(spec["paths"]["/api/v1/cases"]["post"]["requestBody"]["content"]["application/json"]["example"])
+    example["judge_id"] = court["judge"].id
+    clock.set("2026-11-02T10:00:00+08:00")
+    response = court["intake_clerk"].post("/api/v1/cases", json=example)
+    assert response.status_code == 201, response.get_json()
