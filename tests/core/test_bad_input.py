@@ -206,3 +206,13 @@ def test_a_body_in_a_format_no_endpoint_reads_is_415(court, app, content_type):
         "/api/v1/cases", data="x", headers={"Content-Type": content_type, "Accept-Language": "en"}).get_json()["message"]
     assert body["error"] == "unsupported_media_type"
     assert _counts(app) == before
+
+
+def test_roles_and_states_in_messages_read_in_the_readers_language(court):
+    case = court.file_case()
+    response = court["scheduler"].patch(f"/api/v1/cases/{case['id']}", json={"track": "simple"})
+    assert response.status_code == 403
+    assert "排期岗" in response.get_json()["message"] and "scheduler" not in response.get_json()["message"]
+    english = court["scheduler"].patch(f"/api/v1/cases/{case['id']}", json={"track": "simple"},
+                                       headers={"Accept-Language": "en"})
+    assert "the scheduler role" in english.get_json()["message"]
