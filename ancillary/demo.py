@@ -52,6 +52,20 @@ def _phone(rng: random.Random) -> str:
     return f"+861{rng.choice('3578')}{rng.randrange(0, 10**9):09d}"
 
 
+def _office_hours(when: datetime, rng: random.Random, now: datetime, tz) -> datetime:
+    """A time the filing office was open on ``when``'s day (or the working day before), not after ``now``."""
+    local = when.astimezone(tz)
+    while True:
+        if local.weekday() < 5:
+            opened = local.replace(hour=8, minute=30, second=0, microsecond=0)
+            filed = opened + timedelta(minutes=rng.randrange(0, 8 * 60 + 30))
+            if filed <= now:
+                return filed
+            if opened <= now:
+                return opened + (now - opened) * rng.random()
+        local -= timedelta(days=1)
+
+
 def _address(rng: random.Random) -> AddressIn:
     return AddressIn(
         text=f"山东省威海市环翠区{rng.choice(STREETS)}{rng.randrange(1, 300)}号",
@@ -137,7 +151,9 @@ def load_demo(session: Session, *, settings, now: datetime, cases: int = 300, se
         kind = rng.choices(kinds, weights)[0]
         prefix = "执" if kind == "enforcement" else "民初"
         serial[prefix] += 1
-        filed_at = now - timedelta(days=rng.uniform(0, 60))
+        # Speedy cases older than a week would long be heard and closed: keep them recent.
+        filed_at = _office_hours(now - timedelta(days=rng.uniform(0, 5 if kind == "speedy" else 60)), rng, now,
+                                 settings.timezone)
         venue = "main" if rng.random() < 0.6 else rng.choice(TRIBUNALS)
         officer = rng.choice(officers if kind == "enforcement" else judges)
         plaintiff = PartyIn(role="plaintiff", name=_name(rng), id_number=_resident_id(rng), phones=[_phone(rng)],
