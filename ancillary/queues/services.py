@@ -24,6 +24,13 @@ QUEUE_ROLES: dict[Queue, frozenset[Role]] = {
 # Lower sorts first: speedy cases lead every queue.
 KIND_PRIORITY = {"speedy": 0, "summary": 1, "ordinary": 1, "enforcement": 1}
 FOLLOW_UP_MIN, FOLLOW_UP_MAX = 3, 5
+# Dotted paths of ``fn(session, case, now)`` called when a case is closed, after its open
+# tasks are cancelled; they flush, not commit. Service of process withdraws its open orders;
+# scheduling cancels the hearings still to come.
+CLOSE_LISTENERS: list[str] = [
+    "ancillary.service.services.on_case_closed",
+    "ancillary.scheduling.services.on_case_closed",
+]
 
 
 def _new_task(session, *, queue, kind, case, now, due_at, party_id=None) -> Task:
@@ -77,11 +84,14 @@ def on_case_filed(session: Session, case, *, now: datetime, settings) -> list[Ta
 
 
 def on_case_closed(session: Session, case, *, now: datetime, settings) -> Task:
-    """Closing opens the archive task, due at the end of the 30th day after closing."""
+    """Closing cancels the open scheduling and serve tasks and opens the archive task, due at
+    the end of the 30th day after closing; then the CLOSE_LISTENERS are told."""
+    import importlib
+
     for task in session.scalars(
         select(Task).where(
             Task.case_id == case.id,
-            Task.kind == TaskKind.schedule_hearing,
+            Task.kind.in_([TaskKind.schedule_hearing, TaskKind.serve]),
             Task.status.in_([TaskStatus.open, TaskStatus.claimed]),
         )
     ):
@@ -98,6 +108,9 @@ def on_case_closed(session: Session, case, *, now: datetime, settings) -> Task:
     )
     session.flush()
     record(session, None, "task.create", task, now=now, after={"kind": "archive", "queue": "archive"})
+    for path in CLOSE_LISTENERS:
+        module, _, name = path.rpartition(".")
+        getattr(importlib.import_module(module), name)(session, case, now)
     return task
 
 

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from ancillary.audit.services import record
 from ancillary.auth.models import OFFICER_ROLES, Role, User
 from ancillary.errors import Conflict, Forbidden, Invalid, NotFound
+from ancillary.labels import N_
 from ancillary.scheduling.models import Blocking, CalendarFeed, CourtDay, Courtroom, Hearing, HearingStatus
 from ancillary.scheduling.rules import Booked, Ledger, Need
 
@@ -266,6 +267,16 @@ def cancel(session: Session, hearing: Hearing, *, reason: str, actor, now: datet
     return hearing
 
 
+def on_case_closed(session: Session, case, now: datetime) -> None:
+    """A closed case needs no more hearings: cancel those still to come and tell the judge."""
+    from flask import current_app
+
+    settings = current_app.config["SETTINGS"]
+    for hearing in session.scalars(select(Hearing).where(
+            Hearing.case_id == case.id, Hearing.status == HearingStatus.booked, Hearing.starts_at > now)):
+        cancel(session, hearing, reason="case closed", actor=None, now=now, settings=settings)
+
+
 def _complete_scheduling_task(session: Session, case, *, actor, now: datetime) -> None:
     from ancillary.queues.models import Task, TaskKind, TaskStatus
 
@@ -305,9 +316,9 @@ def _reopen_scheduling_task(session: Session, case, *, now: datetime, settings) 
 
 # The SMS the judge's phone gets; msgids are English, translated in the catalogue.
 _MESSAGES = {
-    "hearing_booked": "Hearing booked: case {number}, {room} ({venue}), {day} {start}-{end}.",
-    "hearing_moved": "Hearing moved: case {number}, now {room} ({venue}), {day} {start}-{end}.",
-    "hearing_cancelled": "Hearing cancelled: case {number}, {room} ({venue}), {day} {start}-{end}.",
+    "hearing_booked": N_("Hearing booked: case {number}, {room} ({venue}), {day} {start}-{end}."),
+    "hearing_moved": N_("Hearing moved: case {number}, now {room} ({venue}), {day} {start}-{end}."),
+    "hearing_cancelled": N_("Hearing cancelled: case {number}, {room} ({venue}), {day} {start}-{end}."),
 }
 
 

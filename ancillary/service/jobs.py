@@ -16,14 +16,17 @@ from ancillary.service.text import court_locale
 def sweep(session: Session, now: datetime, settings) -> dict:
     """Escalate orders whose window closed by ``now``; warn the assigned clerk of the next deadlines.
 
-    - layer 1 (electronic) closed → direct service; layer 2 closed → mail; either with no
-      usable address left → exhausted (only the judge's public notice remains);
+    - layer 1 (electronic) closed → direct service; either layer closed with no usable
+      address left → exhausted (only the judge's public notice remains);
+    - layer 2 (direct) closed: it moves to mail only after its failed visits (recording the
+      second one already does that), so an order whose clerk has not made them stays in
+      layer 2, overdue: the clerk holding the task and the contractor's managers are warned once;
     - mail out and no final carrier event when its window closes → posting opens;
     - a public notice's 30 days are over → served on the deemed date;
     - a deadline within ``service_warn_hours`` → one SMS to the clerk holding the task.
     Idempotent: a second run at the same instant changes nothing and sends nothing new.
     """
-    done = {"escalated": 0, "exhausted": 0, "posting_opened": 0, "deemed_served": 0, "warned": 0}
+    done = {"escalated": 0, "exhausted": 0, "overdue": 0, "posting_opened": 0, "deemed_served": 0, "warned": 0}
     # An order late by more than one window climbs several layers in one run (each new
     # window starts when the previous one closed), so repeat until nothing moves.
     for _ in range(len(Layer)):
@@ -41,7 +44,7 @@ def _escalate(session: Session, now: datetime, settings, done: dict) -> int:
     due = session.scalars(
         select(ServiceOrder)
         .where(ServiceOrder.status.in_([OrderStatus.pending, OrderStatus.in_progress]),
-               ServiceOrder.layer_due_at <= now)
+               ServiceOrder.layer_due_at <= now, ServiceOrder.overdue_at.is_(None))
         .options(selectinload(ServiceOrder.attempts))
         .order_by(ServiceOrder.layer_due_at, ServiceOrder.id)
     ).all()
@@ -54,10 +57,13 @@ def _escalate(session: Session, now: datetime, settings, done: dict) -> int:
             _enter_layer(session, order, Layer.direct, closed_at, settings, now=now, reason="window closed")
             done["escalated"] += 1
             moved += 1
-        elif order.layer == Layer.direct:
+        elif order.layer == Layer.direct and order.failed_direct_attempts() >= settings.service_direct_attempts:
             _enter_layer(session, order, Layer.mail, closed_at, settings, now=now, reason="window closed")
             done["escalated"] += 1
             moved += 1
+        elif order.layer == Layer.direct:
+            _overdue(session, order, closed_at, now, settings)
+            done["overdue"] += 1
         elif order.layer == Layer.mail and order.posting_open_at is None:
             mail = order.mail_attempt()
             if mail is not None and mail.outcome == AttemptOutcome.sent:
@@ -70,6 +76,47 @@ def _escalate(session: Session, now: datetime, settings, done: dict) -> int:
             done["deemed_served"] += 1
     session.flush()
     return moved
+
+
+def _overdue(session: Session, order: ServiceOrder, closed_at: datetime, now: datetime, settings) -> None:
+    """Layer 2 closed without its visits: keep the order there, overdue, and say so once.
+
+    The serve task keeps the closed window as its deadline, so it reads overdue. The clerk
+    holding it and every active contractor manager get one SMS.
+    """
+    from ancillary.audit.services import record
+    from ancillary.auth.models import Role, User
+    from ancillary.queues.models import TaskStatus
+    from ancillary.reminders.services import enqueue
+
+    order.overdue_at = closed_at
+    task = order.task
+    if task is not None and task.status in (TaskStatus.open, TaskStatus.claimed):
+        task.due_at = closed_at
+    session.flush()
+    visits = order.failed_direct_attempts()
+    record(session, None, "service_order.overdue", order, now=now, case_id=order.case_id,
+           after={"layer": order.layer, "window_closed_at": closed_at.isoformat(), "failed_visits": visits})
+    recipients = []
+    if task is not None and task.status == TaskStatus.claimed and task.assignee_id is not None:
+        clerk = session.get(User, task.assignee_id)
+        if clerk is not None:
+            recipients.append(clerk)
+    recipients += session.scalars(select(User).where(User.role == Role.contractor_manager,
+                                                     User.is_active.is_(True)).order_by(User.id))
+    local_due = closed_at.astimezone(settings.timezone).strftime("%m-%d %H:%M")
+    with court_locale():
+        body = gettext("Service overdue: case %(number)s, direct service window closed %(due)s after "
+                       "%(visits)s of %(needed)s visits. The order stays with direct service until the visits "
+                       "are made.", number=order.case.number, due=local_due, visits=visits,
+                       needed=settings.service_direct_attempts)
+    for user in recipients:
+        if not user.phone:
+            continue
+        enqueue(session, key=f"service.overdue:{order.id}:{order.layer}:{closed_at.isoformat()}:{user.id}",
+                channel="sms", to_address=user.phone, body=body, kind="service.overdue", now=now,
+                recipient_id=user.id, case_id=order.case_id, obj=order,
+                not_before=_quiet_hours_end(now, settings.timezone))
 
 
 def _warn(session: Session, now: datetime, settings) -> int:

@@ -42,6 +42,8 @@ class OrderStatus(enum.StrEnum):
     in_progress = "in_progress"
     served = "served"
     exhausted = "exhausted"
+    # The case was closed before the order was served: nothing more is attempted.
+    withdrawn = "withdrawn"
 
 
 class AttemptChannel(enum.StrEnum):
@@ -126,6 +128,11 @@ class ServiceOrder(Base):
     served_channel: Mapped[AttemptChannel | None] = mapped_column(_enum(AttemptChannel, "service_served_channel"))
     served_layer: Mapped[int | None] = mapped_column(Integer)
     exhausted_at: Mapped[datetime | None]
+    # Layer 2's window closed before the clerk had made the visits it needs: the order waits
+    # in layer 2 (the serve task is overdue) instead of skipping direct service.
+    overdue_at: Mapped[datetime | None]
+    # The case was closed while the order was still open.
+    withdrawn_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(index=True)
 
     case: Mapped["Case"] = relationship()  # noqa: F821
@@ -200,6 +207,8 @@ class ServiceAttempt(Base):
     witness: Mapped[str | None] = mapped_column(String(200))
     duration_seconds: Mapped[int | None] = mapped_column(Integer)
     notes: Mapped[str | None] = mapped_column(String(1000))
+    # Why the clerk moved to this attempt's layer before the previous window closed.
+    skip_reason: Mapped[str | None] = mapped_column(String(500))
     tracking_number: Mapped[str | None] = mapped_column(String(40), unique=True)
     carrier: Mapped[str | None] = mapped_column(String(32))
     notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"))

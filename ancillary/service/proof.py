@@ -25,6 +25,7 @@ from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate
 
 from ancillary.errors import DomainError
 from ancillary.service.evidence import read_stored
+from ancillary.service.services import attempts_in_time
 
 FONT_NAME = "WenQuanYiMicroHei"
 FONT_PATHS = (
@@ -99,7 +100,8 @@ def _render(order, *, settings, now: datetime, users: dict[int, str]) -> bytes:
     case, party = order.case, order.recipient
     story = [p(settings.court_name, title), p(gettext("Proof of service"), title), Spacer(1, 4 * mm)]
     status = {"served": gettext("served"), "exhausted": gettext("every layer failed"),
-              "pending": gettext("pending"), "in_progress": gettext("in progress")}[order.status.value]
+              "pending": gettext("pending"), "in_progress": gettext("in progress"),
+              "withdrawn": gettext("withdrawn: the case was closed")}[order.status.value]
     served = (f"{local(order.served_at)} ({channel_label(order.served_channel.value)})"
               if order.served_at else "—")
     facts = [
@@ -111,6 +113,8 @@ def _render(order, *, settings, now: datetime, users: dict[int, str]) -> bytes:
         (gettext("Service order"), f"#{order.id}"),
         (gettext("Generated at"), local(now)),
     ]
+    if order.withdrawn_at:
+        facts.append((gettext("Withdrawn at"), local(order.withdrawn_at)))
     if order.notice_published_at:
         facts.append((gettext("Public notice published"), local(order.notice_published_at)))
     story.append(_grid([[p(k), p(v)] for k, v in facts], [40 * mm, 130 * mm]))
@@ -125,7 +129,7 @@ def _render(order, *, settings, now: datetime, users: dict[int, str]) -> bytes:
 
     story.append(p(gettext("Attempts"), heading))
     hashes = []
-    for attempt in order.attempts:
+    for attempt in attempts_in_time(order):
         lines = [
             (gettext("Time"), local(attempt.attempted_at)),
             (gettext("Channel"), channel_label(attempt.channel.value)),
@@ -148,6 +152,8 @@ def _render(order, *, settings, now: datetime, users: dict[int, str]) -> bytes:
             for event in attempt.carrier_events:
                 extra = " ".join(x for x in (event.location, event.description, event.signed_by) if x)
                 lines.append(("", f"{local(event.event_at)} {event.code} {extra}".strip()))
+        if attempt.skip_reason:
+            lines.append((gettext("Reason for moving on early"), attempt.skip_reason))
         if attempt.notes:
             lines.append((gettext("Notes"), attempt.notes))
         flowables = [_grid([[p(k, small), p(v, small)] for k, v in lines], [35 * mm, 135 * mm])]
@@ -168,7 +174,7 @@ def _render(order, *, settings, now: datetime, users: dict[int, str]) -> bytes:
             cells = [[image or p(gettext("photo file missing"), small),
                       _grid([[p(k, small), p(v, small)] for k, v in meta], [30 * mm, 70 * mm])]]
             table = Table(cells, colWidths=[PHOTO_WIDTH + 2 * mm, 100 * mm])
-            table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+            table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("FONTNAME", (0, 0), (-1, -1), font)]))
             flowables.append(table)
         story.append(KeepTogether([p(gettext("Attempt %(n)s", n=attempt.seq), heading), *flowables]))
 
@@ -182,7 +188,9 @@ def _render(order, *, settings, now: datetime, users: dict[int, str]) -> bytes:
     buffer = io.BytesIO()
     document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm, topMargin=16 * mm,
                                  bottomMargin=16 * mm, title=f"{gettext('Proof of service')} {case.number}",
-                                 author=settings.court_name, invariant=1)
+                                 author=settings.court_name, invariant=1,
+                                 # every page's preamble sets this font: not the default Helvetica
+                                 initialFontName=font, initialFontSize=7.5)
 
     def footer(canvas, doc):
         canvas.saveState()
@@ -198,6 +206,8 @@ def _render(order, *, settings, now: datetime, users: dict[int, str]) -> bytes:
 def _grid(rows, widths, header=False) -> Table:
     table = Table(rows, colWidths=widths)
     style = [
+        # a table sets its cell font on the canvas even for Paragraph cells: never Helvetica
+        ("FONTNAME", (0, 0), (-1, -1), _font()),
         ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 3),

@@ -10,7 +10,7 @@ from ancillary.schemas import Id, ListArgsSchema, LocalDateTime
 from ancillary.service.carrier import EVENT_CODES, TRACKING_SHAPES, CarrierEventIn
 from ancillary.service.models import AttemptChannel, AttemptOutcome, OrderStatus
 from ancillary.service.queries import OrderLevel
-from ancillary.service.services import AttemptIn, next_step, usable_addresses
+from ancillary.service.services import AttemptIn, attempts_in_time, next_step, usable_addresses
 
 
 class ServiceAttemptArgsSchema(Schema):
@@ -30,8 +30,9 @@ class ServiceAttemptArgsSchema(Schema):
     duration_seconds = fields.Integer(strict=False, validate=validate.Range(min=0, max=86400))
     consent = fields.Boolean(load_default=False,
                              metadata={"description": "the recipient signed consent to electronic service"})
-    skip_reason = fields.String(validate=validate.Length(min=2, max=500),
-                                metadata={"description": "why a later layer is tried before this one's window closed"})
+    skip_reason = fields.String(validate=validate.Length(max=500), metadata={
+        "description": "why a later layer is tried before this one's window closed; required then, stored on the "
+                       "attempt; accepted and ignored when the attempt skips nothing"})
 
     @post_load
     def make(self, data, **kwargs):
@@ -127,6 +128,8 @@ class ServiceAttemptSchema(ServiceAttemptOutcomeSchema):
     witness = fields.String(allow_none=True)
     duration_seconds = fields.Integer(allow_none=True)
     notes = fields.String(allow_none=True)
+    skip_reason = fields.String(allow_none=True, metadata={
+        "description": "the clerk's reason for moving to this layer before the previous window closed"})
     tracking_number = fields.String(allow_none=True)
     carrier = fields.String(allow_none=True)
     delivered_at = LocalDateTime(allow_none=True)
@@ -211,7 +214,15 @@ class ServiceOrderOutcomeSchema(Schema):
     served_at = LocalDateTime(allow_none=True, metadata={"description": "the legal service date and time"})
     legal_service_date = fields.Method("get_service_date")
     served_channel = fields.Enum(AttemptChannel, by_value=True, allow_none=True)
-    attempts = fields.List(fields.Nested(ServiceAttemptOutcomeSchema))
+    overdue_at = LocalDateTime(allow_none=True, metadata={
+        "description": "direct service's window closed before its visits were made; the order waits in layer 2"})
+    withdrawn_at = LocalDateTime(allow_none=True, metadata={
+        "description": "the case was closed before service: status withdrawn"})
+    attempts = fields.Method("get_attempts", metadata={"description": "in the order they happened"})
+    attempt_schema = ServiceAttemptOutcomeSchema
+
+    def get_attempts(self, order):
+        return self.attempt_schema(many=True).dump(attempts_in_time(order))
 
     def get_next_step(self, order):
         step = next_step(order)
@@ -238,7 +249,7 @@ class ServiceOrderSchema(ServiceOrderOutcomeSchema):
     created_at = LocalDateTime()
     addresses = fields.List(fields.Nested(ServiceAddressSchema))
     usable_addresses = fields.Method("get_usable")
-    attempts = fields.List(fields.Nested(ServiceAttemptSchema))
+    attempt_schema = ServiceAttemptSchema
 
     def get_usable(self, order):
         return len(usable_addresses(order))

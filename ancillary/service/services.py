@@ -34,15 +34,19 @@ from ancillary.timeutil import period_end_days
 
 QUIET_START, QUIET_END = time(21, 0), time(8, 0)
 
-# What a clerk may report for each channel they record by hand.
+# What a clerk may report for each channel they record by hand. For SMS and e-mail, ``sent``
+# sends a message through the outbox; ``delivered`` and ``failed`` (a bounce, an SMS the
+# operator reported undeliverable) report on the message of that channel still waiting for
+# its delivery status, as the provider's status report would.
+MESSAGE_REPORTS = frozenset({AttemptOutcome.delivered, AttemptOutcome.failed})
 CLERK_OUTCOMES: dict[AttemptChannel, frozenset[AttemptOutcome]] = {
     AttemptChannel.phone: frozenset({AttemptOutcome.delivered, AttemptOutcome.no_answer, AttemptOutcome.refused,
                                      AttemptOutcome.failed, AttemptOutcome.wrong_address}),
     AttemptChannel.personal: frozenset({AttemptOutcome.served, AttemptOutcome.refused, AttemptOutcome.no_answer,
                                         AttemptOutcome.moved, AttemptOutcome.wrong_address, AttemptOutcome.failed}),
-    AttemptChannel.sms: frozenset({AttemptOutcome.sent}),
-    AttemptChannel.email: frozenset({AttemptOutcome.sent}),
-    AttemptChannel.law_firm_email: frozenset({AttemptOutcome.sent}),
+    AttemptChannel.sms: frozenset({AttemptOutcome.sent, *MESSAGE_REPORTS}),
+    AttemptChannel.email: frozenset({AttemptOutcome.sent, *MESSAGE_REPORTS}),
+    AttemptChannel.law_firm_email: frozenset({AttemptOutcome.sent, *MESSAGE_REPORTS}),
     AttemptChannel.mail: frozenset({AttemptOutcome.sent}),
     AttemptChannel.posting: frozenset({AttemptOutcome.posted}),
     AttemptChannel.public_notice: frozenset({AttemptOutcome.posted}),
@@ -98,8 +102,8 @@ def layer_due(layer: int, entered_at: datetime, settings) -> datetime | None:
 
 
 def next_step(order: ServiceOrder) -> dict | None:
-    """The channel to try next and when the current window closes; None once served."""
-    if order.status == OrderStatus.served:
+    """The channel to try next and when the current window closes; None once served or withdrawn."""
+    if order.status in (OrderStatus.served, OrderStatus.withdrawn):
         return None
     if order.status == OrderStatus.exhausted:
         return {"channel": AttemptChannel.public_notice.value, "due_at": None}
@@ -131,6 +135,7 @@ def _enter_layer(session, order: ServiceOrder, layer: Layer, at: datetime, setti
     order.layer_entered_at = at
     order.layer_due_at = layer_due(layer, at, settings)
     order.posting_open_at = None
+    order.overdue_at = None
     if order.task is not None and order.layer_due_at is not None and order.task.status.value in ("open", "claimed"):
         order.task.due_at = order.layer_due_at  # the serve task follows the ladder's deadline
     record(session, actor, "service_order.layer", order, now=now, before=before,
@@ -306,6 +311,11 @@ def _add_attempt(order: ServiceOrder, **values) -> ServiceAttempt:
     return attempt
 
 
+def attempts_in_time(order: ServiceOrder) -> list[ServiceAttempt]:
+    """The order's attempts in the order they happened (a visit recorded late sorts by its time)."""
+    return sorted(order.attempts, key=lambda a: (a.attempted_at, a.seq))
+
+
 def get_order(session: Session, order_id: int) -> ServiceOrder:
     order = session.get(ServiceOrder, order_id)
     if order is None:
@@ -324,6 +334,12 @@ def record_attempt(session: Session, order: ServiceOrder, data: AttemptIn, *, ph
     if order.status == OrderStatus.served:
         raise Conflict("order_served", "the order was served on {date}; no further attempt is recorded",
                        field="order_id", date=order.served_at.astimezone(settings.timezone).date().isoformat())
+    if order.status == OrderStatus.withdrawn:
+        raise Conflict("order_withdrawn", "the case was closed on {date}; service was withdrawn", field="order_id",
+                       date=order.withdrawn_at.astimezone(settings.timezone).date().isoformat())
+    if order.case.status.value != "open":
+        raise Conflict("case_not_open", "case {number} is {status}: no further attempt is recorded",
+                       field="order_id", number=order.case.number, status=order.case.status.value)
     if order.status == OrderStatus.exhausted and channel != AttemptChannel.public_notice:
         raise Conflict("order_exhausted", "every layer has failed: only the judge's public notice is left",
                        field="order_id")
@@ -347,25 +363,33 @@ def record_attempt(session: Session, order: ServiceOrder, data: AttemptIn, *, ph
         raise Invalid("outcome_required", "give the outcome of this {channel} attempt", field="outcome",
                       channel=channel.value)
     if outcome not in CLERK_OUTCOMES[channel]:
-        raise Invalid("outcome_not_for_channel", "outcome {outcome} cannot be reported for {channel}",
-                      field="outcome", outcome=outcome.value, channel=channel.value)
+        raise Invalid("outcome_not_for_channel", "outcome {outcome} cannot be reported for {channel}; "
+                      "allowed: {allowed}", field="outcome", outcome=outcome.value, channel=channel.value,
+                      allowed=", ".join(sorted(o.value for o in CLERK_OUTCOMES[channel])))
     if photo is not None and channel not in PHOTO_CHANNELS:
         raise Invalid("photo_not_for_channel", "a photo is not evidence of a {channel} attempt", field="photo",
                       channel=channel.value)
 
+    if channel in ELECTRONIC and outcome in MESSAGE_REPORTS:
+        return _report_message(session, order, channel, outcome, attempted_at, data.notes, actor=actor, now=now)
+
     # Which layer: the current one; a later one only with a recorded reason; never back.
+    # A skip_reason given where nothing is skipped is accepted and ignored.
     target = CHANNEL_LAYER[channel]
+    skip_reason = (data.skip_reason or "").strip() or None
     if channel != AttemptChannel.public_notice:
         if target < order.layer:
             raise Invalid("channel_not_open", "{channel} belongs to layer {layer}, which is closed for this order",
                           field="channel", channel=channel.value, layer=int(target))
-        if target > order.layer and not (data.skip_reason or "").strip():
+        if target > order.layer and skip_reason is None:
             raise Invalid("channel_not_open",
                           "{channel} opens in layer {layer}; give skip_reason to move on early",
                           field="channel", channel=channel.value, layer=int(target))
     values = dict(channel=channel, outcome=outcome, attempted_at=attempted_at, recorded_at=now, actor_id=actor.id,
                   notes=(data.notes or "").strip() or None, duration_seconds=data.duration_seconds,
-                  received_by=data.received_by, witness=data.witness)
+                  received_by=data.received_by, witness=data.witness,
+                  skip_reason=skip_reason if target > order.layer and channel != AttemptChannel.public_notice
+                  else None)
     party = order.recipient
 
     if channel in (AttemptChannel.personal, AttemptChannel.mail, AttemptChannel.posting):
@@ -436,7 +460,7 @@ def record_attempt(session: Session, order: ServiceOrder, data: AttemptIn, *, ph
         values["contact"] = contact
 
     if target > order.layer and channel != AttemptChannel.public_notice:
-        _enter_layer(session, order, target, now, settings, actor=actor, now=now, reason=data.skip_reason.strip())
+        _enter_layer(session, order, target, now, settings, actor=actor, now=now, reason=skip_reason)
     if order.status == OrderStatus.pending:
         order.status = OrderStatus.in_progress
     attempt = _add_attempt(order, **values)
@@ -450,6 +474,31 @@ def record_attempt(session: Session, order: ServiceOrder, data: AttemptIn, *, ph
            after={"order_id": order.id, "channel": channel.value, "outcome": outcome.value,
                   "photo_sha256": attempt.photo_sha256})
     _advance(session, order, attempt, actor=actor, now=now, settings=settings)
+    return attempt
+
+
+def _report_message(session, order: ServiceOrder, channel: AttemptChannel, outcome: AttemptOutcome,
+                    at: datetime, notes: str | None, *, actor, now) -> ServiceAttempt:
+    """The clerk reports delivery or a bounce of the ``channel`` message still marked sent."""
+    waiting = [a for a in order.attempts if a.channel == channel and a.outcome == AttemptOutcome.sent]
+    if not waiting:
+        raise Invalid("no_message_waiting", "no {channel} message is waiting for a delivery report; "
+                      "record outcome sent to send one", field="outcome", channel=channel.value)
+    attempt = waiting[-1]
+    if at < attempt.attempted_at:
+        raise Invalid("report_before_sending", "attempted_at is before the message was sent", field="attempted_at")
+    attempt.outcome = outcome
+    if outcome == AttemptOutcome.delivered:
+        attempt.delivered_at = at
+    note = (notes or "").strip()
+    if note:
+        attempt.notes = f"{attempt.notes}\n{note}"[:1000] if attempt.notes else note
+    session.flush()
+    record(session, actor, f"service_attempt.{outcome.value}", attempt, now=now, case_id=order.case_id,
+           after={"order_id": order.id, "reported_by": "clerk", "at": at.isoformat()})
+    if outcome == AttemptOutcome.delivered and order.is_open and _has_consent(order, attempt):
+        serve(session, order, attempt, at, actor=actor, now=now)
+    session.flush()
     return attempt
 
 
@@ -551,6 +600,36 @@ def exhaust(session, order: ServiceOrder, *, now) -> None:
     order.layer_due_at = None
     session.flush()
     record(session, None, "service_order.exhausted", order, now=now, after={"layer": order.layer})
+
+
+def on_case_closed(session: Session, case, now: datetime) -> int:
+    """The case is closed: its unserved orders are withdrawn and stop climbing the ladder.
+
+    Registered in ancillary.queues.services.CLOSE_LISTENERS (which has already cancelled the
+    open serve tasks). Served and exhausted orders keep their status (and their meaning); on a
+    closed case no attempt, public notice included, is recorded any more. Returns how many
+    orders were withdrawn.
+    """
+    from ancillary.queues.models import TaskStatus
+
+    orders = session.scalars(select(ServiceOrder).where(
+        ServiceOrder.case_id == case.id,
+        ServiceOrder.status.in_([OrderStatus.pending, OrderStatus.in_progress]),
+    ).order_by(ServiceOrder.id)).all()
+    for order in orders:
+        before = {"status": order.status.value, "layer": order.layer}
+        order.status = OrderStatus.withdrawn
+        order.withdrawn_at = now
+        order.layer_due_at = None
+        order.overdue_at = None
+        task = order.task
+        if task is not None and task.status in (TaskStatus.open, TaskStatus.claimed):
+            task.status = TaskStatus.cancelled
+            task.completed_at = now
+        session.flush()
+        record(session, None, "service_order.withdrawn", order, now=now, case_id=order.case_id, before=before,
+               after={"status": "withdrawn", "reason": "case closed"})
+    return len(orders)
 
 
 # --- reports coming back: delivery status, carrier events --------------------------------

@@ -42,3 +42,23 @@ def test_calendar_loads_the_official_holidays(app, sched):
     from datetime import date
 
     assert sched.count(CourtDay, CourtDay.day == date(2026, 10, 1), CourtDay.is_working.is_(False)) == 1
+
+
+def test_closing_a_case_cancels_its_hearings_still_to_come(sched, app):
+    case = sched.file()
+    hearing = sched.book(case)
+    assert hearing.status_code == 201, hearing.get_json()
+    closed = sched.judge.post(f"/api/v1/cases/{case['id']}/close",
+                              json={"closed_at": "2027-01-04T09:00:00+08:00", "outcome": "撤诉"})
+    assert closed.status_code == 200, closed.get_json()
+    listed = sched["scheduler"].get(f"/api/v1/hearings?judge_id={sched.judge.id}").get_json()["items"]
+    assert [h["status"] for h in listed if h["id"] == hearing.get_json()["id"]] == ["cancelled"]
+    from sqlalchemy import select
+
+    from ancillary.reminders.models import Notification
+
+    bodies = sched.session_do(lambda s: s.scalars(select(Notification.body).where(
+        Notification.kind == "hearing_cancelled")).all())
+    assert bodies and case["number"] in bodies[0] and "取消" in bodies[0]
+    # the room is free again for another case
+    assert sched.book(sched.file()).status_code == 201

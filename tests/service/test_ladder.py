@@ -312,9 +312,10 @@ def test_a_scheduler_sees_the_outcome_but_no_contact_data(court, service):
 
 
 def test_a_late_tick_climbs_every_closed_window_in_one_run(app, service):
-    # Layer 1 closed on 7 January, layer 2 (7 days from then) on 14 January.
-    assert sweep_at(app, "2027-01-20T08:00:00+08:00") == {"escalated": 2}
+    # Layer 1 closed on 7 January, layer 2 (7 days from then) on 14 January: the sweep climbs
+    # to direct service and finds it overdue (no visit made) in the same run.
+    assert sweep_at(app, "2027-01-20T08:00:00+08:00") == {"escalated": 1, "overdue": 1}
     order = service.get()
-    assert order["layer"] == 3
-    assert order["next_step"] == {"channel": "mail", "due_at": "2027-01-29T23:59:59+08:00"}
+    assert order["layer"] == 2
+    assert order["next_step"] == {"channel": "personal", "due_at": "2027-01-14T23:59:59+08:00"}
     assert sweep_at(app, "2027-01-20T08:00:00+08:00") == {}  # idempotent
