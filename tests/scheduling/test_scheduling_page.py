@@ -42,7 +42,10 @@ def test_scheduler_books_from_the_week_view(sched, served, browser, make_actor):
     scheduler = make_actor("scheduler", password="correct-horse-battery")
 
     page = browser.new_page(locale="zh-CN")
+    missing = []  # every request the page makes must be answered (no favicon 404 in the console)
+    page.on("response", lambda response: response.status == 404 and missing.append(response.url))
     page.goto(f"{served}/schedule?week=2027-01-04")
+    assert page.is_visible("#login") and not page.is_visible("#app")
     page.fill("input[name=username]", scheduler.username)
     page.fill("input[name=password]", "wrong-password-000")
     page.click("#login button[type=submit]")
@@ -53,6 +56,7 @@ def test_scheduler_books_from_the_week_view(sched, served, browser, make_actor):
     # The week: Thursday's main room shows the booked hearing, coloured by kind; the weekend does not sit.
     block = page.wait_for_selector(f".day[data-day='2027-01-07'] .track[data-room='{sched.main_room['id']}'] .hearing")
     assert block.inner_text() == booked["number"]
+    assert not page.is_visible("#login"), "the sign-in form stays on screen after signing in"
     assert "kind-summary" in block.get_attribute("class")
     assert page.locator(".day[data-day='2027-01-09']").get_attribute("class") == "day closed"
     assert page.locator("html").get_attribute("lang") == "zh-CN"
@@ -66,4 +70,12 @@ def test_scheduler_books_from_the_week_view(sched, served, browser, make_actor):
     assert waiting["number"] in page.inner_text("#message")
     page.wait_for_selector(f"#queue button[data-case='{waiting['id']}']", state="detached")
     assert sched.count(Hearing, Hearing.case_id == waiting["id"]) == 1
+    assert missing == []
     page.close()
+
+
+@pytest.mark.parametrize("path", ["/", "/scan", "/schedule"])
+def test_pages_name_their_icon_so_browsers_do_not_ask_for_favicon_ico(client, path):
+    page = client.get(path)
+    assert page.status_code == 200
+    assert '<link rel="icon" href="data:,">' in page.get_data(as_text=True)
