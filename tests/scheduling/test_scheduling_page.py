@@ -39,7 +39,12 @@ def test_scheduler_books_from_the_week_view(sched, served, browser, make_actor):
     booked = sched.file(judge_id=sched.court["judge"].id)
     assert sched.book(booked, starts="2027-01-07T08:30:00+08:00", ends="2027-01-07T09:30:00+08:00").status_code == 201
     waiting = sched.file(kind="speedy")
+    still_open = sched.file()
+    elsewhere = sched.file()
     scheduler = make_actor("scheduler", password="correct-horse-battery")
+    # The scheduler has claimed the speedy case's task; another scheduler holds a third case's.
+    assert scheduler.post(f"/api/v1/tasks/{_scheduling_task(scheduler, waiting)}/claim").status_code == 200
+    assert sched["scheduler"].post(f"/api/v1/tasks/{_scheduling_task(scheduler, elsewhere)}/claim").status_code == 200
 
     page = browser.new_page(locale="zh-CN")
     missing = []  # every request the page makes must be answered (no favicon 404 in the console)
@@ -60,8 +65,19 @@ def test_scheduler_books_from_the_week_view(sched, served, browser, make_actor):
     assert "kind-summary" in block.get_attribute("class")
     assert page.locator(".day[data-day='2027-01-09']").get_attribute("class") == "day closed"
     assert page.locator("html").get_attribute("lang") == "zh-CN"
+    # Rooms are labelled with their venue for people: the main court by name, tribunals as they are.
+    labels = page.locator(".day[data-day='2027-01-07'] .room").all_inner_texts()
+    assert labels == ["第一法庭 · 院本部", "第一法庭 · 张村人民法庭"]
 
-    # The queue has the speedy case; its suggestions start tomorrow; booking the first puts it on the grid.
+    # The queue: open tasks, and the task this scheduler claimed (marked), not one another scheduler holds.
+    page.wait_for_selector(f"#queue button[data-case='{still_open['id']}']")
+    assert "mine" not in page.get_attribute(f"#queue button[data-case='{still_open['id']}']", "class")
+    mine = page.locator(f"#queue button[data-case='{waiting['id']}']")
+    assert mine.get_attribute("data-status") == "claimed" and "mine" in mine.get_attribute("class")
+    assert mine.inner_text().endswith("进行中")
+    assert page.locator(f"#queue button[data-case='{elsewhere['id']}']").count() == 0
+
+    # The claimed speedy case: its suggestions start tomorrow; booking the first puts it on the grid.
     page.click(f"#queue button[data-case='{waiting['id']}']")
     first = page.wait_for_selector("#suggestions button.slot")
     assert "2027-01-05 08:30" in first.inner_text()
@@ -72,6 +88,11 @@ def test_scheduler_books_from_the_week_view(sched, served, browser, make_actor):
     assert sched.count(Hearing, Hearing.case_id == waiting["id"]) == 1
     assert missing == []
     page.close()
+
+
+def _scheduling_task(actor, case) -> int:
+    tasks = actor.get(f"/api/v1/tasks?case_id={case['id']}&kind=schedule_hearing").get_json()["items"]
+    return tasks[0]["id"]
 
 
 @pytest.mark.parametrize("path", ["/", "/scan", "/schedule"])
