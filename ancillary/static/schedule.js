@@ -121,12 +121,18 @@
     document.querySelectorAll("#queue button").forEach(b => b.classList.toggle("active", Number(b.dataset.case) === task.case_id));
     document.getElementById("suggest-for").textContent = task.case_number;
     const list = document.getElementById("suggestions");
-    const response = await api(`/hearings/suggestions?case_id=${task.case_id}&limit=8`);
-    const slots = Array.isArray(response.body) ? response.body : [];
+    // The explained list: the same slots as /hearings/suggestions and, when there is none, the reason.
+    const response = await api(`/hearings/suggestions/explained?case_id=${task.case_id}&limit=8`);
+    const slots = response.status === 200 ? response.body.slots || [] : [];
     list.replaceChildren(...slots.map(slot => el("li", {}, el("button", {type: "button", class: "slot",
       onclick: () => book(task, slot)},
       `${T.book}: ${slot.courtroom_name} · ${local(slot.starts_at)}-${slot.ends_at.slice(11, 16)}` + (slot.overlap ? ` (${T.overlap})` : "")))));
-    if (!slots.length) list.append(el("li", {}, response.body.message || T.noSuggestions));
+    if (!slots.length) {
+      const reason = response.status === 200 ? response.body.reason : response.body;
+      const item = el("li", {class: "no-slot"}, T.noSuggestions);
+      if (reason && reason.message) item.append(el("br"), el("span", {class: "reason", "data-code": reason.code || reason.error || ""}, reason.message));
+      list.append(item);
+    }
   }
 
   async function book(task, slot) {

@@ -41,6 +41,7 @@ def test_scheduler_books_from_the_week_view(sched, served, browser, make_actor):
     waiting = sched.file(kind="speedy")
     still_open = sched.file()
     elsewhere = sched.file()
+    too_late = sched.file(kind="speedy", filed_at="2026-12-20T10:00:00+08:00")  # its 7 days ended on the 27th
     scheduler = make_actor("scheduler", password="correct-horse-battery")
     # The scheduler has claimed the speedy case's task; another scheduler holds a third case's.
     assert scheduler.post(f"/api/v1/tasks/{_scheduling_task(scheduler, waiting)}/claim").status_code == 200
@@ -76,6 +77,13 @@ def test_scheduler_books_from_the_week_view(sched, served, browser, make_actor):
     assert mine.get_attribute("data-status") == "claimed" and "mine" in mine.get_attribute("class")
     assert mine.inner_text().endswith("进行中")
     assert page.locator(f"#queue button[data-case='{elsewhere['id']}']").count() == 0
+
+    # A case with no feasible slot says why: here its 7-day limit has passed.
+    page.click(f"#queue button[data-case='{too_late['id']}']")
+    reason = page.wait_for_selector("#suggestions .no-slot .reason")
+    assert reason.get_attribute("data-code") == "past_speedy_limit"
+    assert "2026-12-27T23:59:59+08:00" in reason.inner_text()
+    assert page.locator("#suggestions button.slot").count() == 0
 
     # The claimed speedy case: its suggestions start tomorrow; booking the first puts it on the grid.
     page.click(f"#queue button[data-case='{waiting['id']}']")
