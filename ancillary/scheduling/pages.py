@@ -25,6 +25,8 @@ def _strings() -> dict:
         "weekdays": [gettext("Mon"), gettext("Tue"), gettext("Wed"), gettext("Thu"), gettext("Fri"), gettext("Sat"),
                      gettext("Sun")],
         "holiday": gettext("no sitting"),
+        "mainCourt": gettext("main court"),  # the venue code "main"; tribunals are named as they are
+        "mine": gettext("in progress"),  # a scheduling task the signed-in scheduler has claimed
         "kinds": {"speedy": gettext("speedy"), "summary": gettext("summary"), "ordinary": gettext("ordinary"),
                   "enforcement": gettext("enforcement")},
     }

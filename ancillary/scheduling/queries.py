@@ -12,7 +12,7 @@ from ancillary.auth.models import Role, User
 from ancillary.auth.policy import paired_officer_ids
 from ancillary.errors import Forbidden
 from ancillary.scheduling.models import Courtroom, Hearing, HearingStatus
-from ancillary.scheduling.rules import Ledger, Need
+from ancillary.scheduling.rules import Ledger, Need, Refusal, limit_refusal
 
 # Who sees hearings, and whether with the parties' names (never contacts).
 NAME_ROLES = frozenset({Role.scheduler, Role.court_admin, Role.judge, Role.enforcement_officer})
@@ -69,8 +69,11 @@ def earliest_start(need: Need, now: datetime, settings) -> datetime:
     return max(now, datetime.combine(first_day, time(0), tz).astimezone(timezone.utc))
 
 
-def suggestions(session: Session, case, *, now: datetime, settings, limit: int = 10, horizon_days: int = 62,
-                per_room_day: int = 3) -> list[dict]:
+SUGGESTION_HORIZON_DAYS = 62
+
+
+def suggestions(session: Session, case, *, now: datetime, settings, limit: int = 10,
+                horizon_days: int = SUGGESTION_HORIZON_DAYS, per_room_day: int = 3) -> list[dict]:
     """The earliest feasible slots for ``case``: room, time, judge free, inside its limits."""
     tz = settings.timezone
     need = Need.of(session, case, settings)
@@ -93,6 +96,33 @@ def suggestions(session: Session, case, *, now: datetime, settings, limit: int =
             break
     found.sort(key=lambda s: (s["starts_at"], s["courtroom_name"], s["courtroom_id"]))
     return found[:limit]
+
+
+def no_slot_reason(session: Session, case, *, now: datetime, settings,
+                   horizon_days: int = SUGGESTION_HORIZON_DAYS) -> Refusal:
+    """Why ``suggestions`` finds no slot for ``case``, in the rules' terms.
+
+    No active courtroom at its venue (``no_courtroom``); even the first hearing the
+    notice period allows would end after its 7-day limit (``past_speedy_limit``) or its
+    statutory deadline (``past_deadline``); otherwise every room-day up to the limit
+    (``no_slot_before_speedy_limit``) or the search horizon (``no_free_slot``) is taken.
+    """
+    tz = settings.timezone
+    need = Need.of(session, case, settings)
+    if session.scalar(select(Courtroom.id).where(Courtroom.venue == case.venue, Courtroom.is_active).limit(1)) is None:
+        return Refusal("no_courtroom", "there is no active courtroom at the venue {venue}",
+                       {"venue": case.venue, "limit": None})
+    not_before = earliest_start(need, now, settings)
+    too_late = limit_refusal(need, not_before + timedelta(minutes=need.minutes), tz)
+    if too_late is not None:
+        return too_late
+    horizon = not_before.astimezone(tz).date() + timedelta(days=horizon_days)
+    last = min(horizon, need.latest.astimezone(tz).date())
+    by_speedy_limit = need.speedy_limit is not None and need.speedy_limit.astimezone(tz).date() == last
+    until = need.speedy_limit if by_speedy_limit else min(need.latest, datetime.combine(last, time.max, tz))
+    return Refusal("no_slot_before_speedy_limit" if by_speedy_limit else "no_free_slot",
+                   "no courtroom of the venue is free while the judge is, up to {day}",
+                   {"day": last.isoformat(), "limit": until.astimezone(tz).replace(microsecond=0).isoformat()})
 
 
 def utilization(session: Session, first: date, last: date, settings, *, venue: str | None = None) -> dict:

@@ -137,6 +137,21 @@ def _iso(value: datetime, tz: ZoneInfo) -> str:
     return value.astimezone(tz).isoformat()
 
 
+def limit_refusal(need: Need, ends_at: datetime, tz: ZoneInfo) -> Refusal | None:
+    """Why a hearing of ``need`` ending at ``ends_at`` is too late: the 7-day limit or the deadline."""
+    if need.speedy_limit is not None and ends_at > need.speedy_limit:
+        return Refusal("past_speedy_limit", "a speedy case must be heard by {limit} (7 days after filing)",
+                       {"limit": _iso(need.speedy_limit, tz),
+                        "conflict": {"rule": "speedy_7_days", "limit": _iso(need.speedy_limit, tz)}},
+                       final=True)
+    if ends_at > need.deadline:
+        return Refusal("past_deadline", "the hearing would end after the case's statutory deadline {limit}",
+                       {"limit": _iso(need.deadline, tz),
+                        "conflict": {"rule": "statutory_deadline", "limit": _iso(need.deadline, tz)}},
+                       final=True)
+    return None
+
+
 def round_up(value: datetime, minutes: int = GRID_MINUTES) -> datetime:
     stamp = value.timestamp()
     step = minutes * 60
@@ -228,16 +243,9 @@ class Ledger:
         tz = self.tz
         room = self.rooms[room_id]
         day = self.local_day(starts_at)
-        if need.speedy_limit is not None and ends_at > need.speedy_limit:
-            return Refusal("past_speedy_limit", "a speedy case must be heard by {limit} (7 days after filing)",
-                           {"limit": _iso(need.speedy_limit, tz),
-                            "conflict": {"rule": "speedy_7_days", "limit": _iso(need.speedy_limit, tz)}},
-                           final=True), 0
-        if ends_at > need.deadline:
-            return Refusal("past_deadline", "the hearing would end after the case's statutory deadline {limit}",
-                           {"limit": _iso(need.deadline, tz),
-                            "conflict": {"rule": "statutory_deadline", "limit": _iso(need.deadline, tz)}},
-                           final=True), 0
+        beyond = limit_refusal(need, ends_at, tz)
+        if beyond is not None:
+            return beyond, 0
         if not self.working(day):
             return Refusal("not_a_working_day", "{day} is not a working day of the court",
                            {"day": day.isoformat(), "conflict": {"rule": "working_days", "day": day.isoformat()}},

@@ -220,6 +220,22 @@ class SuggestionSchema(Schema):
     overlap = fields.Boolean()
 
 
+class SuggestionReasonSchema(Schema):
+    code = fields.String(metadata={"description": "no_courtroom, past_speedy_limit, past_deadline, "
+                                                  "no_slot_before_speedy_limit or no_free_slot"})
+    message = fields.String(metadata={"description": "the reason for people, in the caller's locale"})
+    limit = fields.String(allow_none=True, metadata={
+        "description": "local ISO 8601 time the search ran up to: the 7-day limit, the statutory deadline "
+                       "or the end of the search horizon"})
+
+
+class ExplainedSuggestionsSchema(Schema):
+    case_id = fields.Integer()
+    slots = fields.List(fields.Nested(SuggestionSchema), metadata={"description": "as /hearings/suggestions"})
+    reason = fields.Nested(SuggestionReasonSchema, allow_none=True,
+                           metadata={"description": "why there is no slot; null when slots were found"})
+
+
 class AutoArgsSchema(Schema):
     from_ = fields.Date(required=True, data_key="from", metadata={"example": "2027-01-11"})
     to = fields.Date(required=True, metadata={"example": "2027-01-15"})

@@ -4,6 +4,7 @@ from datetime import datetime, time, timedelta
 
 from flask import Response, current_app, g, jsonify, request, url_for
 from flask.views import MethodView
+from flask_babel import gettext
 from flask_smorest import Blueprint
 from sqlalchemy import func, select
 
@@ -27,6 +28,7 @@ from ancillary.scheduling.schemas import (
     CourtroomArgsSchema,
     CourtroomListArgsSchema,
     CourtroomSchema,
+    ExplainedSuggestionsSchema,
     FeedTokenSchema,
     HearingArgsSchema,
     HearingCancelArgsSchema,
@@ -246,27 +248,73 @@ class HearingCancelView(MethodView):
         return respond(dump_hearings([hearing])[0])
 
 
+SUGGESTION_EXAMPLE = {"courtroom_id": 3, "courtroom_name": "第一法庭", "venue": "main",
+                      "starts_at": "2027-01-07T08:30:00+08:00", "ends_at": "2027-01-07T09:30:00+08:00",
+                      "overlap": False}
+
+
+def _case_to_suggest(case_id: int):
+    """The open case ``case_id``, if the caller may see it (judges: their own cases only)."""
+    from ancillary.auth.policy import case_view
+    from ancillary.cases.models import CaseStatus
+    from ancillary.cases.services import get_case
+    from ancillary.errors import Conflict
+
+    case = get_case(db.session, case_id)
+    case_view(db.session, current_user(), case)
+    if case.status != CaseStatus.open:
+        raise Conflict("case_not_open", "case {number} is {status}: it is not scheduled", field="case_id",
+                       number=case.number, status=case.status.value)
+    return case
+
+
 @blp.route("/hearings/suggestions")
 class SuggestionsView(MethodView):
     @roles(Role.scheduler, Role.court_admin, Role.judge, Role.enforcement_officer)
     @blp.arguments(SuggestionArgsSchema, location="query")
-    @blp.response(200, SuggestionSchema(many=True),
-                  example=[{"courtroom_id": 3, "courtroom_name": "第一法庭", "venue": "main",
-                            "starts_at": "2027-01-07T08:30:00+08:00", "ends_at": "2027-01-07T09:30:00+08:00",
-                            "overlap": False}])
+    @blp.response(200, SuggestionSchema(many=True), example=[SUGGESTION_EXAMPLE])
     def get(self, args):
-        """The earliest feasible slots for a case: room and judge free, working day, inside its limits."""
-        from ancillary.auth.policy import case_view
-        from ancillary.cases.models import CaseStatus
-        from ancillary.cases.services import get_case
-        from ancillary.errors import Conflict
+        """The earliest feasible slots for a case: room and judge free, working day, inside its limits.
 
-        case = get_case(db.session, args["case_id"])
-        case_view(db.session, current_user(), case)  # judges: their own cases only
-        if case.status != CaseStatus.open:
-            raise Conflict("case_not_open", "case {number} is {status}: it is not scheduled", field="case_id",
-                           number=case.number, status=case.status.value)
+        An empty array when there is none; ``/hearings/suggestions/explained`` also says why.
+        """
+        case = _case_to_suggest(args["case_id"])
         return queries.suggestions(db.session, case, now=now(), settings=settings(), limit=args["limit"])
+
+
+@blp.route("/hearings/suggestions/explained")
+class ExplainedSuggestionsView(MethodView):
+    @roles(Role.scheduler, Role.court_admin, Role.judge, Role.enforcement_officer)
+    @blp.arguments(SuggestionArgsSchema, location="query")
+    @blp.response(200, ExplainedSuggestionsSchema, examples={
+        "slots": {"summary": "feasible slots found", "value": {"case_id": 42, "slots": [SUGGESTION_EXAMPLE],
+                                                                "reason": None}},
+        "none": {"summary": "no slot, and why", "value": {
+            "case_id": 43, "slots": [],
+            "reason": {"code": "past_speedy_limit",
+                       "message": "a speedy case must be heard by 2027-01-11T23:59:59+08:00 (7 days after filing)",
+                       "limit": "2027-01-11T23:59:59+08:00"}}},
+    })
+    def get(self, args):
+        """The same slots as /hearings/suggestions, and when there is none the reason, in the rules' terms."""
+        case = _case_to_suggest(args["case_id"])
+        slots = queries.suggestions(db.session, case, now=now(), settings=settings(), limit=args["limit"])
+        reason = None
+        if not slots:
+            refusal = queries.no_slot_reason(db.session, case, now=now(), settings=settings())
+            reason = {"code": refusal.code, "message": _render(refusal), "limit": refusal.params.get("limit")}
+        return {"case_id": case.id, "slots": slots, "reason": reason}
+
+
+def _render(refusal) -> str:
+    """A refusal's message for people, like an error's: the template through the catalogue."""
+    params = dict(refusal.params)
+    if params.get("venue") == "main":
+        params["venue"] = gettext("main court")
+    try:
+        return gettext(refusal.template).format(**params)
+    except (KeyError, IndexError, ValueError):
+        return gettext(refusal.template)
 
 
 @blp.route("/scheduling/auto")

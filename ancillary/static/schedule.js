@@ -5,7 +5,8 @@
   const API = "/api/v1";
   const DAY_START = 8 * 60, DAY_END = 18 * 60; // the grid shows 08:00-18:00 local time
   const TZ = "+08:00";
-  let rooms = [], selectedTask = null;
+  let rooms = [], me = null, selectedTask = null;
+  const venueName = venue => venue === "main" ? T.mainCourt : venue;
 
   document.querySelectorAll("[data-t]").forEach(el => { el.textContent = T[el.dataset.t]; });
   document.getElementById("sign-out").textContent = T.signOut;
@@ -89,7 +90,7 @@
                 title: `${h.case.number} ${local(h.starts_at)}-${h.ends_at.slice(11, 16)} ${T.kinds[h.case.kind]}` +
                        (h.overlap ? ` (${T.overlap})` : "")}, h.case.number));
             });
-          section.append(el("div", {class: "row"}, el("div", {class: "room"}, `${room.name} · ${room.venue}`), track));
+          section.append(el("div", {class: "row"}, el("div", {class: "room"}, `${room.name} · ${venueName(room.venue)}`), track));
         });
       }
       grid.append(section);
@@ -99,11 +100,19 @@
 
   async function renderQueue() {
     const queue = document.getElementById("queue");
-    const lists = await Promise.all(["trial", "enforcement"].map(q => api(`/tasks?queue=${q}&kind=schedule_hearing&status=open&limit=200`)));
-    const tasks = lists.flatMap(l => l.body.items || []).sort((a, b) => a.priority - b.priority || a.due_at.localeCompare(b.due_at));
-    queue.replaceChildren(...tasks.map(task => el("li", {}, el("button", {type: "button", "data-case": task.case_id,
-      class: selectedTask && selectedTask.case_id === task.case_id ? "active" : "",
-      onclick: () => suggest(task)}, `${task.case_number} · ${T.kinds[task.case_kind] || task.case_kind} · ${T.due} ${local(task.due_at)}`))));
+    // Without a status the queue lists open and claimed tasks: keep the open ones and those this scheduler holds.
+    const lists = await Promise.all(["trial", "enforcement"].map(q => api(`/tasks?queue=${q}&kind=schedule_hearing&limit=1000`)));
+    const tasks = lists.flatMap(l => l.body.items || [])
+      .filter(task => task.status === "open" || (task.status === "claimed" && me && task.assignee_id === me.id))
+      .sort((a, b) => a.priority - b.priority || a.due_at.localeCompare(b.due_at));
+    queue.replaceChildren(...tasks.map(task => {
+      const mine = task.status === "claimed";
+      const classes = [selectedTask && selectedTask.case_id === task.case_id ? "active" : "", mine ? "mine" : ""];
+      return el("li", {}, el("button", {type: "button", "data-case": task.case_id, "data-status": task.status,
+        class: classes.filter(Boolean).join(" "), onclick: () => suggest(task)},
+        `${task.case_number} · ${T.kinds[task.case_kind] || task.case_kind} · ${T.due} ${local(task.due_at)}` +
+        (mine ? ` · ${T.mine}` : "")));
+    }));
     if (!tasks.length) queue.append(el("li", {}, T.noPending));
   }
 
@@ -112,12 +121,18 @@
     document.querySelectorAll("#queue button").forEach(b => b.classList.toggle("active", Number(b.dataset.case) === task.case_id));
     document.getElementById("suggest-for").textContent = task.case_number;
     const list = document.getElementById("suggestions");
-    const response = await api(`/hearings/suggestions?case_id=${task.case_id}&limit=8`);
-    const slots = Array.isArray(response.body) ? response.body : [];
+    // The explained list: the same slots as /hearings/suggestions and, when there is none, the reason.
+    const response = await api(`/hearings/suggestions/explained?case_id=${task.case_id}&limit=8`);
+    const slots = response.status === 200 ? response.body.slots || [] : [];
     list.replaceChildren(...slots.map(slot => el("li", {}, el("button", {type: "button", class: "slot",
       onclick: () => book(task, slot)},
       `${T.book}: ${slot.courtroom_name} · ${local(slot.starts_at)}-${slot.ends_at.slice(11, 16)}` + (slot.overlap ? ` (${T.overlap})` : "")))));
-    if (!slots.length) list.append(el("li", {}, response.body.message || T.noSuggestions));
+    if (!slots.length) {
+      const reason = response.status === 200 ? response.body.reason : response.body;
+      const item = el("li", {class: "no-slot"}, T.noSuggestions);
+      if (reason && reason.message) item.append(el("br"), el("span", {class: "reason", "data-code": reason.code || reason.error || ""}, reason.message));
+      list.append(item);
+    }
   }
 
   async function book(task, slot) {
@@ -137,8 +152,9 @@
   }
 
   async function start() {
-    const me = await api("/me");
-    if (me.status !== 200) { showLogin(); return; }
+    const who = await api("/me");
+    if (who.status !== 200) { showLogin(); return; }
+    me = who.body;
     document.getElementById("login").hidden = true;
     document.getElementById("app").hidden = false;
     document.getElementById("week-nav").hidden = false;

@@ -80,6 +80,62 @@ def test_suggestions_are_the_earliest_feasible_slots(sched):
     assert sched.court["judge"].get(f"/api/v1/hearings/suggestions?case_id={speedy['id']}").status_code == 403
 
 
+def test_explained_suggestions_say_why_there_is_no_slot(sched):
+    scheduler = sched["scheduler"]
+
+    def both(case):
+        plain = scheduler.get(f"/api/v1/hearings/suggestions?case_id={case['id']}&limit=3")
+        explained = scheduler.get(f"/api/v1/hearings/suggestions/explained?case_id={case['id']}&limit=3")
+        assert plain.status_code == explained.status_code == 200
+        body = explained.get_json()
+        assert body["case_id"] == case["id"]
+        assert body["slots"] == plain.get_json()  # the SPEC's array, unchanged, is the same list
+        return body
+
+    # Slots found: no reason.
+    assert both(sched.file())["reason"] is None
+    # A speedy case filed 20 December 2026: its 7 days ended on the 27th.
+    late = both(sched.file(kind="speedy", filed_at="2026-12-20T10:00:00+08:00"))
+    assert late["slots"] == []
+    assert late["reason"]["code"] == "past_speedy_limit"
+    assert late["reason"]["limit"] == "2026-12-27T23:59:59+08:00"
+    assert "2026-12-27T23:59:59+08:00" in late["reason"]["message"]
+    # A summary case filed in September: its three months are over.
+    september = sched.file(filed_at="2026-09-30T10:00:00+08:00")
+    old = both(september)
+    assert (old["slots"], old["reason"]["code"]) == ([], "past_deadline")
+    assert old["reason"]["limit"] == september["deadline"] < "2027-01-04"
+    # The judge is on leave through the speedy case's 7 days: nothing is free before its limit.
+    on_leave = sched["court_admin"].post("/api/v1/blockings", json={
+        "user_id": sched.judge.id, "reason": "年休假", "starts_at": "2027-01-04T00:00:00+08:00",
+        "ends_at": "2027-01-12T00:00:00+08:00"})
+    assert on_leave.status_code == 201, on_leave.get_json()
+    full = both(sched.file(kind="speedy"))
+    assert full["slots"] == []
+    assert (full["reason"]["code"], full["reason"]["limit"]) == ("no_slot_before_speedy_limit",
+                                                                 "2027-01-11T23:59:59+08:00")
+    # The reason reads in the caller's language (the venue "main" for people is the main court).
+    rooms_closed = sched.session_do(lambda s: s.execute(
+        rules.Courtroom.__table__.update().values(is_active=False)))
+    assert rooms_closed.rowcount == 2
+    nowhere = scheduler.get(f"/api/v1/hearings/suggestions/explained?case_id={sched.file()['id']}",
+                            headers={"Accept-Language": "en"}).get_json()
+    assert nowhere["reason"]["code"] == "no_courtroom"
+    assert "main court" in nowhere["reason"]["message"]
+    # The same checks as the plain list: unknown case, missing case_id, another judge's case.
+    assert scheduler.get("/api/v1/hearings/suggestions/explained?case_id=999999").status_code == 404
+    assert scheduler.get("/api/v1/hearings/suggestions/explained").status_code == 422
+    assert sched.court["judge"].get(
+        f"/api/v1/hearings/suggestions/explained?case_id={late['case_id']}").status_code == 403
+    # Documented, with an example of each answer; the SPEC's array endpoint keeps its schema.
+    spec = scheduler.get("/api/v1/openapi.json").get_json()["paths"]
+    examples = spec["/api/v1/hearings/suggestions/explained"]["get"]["responses"]["200"]["content"][
+        "application/json"]["examples"]
+    assert examples["none"]["value"]["reason"]["code"] == "past_speedy_limit"
+    plain = spec["/api/v1/hearings/suggestions"]["get"]["responses"]["200"]["content"]["application/json"]
+    assert plain["schema"]["type"] == "array"
+
+
 def test_auto_scheduling_places_speedy_first_packs_rooms_and_explains_the_rest(sched, clock):
     scheduler = sched["scheduler"]
     speedy = [sched.file(kind="speedy") for _ in range(3)]
