@@ -10,7 +10,7 @@ from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ancillary.auth.models import Role
-from ancillary.errors import DomainError, Unauthorized
+from ancillary.errors import DomainError, Invalid, Unauthorized
 
 
 class UnsupportedBody(DomainError):
@@ -83,6 +83,7 @@ ACCEPTED_BODIES = {"application/json", "multipart/form-data", "application/x-www
 
 def init_app(app: Flask) -> None:
     app.before_request(_refuse_unknown_bodies)
+    app.before_request(_refuse_nul_characters)
     app.before_request(_authenticate)
     app.after_request(_commit_or_rollback)
     app.register_error_handler(DomainError, _domain_error)
@@ -120,6 +121,31 @@ def _refuse_unknown_bodies():
                 "unsupported_media_type", "send the body as application/json (or multipart/form-data for files)",
                 field="Content-Type",
             )
+
+
+def _nul_path(value, path=""):
+    """The dotted path of the first string holding a NUL character, or None."""
+    if isinstance(value, str):
+        return path or "body" if "\x00" in value else None
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if isinstance(key, str) and "\x00" in key:
+            return f"{path}.{key}" if path else key
+        found = _nul_path(item, f"{path}.{key}" if path else str(key))
+        if found:
+            return found
+    return None
+
+
+def _refuse_nul_characters():
+    """Refuse text with a NUL character: no person types one, and PostgreSQL cannot store it."""
+    sources = [request.args.to_dict(flat=False), request.form.to_dict(flat=False)] if request.method else []
+    if request.is_json:
+        sources.append(request.get_json(silent=True))
+    for source in sources:
+        field = _nul_path(source)
+        if field:
+            raise Invalid("nul_character", "text may not contain the NUL character", field=field)
 
 
 def _authenticate():

@@ -216,3 +216,14 @@ def test_roles_and_states_in_messages_read_in_the_readers_language(court):
     english = court["scheduler"].patch(f"/api/v1/cases/{case['id']}", json={"track": "simple"},
                                        headers={"Accept-Language": "en"})
     assert "the scheduler role" in english.get_json()["message"]
+
+
+@pytest.mark.parametrize("override, field", [
+    ({"number": "(2027)鲁1002民初\x00号"}, "number"),
+    ({"parties": [{"role": "plaintiff", "name": "张\x00三"}]}, "parties.0.name"),
+])
+def test_nul_characters_are_refused_on_both_databases(court, app, override, field):
+    before = _counts(app)
+    _check_refusal(court["intake_clerk"].post("/api/v1/cases", json=court.case_body(**override)), 422, field)
+    _check_refusal(court["court_admin"].get("/api/v1/cases?number=a%00b"), 422, "number.0")
+    assert _counts(app) == before
