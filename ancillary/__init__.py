@@ -15,6 +15,7 @@ BLUEPRINTS = (
     "ancillary.scheduling.views",
     "ancillary.audit.views",
     "ancillary.reports.views",
+    "ancillary.reminders.views",
 )
 LOCALES = ("zh", "en")
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 # Dotted paths of providers, merged in this order. Contexts append theirs.
 PROVIDERS: list[str] = [
     "ancillary.reports.kpis.case_kpis",
+    "ancillary.reminders.kpis.reminder_kpis",
 ]
 
 
