@@ -66,6 +66,9 @@ def build_channels(settings) -> Channels:
     if settings.sms_backend == "twilio":
         from notifications.twilio import TwilioSms, TwilioVoice, build_client
 
+        # the SDK logs every request's headers at INFO: too loud for a sender sending thousands
+        logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+
         client = build_client(settings.twilio_account_sid, settings.twilio_auth_token,
                               api_base=settings.twilio_api_base or None, timeout=settings.sms_timeout_seconds)
         sms = TwilioSms(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from_number,
