@@ -148,8 +148,12 @@ def _fail(session, row: Notification, now: datetime, error: str) -> None:
     on_status_change(session, row, now)
 
 
-def claim_one(session: Session, now: datetime, settings) -> tuple[int, str] | None:
-    """Claim one due row and commit the claim before anything is sent."""
+def claim_one(session: Session, now: datetime, settings) -> tuple[int, str] | str | None:
+    """Claim one due row and commit the claim before anything is sent.
+
+    Returns (id, claim token); or "failed" for a row that cannot be sent (no address,
+    STOP); or None when nothing is due.
+    """
     while True:
         row = session.scalars(
             select(Notification)
@@ -168,11 +172,11 @@ def claim_one(session: Session, now: datetime, settings) -> tuple[int, str] | No
         if not row.to_address:
             _fail(session, row, now, "the recipient has no phone number or e-mail address")
             session.commit()
-            continue
+            return "failed"
         if row.channel == Channel.sms and is_opted_out(session, row.to_address):
             _fail(session, row, now, "the recipient replied STOP; reply START to receive SMS again")
             session.commit()
-            continue
+            return "failed"
         token = str(uuid.uuid4())
         row.status = NotificationStatus.queued
         row.claim_token = token
@@ -272,7 +276,7 @@ def deliver_due(session: Session, now: datetime, settings, channels: Channels, *
         claim = claim_one(session, now, settings)
         if claim is None:
             break
-        counts[send_one(session, claim, now, settings, channels)] += 1
+        counts[claim if isinstance(claim, str) else send_one(session, claim, now, settings, channels)] += 1
     return dict(counts)
 
 

@@ -370,9 +370,9 @@ def record_enforcement_nodes(session: Session, case, values: dict, *, actor, now
         if value is None:
             continue
         if value > now + timedelta(hours=1):
-            raise Invalid("node_in_future", "{field} lies in the future", field=name)
+            raise Invalid("node_in_future", "{name} lies in the future", field=name, name=name)
         if value < case.filed_at:
-            raise Invalid("node_before_filing", "{field} is before the filing", field=name)
+            raise Invalid("node_before_filing", "{name} is before the filing", field=name, name=name)
     row = session.get(EnforcementRecord, case.id)
     if row is None:
         row = EnforcementRecord(case_id=case.id, updated_at=now)
@@ -381,9 +381,9 @@ def record_enforcement_nodes(session: Session, case, values: dict, *, actor, now
     merged = {name: values.get(name, getattr(row, name, None)) for name in NODE_FIELDS}
     for later, earlier in NODE_ORDER:
         if merged[later] is not None and merged[earlier] is None:
-            raise Invalid("node_order", "{field} needs {earlier} first", field=later, earlier=earlier)
+            raise Invalid("node_order", "{name} needs {earlier} first", field=later, name=later, earlier=earlier)
         if merged[later] is not None and merged[later] < merged[earlier]:
-            raise Invalid("node_order", "{field} is before {earlier}", field=later, earlier=earlier)
+            raise Invalid("node_order", "{name} is before {earlier}", field=later, name=later, earlier=earlier)
     for name, value in values.items():
         setattr(row, name, value)
     row.updated_at = now
