@@ -19,6 +19,7 @@ BLUEPRINTS = (
     "ancillary.custody.views",
     "ancillary.archive.views",
     "ancillary.service.views",
+    "ancillary.reminders.views",
 )
 LOCALES = ("zh", "en")
 

@@ -14,8 +14,13 @@ from ancillary.timeutil import app_now as _now
 
 def _create_app():
     from ancillary import create_app
+    from ancillary.config import SettingsError
 
-    return create_app()
+    try:
+        return create_app()
+    except SettingsError as exc:
+        click.secho(f"refusing to start: {exc}", fg="red", err=True)
+        sys.exit(2)
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
@@ -29,7 +34,8 @@ def init_app(app) -> None:
     from ancillary.scheduling.cli import schedule
     from ancillary.service.cli import service
 
-    for command in (users, tokens, demo, serve, tick, scheduler_command, custody, labels, archive, schedule, service):
+    for command in (users, tokens, demo, serve, tick, scheduler_command, send, custody, labels, archive, schedule,
+                    service):
         app.cli.add_command(command)
 
 
@@ -164,8 +170,9 @@ def scheduler_command():
 @click.command()
 @click.option("--at", "at", required=True, help="the instant, ISO 8601 with offset, e.g. 2027-01-04T08:00:00+08:00")
 @click.option("--only", multiple=True, help="run only the named sweep(s)")
+@click.option("--no-deliver", is_flag=True, help="stage and fold reminders, but leave the outbox alone")
 @with_appcontext
-def tick(at, only):
+def tick(at, only, no_deliver):
     """Run every due sweep as of AT and deliver what is due; print what was done."""
     from ancillary.jobs import SWEEPS, run_sweeps
 
@@ -175,8 +182,20 @@ def tick(at, only):
         _fail(f"error: --at {at!r} is not ISO 8601 (e.g. 2027-01-04T08:00:00+08:00)")
     if instant.tzinfo is None:
         _fail("error: --at needs an offset, e.g. 2027-01-04T08:00:00+08:00")
-    results = run_sweeps(current_app._get_current_object(), instant, list(only) or None)
+    results = run_sweeps(current_app._get_current_object(), instant, list(only) or None, deliver=not no_deliver)
     click.echo(f"tick at {instant.isoformat()}: {len(SWEEPS)} sweep(s)")
     for path, outcome in results:
         summary = ", ".join(f"{k}={v}" for k, v in outcome.items()) or "nothing due"
         click.echo(f"  {path.rsplit('.', 1)[-1]}: {summary}")
+
+
+@click.command()
+@click.option("--until-idle", is_flag=True, help="stop when nothing is due instead of polling")
+@click.option("--poll", default=1.0, show_default=True, help="seconds between polls when idle")
+@with_appcontext
+def send(until_idle, poll):
+    """Run an outbox sender (several may run at once on PostgreSQL)."""
+    from ancillary.reminders.sender import run_sender
+
+    counts = run_sender(current_app._get_current_object(), until_idle=until_idle, poll_seconds=poll)
+    click.echo("sender: " + (", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "nothing due"))

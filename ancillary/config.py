@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 import secrets
 from dataclasses import dataclass, field, replace
-from datetime import timedelta
+from datetime import time, timedelta
+from urllib.parse import parse_qs, unquote, urlsplit
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -66,6 +67,27 @@ class Settings:
     photo_max_pixels: int = 60_000_000
     run_scheduler: bool = False
     testing: bool = False
+    # --- reminders (SPEC section 3 defaults; see docs/reminders.md) ---
+    smtp_url: str = ""  # smtp://user:pass@host:25?starttls=1 or smtps://...; empty: console e-mail
+    smtp_sender: str = "ancillary@court.example.cn"
+    quiet_start: time = time(21, 0)  # no non-urgent SMS from here ...
+    quiet_end: time = time(8, 0)  # ... to here, local time; what falls there waits
+    digest_time: time = time(18, 0)  # tomorrow's hearings, one digest per judge
+    heard_not_closed_days: int = 15
+    deadline_warning_days: tuple[int, ...] = (30, 15, 7, 1)
+    escalation_hours: int = 24
+    property_search_days: int = 7  # (default) enforcement: search started within N days of filing
+    seized_close_days: int = 30  # (default) fully seized -> closed within N days
+    auction_measures_days: int = 10  # (default) auction held -> follow-up measures within N days
+    payment_release_days: int = 30  # (default) payment received -> released within N days
+    archive_warning_days: int = 3  # (default) warn archivists N days before the archive deadline
+    sweep_lookback_days: int = 30  # nodes that fell due longer ago than this are not picked up again
+    command_center: tuple[str, ...] = ()  # usernames of the enforcement command center
+    sms_rate_per_second: float = 10.0  # per sender process and From number
+    sms_give_up_hours: float = 6.0  # retries stop this long after the first attempt
+    sms_retry_base_seconds: float = 30.0
+    claim_timeout_seconds: int = 300  # a claimed row older than this, unanswered, is outcome-unknown
+    sms_timeout_seconds: float = 10.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
@@ -104,6 +126,7 @@ class Settings:
         )
         if "ANCILLARY_COURT_NAME" in env:
             values["court_name"] = env["ANCILLARY_COURT_NAME"]
+        values.update(_reminder_settings(env))
         values.update(overrides)
         settings = cls(**values)
         settings.check()
@@ -134,6 +157,50 @@ class Settings:
         if not 1 <= self.archive_days <= 365:
             raise SettingsError("archive window must be 1-365 days")
 
+        self._check_reminders()
+
+    def _check_reminders(self) -> None:
+        if self.smtp_url:
+            _parse_smtp_url(self.smtp_url)
+        if _in_window(self.digest_time, self.quiet_start, self.quiet_end):
+            raise SettingsError(
+                f"ANCILLARY_DIGEST_TIME={self.digest_time:%H:%M} falls in the quiet hours "
+                f"{self.quiet_start:%H:%M}-{self.quiet_end:%H:%M}: the digest would never go out on time"
+            )
+        if self.quiet_start == self.quiet_end:
+            raise SettingsError("ANCILLARY_QUIET_HOURS: start and end must differ")
+        quiet = _minutes_between(self.quiet_start, self.quiet_end)
+        if quiet > 14 * 60:
+            raise SettingsError("ANCILLARY_QUIET_HOURS: at most 14 hours a day may be quiet")
+        days = self.deadline_warning_days
+        if not days or len(set(days)) != len(days) or any(not 1 <= d <= 365 for d in days):
+            raise SettingsError("ANCILLARY_DEADLINE_WARNINGS must be distinct whole days, each 1-365")
+        for name, value, low, high in (
+            ("ANCILLARY_HEARD_NOT_CLOSED_DAYS", self.heard_not_closed_days, 1, 365),
+            ("ANCILLARY_ESCALATION_HOURS", self.escalation_hours, 1, 168),
+            ("ANCILLARY_PROPERTY_SEARCH_DAYS", self.property_search_days, 1, 365),
+            ("ANCILLARY_SEIZED_CLOSE_DAYS", self.seized_close_days, 1, 365),
+            ("ANCILLARY_AUCTION_MEASURES_DAYS", self.auction_measures_days, 1, 365),
+            ("ANCILLARY_PAYMENT_RELEASE_DAYS", self.payment_release_days, 1, 365),
+            ("ANCILLARY_ARCHIVE_WARNING_DAYS", self.archive_warning_days, 1, 60),
+            ("ANCILLARY_SWEEP_LOOKBACK_DAYS", self.sweep_lookback_days, 1, 366),
+        ):
+            if not low <= value <= high:
+                raise SettingsError(f"{name}={value} is absurd: it must be {low}-{high}")
+        if not 0 < self.sms_rate_per_second <= 1000:
+            raise SettingsError("ANCILLARY_SMS_RATE must be more than 0 and at most 1000 messages a second")
+        if not 0.01 <= self.sms_give_up_hours <= 72:
+            raise SettingsError("ANCILLARY_SMS_GIVE_UP_HOURS must be 0.01-72 hours")
+        if not 0.1 <= self.sms_retry_base_seconds <= 3600:
+            raise SettingsError("ANCILLARY_SMS_RETRY_SECONDS must be 0.1-3600 seconds")
+        if not 1 <= self.sms_timeout_seconds <= 120:
+            raise SettingsError("ANCILLARY_SMS_TIMEOUT must be 1-120 seconds")
+        if self.claim_timeout_seconds < 2 * self.sms_timeout_seconds:
+            raise SettingsError(
+                "ANCILLARY_CLAIM_TIMEOUT must be at least twice ANCILLARY_SMS_TIMEOUT, "
+                "or a slow send would be taken for a dead sender"
+            )
+
     def with_overrides(self, **changes) -> Settings:
         return replace(self, **changes)
 
@@ -148,3 +215,106 @@ def _instance_secret(name: str) -> str:
     path.write_text(value)
     path.chmod(0o600)
     return value
+
+
+# --- reminder settings -----------------------------------------------------------------
+
+_INT_SETTINGS = {
+    "ANCILLARY_HEARD_NOT_CLOSED_DAYS": "heard_not_closed_days",
+    "ANCILLARY_ESCALATION_HOURS": "escalation_hours",
+    "ANCILLARY_PROPERTY_SEARCH_DAYS": "property_search_days",
+    "ANCILLARY_SEIZED_CLOSE_DAYS": "seized_close_days",
+    "ANCILLARY_AUCTION_MEASURES_DAYS": "auction_measures_days",
+    "ANCILLARY_PAYMENT_RELEASE_DAYS": "payment_release_days",
+    "ANCILLARY_ARCHIVE_WARNING_DAYS": "archive_warning_days",
+    "ANCILLARY_SWEEP_LOOKBACK_DAYS": "sweep_lookback_days",
+    "ANCILLARY_CLAIM_TIMEOUT": "claim_timeout_seconds",
+}
+_FLOAT_SETTINGS = {
+    "ANCILLARY_SMS_RATE": "sms_rate_per_second",
+    "ANCILLARY_SMS_GIVE_UP_HOURS": "sms_give_up_hours",
+    "ANCILLARY_SMS_RETRY_SECONDS": "sms_retry_base_seconds",
+    "ANCILLARY_SMS_TIMEOUT": "sms_timeout_seconds",
+}
+
+
+def _clock_time(name: str, value: str) -> time:
+    try:
+        hours, minutes = value.strip().split(":")
+        return time(int(hours), int(minutes))
+    except ValueError:
+        raise SettingsError(f"{name}={value!r} is not a time of day written HH:MM") from None
+
+
+def _reminder_settings(env: dict[str, str]) -> dict:
+    values: dict = {}
+    for name, attr in _INT_SETTINGS.items():
+        if env.get(name):
+            try:
+                values[attr] = int(env[name])
+            except ValueError:
+                raise SettingsError(f"{name}={env[name]!r} is not a whole number") from None
+    for name, attr in _FLOAT_SETTINGS.items():
+        if env.get(name):
+            try:
+                values[attr] = float(env[name])
+            except ValueError:
+                raise SettingsError(f"{name}={env[name]!r} is not a number") from None
+    if env.get("ANCILLARY_QUIET_HOURS"):
+        start, sep, end = env["ANCILLARY_QUIET_HOURS"].partition("-")
+        if not sep:
+            raise SettingsError("ANCILLARY_QUIET_HOURS must look like 21:00-08:00")
+        values["quiet_start"] = _clock_time("ANCILLARY_QUIET_HOURS", start)
+        values["quiet_end"] = _clock_time("ANCILLARY_QUIET_HOURS", end)
+    if env.get("ANCILLARY_DIGEST_TIME"):
+        values["digest_time"] = _clock_time("ANCILLARY_DIGEST_TIME", env["ANCILLARY_DIGEST_TIME"])
+    if env.get("ANCILLARY_DEADLINE_WARNINGS"):
+        try:
+            values["deadline_warning_days"] = tuple(
+                sorted((int(d) for d in env["ANCILLARY_DEADLINE_WARNINGS"].split(",")), reverse=True))
+        except ValueError:
+            raise SettingsError("ANCILLARY_DEADLINE_WARNINGS must be whole days, e.g. 30,15,7,1") from None
+    if env.get("ANCILLARY_COMMAND_CENTER"):
+        values["command_center"] = tuple(u.strip() for u in env["ANCILLARY_COMMAND_CENTER"].split(",") if u.strip())
+    if "ANCILLARY_SMTP_URL" in env:
+        values["smtp_url"] = env["ANCILLARY_SMTP_URL"]
+    if env.get("ANCILLARY_SMTP_SENDER"):
+        values["smtp_sender"] = env["ANCILLARY_SMTP_SENDER"]
+    return values
+
+
+def _minutes_between(start: time, end: time) -> int:
+    """Length of the daily window start..end in minutes (it may wrap past midnight)."""
+    a, b = start.hour * 60 + start.minute, end.hour * 60 + end.minute
+    return (b - a) % (24 * 60)
+
+
+def _in_window(moment: time, start: time, end: time) -> bool:
+    if start <= end:
+        return start <= moment < end
+    return moment >= start or moment < end
+
+
+def _parse_smtp_url(url: str) -> dict:
+    """``smtp://[user[:password]@]host[:port][?starttls=1]`` or ``smtps://...`` -> SmtpEmail kwargs."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise SettingsError(f"ANCILLARY_SMTP_URL={url!r} must look like smtp://user:password@host:25")
+    try:
+        port = parts.port or (465 if parts.scheme == "smtps" else 25)
+    except ValueError:
+        raise SettingsError("ANCILLARY_SMTP_URL has a bad port") from None
+    query = parse_qs(parts.query)
+    return {
+        "host": parts.hostname,
+        "port": port,
+        "username": unquote(parts.username) if parts.username else None,
+        "password": unquote(parts.password) if parts.password else None,
+        "use_ssl": parts.scheme == "smtps",
+        "starttls": query.get("starttls", ["0"])[0] in ("1", "true", "yes"),
+    }
+
+
+def smtp_options(settings: Settings) -> dict:
+    """The SMTP adapter's keyword arguments from ``ANCILLARY_SMTP_URL``."""
+    return _parse_smtp_url(settings.smtp_url)

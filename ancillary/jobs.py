@@ -2,7 +2,15 @@
 
 Every sweep is a function ``sweep(session, now, settings) -> dict`` of the database
 and an instant; the scheduler and ``ancillary tick --at`` call the same functions,
-each inside one transaction that the wrapper commits.
+each inside one transaction that the wrapper commits. After the sweeps, the outbox
+sender delivers what is due at that instant (it commits per message: a claim is
+committed before the provider is called).
+
+Catching up: the scheduler's one job is an interval tick with ``coalesce=True`` and a
+one-hour ``misfire_grace_time``, kept in the SQLAlchemy job store in the app database.
+A scheduler that was down for an hour runs the tick once when it comes back, not twelve
+times; and since every rule stages its items under unique keys, that one late tick
+sends exactly what the missed ticks would have sent, once.
 """
 
 from __future__ import annotations
@@ -18,7 +26,11 @@ log = logging.getLogger(__name__)
 SWEEPS: list[str] = [
     "ancillary.archive.services.deadline_sweep",
     "ancillary.service.jobs.sweep",
+    "ancillary.reminders.jobs.sweep_reminders",
+    "ancillary.reminders.jobs.sweep_escalations",
 ]
+TICK_MINUTES = 5
+MISFIRE_GRACE_SECONDS = 3600
 
 
 def load_sweep(path: str) -> Callable:
@@ -26,8 +38,8 @@ def load_sweep(path: str) -> Callable:
     return getattr(importlib.import_module(module), name)
 
 
-def run_sweeps(app, now: datetime, only: list[str] | None = None) -> list[tuple[str, dict]]:
-    """Run every sweep as of ``now``, each in its own committed transaction."""
+def run_sweeps(app, now: datetime, only: list[str] | None = None, *, deliver: bool = True) -> list[tuple[str, dict]]:
+    """Run every sweep as of ``now``, each in its own committed transaction, then deliver."""
     from ancillary.extensions import db
 
     results = []
@@ -44,7 +56,25 @@ def run_sweeps(app, now: datetime, only: list[str] | None = None) -> list[tuple[
                 log.exception("sweep %s failed at %s", path, now.isoformat())
                 outcome = {"error": "failed; see the log"}
             results.append((path, outcome))
+        if deliver:
+            results.append(("ancillary.reminders.sender.deliver", _deliver(app, now)))
+        db.session.remove()
     return results
+
+
+def _deliver(app, now: datetime) -> dict:
+    from ancillary.extensions import db
+    from ancillary.reminders.sender import channels_for, deliver_due
+
+    try:
+        return deliver_due(db.session, now, app.config["SETTINGS"], channels_for(app))
+    except Exception:
+        db.session.rollback()
+        log.exception("outbox delivery failed at %s", now.isoformat())
+        return {"error": "failed; see the log"}
+
+
+_apps: dict[str, object] = {}
 
 
 def tick_job(database_url: str) -> None:
@@ -53,13 +83,15 @@ def tick_job(database_url: str) -> None:
     from ancillary.config import Settings
     from ancillary.timeutil import utcnow
 
-    app = create_app(Settings.from_env(database_url=database_url))
+    app = _apps.get(database_url)
+    if app is None:
+        app = _apps[database_url] = create_app(Settings.from_env(database_url=database_url))
     for path, outcome in run_sweeps(app, utcnow()):
         if outcome:
             log.info("%s: %s", path, outcome)
 
 
-def build_scheduler(app, *, blocking: bool = False):
+def build_scheduler(app, *, blocking: bool = False, func=None):
     """APScheduler 3 with its SQLAlchemy job store in the app database; one per court."""
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
@@ -71,13 +103,13 @@ def build_scheduler(app, *, blocking: bool = False):
     scheduler = cls(
         jobstores={"default": SQLAlchemyJobStore(url=settings.database_url, tablename="apscheduler_jobs")},
         executors={"default": ThreadPoolExecutor(1)},
-        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 3600},
+        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
         timezone=settings.timezone,
     )
     scheduler.add_job(
-        tick_job,
+        func or tick_job,
         "interval",
-        minutes=5,
+        minutes=TICK_MINUTES,
         id="tick",
         replace_existing=True,
         args=[settings.database_url],

@@ -6,8 +6,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, CheckConstraint, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ancillary.db import Base
 
@@ -38,6 +40,8 @@ class Notification(Base):
     __table_args__ = (
         Index("ix_notifications_due", "status", "not_before"),
         Index("ix_notifications_recipient", "recipient_id", "created_at"),
+        Index("ix_notifications_open_loops", "needs_ack", "resolved_at", "escalation_level"),
+        CheckConstraint("escalation_level BETWEEN 0 AND 2", name="escalation_level_range"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -66,3 +70,78 @@ class Notification(Base):
     delivered_at: Mapped[datetime | None]
     acked_at: Mapped[datetime | None]
     acked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The sender's claim: set, with status queued, in a transaction committed BEFORE the
+    # provider is called, so a crash after the provider accepted cannot lead to a resend.
+    claim_token: Mapped[str | None] = mapped_column(String(36))
+    claimed_at: Mapped[datetime | None]
+    first_attempt_at: Mapped[datetime | None]
+    # Printed in the SMS ("reply OK 4821"); a reply naming it acknowledges this row.
+    ack_code: Mapped[str | None] = mapped_column(String(8))
+    # The closed loop of an action reminder: 0 sent to the officer, 1 escalated to the
+    # management office, 2 to the court president; resolved when someone acknowledged it
+    # (the officer, or an escalation's recipient) or every case it names was closed.
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    escalated_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+
+    items: Mapped[list[NotificationItem]] = relationship(
+        back_populates="notification", foreign_keys="NotificationItem.notification_id", order_by="NotificationItem.id"
+    )
+
+
+class NotificationItem(Base):
+    """One thing a message is about: a rule firing for one case (or task) and one recipient.
+
+    ``key`` (rule, object, recipient, and the day or threshold) is unique, so a rule
+    firing again, or a sweep run twice, never stages the same item twice. A sweep first
+    stages items (``notification_id`` empty), then folds each recipient's staged items
+    into one message.
+    """
+
+    __tablename__ = "notification_items"
+    __table_args__ = (
+        Index("ix_notification_items_staged", "notification_id", "recipient_id"),
+        Index("ix_notification_items_root", "root_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    rule: Mapped[str] = mapped_column(String(32))
+    digest: Mapped[str] = mapped_column(String(32))  # the kind of message it is folded into
+    recipient_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    object_type: Mapped[str | None] = mapped_column(String(64))
+    object_id: Mapped[int | None]
+    due_at: Mapped[datetime | None]
+    params: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"))
+    root_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"))  # escalations: the reminder escalated
+    created_at: Mapped[datetime]
+
+    notification: Mapped[Notification | None] = relationship(back_populates="items", foreign_keys=[notification_id])
+
+
+class EnforcementRecord(Base):
+    """The node dates of an enforcement case, recorded by its officer or follow-up post."""
+
+    __tablename__ = "enforcement_records"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    property_search_started_at: Mapped[datetime | None]
+    fully_seized_at: Mapped[datetime | None] = mapped_column(index=True)
+    auction_at: Mapped[datetime | None] = mapped_column(index=True)
+    auction_measures_at: Mapped[datetime | None]
+    payment_received_at: Mapped[datetime | None] = mapped_column(index=True)
+    payment_released_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class SmsOptOut(Base):
+    """A number that replied STOP (Twilio's conventions); START removes it."""
+
+    __tablename__ = "sms_opt_outs"
+
+    phone: Mapped[str] = mapped_column(String(20), primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]

@@ -19,6 +19,7 @@ PROVIDERS: list[str] = [
     "ancillary.archive.services.archive_kpis",
     "ancillary.scheduling.kpis.scheduling_kpis",
     "ancillary.service.queries.service_kpis",
+    "ancillary.reminders.kpis.reminder_kpis",
 ]
 
 

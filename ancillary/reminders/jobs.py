@@ -1,0 +1,92 @@
+"""Sweeps: functions of (session, now, settings) that stage reminders and escalate.
+
+They flush and audit; the job wrapper (``ancillary.jobs.run_sweeps``) commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ancillary.reminders import rules
+from ancillary.reminders.models import Notification, NotificationItem
+from ancillary.reminders.services import audit_step
+
+
+def sweep_reminders(session: Session, now: datetime, settings) -> dict:
+    """Stage every rule's nodes that fell due, then send one message per recipient."""
+    lookback = now - timedelta(days=settings.sweep_lookback_days)
+    posts = rules.follow_up_posts_by_officer(session)
+    staged = rules.stage(session, rules.case_nodes(session, settings, lookback, now), now, settings, posts)
+    staged += rules.stage(session, rules.deadline_warnings(session, now, settings), now, settings, posts)
+    staged += rules.stage(session, rules.task_nodes(session, settings, lookback, now), now, settings, posts)
+    staged += rules.stage(session, rules.hearing_digest_nodes(session, now, settings), now, settings, posts)
+    messages = rules.fold(session, now, settings, [rules.ACTION, rules.FOLLOW_UP, rules.INFO, rules.HEARING])
+    return {"items": staged, "messages": messages} if staged or messages else {}
+
+
+def sweep_escalations(session: Session, now: datetime, settings) -> dict:
+    """Escalate action reminders unacknowledged for 24 h: management office, then president."""
+    from ancillary.auth.models import Role, User
+    from ancillary.cases.models import Case, CaseKind, CaseStatus
+
+    wait = timedelta(hours=settings.escalation_hours)
+    roots = session.scalars(
+        select(Notification).where(
+            Notification.needs_ack.is_(True),
+            Notification.resolved_at.is_(None),
+            Notification.escalation_level < 2,
+            Notification.kind.in_(rules.ACTION_KINDS),
+            Notification.not_before <= now - wait,
+        ).order_by(Notification.id)
+    ).all()
+    office = [u for u in session.scalars(select(User).where(User.role == Role.court_admin, User.is_active.is_(True)))]
+    admins = [u.id for u in office if not u.is_president]
+    presidents = [u.id for u in office if u.is_president]
+    command = list(session.scalars(select(User.id).where(User.username.in_(settings.command_center),
+                                                         User.is_active.is_(True)))) if settings.command_center else []
+    escalated = resolved = 0
+    for root in roots:
+        start = root.escalated_at if root.escalation_level else (root.sent_at or root.not_before)
+        if start > now - wait:
+            continue
+        items = session.scalars(select(NotificationItem).where(NotificationItem.notification_id == root.id)).all()
+        case_ids = {i.case_id for i in items if i.case_id} or ({root.case_id} if root.case_id else set())
+        cases = session.execute(select(Case.id, Case.kind, Case.status).where(Case.id.in_(case_ids))).all()
+        if cases and all(status != CaseStatus.open for _, _, status in cases):
+            root.resolved_at = now
+            session.flush()
+            audit_step(session, None, "reminder.resolve", root, now=now, after={"reason": "cases closed"})
+            resolved += 1
+            continue
+        level = root.escalation_level + 1
+        if level == 1:
+            targets = list(admins)
+            if command and any(kind == CaseKind.enforcement for _, kind, _ in cases):
+                targets += [c for c in command if c not in targets]
+        else:
+            targets = presidents
+        open_cases = {cid for cid, _, status in cases if status == CaseStatus.open}
+        rows = []
+        for item in items or [None]:
+            if item is not None and item.case_id not in open_cases:
+                continue
+            for target in targets:
+                rows.append(rules.Node(
+                    item.rule if item else root.kind, item.case_id if item else root.case_id, "",
+                    now, (target,), digest=rules.ESCALATION, object_type="notifications", object_id=root.id,
+                    params={**((item.params or {}) if item else {}), "officer_id": root.recipient_id,
+                            "level": level},
+                    key_part=f"e{level}:{item.id if item else 0}", root_id=root.id))
+        rules.stage(session, rows, now, settings, posts={})
+        root.escalation_level = level
+        root.escalated_at = now
+        session.flush()
+        audit_step(session, None, "reminder.escalate", root, now=now,
+                   after={"level": level, "to": targets, "to_role": "court_admin" if level == 1 else "president"})
+        escalated += 1
+    messages = rules.fold(session, now, settings, [rules.ESCALATION])
+    out = {"escalated": escalated, "resolved": resolved, "messages": messages}
+    return out if any(out.values()) else {}

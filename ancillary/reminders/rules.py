@@ -1,0 +1,459 @@
+"""The reminder rules, as nodes that fall due, and how a sweep folds them into messages.
+
+A *node* is something an officer (or a contractor post) must do by a time: book a second
+hearing, start the property search, release a payment, archive a file. Each rule is a
+generator of nodes whose due time lies in a window, driven by an index on the date it
+is computed from and streamed (``yield_per``), so a sweep over a million open cases
+reads only the slice that fell due. The same generators feed the follow-up posts' queues.
+
+A sweep *stages* one item per (node, recipient) under a unique key, then *folds* each
+recipient's staged items into one message per sweep (split only past the SMS length).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from flask_babel import force_locale, gettext
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from ancillary.reminders import sources
+from ancillary.reminders.models import Channel, EnforcementRecord, NotificationItem
+from ancillary.reminders.services import audit_step, enqueue, new_ack_code
+from ancillary.timeutil import end_of_local_day, period_end_days
+
+STREAM = {"yield_per": 2000}
+CHUNK = 1000  # candidate keys checked per query
+ITEMS_PER_MESSAGE = 12  # keeps a digest under Twilio's 1,600 characters
+
+
+def N_(text: str) -> str:
+    """Mark a message for extraction; it is translated when the SMS is written."""
+    return text
+
+
+# Digests: what kind of message the items are folded into.
+ACTION, FOLLOW_UP, INFO, HEARING, ESCALATION = "action", "follow_up", "info", "hearing", "escalation"
+DIGEST_KIND = {
+    ACTION: "action_digest",
+    FOLLOW_UP: "follow_up_digest",
+    INFO: "info_digest",
+    HEARING: "hearing_digest",
+    ESCALATION: "escalation",
+}
+ACK_DIGESTS = {ACTION, ESCALATION}
+ACTION_KINDS = ("action_digest", "remind_now")
+
+RULE_TEXT = {
+    "heard_not_closed": N_("heard on {date}, not reported closed: book a second hearing or report it closed"),
+    "deadline": N_("statutory deadline {date}, {days} day(s) left"),
+    "property_search": N_("property search not started {days} days after filing"),
+    "seized_not_closed": N_("fully seized on {date}, not closed"),
+    "auction_measures": N_("auction held on {date}, no follow-up measures recorded"),
+    "payment_release": N_("payment received on {date}, not released"),
+    "archive_due": N_("files to archive by {date}"),
+    "archive_overdue": N_("archiving overdue since {date}"),
+    "task_overdue": N_("{task} task overdue since {date}"),
+    "hearing": N_("{time} {room}"),
+}
+CASE_RULES = ("heard_not_closed", "deadline", "property_search", "seized_not_closed", "auction_measures",
+              "payment_release")
+
+
+@dataclass
+class Node:
+    rule: str
+    case_id: int | None
+    case_number: str
+    due_at: datetime
+    recipient_ids: tuple[int, ...]
+    digest: str = ACTION
+    officer_id: int | None = None  # its officer: the follow-up posts paired with them get a copy
+    object_type: str = "cases"
+    object_id: int | None = None
+    params: dict = field(default_factory=dict)
+    key_part: str | None = None  # what makes a repeat a new reminder (default: the due day)
+    root_id: int | None = None  # escalations: the reminder escalated
+
+
+def _day(at: datetime, settings) -> str:
+    return at.astimezone(settings.timezone).date().isoformat()
+
+
+def _window(due_from: datetime, due_to: datetime, days: int) -> tuple[datetime, datetime]:
+    """Range of a source date whose period of ``days`` ends in [due_from, due_to) (a superset)."""
+    return due_from - timedelta(days=days + 1), due_to - timedelta(days=days - 1)
+
+
+def _open_cases():
+    from ancillary.cases.models import Case, CaseStatus
+
+    return select(Case.id, Case.number, Case.judge_id).where(Case.status == CaseStatus.open)
+
+
+# --- case nodes --------------------------------------------------------------------------
+
+
+def property_search_nodes(session, settings, due_from, due_to, officers=None) -> Iterator[Node]:
+    from ancillary.cases.models import Case, CaseKind
+
+    days = settings.property_search_days
+    low, high = _window(due_from, due_to, days)
+    query = (_open_cases().add_columns(Case.filed_at)
+             .outerjoin(EnforcementRecord, EnforcementRecord.case_id == Case.id)
+             .where(Case.kind == CaseKind.enforcement, Case.filed_at >= low, Case.filed_at < high,
+                    EnforcementRecord.property_search_started_at.is_(None)))
+    if officers is not None:
+        query = query.where(Case.judge_id.in_(officers))
+    for case_id, number, officer, filed_at in session.execute(query.execution_options(**STREAM)):
+        due = period_end_days(filed_at, days, settings.timezone)
+        if due_from <= due < due_to:
+            yield Node("property_search", case_id, number, due, (officer,), officer_id=officer, object_id=case_id,
+                       params={"days": days, "date": _day(filed_at, settings)})
+
+
+def _record_nodes(session, settings, due_from, due_to, officers, *, rule, column, days, done_column=None):
+    from ancillary.cases.models import Case
+
+    low, high = _window(due_from, due_to, days)
+    query = (_open_cases().add_columns(column).join(EnforcementRecord, EnforcementRecord.case_id == Case.id)
+             .where(column >= low, column < high))
+    if done_column is not None:
+        query = query.where(done_column.is_(None))
+    if officers is not None:
+        query = query.where(Case.judge_id.in_(officers))
+    for case_id, number, officer, at in session.execute(query.execution_options(**STREAM)):
+        due = period_end_days(at, days, settings.timezone)
+        if due_from <= due < due_to:
+            yield Node(rule, case_id, number, due, (officer,), officer_id=officer, object_id=case_id,
+                       params={"days": days, "date": _day(at, settings)})
+
+
+def enforcement_nodes(session, settings, due_from, due_to, officers=None) -> Iterator[Node]:
+    yield from property_search_nodes(session, settings, due_from, due_to, officers)
+    yield from _record_nodes(session, settings, due_from, due_to, officers, rule="seized_not_closed",
+                             column=EnforcementRecord.fully_seized_at, days=settings.seized_close_days)
+    yield from _record_nodes(session, settings, due_from, due_to, officers, rule="auction_measures",
+                             column=EnforcementRecord.auction_at, days=settings.auction_measures_days,
+                             done_column=EnforcementRecord.auction_measures_at)
+    yield from _record_nodes(session, settings, due_from, due_to, officers, rule="payment_release",
+                             column=EnforcementRecord.payment_received_at, days=settings.payment_release_days,
+                             done_column=EnforcementRecord.payment_released_at)
+
+
+def heard_not_closed_nodes(session, settings, due_from, due_to, officers=None) -> Iterator[Node]:
+    from ancillary.cases.models import Case
+
+    days = settings.heard_not_closed_days
+    low, high = _window(due_from, due_to, days)
+    batch: list[tuple[int, int, datetime]] = []
+
+    def flush(rows):
+        cases = {cid: (number, officer) for cid, number, officer in session.execute(
+            _open_cases().where(Case.id.in_([r[0] for r in rows])))}
+        for case_id, hearing_id, ends_at in rows:
+            if case_id not in cases:
+                continue
+            number, officer = cases[case_id]
+            if officers is not None and officer not in officers:
+                continue
+            due = period_end_days(ends_at, days, settings.timezone)
+            if due_from <= due < due_to:
+                yield Node("heard_not_closed", case_id, number, due, (officer,), officer_id=officer,
+                           object_type="hearings", object_id=hearing_id,
+                           params={"days": days, "date": _day(ends_at, settings)})
+
+    for row in sources.last_held_hearings(session, low, high):
+        batch.append(tuple(row))
+        if len(batch) >= CHUNK:
+            yield from flush(batch)
+            batch = []
+    if batch:
+        yield from flush(batch)
+
+
+def deadline_nodes(session, settings, due_from, due_to, officers=None) -> Iterator[Node]:
+    """The statutory deadline itself as a node (for the follow-up queues)."""
+    from ancillary.cases.models import Case
+
+    query = _open_cases().add_columns(Case.deadline_at).where(Case.deadline_at >= due_from, Case.deadline_at < due_to)
+    if officers is not None:
+        query = query.where(Case.judge_id.in_(officers))
+    for case_id, number, officer, deadline in session.execute(query.execution_options(**STREAM)):
+        yield Node("deadline", case_id, number, deadline, (officer,), officer_id=officer, object_id=case_id,
+                   params={"date": _day(deadline, settings), "days": 0})
+
+
+def deadline_warnings(session, now, settings) -> Iterator[Node]:
+    """Warnings 30/15/7/1 days ahead: the most urgent threshold not yet warned for."""
+    from ancillary.cases.models import Case
+
+    tz = settings.timezone
+    today = now.astimezone(tz).date()
+    thresholds = sorted(settings.deadline_warning_days)
+    horizon = end_of_local_day(today + timedelta(days=thresholds[-1]), tz)
+    query = _open_cases().add_columns(Case.deadline_at).where(Case.deadline_at > now, Case.deadline_at <= horizon)
+    for case_id, number, officer, deadline in session.execute(query.execution_options(**STREAM)):
+        left = (deadline.astimezone(tz).date() - today).days
+        threshold = next(d for d in thresholds if d >= left)
+        yield Node("deadline", case_id, number, deadline, (officer,), officer_id=officer, object_id=case_id,
+                   params={"date": _day(deadline, settings), "days": left}, key_part=f"d{threshold}")
+
+
+# --- task nodes (archive deadlines, SLA breaches) ------------------------------------------
+
+
+def _staff(session, role) -> tuple[int, ...]:
+    from ancillary.auth.models import User
+
+    return tuple(session.scalars(select(User.id).where(User.role == role, User.is_active.is_(True)).order_by(User.id)))
+
+
+def task_nodes(session, settings, due_from, due_to) -> Iterator[Node]:
+    from ancillary.auth.models import Role
+    from ancillary.cases.models import Case
+    from ancillary.queues.models import Task, TaskKind, TaskStatus
+
+    managers = _staff(session, Role.contractor_manager)
+    archivists = _staff(session, Role.archivist)
+    warn = timedelta(days=settings.archive_warning_days)
+    base = (select(Task.id, Task.kind, Task.assignee_id, Task.due_at, Task.case_id, Case.number)
+            .join(Case, Case.id == Task.case_id)
+            .where(Task.status.in_([TaskStatus.open, TaskStatus.claimed])))
+    archive = base.where(Task.kind == TaskKind.archive, Task.due_at >= due_from, Task.due_at < due_to + warn)
+    for task_id, kind, assignee, due, case_id, number in session.execute(archive.execution_options(**STREAM)):
+        people = ((assignee,) if assignee else archivists) + managers
+        if due_from <= due - warn < due_to:
+            yield Node("archive_due", case_id, number, due - warn, people, object_type="tasks", object_id=task_id,
+                       params={"date": _day(due, settings)})
+        if due_from <= due < due_to:
+            yield Node("archive_overdue", case_id, number, due, people, object_type="tasks", object_id=task_id,
+                       params={"date": _day(due, settings)})
+    if not managers:
+        return
+    late = base.where(Task.kind != TaskKind.archive, Task.due_at >= due_from, Task.due_at < due_to)
+    for task_id, kind, _assignee, due, case_id, number in session.execute(late.execution_options(**STREAM)):
+        yield Node("task_overdue", case_id, number, due, managers, digest=INFO, object_type="tasks",
+                   object_id=task_id, params={"date": _day(due, settings), "task": kind.value})
+
+
+def hearing_digest_nodes(session, now, settings) -> Iterator[Node]:
+    """Tomorrow's hearings, once the digest time (18:00) has passed today."""
+    from ancillary.cases.models import Case
+    from ancillary.reminders.models import Notification
+
+    tz = settings.timezone
+    local = now.astimezone(tz)
+    if local.time() < settings.digest_time:
+        return
+    tomorrow = local.date() + timedelta(days=1)
+    start = datetime.combine(tomorrow, time(0), tz)
+    rows = list(sources.hearings_between(session, start, start + timedelta(days=1)))
+    if not rows:
+        return
+    cases = {cid: (number, judge) for cid, number, judge in session.execute(
+        select(Case.id, Case.number, Case.judge_id).where(Case.id.in_({r.case_id for r in rows})))}
+    judges = {r.judge_id or cases.get(r.case_id, (None, None))[1] for r in rows}
+    done = set(session.scalars(select(Notification.recipient_id).where(
+        Notification.idempotency_key.in_([_hearing_key(j, tomorrow, 0) for j in judges if j]))))
+    for row in rows:
+        if row.case_id not in cases:
+            continue
+        number, case_judge = cases[row.case_id]
+        judge = row.judge_id or case_judge
+        if judge in done:
+            continue
+        yield Node("hearing", row.case_id, number, row.starts_at, (judge,), digest=HEARING,
+                   object_type="hearings", object_id=row.hearing_id, key_part=tomorrow.isoformat(),
+                   params={"time": row.starts_at.astimezone(tz).strftime("%H:%M"), "room": row.courtroom,
+                           "date": tomorrow.isoformat()})
+
+
+def _hearing_key(judge_id, day: date, chunk: int) -> str:
+    return f"hearing_digest:{judge_id}:{day.isoformat()}:{chunk}"
+
+
+def case_nodes(session, settings, due_from, due_to, officers=None) -> Iterator[Node]:
+    """Every case node falling due in [due_from, due_to), for the sweep and the queues."""
+    yield from heard_not_closed_nodes(session, settings, due_from, due_to, officers)
+    yield from enforcement_nodes(session, settings, due_from, due_to, officers)
+
+
+# --- staging --------------------------------------------------------------------------------
+
+
+def follow_up_posts_by_officer(session) -> dict[int, list[int]]:
+    from ancillary.queues.models import FollowUpPairing, Post
+
+    mapping: dict[int, list[int]] = {}
+    for officer, user in session.execute(
+        select(FollowUpPairing.officer_id, Post.user_id).join(Post, Post.id == FollowUpPairing.post_id)
+    ):
+        mapping.setdefault(officer, []).append(user)
+    return mapping
+
+
+def _item_rows(nodes: Iterable[Node], now, settings, posts) -> Iterator[dict]:
+    for node in nodes:
+        part = node.key_part or _day(node.due_at, settings)
+        base = f"{node.rule}:{node.object_type}:{node.object_id}:{part}"
+        targets = [(r, node.digest) for r in node.recipient_ids if r]
+        if node.officer_id is not None and node.digest == ACTION:
+            targets += [(u, FOLLOW_UP) for u in posts.get(node.officer_id, ())]
+        for recipient, digest in targets:
+            params = dict(node.params)
+            if node.officer_id is not None:
+                params["officer_id"] = node.officer_id
+            yield {
+                "key": f"{base}:{recipient}",
+                "rule": node.rule,
+                "digest": digest,
+                "recipient_id": recipient,
+                "case_id": node.case_id,
+                "object_type": node.object_type,
+                "object_id": node.object_id,
+                "due_at": node.due_at,
+                "params": params,
+                "root_id": node.root_id,
+                "created_at": now,
+            }
+
+
+def stage(session: Session, nodes: Iterable[Node], now: datetime, settings, posts=None) -> int:
+    """Insert the items not staged before (by key), a chunk at a time; return how many."""
+    if posts is None:
+        posts = follow_up_posts_by_officer(session)
+    staged = 0
+    chunk: list[dict] = []
+
+    def flush(rows):
+        keys = {r["key"] for r in rows}
+        seen = set(session.scalars(select(NotificationItem.key).where(NotificationItem.key.in_(keys))))
+        fresh = {}
+        for row in rows:
+            if row["key"] not in seen:
+                fresh.setdefault(row["key"], row)
+        if fresh:
+            session.execute(insert(NotificationItem), list(fresh.values()))
+        return len(fresh)
+
+    for row in _item_rows(nodes, now, settings, posts):
+        chunk.append(row)
+        if len(chunk) >= CHUNK:
+            staged += flush(chunk)
+            chunk = []
+    if chunk:
+        staged += flush(chunk)
+    return staged
+
+
+# --- folding staged items into messages ------------------------------------------------------
+
+
+def _line(item: NotificationItem, number: str, names: dict[int, str]) -> str:
+    params = dict(item.params or {})
+    text = gettext(RULE_TEXT[item.rule]).format(**{k: v for k, v in params.items()})
+    if item.rule == "task_overdue":
+        text = gettext(RULE_TEXT[item.rule]).format(task=gettext(params.get("task", "")), date=params.get("date"))
+    if item.rule == "hearing":
+        return f"{text} {number}"
+    line = f"{number} {text}"
+    if item.digest in (FOLLOW_UP, ESCALATION) and params.get("officer_id"):
+        line = f"{names.get(params['officer_id'], '')}: {line}"
+    return line
+
+
+def compose_body(session: Session, digest: str, items: list[NotificationItem], settings, ack_code: str | None,
+                 escalation_hours: int | None = None) -> str:
+    """The SMS text of a digest; every line names its case number."""
+    from ancillary.auth.models import User
+    from ancillary.cases.models import Case
+
+    numbers = dict(session.execute(select(Case.id, Case.number).where(Case.id.in_({i.case_id for i in items}))).all())
+    officer_ids = {(i.params or {}).get("officer_id") for i in items} - {None}
+    names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(officer_ids))).all())
+    lines = "; ".join(_line(i, numbers.get(i.case_id, "-"), names) for i in items)
+    court = settings.court_name
+    if digest == ACTION:
+        return gettext("{court}: {count} matter(s) need your action: {lines}. Reply OK {code} to acknowledge.").format(
+            court=court, count=len(items), lines=lines, code=ack_code)
+    if digest == FOLLOW_UP:
+        return gettext("{court} follow-up: your officers' matters: {lines}.").format(court=court, lines=lines)
+    if digest == HEARING:
+        day = (items[0].params or {}).get("date", "")
+        return gettext("{court}: your hearings tomorrow ({date}): {lines}.").format(court=court, date=day, lines=lines)
+    if digest == ESCALATION:
+        return gettext("{court}: reminders unanswered for {hours} h: {lines}. Reply OK {code} to take them over.").format(
+            court=court, hours=escalation_hours or settings.escalation_hours, lines=lines, code=ack_code)
+    return gettext("{court}: {count} task(s) past their deadline: {lines}.").format(court=court, count=len(items),
+                                                                                  lines=lines)
+
+
+def address_of(user) -> tuple[Channel, str]:
+    if user.phone:
+        return Channel.sms, user.phone
+    if user.email:
+        return Channel.email, user.email
+    return Channel.sms, ""
+
+
+def fold(session: Session, now: datetime, settings, digests: Iterable[str]) -> int:
+    """Fold each recipient's staged items into one message per digest (per sweep)."""
+    from ancillary.auth.models import User
+
+    digests = list(digests)
+    recipients = list(session.scalars(
+        select(NotificationItem.recipient_id).where(NotificationItem.notification_id.is_(None),
+                                                    NotificationItem.digest.in_(digests))
+        .distinct().order_by(NotificationItem.recipient_id)))
+    made = 0
+    stamp = now.strftime("%Y%m%dT%H%M%S")
+    with force_locale(_default_locale()):
+        for recipient_id in recipients:
+            user = session.get(User, recipient_id)
+            items_by_digest: dict[str, list[NotificationItem]] = {}
+            for item in session.scalars(
+                select(NotificationItem).where(NotificationItem.notification_id.is_(None),
+                                               NotificationItem.recipient_id == recipient_id,
+                                               NotificationItem.digest.in_(digests))
+                .order_by(NotificationItem.id)
+            ):
+                items_by_digest.setdefault(item.digest, []).append(item)
+            for digest, items in items_by_digest.items():
+                for index in range(0, len(items), ITEMS_PER_MESSAGE):
+                    chunk = items[index:index + ITEMS_PER_MESSAGE]
+                    made += _make_message(session, user, digest, chunk, index // ITEMS_PER_MESSAGE, stamp, now,
+                                          settings)
+            for items in items_by_digest.values():  # keep memory to one recipient's items
+                for item in items:
+                    session.expunge(item)
+    return made
+
+
+def _make_message(session, user, digest, chunk, number, stamp, now, settings) -> int:
+    code = new_ack_code() if digest in ACK_DIGESTS else None
+    body = compose_body(session, digest, chunk, settings, code)
+    if digest == HEARING:
+        key = _hearing_key(user.id, date.fromisoformat(chunk[0].params["date"]), number)
+    else:
+        key = f"{digest}:{user.id}:{stamp}:{number}"
+    channel, address = address_of(user)
+    cases = {i.case_id for i in chunk}
+    row = enqueue(session, key=key, channel=channel, to_address=address, body=body, kind=DIGEST_KIND[digest], now=now,
+                  recipient_id=user.id, subject=settings.court_name if channel == Channel.email else None,
+                  case_id=next(iter(cases)) if len(cases) == 1 else None, needs_ack=digest in ACK_DIGESTS,
+                  ack_code=code, settings=settings)
+    session.execute(update(NotificationItem).where(NotificationItem.id.in_([i.id for i in chunk]))
+                    .values(notification_id=row.id).execution_options(synchronize_session=False))
+    audit_step(session, None, "reminder.queue", row, now=now,
+               after={"rules": sorted({i.rule for i in chunk}), "not_before": row.not_before.isoformat()})
+    return 1
+
+
+def _default_locale() -> str:
+    from flask import current_app
+
+    return current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")

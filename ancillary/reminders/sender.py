@@ -1,0 +1,301 @@
+"""The outbox sender: deliver due rows after commit, one claim at a time.
+
+Delivery semantics (docs/reminders.md, "Nothing lost, nothing sent twice"):
+
+1. *Claim* — in its own committed transaction, take one due ``pending`` row
+   (``FOR UPDATE SKIP LOCKED`` on PostgreSQL, so several senders never take the same
+   row; SQLite serialises writers with ``BEGIN IMMEDIATE``), set it ``queued`` with a
+   fresh ``claim_token``, ``claimed_at`` and one more attempt.
+2. *Send* — call the provider outside any transaction.
+3. *Record* — in another transaction, store the provider's id and status, or schedule a
+   retry, or mark the row failed.
+
+A sender killed between 1 and 3 leaves the row ``queued`` without a provider id. Nobody
+knows whether the provider accepted it, so it is never sent again automatically: after
+``claim_timeout`` it becomes ``failed`` with "outcome unknown" (at most once). The same
+holds for a read timeout or a dropped connection once the request was written. Errors
+that prove the provider did *not* take the message (HTTP 429, 5xx, a refused connection)
+are retried with exponential backoff, never sooner than the provider's Retry-After,
+until ``sms_give_up_hours`` after the first attempt. An action reminder that failed is
+still unacknowledged, so the closed loop escalates it after 24 h: the loop, not the SMS,
+is what is at least once.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import requests
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ancillary.reminders.models import Channel, Notification, NotificationStatus
+from ancillary.reminders.services import (
+    QUIET_CHANNELS,
+    audit_step,
+    in_quiet_hours,
+    is_opted_out,
+    map_provider_status,
+    on_status_change,
+    release_time,
+)
+from notifications.channels import ChannelError
+
+log = logging.getLogger(__name__)
+MAX_BACKOFF = timedelta(hours=1)
+UNKNOWN = "outcome unknown"
+
+
+@dataclass
+class Channels:
+    sms: object
+    email: object | None = None
+    voice: object | None = None
+
+
+def build_channels(settings) -> Channels:
+    """The adapters the settings name: Twilio or console SMS, SMTP or console e-mail."""
+    from notifications.channels import ConsoleEmail, ConsoleSms
+
+    if settings.sms_backend == "twilio":
+        from notifications.twilio import TwilioSms, TwilioVoice, build_client
+
+        # the SDK logs every request's headers at INFO: too loud for a sender sending thousands
+        logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
+
+        client = build_client(settings.twilio_account_sid, settings.twilio_auth_token,
+                              api_base=settings.twilio_api_base or None, timeout=settings.sms_timeout_seconds)
+        sms = TwilioSms(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from_number,
+                        client=client)
+        voice = TwilioVoice(settings.twilio_account_sid, settings.twilio_auth_token, settings.twilio_from_number,
+                            client=client)
+    else:
+        sms, voice = ConsoleSms(), None
+    if settings.smtp_url:
+        from ancillary.config import smtp_options
+        from notifications.smtp import SmtpEmail
+
+        email = SmtpEmail(sender=settings.smtp_sender, timeout=settings.sms_timeout_seconds, **smtp_options(settings))
+    else:
+        email = ConsoleEmail()
+    return Channels(sms=sms, email=email, voice=voice)
+
+
+def channels_for(app) -> Channels:
+    """The app's channels: ``app.config["CHANNELS"]`` when a test set fakes, else built once."""
+    if app.config.get("CHANNELS") is not None:
+        return app.config["CHANNELS"]
+    cached = app.extensions.get("reminder_channels")
+    if cached is None:
+        cached = app.extensions["reminder_channels"] = build_channels(app.config["SETTINGS"])
+    return cached
+
+
+class RateLimiter:
+    """At most ``rate`` sends a second from this process (Twilio's per-number pace)."""
+
+    def __init__(self, rate: float):
+        self.interval = 1.0 / rate
+        self.next_at = 0.0
+        self.lock = threading.Lock()
+
+    def wait(self) -> None:
+        with self.lock:
+            now = time.monotonic()
+            delay = self.next_at - now
+            self.next_at = max(now, self.next_at) + self.interval
+        if delay > 0:
+            time.sleep(delay)
+
+
+_limiters: dict[float, RateLimiter] = {}
+
+
+def _limiter(settings) -> RateLimiter:
+    return _limiters.setdefault(settings.sms_rate_per_second, RateLimiter(settings.sms_rate_per_second))
+
+
+def status_callback_url(settings) -> str | None:
+    return f"{settings.public_url}/api/v1/webhooks/twilio/status" if settings.public_url else None
+
+
+def recover_stale_claims(session: Session, now: datetime, settings) -> int:
+    """Rows claimed by a sender that died before recording: failed, outcome unknown."""
+    cutoff = now - timedelta(seconds=settings.claim_timeout_seconds)
+    stale = session.scalars(
+        select(Notification).where(Notification.status == NotificationStatus.queued,
+                                   Notification.provider_id.is_(None), Notification.claimed_at < cutoff)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for row in stale:
+        _fail(session, row, now, f"{UNKNOWN}: the sender stopped after claiming it; not resent, "
+                                 "check the provider's log before sending again")
+    session.commit()
+    return len(stale)
+
+
+def _fail(session, row: Notification, now: datetime, error: str) -> None:
+    row.status = NotificationStatus.failed
+    row.last_error = error[:500]
+    session.flush()
+    audit_step(session, None, "reminder.failed", row, now=now, after={"error": row.last_error})
+    on_status_change(session, row, now)
+
+
+def claim_one(session: Session, now: datetime, settings) -> tuple[int, str] | str | None:
+    """Claim one due row and commit the claim before anything is sent.
+
+    Returns (id, claim token); or "failed" for a row that cannot be sent (no address,
+    STOP); or None when nothing is due.
+    """
+    while True:
+        row = session.scalars(
+            select(Notification)
+            .where(Notification.status == NotificationStatus.pending, Notification.not_before <= now)
+            .order_by(Notification.not_before, Notification.id)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).first()
+        if row is None:
+            session.commit()
+            return None
+        if row.channel in QUIET_CHANNELS and not row.is_urgent and in_quiet_hours(now, settings):
+            row.not_before = release_time(now, settings)  # written outside the quiet hours' rules: wait
+            session.commit()
+            continue
+        if not row.to_address:
+            _fail(session, row, now, "the recipient has no phone number or e-mail address")
+            session.commit()
+            return "failed"
+        if row.channel == Channel.sms and is_opted_out(session, row.to_address):
+            _fail(session, row, now, "the recipient replied STOP; reply START to receive SMS again")
+            session.commit()
+            return "failed"
+        token = str(uuid.uuid4())
+        row.status = NotificationStatus.queued
+        row.claim_token = token
+        row.claimed_at = now
+        row.first_attempt_at = row.first_attempt_at or now
+        row.attempts = (row.attempts or 0) + 1
+        session.commit()
+        return row.id, token
+
+
+def _ambiguous(error: ChannelError) -> bool:
+    """Whether the provider may have accepted the request although we got no answer."""
+    cause = error.__cause__
+    if isinstance(cause, requests.ConnectTimeout):
+        return False
+    if isinstance(cause, requests.ReadTimeout):
+        return True
+    if isinstance(cause, requests.ConnectionError):
+        from urllib3.exceptions import NewConnectionError
+
+        reason = getattr(cause.args[0], "reason", None) if cause.args else None
+        return not isinstance(reason, NewConnectionError)
+    return False
+
+
+def _send(channels: Channels, row: Notification, settings):
+    if row.channel == Channel.sms:
+        return channels.sms.send_sms(row.to_address, row.body, status_callback=status_callback_url(settings))
+    if row.channel == Channel.voice:
+        if channels.voice is None:
+            raise ChannelError("no voice channel is configured", retryable=False, code="no_channel")
+        return channels.voice.call(row.to_address, row.body, status_callback=status_callback_url(settings))
+    return channels.email.send_email(row.to_address, row.subject or settings.court_name, row.body)
+
+
+def send_one(session: Session, claim: tuple[int, str], now: datetime, settings, channels: Channels) -> str:
+    """Send a claimed row and record the outcome; returns sent / retry / failed / unknown."""
+    row_id, token = claim
+    row = session.get(Notification, row_id)
+    snapshot = Notification(channel=row.channel, to_address=row.to_address, body=row.body, subject=row.subject)
+    session.commit()  # no transaction is held open while the provider answers
+    if row.channel in QUIET_CHANNELS:
+        _limiter(settings).wait()
+    result = error = None
+    try:
+        result = _send(channels, snapshot, settings)
+    except ChannelError as exc:
+        error = exc
+    except ValueError as exc:  # not E.164, empty body: a programming or data error
+        error = ChannelError(str(exc), retryable=False, code="invalid")
+    row = session.scalars(select(Notification).where(Notification.id == row_id).with_for_update()).one()
+    if row.claim_token != token:
+        log.warning("notification %s was re-claimed while it was being sent", row_id)
+    if result is not None:
+        before = row.status
+        row.provider_id = result.provider_id
+        row.status = map_provider_status(result.status) or NotificationStatus.queued
+        row.sent_at = now
+        row.last_error = None
+        session.flush()
+        audit_step(session, None, "reminder.sent", row, now=now,
+                   after={"provider_id": result.provider_id, "status": row.status.value, "attempt": row.attempts})
+        if row.status != before:
+            on_status_change(session, row, now)
+        session.commit()
+        return "sent"
+    if _ambiguous(error):
+        _fail(session, row, now, f"{UNKNOWN}: {error.message}")
+        session.commit()
+        return "unknown"
+    give_up_at = (row.first_attempt_at or now) + timedelta(hours=settings.sms_give_up_hours)
+    if error.retryable:
+        delay = timedelta(seconds=settings.sms_retry_base_seconds * 2 ** max(0, row.attempts - 1))
+        delay = max(min(delay, MAX_BACKOFF), timedelta(seconds=error.retry_after or 0))
+        if now + delay <= give_up_at:
+            row.status = NotificationStatus.pending
+            row.not_before = now + delay
+            row.claim_token = None
+            row.last_error = f"attempt {row.attempts}: {error.message}"[:500]
+            session.commit()
+            return "retry"
+        _fail(session, row, now, f"gave up after {row.attempts} attempt(s): {error.message}")
+    else:
+        _fail(session, row, now, error.message)
+    session.commit()
+    return "failed"
+
+
+def deliver_due(session: Session, now: datetime, settings, channels: Channels, *, limit: int | None = None) -> dict:
+    """Deliver every row due at ``now`` (each row at most once per call); commit as it goes."""
+    session.commit()
+    counts: Counter = Counter()
+    stale = recover_stale_claims(session, now, settings)
+    if stale:
+        counts["unknown"] += stale
+    while limit is None or sum(counts.values()) < limit:
+        claim = claim_one(session, now, settings)
+        if claim is None:
+            break
+        counts[claim if isinstance(claim, str) else send_one(session, claim, now, settings, channels)] += 1
+    return dict(counts)
+
+
+def run_sender(app, *, until_idle: bool = False, poll_seconds: float = 1.0, clock=None, stop=None) -> dict:
+    """Deliver forever (or until nothing is due): the ``ancillary send`` process."""
+    from ancillary.extensions import db
+    from ancillary.timeutil import utcnow
+
+    clock = clock or app.config.get("CLOCK") or utcnow
+    total: Counter = Counter()
+    with app.app_context():
+        settings = app.config["SETTINGS"]
+        channels = channels_for(app)
+        while stop is None or not stop.is_set():
+            counts = deliver_due(db.session, clock(), settings, channels, limit=100)
+            total.update(counts)
+            if not counts:
+                if until_idle:
+                    break
+                time.sleep(poll_seconds)
+        db.session.remove()
+    return dict(total)

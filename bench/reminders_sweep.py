@@ -1,0 +1,169 @@
+"""A reminder sweep over one million open cases with their enforcement nodes.
+
+    .venv/bin/python bench/reminders_sweep.py --db sqlite [--cases 1000000]
+    scripts/with-postgres.sh .venv/bin/python bench/reminders_sweep.py --db postgresql
+
+Loads officers, follow-up posts and N open cases (20% enforcement, with node dates),
+filed over the last 200 days; then runs the reminder and escalation sweeps twice in a
+fresh process each: *cold* (everything that fell due is staged and folded into digests)
+and *steady* (the next tick: nothing new). Prints seconds and the sweep process's peak
+resident memory; writes bench/out/reminders_sweep_<db>.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import random
+import resource
+import time
+from datetime import datetime, timedelta, timezone
+
+from _common import make_app, write
+
+NOW = datetime(2027, 1, 4, 1, 30, tzinfo=timezone.utc)
+
+
+def load(app, cases: int) -> None:
+    from sqlalchemy import insert
+
+    from ancillary.auth.models import Role, User
+    from ancillary.cases.models import Case
+    from ancillary.extensions import db
+    from ancillary.queues.services import create_follow_up_post
+    from ancillary.reminders.models import EnforcementRecord
+    from ancillary.timeutil import period_end_months
+
+    rng = random.Random(136)
+    tz = app.config["SETTINGS"].timezone
+    months = {"speedy": 1, "summary": 3, "ordinary": 6, "enforcement": 6}
+    with app.app_context():
+        session = db.session
+        def user(name, role, **kw):
+            u = User(username=name, display_name=name, role=role, phone=f"+86138{rng.randrange(10**8):08d}",
+                     is_active=True, created_at=NOW, **kw)
+            session.add(u)
+            return u
+        admin = user("admin", Role.court_admin)
+        user("president", Role.court_admin, is_president=True)
+        judges = [user(f"judge{i}", Role.judge) for i in range(30)]
+        officers = [user(f"officer{i}", Role.enforcement_officer) for i in range(10)]
+        posts = [user(f"follow{i}", Role.follow_up) for i in range(22)]
+        session.flush()
+        for i, p in enumerate(posts[:12]):
+            create_follow_up_post(session, user_id=p.id, officer_ids=[judges[(i * 5 // 2 + k) % 30].id for k in range(3)],
+                                  actor=admin, now=NOW)
+        for i, p in enumerate(posts[12:]):
+            create_follow_up_post(session, user_id=p.id, officer_ids=[officers[(i + k) % 10].id for k in range(3)],
+                                  actor=admin, now=NOW)
+        session.commit()
+        judge_ids, officer_ids = [j.id for j in judges], [o.id for o in officers]
+        kinds = ["speedy", "summary", "ordinary", "enforcement"]
+        started = time.perf_counter()
+        chunk = 20000
+        for base in range(0, cases, chunk):
+            rows, records = [], []
+            for n in range(base, min(cases, base + chunk)):
+                kind = rng.choices(kinds, (30, 35, 15, 20))[0]
+                filed = NOW - timedelta(days=rng.uniform(0, 200))
+                rows.append({"id": n + 1, "number": f"(2026)鲁1002{n}号", "kind": kind, "venue": "main",
+                             "filed_at": filed, "judge_id": rng.choice(officer_ids if kind == "enforcement" else judge_ids),
+                             "volumes": 1, "status": "open", "mediation_likely": False,
+                             "deadline_at": period_end_months(filed, months[kind], tz),
+                             "created_by_id": admin.id, "created_at": filed})
+                if kind == "enforcement":
+                    record = {"case_id": n + 1, "updated_at": NOW, "property_search_started_at": None,
+                              "fully_seized_at": None, "auction_at": None, "auction_measures_at": None,
+                              "payment_received_at": None, "payment_released_at": None}
+                    if rng.random() < 0.7:
+                        record["property_search_started_at"] = filed + timedelta(days=rng.uniform(1, 10))
+                    if rng.random() < 0.3:
+                        record["fully_seized_at"] = filed + timedelta(days=rng.uniform(10, 60))
+                    if rng.random() < 0.1:
+                        record["auction_at"] = filed + timedelta(days=rng.uniform(30, 120))
+                    if rng.random() < 0.15:
+                        record["payment_received_at"] = filed + timedelta(days=rng.uniform(20, 150))
+                    records.append(record)
+            session.execute(insert(Case), rows)
+            if records:
+                session.execute(insert(EnforcementRecord), records)
+            session.commit()
+            done = min(cases, base + chunk)
+            print(f"\r  loaded {done:,}/{cases:,} cases ({time.perf_counter() - started:.0f} s)", end="", flush=True)
+        print()
+        if db.engine.dialect.name == "postgresql":
+            from sqlalchemy import text
+
+            with db.engine.connect() as conn:
+                conn.execute(text("SELECT setval('cases_id_seq', (SELECT max(id) FROM cases))"))
+                conn.execute(text("ANALYZE"))
+                conn.commit()
+        else:
+            from sqlalchemy import text
+
+            with db.engine.connect() as conn:
+                conn.execute(text("ANALYZE"))
+                conn.commit()
+
+
+def sweep(url: str, now_iso: str, queue) -> None:
+    """Run in a fresh process so its peak memory is the sweep's alone."""
+    from ancillary.jobs import run_sweeps
+
+    app = make_app(url)
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    started = time.perf_counter()
+    results = run_sweeps(app, datetime.fromisoformat(now_iso), deliver=False)
+    seconds = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    queue.put({"seconds": round(seconds, 2), "peak_rss_mb": round(peak / 1024, 1),
+               "rss_before_sweep_mb": round(baseline / 1024, 1),
+               "results": {path.rsplit(".", 1)[-1]: outcome for path, outcome in results}})
+
+
+def run_in_child(url, now):
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=sweep, args=(url, now.isoformat(), queue))
+    proc.start()
+    result = queue.get()
+    proc.join()
+    return result
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    args = parser.parse_args()
+    from _common import fresh_database
+
+    url = fresh_database(args.db)
+    print(f"==> {args.db}: {args.cases:,} open cases")
+    app = make_app(url)
+    started = time.perf_counter()
+    load(app, args.cases)
+    load_seconds = time.perf_counter() - started
+    print("==> cold sweep (everything that fell due is staged and folded)")
+    cold = run_in_child(url, NOW)
+    print(f"    {cold['seconds']} s, peak {cold['peak_rss_mb']} MB: {cold['results']}")
+    print("==> steady sweep (the next tick, five minutes later)")
+    steady = run_in_child(url, NOW + timedelta(minutes=5))
+    print(f"    {steady['seconds']} s, peak {steady['peak_rss_mb']} MB: {steady['results']}")
+    with app.app_context():
+        from sqlalchemy import func, select
+
+        from ancillary.extensions import db
+        from ancillary.reminders.models import Notification, NotificationItem
+
+        items = db.session.scalar(select(func.count()).select_from(NotificationItem))
+        messages = db.session.scalar(select(func.count()).select_from(Notification))
+        db.engine.dispose()
+    write(f"reminders_sweep_{args.db}", {
+        "database": args.db, "open_cases": args.cases, "load_seconds": round(load_seconds, 1),
+        "cold_sweep": cold, "steady_sweep": steady, "items_staged": items, "messages": messages,
+    })
+
+
+if __name__ == "__main__":
+    main()
