@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ancillary.reminders import rules
@@ -23,6 +23,10 @@ def sweep_reminders(session: Session, now: datetime, settings) -> dict:
     staged += rules.stage(session, rules.deadline_warnings(session, now, settings), now, settings, posts)
     staged += rules.stage(session, rules.task_nodes(session, settings, lookback, now), now, settings, posts)
     staged += rules.stage(session, rules.hearing_digest_nodes(session, now, settings), now, settings, posts)
+    if staged > 10_000 and session.get_bind().dialect.name == "postgresql":
+        # a first sweep over a large court stages hundreds of thousands of items at once;
+        # without fresh statistics the planner keeps treating the table as empty while folding
+        session.execute(text("ANALYZE notification_items"))
     messages = rules.fold(session, now, settings, [rules.ACTION, rules.FOLLOW_UP, rules.INFO, rules.HEARING])
     return {"items": staged, "messages": messages} if staged or messages else {}
 

@@ -355,7 +355,10 @@ def stage(session: Session, nodes: Iterable[Node], now: datetime, settings, post
 
 def _line(item: NotificationItem, number: str, names: dict[int, str]) -> str:
     params = dict(item.params or {})
-    text = gettext(RULE_TEXT[item.rule]).format(**{k: v for k, v in params.items()})
+    try:
+        text = gettext(RULE_TEXT.get(item.rule, N_("needs your action"))).format(**params)
+    except (KeyError, IndexError, ValueError):
+        text = gettext(N_("needs your action"))
     if item.rule == "task_overdue":
         text = gettext(RULE_TEXT[item.rule]).format(task=gettext(params.get("task", "")), date=params.get("date"))
     if item.rule == "hearing":

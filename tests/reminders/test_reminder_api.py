@@ -163,3 +163,15 @@ def test_kpis_count_sent_acknowledged_and_escalated(app, staffed, twilio):
     assert officer["acknowledged_rate"] == 1.0
     [post] = kpis["reminders_by_post"]
     assert post["reminders"] == 1
+
+
+def test_openapi_describes_every_reminder_endpoint_with_an_example(client):
+    paths = client.get("/api/v1/openapi.json").get_json()["paths"]
+    for path, method in (("/api/v1/notifications", "get"), ("/api/v1/notifications/{notification_id}/ack", "post"),
+                         ("/api/v1/webhooks/twilio/status", "post"), ("/api/v1/webhooks/twilio/inbound", "post"),
+                         ("/api/v1/cases/{case_id}/enforcement-nodes", "put"),
+                         ("/api/v1/follow-up-posts/{post_id}/queue", "get"),
+                         ("/api/v1/follow-up-posts/{post_id}/remind", "post")):
+        operation = paths[path][method]
+        text = str(operation)
+        assert "example" in text, (path, method)
