@@ -38,6 +38,7 @@ from sqlalchemy.orm import Session
 from ancillary.reminders.models import Channel, Notification, NotificationStatus
 from ancillary.reminders.services import (
     QUIET_CHANNELS,
+    RANK,
     audit_step,
     in_quiet_hours,
     is_opted_out,
@@ -121,8 +122,12 @@ def _limiter(settings) -> RateLimiter:
     return _limiters.setdefault(settings.sms_rate_per_second, RateLimiter(settings.sms_rate_per_second))
 
 
-def status_callback_url(settings) -> str | None:
-    return f"{settings.public_url}/api/v1/webhooks/twilio/status" if settings.public_url else None
+def status_callback_url(settings, notification_id: int) -> str | None:
+    """Where Twilio reports delivery; it names our row, since a callback can arrive before
+    the sender has recorded the message's SID."""
+    if not settings.public_url:
+        return None
+    return f"{settings.public_url}/api/v1/webhooks/twilio/status?notification={notification_id}"
 
 
 def recover_stale_claims(session: Session, now: datetime, settings) -> int:
@@ -202,13 +207,13 @@ def _ambiguous(error: ChannelError) -> bool:
     return False
 
 
-def _send(channels: Channels, row: Notification, settings):
+def _send(channels: Channels, row: Notification, settings, row_id: int):
     if row.channel == Channel.sms:
-        return channels.sms.send_sms(row.to_address, row.body, status_callback=status_callback_url(settings))
+        return channels.sms.send_sms(row.to_address, row.body, status_callback=status_callback_url(settings, row_id))
     if row.channel == Channel.voice:
         if channels.voice is None:
             raise ChannelError("no voice channel is configured", retryable=False, code="no_channel")
-        return channels.voice.call(row.to_address, row.body, status_callback=status_callback_url(settings))
+        return channels.voice.call(row.to_address, row.body, status_callback=status_callback_url(settings, row_id))
     return channels.email.send_email(row.to_address, row.subject or settings.court_name, row.body)
 
 
@@ -222,7 +227,7 @@ def send_one(session: Session, claim: tuple[int, str], now: datetime, settings, 
         _limiter(settings).wait()
     result = error = None
     try:
-        result = _send(channels, snapshot, settings)
+        result = _send(channels, snapshot, settings, row_id)
     except ChannelError as exc:
         error = exc
     except ValueError as exc:  # not E.164, empty body: a programming or data error
@@ -233,7 +238,9 @@ def send_one(session: Session, claim: tuple[int, str], now: datetime, settings, 
     if result is not None:
         before = row.status
         row.provider_id = result.provider_id
-        row.status = map_provider_status(result.status) or NotificationStatus.queued
+        answered = map_provider_status(result.status) or NotificationStatus.queued
+        if RANK[answered] > RANK[row.status]:  # a callback may already have moved it further
+            row.status = answered
         row.sent_at = now
         row.last_error = None
         session.flush()

@@ -237,12 +237,23 @@ def map_provider_status(word: str) -> NotificationStatus | None:
 
 
 def apply_provider_status(session: Session, *, provider_id: str, status: str, now: datetime,
-                          error_code: str | None = None) -> Notification:
-    """Record a delivery status the provider reported for one of our messages."""
+                          error_code: str | None = None, notification_id: int | None = None) -> Notification:
+    """Record a delivery status the provider reported for one of our messages.
+
+    The callback URL names our row (``notification_id``): a callback that arrives before
+    the sender recorded the SID still finds its message, and records the SID itself.
+    """
     new = map_provider_status(status)
     if new is None:
         raise Invalid("unknown_status", "unknown message status {status}", field="MessageStatus", status=status)
     row = session.scalar(select(Notification).where(Notification.provider_id == provider_id))
+    if row is None and notification_id is not None:
+        # Wait for a sender still recording this row, then look again: it may now carry the SID.
+        row = session.scalar(select(Notification).where(Notification.id == notification_id).with_for_update())
+        if row is not None and row.provider_id is None:
+            row.provider_id = provider_id
+        elif row is not None and row.provider_id != provider_id:
+            row = None  # a stray SID cannot take another message's row
     if row is None:
         raise NotFound("unknown_message", "no notification was sent as {sid}", field="MessageSid", sid=provider_id)
     if RANK[new] <= RANK[row.status]:

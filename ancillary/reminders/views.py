@@ -97,8 +97,10 @@ class TwilioStatusView(MethodView):
     @blp.response(200, example={"id": 17, "status": "delivered"})
     def post(self, args):
         """Twilio's delivery status callback (signed; 403 otherwise; 404 for a message we did not send)."""
+        notification_id = request.args.get("notification", type=int)
         row = services.apply_provider_status(db.session, provider_id=args["MessageSid"], status=args["MessageStatus"],
-                                             now=now(), error_code=args.get("ErrorCode"))
+                                             now=now(), error_code=args.get("ErrorCode"),
+                                             notification_id=notification_id)
         return {"id": row.id, "status": row.status.value}
 
 

@@ -38,15 +38,15 @@ def test_reminder_reaches_the_officer_and_the_post_and_ok_closes_the_loop(app, c
     assert case["number"] in officer_sms["body"]
     assert "OK" in officer_sms["body"]
     assert case["number"] in sent[PHONES["follow_up"]]["body"]
-    assert officer_sms["status_callback"] == PUBLIC_URL + STATUS
-
     [reminder] = notifications(app, kind="action_digest")
+    assert officer_sms["status_callback"] == f"{PUBLIC_URL}{STATUS}?notification={reminder.id}"
     assert reminder.status.value == "queued" and reminder.provider_id == officer_sms["sid"]
     assert reminder.ack_code in officer_sms["body"]
 
     # Twilio reports delivery, signed for the public URL
-    _, params, signature = twilio.signed_status_callback(officer_sms["sid"], "delivered", url=PUBLIC_URL + STATUS)
-    answer = signed_post(client, STATUS, params, twilio.auth_token, signature=signature)
+    callback = officer_sms["status_callback"]
+    _, params, signature = twilio.signed_status_callback(officer_sms["sid"], "delivered", url=callback)
+    answer = signed_post(client, callback[len(PUBLIC_URL):], params, twilio.auth_token, signature=signature)
     assert answer.status_code == 200, answer.get_json()
     assert notifications(app, kind="action_digest")[0].status.value == "delivered"
 

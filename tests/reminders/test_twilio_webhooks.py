@@ -131,3 +131,28 @@ def test_ok_with_a_code_acknowledges_exactly_that_reminder(app, client, staffed,
     again = signed_post(client, INBOUND, {"From": PHONES["enforcement_officer"], "Body": f"OK {code}"},
                         twilio.auth_token)
     assert b"<Message>" in again.data and notifications(app, id=newer_id)[0].acked_at is None
+
+
+def test_a_callback_that_outruns_the_sender_still_finds_its_message(app, client, twilio):
+    """Twilio may report "delivered" before the sender has recorded the SID: the callback URL
+    names our row, and the sender's later record does not move the status back."""
+    from sqlalchemy import update
+
+    from ancillary.extensions import db
+    from ancillary.reminders.models import Notification
+
+    sid = sent_one(app, twilio)
+    [row] = notifications(app)
+    with app.app_context():  # as if the sender had not yet written down what Twilio answered
+        db.session.execute(update(Notification).values(provider_id=None))
+        db.session.commit()
+    path = f"{STATUS}?notification={row.id}"
+    answer = signed_post(client, path, {"MessageSid": sid, "MessageStatus": "delivered"}, twilio.auth_token)
+    assert answer.status_code == 200, answer.get_json()
+    [row] = notifications(app)
+    assert row.provider_id == sid and row.status.value == "delivered"
+    # another message's row cannot be claimed by a stray SID
+    other = signed_post(client, path, {"MessageSid": "SM" + "1" * 32, "MessageStatus": "delivered"},
+                        twilio.auth_token)
+    assert other.status_code == 404
+    assert twilio.messages[0]["status_callback"].endswith(f"/api/v1/webhooks/twilio/status?notification={row.id}")
