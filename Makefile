@@ -51,7 +51,7 @@ db: setup
 	@$(BIN)/ancillary db upgrade
 
 lint: setup
-	@$(BIN)/python -m ruff check ancillary scanners notifications tests bench || true
+	@$(BIN)/python -m ruff check ancillary scanners notifications tests bench
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

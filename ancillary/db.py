@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import enum
 import threading
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, MetaData, event
+from sqlalchemy import DateTime, Enum, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, registry
@@ -42,6 +43,11 @@ class UTCDateTime(TypeDecorator):
         if value.tzinfo is None:
             return value.replace(tzinfo=timezone.utc)
         return value.astimezone(timezone.utc)
+
+
+def str_enum(cls: type[enum.Enum], name: str) -> Enum:
+    """An enum column stored as its English value in a VARCHAR (no database enum type to migrate)."""
+    return Enum(cls, name=name, native_enum=False, length=32, validate_strings=True)
 
 
 class Base(DeclarativeBase):

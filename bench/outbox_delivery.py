@@ -77,7 +77,7 @@ def main():
         rate = sent_count(standin, "r1") / seconds
         print(f"    {seconds:.1f} s (process start-up included): {rate:.0f} messages/s")
 
-        print(f"==> run 2: kill one sender at 25%, finish, restart")
+        print("==> run 2: kill one sender at 25%, finish, restart")
         fill(app, args.messages, "r2")
         procs = senders(env, args.senders)
         while sent_count(standin, "r2") < args.messages // 4:

@@ -35,7 +35,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, func, select, text  # noqa: E402
+from sqlalchemy import create_engine, select, text  # noqa: E402
 
 from ancillary import create_app  # noqa: E402
 from ancillary.config import Settings  # noqa: E402
@@ -126,7 +126,6 @@ def build_court(session, settings, n_cases: int, seed: int = 136):
 def bound_and_use(session, settings, hearings_ids=None) -> dict:
     """Demand and capacity per venue in the window; the bound is the sum of their minima."""
     from ancillary.cases.models import Case
-    from ancillary.scheduling.models import Courtroom, Hearing, HearingStatus
     from ancillary.scheduling.queries import utilization
     from ancillary.scheduling.rules import hearing_minutes
 

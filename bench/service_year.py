@@ -20,7 +20,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -152,7 +152,6 @@ def replay(app, settings, args) -> dict:
     agenda: dict[int, list] = defaultdict(list)  # day index -> [(hour, action, order_id)]
     counts = defaultdict(int)
     timings = defaultdict(float)
-    positions: dict[int, tuple[float, float]] = {}
     repeat: list[tuple[str, str, object]] = []
     per_day = args.cases / 365
     filed = 0

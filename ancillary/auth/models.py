@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Boolean, CheckConstraint, Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ancillary.db import Base
+from ancillary.db import Base, str_enum
 
 
 class Role(enum.StrEnum):
@@ -41,7 +41,7 @@ OFFICER_ROLES = frozenset({Role.judge, Role.enforcement_officer})
 
 
 def role_enum(name: str) -> Enum:
-    return Enum(Role, name=name, native_enum=False, length=32, validate_strings=True)
+    return str_enum(Role, name)
 
 
 class User(Base):

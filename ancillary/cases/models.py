@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -18,11 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ancillary.db import Base
-
-
-def _enum(cls, name):
-    return Enum(cls, name=name, native_enum=False, length=32, validate_strings=True)
+from ancillary.db import Base, str_enum
 
 
 class CaseKind(enum.StrEnum):
@@ -79,7 +74,7 @@ class Person(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     id_number: Mapped[str] = mapped_column(String(32), unique=True)
-    kind: Mapped[PersonKind] = mapped_column(_enum(PersonKind, "person_kind"))
+    kind: Mapped[PersonKind] = mapped_column(str_enum(PersonKind, "person_kind"))
     name: Mapped[str] = mapped_column(String(200))
 
 
@@ -93,14 +88,14 @@ class Case(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[CaseKind] = mapped_column(_enum(CaseKind, "case_kind"))
-    track: Mapped[CaseTrack | None] = mapped_column(_enum(CaseTrack, "case_track"))
+    kind: Mapped[CaseKind] = mapped_column(str_enum(CaseKind, "case_kind"))
+    track: Mapped[CaseTrack | None] = mapped_column(str_enum(CaseTrack, "case_track"))
     venue: Mapped[str] = mapped_column(String(100))
     cause: Mapped[str | None] = mapped_column(String(200))
     filed_at: Mapped[datetime] = mapped_column(index=True)
     judge_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     volumes: Mapped[int] = mapped_column(Integer)
-    status: Mapped[CaseStatus] = mapped_column(_enum(CaseStatus, "case_status"), default=CaseStatus.open)
+    status: Mapped[CaseStatus] = mapped_column(str_enum(CaseStatus, "case_status"), default=CaseStatus.open)
     deadline_at: Mapped[datetime] = mapped_column(index=True)
     closed_at: Mapped[datetime | None]
     outcome: Mapped[str | None] = mapped_column(String(200))
@@ -123,7 +118,7 @@ class Party(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     person_id: Mapped[int | None] = mapped_column(ForeignKey("persons.id"), index=True)
-    role: Mapped[PartyRole] = mapped_column(_enum(PartyRole, "party_role"))
+    role: Mapped[PartyRole] = mapped_column(str_enum(PartyRole, "party_role"))
     name: Mapped[str] = mapped_column(String(200))
     id_number: Mapped[str | None] = mapped_column(String(32))
     law_firm_id: Mapped[int | None] = mapped_column(ForeignKey("law_firms.id"))
@@ -149,7 +144,7 @@ class PartyContact(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
-    kind: Mapped[ContactKind] = mapped_column(_enum(ContactKind, "contact_kind"))
+    kind: Mapped[ContactKind] = mapped_column(str_enum(ContactKind, "contact_kind"))
     value: Mapped[str] = mapped_column(String(500))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)

@@ -14,7 +14,6 @@ from ancillary.cases.schemas import (
     CaseArgsSchema,
     CaseDocSchema,
     CaseListArgsSchema,
-    CaseMetaSchema,
     CasePageSchema,
     CaseUpdateArgsSchema,
     CloseArgsSchema,

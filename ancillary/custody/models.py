@@ -15,10 +15,10 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from ancillary.db import Base
+from ancillary.db import Base, str_enum
 
 GENESIS = "0" * 64
 
@@ -45,7 +45,7 @@ class CustodyEvent(Base):
     dossier_id: Mapped[int] = mapped_column(ForeignKey("dossiers.id"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     action: Mapped[CustodyAction] = mapped_column(
-        Enum(CustodyAction, name="custody_action", native_enum=False, length=32, validate_strings=True)
+        str_enum(CustodyAction, "custody_action")
     )
     from_holder_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     to_holder_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)

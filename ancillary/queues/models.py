@@ -5,14 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Enum, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ancillary.db import Base
-
-
-def _enum(cls, name):
-    return Enum(cls, name=name, native_enum=False, length=32, validate_strings=True)
+from ancillary.db import Base, str_enum
 
 
 class GroupCode(enum.StrEnum):
@@ -55,7 +51,7 @@ class Group(Base):
     __tablename__ = "groups"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[GroupCode] = mapped_column(_enum(GroupCode, "group_code"), unique=True)
+    code: Mapped[GroupCode] = mapped_column(str_enum(GroupCode, "group_code"), unique=True)
     name: Mapped[str] = mapped_column(String(100))
 
 
@@ -98,12 +94,12 @@ class Task(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    queue: Mapped[Queue] = mapped_column(_enum(Queue, "queue"))
-    kind: Mapped[TaskKind] = mapped_column(_enum(TaskKind, "task_kind"))
+    queue: Mapped[Queue] = mapped_column(str_enum(Queue, "queue"))
+    kind: Mapped[TaskKind] = mapped_column(str_enum(TaskKind, "task_kind"))
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
     party_id: Mapped[int | None] = mapped_column(ForeignKey("parties.id"), index=True)
     priority: Mapped[int] = mapped_column(Integer, default=1)
-    status: Mapped[TaskStatus] = mapped_column(_enum(TaskStatus, "task_status"), default=TaskStatus.open)
+    status: Mapped[TaskStatus] = mapped_column(str_enum(TaskStatus, "task_status"), default=TaskStatus.open)
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
     due_at: Mapped[datetime]

@@ -8,14 +8,10 @@ from datetime import datetime
 
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, CheckConstraint, Enum, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, CheckConstraint, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ancillary.db import Base
-
-
-def _enum(cls, name):
-    return Enum(cls, name=name, native_enum=False, length=32, validate_strings=True)
+from ancillary.db import Base, str_enum
 
 
 class Channel(enum.StrEnum):
@@ -49,7 +45,7 @@ class Notification(Base):
     idempotency_key: Mapped[str] = mapped_column(String(200), unique=True)
     recipient_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     to_address: Mapped[str] = mapped_column(String(254))
-    channel: Mapped[Channel] = mapped_column(_enum(Channel, "channel"))
+    channel: Mapped[Channel] = mapped_column(str_enum(Channel, "channel"))
     kind: Mapped[str] = mapped_column(String(64), index=True)
     subject: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
@@ -59,7 +55,7 @@ class Notification(Base):
     is_urgent: Mapped[bool] = mapped_column(Boolean, default=False)
     needs_ack: Mapped[bool] = mapped_column(Boolean, default=False)
     status: Mapped[NotificationStatus] = mapped_column(
-        _enum(NotificationStatus, "notification_status"), default=NotificationStatus.pending
+        str_enum(NotificationStatus, "notification_status"), default=NotificationStatus.pending
     )
     not_before: Mapped[datetime]
     created_at: Mapped[datetime]

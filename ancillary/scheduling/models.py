@@ -18,7 +18,6 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
-    Enum,
     ForeignKey,
     Index,
     Integer,
@@ -32,11 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ExcludeConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ancillary.db import Base
-
-
-def _enum(cls, name):
-    return Enum(cls, name=name, native_enum=False, length=32, validate_strings=True)
+from ancillary.db import Base, str_enum
 
 
 class Courtroom(Base):
@@ -136,7 +131,7 @@ class Hearing(Base):
     lane: Mapped[int] = mapped_column(Integer, default=0)
     # The case could share its slot when booked (tribunal, served in person, mediation likely).
     is_overlap_eligible: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[HearingStatus] = mapped_column(_enum(HearingStatus, "hearing_status"), default=HearingStatus.booked)
+    status: Mapped[HearingStatus] = mapped_column(str_enum(HearingStatus, "hearing_status"), default=HearingStatus.booked)
     # RFC 5545 SEQUENCE: bumped on every move or cancellation, so phones update the event.
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from ancillary.audit.services import log_access
 from ancillary.auth.models import OFFICER_ROLES, Role
-from ancillary.errors import Forbidden, NotFound, Unauthorized
+from ancillary.errors import Forbidden, Unauthorized
 from ancillary.extensions import db
 from ancillary.scheduling import auto, ics, queries, services
 from ancillary.scheduling.calendar import WorkingDays

@@ -20,7 +20,6 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     CheckConstraint,
-    Enum,
     Float,
     ForeignKey,
     Index,
@@ -30,11 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ancillary.db import Base
-
-
-def _enum(cls, name):
-    return Enum(cls, name=name, native_enum=False, length=32, validate_strings=True)
+from ancillary.db import Base, str_enum
 
 
 class OrderStatus(enum.StrEnum):
@@ -114,7 +109,7 @@ class ServiceOrder(Base):
     recipient_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"), unique=True)
     documents: Mapped[str] = mapped_column(String(500))
-    status: Mapped[OrderStatus] = mapped_column(_enum(OrderStatus, "service_order_status"), default=OrderStatus.pending)
+    status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus, "service_order_status"), default=OrderStatus.pending)
     layer: Mapped[int] = mapped_column(Integer, default=1)
     layer_entered_at: Mapped[datetime]
     layer_due_at: Mapped[datetime | None]
@@ -125,7 +120,7 @@ class ServiceOrder(Base):
     # Public notice: published at, deemed served 30 days later.
     notice_published_at: Mapped[datetime | None]
     served_at: Mapped[datetime | None] = mapped_column(index=True)  # the legal service date
-    served_channel: Mapped[AttemptChannel | None] = mapped_column(_enum(AttemptChannel, "service_served_channel"))
+    served_channel: Mapped[AttemptChannel | None] = mapped_column(str_enum(AttemptChannel, "service_served_channel"))
     served_layer: Mapped[int | None] = mapped_column(Integer)
     exhausted_at: Mapped[datetime | None]
     # Layer 2's window closed before the clerk had made the visits it needs: the order waits
@@ -196,8 +191,8 @@ class ServiceAttempt(Base):
     order_id: Mapped[int] = mapped_column(ForeignKey("service_orders.id"), index=True)
     seq: Mapped[int] = mapped_column(Integer)
     layer: Mapped[int] = mapped_column(Integer)
-    channel: Mapped[AttemptChannel] = mapped_column(_enum(AttemptChannel, "service_channel"))
-    outcome: Mapped[AttemptOutcome] = mapped_column(_enum(AttemptOutcome, "service_outcome"))
+    channel: Mapped[AttemptChannel] = mapped_column(str_enum(AttemptChannel, "service_channel"))
+    outcome: Mapped[AttemptOutcome] = mapped_column(str_enum(AttemptOutcome, "service_outcome"))
     attempted_at: Mapped[datetime]
     recorded_at: Mapped[datetime]
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -90,7 +90,7 @@ def test_scheduler_books_from_the_week_view(sched, served, browser, make_actor):
     first = page.wait_for_selector("#suggestions button.slot")
     assert "2027-01-05 08:30" in first.inner_text()
     first.click()
-    page.wait_for_selector(f".day[data-day='2027-01-05'] .hearing.kind-speedy")
+    page.wait_for_selector(".day[data-day='2027-01-05'] .hearing.kind-speedy")
     assert waiting["number"] in page.inner_text("#message")
     page.wait_for_selector(f"#queue button[data-case='{waiting['id']}']", state="detached")
     assert sched.count(Hearing, Hearing.case_id == waiting["id"]) == 1

@@ -1,8 +1,6 @@
 """Overlap booking, suggestions, auto-scheduling and the judge's calendar feed."""
 
-import pytest
 from icalendar import Calendar
-from sqlalchemy import select
 
 from ancillary.scheduling import rules
 from ancillary.scheduling.models import Hearing

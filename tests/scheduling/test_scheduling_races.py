@@ -3,7 +3,7 @@
 import threading
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from ancillary.scheduling.models import Hearing
 from tests.conftest import DB_KIND

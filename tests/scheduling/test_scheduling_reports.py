@@ -2,7 +2,6 @@
 
 import pytest
 
-from ancillary.scheduling import rules
 
 
 def test_utilisation_per_room_per_day_counts_an_overlap_once(sched):

@@ -1,6 +1,5 @@
 """Bad input gets a clear 4xx naming the field, and nothing is written."""
 
-import io
 
 import pytest
 
