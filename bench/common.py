@@ -80,9 +80,9 @@ def gunicorn(env: dict, workers: int = 2, threads: int = 4):
     try:
         for _ in range(200):
             try:
-                if requests.get(f"{base}/healthz", timeout=1).ok:
+                if requests.get(f"{base}/healthz", timeout=5).ok:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still loading the app
                 time.sleep(0.05)
         else:
             sys.exit("gunicorn did not start: " + (process.stderr.read() if process.stderr else ""))

@@ -101,13 +101,18 @@ def _person_for(session: Session, party: PartyIn, index: int) -> Person | None:
             "ID number's check digit is wrong (resident ID or unified social credit code)",
             field=f"parties.{index}.id_number",
         )
-    person = session.scalar(select(Person).where(Person.id_number == id_number))
-    if person is None:
-        person = Person(id_number=id_number, kind=kind, name=party.name)
-        session.add(person)
-        session.flush()
+    # One plaintiff (a bank, a landlord) files many cases at once: two filings may meet the
+    # same new person. Insert-if-absent lets the database settle it; then both read the row.
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
     else:
-        person.name = party.name
+        from sqlalchemy.dialects.sqlite import insert
+    session.execute(
+        insert(Person).values(id_number=id_number, kind=kind, name=party.name)
+        .on_conflict_do_nothing(index_elements=["id_number"])
+    )
+    person = session.scalar(select(Person).where(Person.id_number == id_number))
+    person.name = party.name
     return person
 
 

@@ -130,3 +130,37 @@ def test_times_are_shown_in_court_time_whatever_offset_came_in(court):
     case = court.file_case(filed_at="2027-01-04T01:00:00+00:00")
     assert case["filed_at"] == "2027-01-04T09:00:00+08:00"
     assert datetime.fromisoformat(case["filed_at"]).utcoffset().total_seconds() == 8 * 3600
+
+
+def test_one_plaintiff_filing_many_cases_at_once_is_one_person(court, app):
+    """Real threads, each its own connection: the same new plaintiff in eight filings at once."""
+    import threading
+
+    from sqlalchemy import func, select
+
+    from ancillary.cases.models import Person
+
+    barrier = threading.Barrier(8)
+    statuses = []
+    bodies = [court.case_body(parties=[{"role": "plaintiff", "name": "威海某银行", "id_number": "91371002MA3C12345D"},
+                                        {"role": "defendant", "name": f"债务人{i}"}]) for i in range(8)]
+
+    def file(body):
+        client = app.test_client()
+        barrier.wait()
+        response = client.post("/api/v1/cases", json=body,
+                               headers={"Authorization": f"Bearer {court['intake_clerk'].token}"})
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=file, args=(b,)) for b in bodies]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [201] * 8
+    with app.app_context():
+        from ancillary.extensions import db
+
+        assert db.session.scalar(select(func.count()).select_from(Person)
+                                 .where(Person.id_number == "91371002MA3C12345D")) == 1
+        db.session.remove()
