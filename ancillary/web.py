@@ -10,16 +10,17 @@ from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ancillary.auth.models import Role
-from ancillary.errors import DomainError, Invalid, Unauthorized
-
-
-class UnsupportedBody(DomainError):
-    status = 415
+from ancillary.errors import DomainError, Forbidden, Invalid, Unauthorized
 from ancillary.extensions import db
 from ancillary.openapi import error_body
 from ancillary.timeutil import app_now
 
 log = logging.getLogger(__name__)
+
+
+class UnsupportedBody(DomainError):
+    status = 415
+
 
 # Endpoints anyone may call without a token (deny by default otherwise).
 PUBLIC_ENDPOINTS = {
@@ -31,8 +32,6 @@ PUBLIC_ENDPOINTS = {
     "health",
     "home",
 }
-# Endpoints that check a credential of their own instead of a bearer token.
-SELF_AUTHENTICATED = set()
 
 
 def roles(*allowed: Role):
@@ -45,19 +44,13 @@ def roles(*allowed: Role):
             if user is None:
                 raise Unauthorized("auth_required", "sign in: send Authorization: Bearer <token>")
             if user.role not in allowed:
-                raise Forbidden_role(user.role)
+                raise Forbidden("role_not_allowed", "the {role} role may not do this", role=user.role.value)
             return func(*args, **kwargs)
 
         wrapper.allowed_roles = frozenset(allowed)
         return wrapper
 
     return decorate
-
-
-def Forbidden_role(role: Role):
-    from ancillary.errors import Forbidden
-
-    return Forbidden("role_not_allowed", "the {role} role may not do this", role=role.value)
 
 
 def public(func):
@@ -126,7 +119,7 @@ def _refuse_unknown_bodies():
 def _nul_path(value, path=""):
     """The dotted path of the first string holding a NUL character, or None."""
     if isinstance(value, str):
-        return path or "body" if "\x00" in value else None
+        return (path or "body") if "\x00" in value else None
     items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
     for key, item in items:
         if isinstance(key, str) and "\x00" in key:
@@ -139,7 +132,7 @@ def _nul_path(value, path=""):
 
 def _refuse_nul_characters():
     """Refuse text with a NUL character: no person types one, and PostgreSQL cannot store it."""
-    sources = [request.args.to_dict(flat=False), request.form.to_dict(flat=False)] if request.method else []
+    sources = [request.args.to_dict(flat=False), request.form.to_dict(flat=False)]
     if request.is_json:
         sources.append(request.get_json(silent=True))
     for source in sources:
