@@ -189,7 +189,7 @@ def load_demo(session: Session, *, settings, now: datetime, cases: int = 300, se
     from ancillary.scheduling.demo import load_demo_scheduling
     from ancillary.service.services import load_demo_service
 
-    load_demo_custody(session, now=now, seed=seed)
+    load_demo_custody(session, now=now, seed=seed, settings=settings)
     load_demo_service(session, settings=settings, now=now, rng=rng)
     load_demo_scheduling(session, settings=settings, now=now, scheduler=staff[Role.scheduler][0], admin=admin)
     session.commit()
