@@ -10,6 +10,7 @@ from flask_babel import gettext
 
 
 def N_(message: str) -> str:
+    """Mark a message for the catalogue (pybabel extracts N_); it is translated where it is shown."""
     return message
 
 

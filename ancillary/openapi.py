@@ -10,10 +10,7 @@ from flask_babel import gettext
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-
-def N_(message: str) -> str:
-    """Mark a message for the catalogue; it is translated where it is shown."""
-    return message
+from ancillary.labels import N_
 
 
 def error_body(status: int, code: str, message: str, field: str | None = None, errors=None, **extra):
@@ -33,23 +30,15 @@ def error_body(status: int, code: str, message: str, field: str | None = None, e
 
 # marshmallow's validator messages arrive already formatted; match them back to a template.
 _FORMATTED = [
-    (re.compile(r"^Must be one of: (?P<choices>.*)\.$"), "Must be one of: {choices}."),
-    (re.compile(r"^Length must be between (?P<min>\d+) and (?P<max>\d+)\.$"), "Length must be between {min} and {max}."),
-    (re.compile(r"^Shorter than minimum length (?P<min>\d+)\.$"), "Shorter than minimum length {min}."),
-    (re.compile(r"^Longer than maximum length (?P<max>\d+)\.$"), "Longer than maximum length {max}."),
+    (re.compile(r"^Must be one of: (?P<choices>.*)\.$"), N_("Must be one of: {choices}.")),
+    (re.compile(r"^Length must be between (?P<min>\d+) and (?P<max>\d+)\.$"),
+     N_("Length must be between {min} and {max}.")),
+    (re.compile(r"^Shorter than minimum length (?P<min>\d+)\.$"), N_("Shorter than minimum length {min}.")),
+    (re.compile(r"^Longer than maximum length (?P<max>\d+)\.$"), N_("Longer than maximum length {max}.")),
     (re.compile(r"^Must be greater than or equal to (?P<min>\S+) and less than or equal to (?P<max>\S+)\.$"),
-     "Must be greater than or equal to {min} and less than or equal to {max}."),
-    (re.compile(r"^Must be greater than or equal to (?P<min>\S+)\.$"), "Must be greater than or equal to {min}."),
-    (re.compile(r"^Must be less than or equal to (?P<max>\S+)\.$"), "Must be less than or equal to {max}."),
-]
-_FORMATTED_MSGIDS = [
-    N_("Must be one of: {choices}."),
-    N_("Length must be between {min} and {max}."),
-    N_("Shorter than minimum length {min}."),
-    N_("Longer than maximum length {max}."),
-    N_("Must be greater than or equal to {min} and less than or equal to {max}."),
-    N_("Must be greater than or equal to {min}."),
-    N_("Must be less than or equal to {max}."),
+     N_("Must be greater than or equal to {min} and less than or equal to {max}.")),
+    (re.compile(r"^Must be greater than or equal to (?P<min>\S+)\.$"), N_("Must be greater than or equal to {min}.")),
+    (re.compile(r"^Must be less than or equal to (?P<max>\S+)\.$"), N_("Must be less than or equal to {max}.")),
 ]
 
 

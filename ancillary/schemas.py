@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, validate
+from sqlalchemy import func, select
 
 MAX_LIMIT = 1000
 
@@ -50,12 +51,7 @@ class ListArgsSchema(Schema):
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
 
 
-def page_of(items, total=None):
-    body = {"items": items}
-    if total is not None:
-        body["total"] = total
-    return body
-
-
-class PageSchema(Schema):
-    total = fields.Integer()
+def paged(session, query, args):
+    """The page of ``query`` that ``limit`` and ``offset`` ask for, and the whole query's count."""
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    return query.limit(args["limit"]).offset(args["offset"]), total

@@ -40,7 +40,3 @@ def period_end_months(start: datetime, months: int, tz: ZoneInfo) -> datetime:
 def period_end_days(start: datetime, days: int, tz: ZoneInfo) -> datetime:
     """End of a period of ``days`` from ``start`` (first day not counted)."""
     return end_of_local_day(start.astimezone(tz).date() + timedelta(days=days), tz)
-
-
-def local_iso(value: datetime | None, tz: ZoneInfo) -> str | None:
-    return None if value is None else value.astimezone(tz).isoformat()

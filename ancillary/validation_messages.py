@@ -1,9 +1,7 @@
 """marshmallow's and webargs' own error messages, listed so the catalogue translates them."""
 
 
-def N_(message: str) -> str:
-    """Mark a message for extraction without translating it here."""
-    return message
+from ancillary.labels import N_
 
 
 MESSAGES = [

@@ -2,12 +2,13 @@
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ancillary.audit.models import AccessLogEntry, AuditEntry
 from ancillary.audit.schemas import AccessListArgsSchema, AccessPageSchema, AuditListArgsSchema, AuditPageSchema
 from ancillary.auth.models import Role
 from ancillary.extensions import db
+from ancillary.schemas import paged
 from ancillary.web import roles
 
 blp = Blueprint("Audit", __name__, url_prefix="/api/v1/audit", description="Audit trail and access log")
@@ -28,8 +29,8 @@ def _page(model, args, filters, time_column):
         query = query.where(time_column >= args["since"])
     if "until" in args:
         query = query.where(time_column <= args["until"])
-    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-    items = db.session.scalars(query.order_by(model.id.desc()).limit(args["limit"]).offset(args["offset"])).all()
+    page, total = paged(db.session, query.order_by(model.id.desc()), args)
+    items = db.session.scalars(page).all()
     return {"items": items, "total": total}
 
 

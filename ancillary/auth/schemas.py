@@ -1,7 +1,7 @@
 from marshmallow import Schema, fields, validate
 
 from ancillary.auth.models import Role
-from ancillary.schemas import Id, ListArgsSchema, LocalDateTime
+from ancillary.schemas import ListArgsSchema, LocalDateTime
 
 
 class TokenArgsSchema(Schema):
@@ -52,7 +52,3 @@ class UserListArgsSchema(ListArgsSchema):
 class UserPageSchema(Schema):
     items = fields.List(fields.Nested(UserSchema))
     total = fields.Integer()
-
-
-class UserIdSchema(Schema):
-    user_id = Id(required=True)

@@ -3,7 +3,7 @@
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ancillary.auth import services
 from ancillary.auth.models import Role, User
@@ -17,6 +17,7 @@ from ancillary.auth.schemas import (
     UserSchema,
 )
 from ancillary.extensions import db
+from ancillary.schemas import paged
 from ancillary.web import current_user, now, public, roles
 
 blp = Blueprint("Auth", __name__, url_prefix="/api/v1", description="Sign-in and users")
@@ -76,8 +77,8 @@ class UsersView(MethodView):
         query = select(User)
         if "role" in args:
             query = query.where(User.role == args["role"])
-        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-        items = db.session.scalars(query.order_by(User.id).limit(args["limit"]).offset(args["offset"])).all()
+        page, total = paged(db.session, query.order_by(User.id), args)
+        items = db.session.scalars(page).all()
         return {"items": items, "total": total}
 
     @roles(Role.sysadmin)

@@ -3,7 +3,7 @@
 from flask import current_app, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ancillary.audit.services import log_access
 from ancillary.auth.models import Role
@@ -22,7 +22,7 @@ from ancillary.cases.schemas import (
     dump_case,
 )
 from ancillary.extensions import db
-from ancillary.schemas import ListArgsSchema
+from ancillary.schemas import ListArgsSchema, paged
 from ancillary.web import current_user, now, roles
 
 blp = Blueprint("Cases", __name__, url_prefix="/api/v1", description="Cases, parties, dossiers, law firms")
@@ -93,10 +93,8 @@ class CasesView(MethodView):
             query = query.where(Case.filed_at >= args["filed_from"])
         if "filed_to" in args:
             query = query.where(Case.filed_at <= args["filed_to"])
-        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-        items = db.session.scalars(
-            query.order_by(Case.filed_at.desc(), Case.id.desc()).limit(args["limit"]).offset(args["offset"])
-        ).all()
+        page, total = paged(db.session, query.order_by(Case.filed_at.desc(), Case.id.desc()), args)
+        items = db.session.scalars(page).all()
         return {"items": items, "total": total}
 
     @roles(Role.intake_clerk)

@@ -28,6 +28,8 @@ from ancillary.custody.schemas import (
 )
 from ancillary.errors import DomainError, Invalid
 from ancillary.extensions import db
+from ancillary.labels import N_
+from ancillary.schemas import paged
 from ancillary.web import current_user, now, roles
 
 blp = Blueprint("Custody", __name__, url_prefix="/api/v1",
@@ -116,11 +118,6 @@ def decode_upload(data: bytes) -> list[str]:
         error = DomainError(f"image_{exc.reason}", IMAGE_MESSAGES[exc.reason], field="image")
         error.status = IMAGE_ERROR_STATUS.get(exc.reason, 422)
         raise error from None
-
-
-def N_(message: str) -> str:
-    """Mark a msgid for extraction; the error handler translates it."""
-    return message
 
 
 IMAGE_MESSAGES = {
@@ -268,8 +265,8 @@ class WhereView(MethodView):
         if args.get("closed_with_contractor"):
             staff = select(User.id).where(User.role.in_(sorted(CONTRACTOR_ROLES - {Role.archivist})))
             query = query.where(Case.status == CaseStatus.closed, Dossier.holder_id.in_(staff))
-        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-        rows = db.session.execute(query.order_by(Dossier.id).limit(args["limit"]).offset(args["offset"])).all()
+        page, total = paged(db.session, query.order_by(Dossier.id), args)
+        rows = db.session.execute(page).all()
         items = []
         for dossier, last_at in rows:
             dossier.last_moved_at = last_at

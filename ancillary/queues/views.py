@@ -2,7 +2,7 @@
 
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ancillary.auth.models import Role
 from ancillary.extensions import db
@@ -18,7 +18,7 @@ from ancillary.queues.schemas import (
     TaskPageSchema,
     TaskSchema,
 )
-from ancillary.schemas import ListArgsSchema
+from ancillary.schemas import ListArgsSchema, paged
 from ancillary.web import current_user, now, roles
 
 blp = Blueprint("Queues", __name__, url_prefix="/api/v1", description="Work queues and posts")
@@ -64,8 +64,8 @@ class TasksView(MethodView):
             query = query.where(Task.assignee_id == user.id)
         if args.get("overdue"):
             query = query.where(Task.status.in_(queries.OPEN_STATES), Task.due_at < now())
-        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-        items = db.session.scalars(queries.working_order(query).limit(args["limit"]).offset(args["offset"])).all()
+        page, total = paged(db.session, queries.working_order(query), args)
+        items = db.session.scalars(page).all()
         return {"items": [_with_sla(t) for t in items], "total": total}
 
 

@@ -20,6 +20,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
+from ancillary.labels import N_
 from ancillary.reminders import sources
 from ancillary.reminders.models import Channel, EnforcementRecord, NotificationItem
 from ancillary.reminders.services import audit_step, enqueue, new_ack_code
@@ -28,11 +29,6 @@ from ancillary.timeutil import end_of_local_day, period_end_days
 STREAM = {"yield_per": 2000}
 CHUNK = 1000  # candidate keys checked per query
 ITEMS_PER_MESSAGE = 12  # keeps a digest under Twilio's 1,600 characters
-
-
-def N_(text: str) -> str:
-    """Mark a message for extraction; it is translated when the SMS is written."""
-    return text
 
 
 # Digests: what kind of message the items are folded into.

@@ -7,13 +7,14 @@ import functools
 from flask import Response, current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from sqlalchemy import func, select
+from sqlalchemy import select
 from twilio.twiml.messaging_response import MessagingResponse
 
 from ancillary.auth.models import Role
 from ancillary.auth.policy import case_view
 from ancillary.errors import Forbidden
 from ancillary.extensions import db
+from ancillary.schemas import paged
 from ancillary.reminders import queries, services
 from ancillary.reminders.models import EnforcementRecord, Notification
 from ancillary.reminders.schemas import (
@@ -70,9 +71,8 @@ class NotificationsView(MethodView):
                 query = query.where(getattr(Notification, name) == args[name])
         if args.get("unacked"):
             query = query.where(Notification.needs_ack.is_(True), Notification.acked_at.is_(None))
-        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-        rows = db.session.scalars(query.order_by(Notification.created_at.desc(), Notification.id.desc())
-                                  .limit(args["limit"]).offset(args["offset"])).all()
+        page, total = paged(db.session, query.order_by(Notification.created_at.desc(), Notification.id.desc()), args)
+        rows = db.session.scalars(page).all()
         return {"items": [queries.project(user, n) for n in rows], "total": total}
 
 

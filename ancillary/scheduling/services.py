@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext
@@ -25,7 +24,7 @@ from ancillary.auth.models import OFFICER_ROLES, Role, User
 from ancillary.errors import Conflict, Forbidden, Invalid, NotFound
 from ancillary.labels import N_
 from ancillary.scheduling.models import Blocking, CalendarFeed, CourtDay, Courtroom, Hearing, HearingStatus
-from ancillary.scheduling.rules import Booked, Ledger, Need
+from ancillary.scheduling.rules import Ledger, Need
 
 log = logging.getLogger(__name__)
 
@@ -380,14 +379,3 @@ def check_may_touch(session: Session, actor: User, hearing: Hearing) -> None:
     if actor.role in OFFICER_ROLES and hearing.judge_id == actor.id:
         return
     raise Forbidden("not_your_hearing", "only a scheduler or the case's judge may change hearing {id}", id=hearing.id)
-
-
-@dataclass
-class Placed:
-    hearing: Hearing
-    need: Need
-
-
-def as_booked(hearing: Hearing) -> Booked:
-    return Booked(hearing.id, hearing.case_id, hearing.courtroom_id, hearing.judge_id, hearing.starts_at,
-                  hearing.ends_at, hearing.lane, hearing.is_overlap_eligible)

@@ -6,12 +6,13 @@ from flask import Response, current_app, g, jsonify, request, url_for
 from flask.views import MethodView
 from flask_babel import gettext
 from flask_smorest import Blueprint
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ancillary.audit.services import log_access
 from ancillary.auth.models import OFFICER_ROLES, Role
 from ancillary.errors import Forbidden, Unauthorized
 from ancillary.extensions import db
+from ancillary.schemas import paged
 from ancillary.scheduling import auto, ics, queries, services
 from ancillary.scheduling.calendar import WorkingDays
 from ancillary.scheduling.models import Blocking, CourtDay, Courtroom, Hearing
@@ -193,9 +194,8 @@ class HearingsView(MethodView):
         for name in ("courtroom_id", "judge_id", "case_id", "status"):
             if name in args:
                 query = query.where(getattr(Hearing, name) == args[name])
-        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-        items = db.session.scalars(query.order_by(Hearing.starts_at, Hearing.courtroom_id, Hearing.id)
-                                   .limit(args["limit"]).offset(args["offset"])).unique().all()
+        page, total = paged(db.session, query.order_by(Hearing.starts_at, Hearing.courtroom_id, Hearing.id), args)
+        items = db.session.scalars(page).unique().all()
         return respond({"items": dump_hearings(list(items)), "total": total})
 
     @roles(Role.scheduler)

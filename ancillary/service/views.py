@@ -8,13 +8,14 @@ from flask import current_app, jsonify, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 from marshmallow import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ancillary.audit.services import log_access
 from ancillary.auth.models import Role, User
 from ancillary.cases.services import get_case
 from ancillary.errors import Forbidden, Invalid
 from ancillary.extensions import db
+from ancillary.schemas import paged
 from ancillary.service import queries, services
 from ancillary.service.evidence import TooLarge
 from ancillary.service.models import ServiceOrder
@@ -75,9 +76,8 @@ class ServiceOrdersView(MethodView):
         for name in ("case_id", "status", "layer"):
             if name in args:
                 query = query.where(getattr(ServiceOrder, name) == args[name])
-        total = db.session.scalar(select(func.count()).select_from(query.subquery()))
-        orders = db.session.scalars(
-            query.order_by(ServiceOrder.id).limit(args["limit"]).offset(args["offset"])).all()
+        page, total = paged(db.session, query.order_by(ServiceOrder.id), args)
+        orders = db.session.scalars(page).all()
         items = []
         for order in orders:
             level = queries.order_level(db.session, user, order)
