@@ -1,4 +1,4 @@
-"""The ``ancillary`` command: a Flask CLI group whose commands call the services."""
+"""The commands of the ``ancillary`` console script (``ancillary.console``); each calls the services."""
 
 from __future__ import annotations
 
@@ -7,25 +7,9 @@ from datetime import datetime
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
 
 from ancillary.timeutil import app_now as _now
-
-
-def _create_app():
-    from ancillary import create_app
-    from ancillary.config import SettingsError
-
-    try:
-        return create_app()
-    except SettingsError as exc:
-        click.secho(f"refusing to start: {exc}", fg="red", err=True)
-        sys.exit(2)
-
-
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
-def main():
-    """Ancillary: court auxiliary services (法院辅助事务外包平台)."""
 
 
 def init_app(app) -> None:
@@ -174,7 +158,8 @@ def scheduler_command():
 @with_appcontext
 def tick(at, only, no_deliver):
     """Run every due sweep as of AT and deliver what is due; print what was done."""
-    from ancillary.jobs import SWEEPS, run_sweeps
+    from ancillary.jobs import run_sweeps
+    from ancillary.wiring import wiring_of
 
     try:
         instant = datetime.fromisoformat(at)
@@ -183,7 +168,7 @@ def tick(at, only, no_deliver):
     if instant.tzinfo is None:
         _fail("error: --at needs an offset, e.g. 2027-01-04T08:00:00+08:00")
     results = run_sweeps(current_app._get_current_object(), instant, list(only) or None, deliver=not no_deliver)
-    click.echo(f"tick at {instant.isoformat()}: {len(SWEEPS)} sweep(s)")
+    click.echo(f"tick at {instant.isoformat()}: {len(wiring_of(current_app).sweeps)} sweep(s)")
     for path, outcome in results:
         summary = ", ".join(f"{k}={v}" for k, v in outcome.items()) or "nothing due"
         click.echo(f"  {path.rsplit('.', 1)[-1]}: {summary}")
@@ -195,7 +180,7 @@ def tick(at, only, no_deliver):
 @with_appcontext
 def send(until_idle, poll):
     """Run an outbox sender (several may run at once on PostgreSQL)."""
-    from ancillary.reminders.sender import run_sender
+    from ancillary.outbox import run_sender
 
     counts = run_sender(current_app._get_current_object(), until_idle=until_idle, poll_seconds=poll)
     click.echo("sender: " + (", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "nothing due"))

@@ -187,7 +187,7 @@ def load_demo(session: Session, *, settings, now: datetime, cases: int = 300, se
             progress(index + 1, total)
     from ancillary.custody.demo import load_demo_custody
     from ancillary.scheduling.demo import load_demo_scheduling
-    from ancillary.service.services import load_demo_service
+    from ancillary.service.demo import load_demo_service
 
     load_demo_custody(session, now=now, seed=seed, settings=settings)
     load_demo_service(session, settings=settings, now=now, rng=rng)

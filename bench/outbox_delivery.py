@@ -30,7 +30,7 @@ def fill(app, count: int, tag: str) -> None:
     from sqlalchemy import insert
 
     from ancillary.extensions import db
-    from ancillary.reminders.models import Notification
+    from ancillary.outbox import Notification
     from ancillary.timeutil import utcnow
 
     now = utcnow() - timedelta(minutes=1)
@@ -95,7 +95,7 @@ def main():
         from sqlalchemy import func, select
 
         from ancillary.extensions import db
-        from ancillary.reminders.models import Notification
+        from ancillary.outbox import Notification
 
         with app.app_context():
             by_status = dict(db.session.execute(

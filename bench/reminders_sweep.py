@@ -154,7 +154,7 @@ def main():
         from sqlalchemy import func, select
 
         from ancillary.extensions import db
-        from ancillary.reminders.models import Notification, NotificationItem
+        from ancillary.outbox import Notification, NotificationItem
 
         items = db.session.scalar(select(func.count()).select_from(NotificationItem))
         messages = db.session.scalar(select(func.count()).select_from(Notification))

@@ -127,8 +127,8 @@ def replay(app, settings, args) -> dict:
     from ancillary.cases.services import CaseIn, PartyIn, file_case
     from ancillary.extensions import db
     from ancillary.queues.services import claim
-    from ancillary.reminders.models import Notification, NotificationStatus
-    from ancillary.reminders.services import on_status_change
+    from ancillary.outbox import Notification, NotificationStatus
+    from ancillary.outbox import notify_status_change as on_status_change
     from ancillary.service.carrier import CarrierEventIn
     from ancillary.service.jobs import sweep
     from ancillary.service.models import OrderStatus, ServiceOrder

@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from ancillary.cases.models import Case, CaseStatus, Dossier
 from ancillary.custody.models import CustodyAction
 from ancillary.custody.services import append_event
 from ancillary.errors import Conflict, Forbidden, Invalid
+from ancillary.outbox import enqueue, reader_locale
 from ancillary.queues.models import Task, TaskKind, TaskStatus
 
 STEPS = ("count", "bind", "digitise", "archive")
@@ -232,18 +234,11 @@ WARN_DAYS = (7, 1)
 
 def deadline_sweep(session: Session, now: datetime, settings) -> dict:
     """Warn archivists of archive tasks 7 and 1 days before their 30-day deadline, once each."""
-    from flask import current_app, has_request_context
-    from flask_babel import force_locale, gettext
-
-    from ancillary.reminders.services import enqueue
-
-    if not has_request_context():  # a job: messages go out in the court's default language
-        with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
-            return _deadline_sweep(session, now, settings, gettext, enqueue)
-    return _deadline_sweep(session, now, settings, gettext, enqueue)
+    with reader_locale():  # a job: messages go out in the court's default language
+        return _deadline_sweep(session, now, settings)
 
 
-def _deadline_sweep(session: Session, now: datetime, settings, gettext, enqueue) -> dict:
+def _deadline_sweep(session: Session, now: datetime, settings) -> dict:
 
     tasks = session.execute(
         select(Task, Case).join(Case, Case.id == Task.case_id)
@@ -268,7 +263,7 @@ def _deadline_sweep(session: Session, now: datetime, settings, gettext, enqueue)
                 days=days, number=case.number, due=task.due_at.astimezone(settings.timezone).strftime("%Y-%m-%d"))
             enqueue(session, key=f"archive_deadline:{task.id}:{days}:{user.id}", channel="sms",
                     to_address=user.phone, body=body, kind="archive_deadline", now=now, recipient_id=user.id,
-                    case_id=case.id, obj=task)
+                    case_id=case.id, obj=task, settings=settings)
             queued += 1
     return {"warnings": queued}
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from blinker import Namespace
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -24,13 +25,11 @@ QUEUE_ROLES: dict[Queue, frozenset[Role]] = {
 # Lower sorts first: speedy cases lead every queue.
 KIND_PRIORITY = {"speedy": 0, "summary": 1, "ordinary": 1, "enforcement": 1}
 FOLLOW_UP_MIN, FOLLOW_UP_MAX = 3, 5
-# Dotted paths of ``fn(session, case, now)`` called when a case is closed, after its open
-# tasks are cancelled; they flush, not commit. Service of process withdraws its open orders;
-# scheduling cancels the hearings still to come.
-CLOSE_LISTENERS: list[str] = [
-    "ancillary.service.services.on_case_closed",
-    "ancillary.scheduling.services.on_case_closed",
-]
+# Sent with the case when it is closed, after its open tasks are cancelled, with
+# ``session``, ``now`` and ``settings``; receivers flush, not commit. Service of process
+# withdraws its open orders; scheduling cancels the hearings still to come. Who listens is
+# written out in ``ancillary.wiring``.
+case_closed = Namespace().signal("queues.case-closed")
 
 
 def _new_task(session, *, queue, kind, case, now, due_at, party_id=None) -> Task:
@@ -85,9 +84,7 @@ def on_case_filed(session: Session, case, *, now: datetime, settings) -> list[Ta
 
 def on_case_closed(session: Session, case, *, now: datetime, settings) -> Task:
     """Closing cancels the open scheduling and serve tasks and opens the archive task, due at
-    the end of the 30th day after closing; then the CLOSE_LISTENERS are told."""
-    import importlib
-
+    the end of the 30th day after closing; then the receivers of ``case_closed`` are told."""
     for task in session.scalars(
         select(Task).where(
             Task.case_id == case.id,
@@ -108,9 +105,7 @@ def on_case_closed(session: Session, case, *, now: datetime, settings) -> Task:
     )
     session.flush()
     record(session, None, "task.create", task, now=now, after={"kind": "archive", "queue": "archive"})
-    for path in CLOSE_LISTENERS:
-        module, _, name = path.rpartition(".")
-        getattr(importlib.import_module(module), name)(session, case, now)
+    case_closed.send(case, session=session, now=now, settings=settings)
     return task
 
 

@@ -11,8 +11,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from ancillary.reminders import rules
-from ancillary.reminders.models import Notification, NotificationItem
-from ancillary.reminders.services import audit_step
+from ancillary.outbox import Notification, NotificationItem, audit_step
 
 
 def sweep_reminders(session: Session, now: datetime, settings) -> dict:

@@ -16,14 +16,14 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from flask_babel import force_locale, gettext
+from flask_babel import gettext
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from ancillary.labels import N_
 from ancillary.reminders import sources
-from ancillary.reminders.models import Channel, EnforcementRecord, NotificationItem
-from ancillary.reminders.services import audit_step, enqueue, new_ack_code
+from ancillary.outbox import Channel, Notification, NotificationItem, audit_step, court_locale, enqueue, new_ack_code
+from ancillary.reminders.models import EnforcementRecord
 from ancillary.timeutil import end_of_local_day, period_end_days
 
 STREAM = {"yield_per": 2000}
@@ -239,7 +239,6 @@ def task_nodes(session, settings, due_from, due_to) -> Iterator[Node]:
 def hearing_digest_nodes(session, now, settings) -> Iterator[Node]:
     """Tomorrow's hearings, once the digest time (18:00) has passed today."""
     from ancillary.cases.models import Case
-    from ancillary.reminders.models import Notification
 
     tz = settings.timezone
     local = now.astimezone(tz)
@@ -410,7 +409,7 @@ def fold(session: Session, now: datetime, settings, digests: Iterable[str]) -> i
         .distinct().order_by(NotificationItem.recipient_id)))
     made = 0
     stamp = now.strftime("%Y%m%dT%H%M%S")
-    with force_locale(_default_locale()):
+    with court_locale():
         for recipient_id in recipients:
             user = session.get(User, recipient_id)
             items_by_digest: dict[str, list[NotificationItem]] = {}
@@ -451,8 +450,3 @@ def _make_message(session, user, digest, chunk, number, stamp, now, settings) ->
                after={"rules": sorted({i.rule for i in chunk}), "not_before": row.not_before.isoformat()})
     return 1
 
-
-def _default_locale() -> str:
-    from flask import current_app
-
-    return current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")

@@ -1,6 +1,6 @@
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from ancillary.reminders.models import Channel, NotificationStatus
+from ancillary.outbox import Channel, NotificationStatus
 from ancillary.schemas import Id, ListArgsSchema, LocalDateTime
 
 

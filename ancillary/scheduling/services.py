@@ -23,6 +23,7 @@ from ancillary.audit.services import record
 from ancillary.auth.models import OFFICER_ROLES, Role, User
 from ancillary.errors import Conflict, Forbidden, Invalid, NotFound
 from ancillary.labels import N_
+from ancillary.outbox import enqueue
 from ancillary.scheduling.models import Blocking, CalendarFeed, CourtDay, Courtroom, Hearing, HearingStatus
 from ancillary.scheduling.rules import Ledger, Need
 
@@ -266,11 +267,11 @@ def cancel(session: Session, hearing: Hearing, *, reason: str, actor, now: datet
     return hearing
 
 
-def on_case_closed(session: Session, case, now: datetime) -> None:
-    """A closed case needs no more hearings: cancel those still to come and tell the judge."""
-    from flask import current_app
+def on_case_closed(case, *, session: Session, now: datetime, settings) -> None:
+    """A closed case needs no more hearings: cancel those still to come and tell the judge.
 
-    settings = current_app.config["SETTINGS"]
+    Connected to ``ancillary.queues.services.case_closed`` in ``ancillary.wiring``.
+    """
     for hearing in session.scalars(select(Hearing).where(
             Hearing.case_id == case.id, Hearing.status == HearingStatus.booked, Hearing.starts_at > now)):
         cancel(session, hearing, reason="case closed", actor=None, now=now, settings=settings)
@@ -323,8 +324,6 @@ _MESSAGES = {
 
 def notify_judge(session: Session, hearing: Hearing, case, room: Courtroom, kind: str, *, now: datetime, settings):
     """Queue an SMS to the case's judge through the outbox (idempotent per change)."""
-    from ancillary.reminders.services import enqueue
-
     judge = session.get(User, hearing.judge_id)
     if judge is None or not judge.phone:
         log.info("judge %s has no phone: %s of hearing %s not sent", hearing.judge_id, kind, hearing.id)
@@ -337,7 +336,7 @@ def notify_judge(session: Session, hearing: Hearing, case, room: Courtroom, kind
                                            end=end.strftime("%H:%M"))
     return enqueue(session, key=f"{kind}:hearing{hearing.id}:v{hearing.sequence}:user{judge.id}", channel="sms",
                    to_address=judge.phone, body=body, kind=kind, now=now, recipient_id=judge.id, case_id=case.id,
-                   obj=hearing)
+                   obj=hearing, settings=settings)
 
 
 # --- judges' calendar feeds -------------------------------------------------------------

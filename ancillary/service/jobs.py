@@ -8,9 +8,13 @@ from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from ancillary.audit.services import record
+from ancillary.auth.models import Role, User
+from ancillary.outbox import Notification, court_locale, enqueue
+from ancillary.queues.models import Task, TaskStatus
+
 from ancillary.service.models import AttemptOutcome, Layer, OrderStatus, ServiceOrder
-from ancillary.service.services import _enter_layer, _quiet_hours_end, exhaust, next_step, serve, usable_addresses
-from ancillary.service.text import court_locale
+from ancillary.service.services import _enter_layer, exhaust, next_step, serve, usable_addresses
 
 
 def sweep(session: Session, now: datetime, settings) -> dict:
@@ -84,11 +88,6 @@ def _overdue(session: Session, order: ServiceOrder, closed_at: datetime, now: da
     The serve task keeps the closed window as its deadline, so it reads overdue. The clerk
     holding it and every active contractor manager get one SMS.
     """
-    from ancillary.audit.services import record
-    from ancillary.auth.models import Role, User
-    from ancillary.queues.models import TaskStatus
-    from ancillary.reminders.services import enqueue
-
     order.overdue_at = closed_at
     task = order.task
     if task is not None and task.status in (TaskStatus.open, TaskStatus.claimed):
@@ -115,16 +114,11 @@ def _overdue(session: Session, order: ServiceOrder, closed_at: datetime, now: da
             continue
         enqueue(session, key=f"service.overdue:{order.id}:{order.layer}:{closed_at.isoformat()}:{user.id}",
                 channel="sms", to_address=user.phone, body=body, kind="service.overdue", now=now,
-                recipient_id=user.id, case_id=order.case_id, obj=order,
-                not_before=_quiet_hours_end(now, settings.timezone))
+                recipient_id=user.id, case_id=order.case_id, obj=order, settings=settings)
 
 
 def _warn(session: Session, now: datetime, settings) -> int:
     """One SMS per order and deadline to the clerk holding its task, before the window closes."""
-    from ancillary.queues.models import Task, TaskStatus
-    from ancillary.reminders.models import Notification
-    from ancillary.reminders.services import enqueue
-
     horizon = now + timedelta(hours=settings.service_warn_hours)
     rows = session.execute(
         select(ServiceOrder, Task)
@@ -136,8 +130,6 @@ def _warn(session: Session, now: datetime, settings) -> int:
     ).all()
     sent = 0
     for order, task in rows:
-        from ancillary.auth.models import User
-
         clerk = session.get(User, task.assignee_id)
         if clerk is None or not clerk.phone:
             continue
@@ -151,6 +143,6 @@ def _warn(session: Session, now: datetime, settings) -> int:
                            number=order.case.number, channel=step.get("channel", ""), due=local_due)
         enqueue(session, key=key, channel="sms", to_address=clerk.phone, body=body, kind="service.deadline",
                 now=now, recipient_id=clerk.id, case_id=order.case_id, obj=order,
-                not_before=_quiet_hours_end(now, settings.timezone), needs_ack=False)
+                settings=settings, needs_ack=False)
         sent += 1
     return sent

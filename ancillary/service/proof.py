@@ -75,7 +75,7 @@ def outcome_label(outcome) -> str:
 
 def render_proof(order, *, settings, now: datetime, users: dict[int, str]) -> bytes:
     """Build the proof of ``order``; ``users`` maps actor ids to display names."""
-    from ancillary.service.text import reader_locale
+    from ancillary.outbox import reader_locale
 
     with reader_locale():
         return _render(order, settings=settings, now=now, users=users)

@@ -4,7 +4,7 @@ ladder, take delivery reports and carrier events. Each flushes and audits; none 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from flask_babel import gettext
 from sqlalchemy import select
@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 from ancillary.audit.services import record
 from ancillary.auth.models import Role, User
 from ancillary.errors import Conflict, Forbidden, Invalid, NotFound
+from ancillary.outbox import NotificationStatus, court_locale, enqueue
+from ancillary.queues.models import TaskStatus
 from ancillary.service import carrier as carriers
 from ancillary.service import evidence
-from ancillary.service.text import court_locale
 from ancillary.service.models import (
     BAD_ADDRESS_OUTCOMES,
     CHANNEL_LAYER,
@@ -31,8 +32,6 @@ from ancillary.service.models import (
     ServiceOrder,
 )
 from ancillary.timeutil import period_end_days
-
-QUIET_START, QUIET_END = time(21, 0), time(8, 0)
 
 # What a clerk may report for each channel they record by hand. For SMS and e-mail, ``sent``
 # sends a message through the outbox; ``delivered`` and ``failed`` (a bounce, an SMS the
@@ -140,15 +139,6 @@ def _enter_layer(session, order: ServiceOrder, layer: Layer, at: datetime, setti
         order.task.due_at = order.layer_due_at  # the serve task follows the ladder's deadline
     record(session, actor, "service_order.layer", order, now=now, before=before,
            after={"layer": int(layer), "reason": reason} if reason else {"layer": int(layer)})
-
-
-def _quiet_hours_end(at: datetime, tz) -> datetime:
-    """``at``, or the next 08:00 local when ``at`` falls in the quiet hours (21:00-08:00)."""
-    local = at.astimezone(tz)
-    if QUIET_END <= local.time() < QUIET_START:
-        return at
-    day = local.date() if local.time() < QUIET_END else local.date() + timedelta(days=1)
-    return datetime.combine(day, QUIET_END, tz)
 
 
 # --- opening orders and layer 0 ---------------------------------------------------------
@@ -503,9 +493,7 @@ def _report_message(session, order: ServiceOrder, channel: AttemptChannel, outco
 
 
 def _send(session, order: ServiceOrder, channel: AttemptChannel, contact: str | None, *, actor, now, settings):
-    """Write the SMS or e-mail into the outbox; return it and the address it goes to."""
-    from ancillary.reminders.services import enqueue
-
+    """Write the SMS or e-mail into the outbox (quiet hours apply); return it and its address."""
     party = order.recipient
     case = order.case
     if channel == AttemptChannel.law_firm_email:
@@ -538,8 +526,7 @@ def _send(session, order: ServiceOrder, channel: AttemptChannel, contact: str | 
     notification = enqueue(
         session, key=f"service.{channel.value}:{order.id}:{len(order.attempts) + 1}", channel=kind,
         to_address=to_address, body=body, subject=subject, kind=f"service.{channel.value}", now=now,
-        case_id=case.id, obj=order,
-        not_before=_quiet_hours_end(now, settings.timezone) if kind == "sms" else now,
+        case_id=case.id, obj=order, settings=settings,
     )
     return notification, to_address
 
@@ -602,16 +589,14 @@ def exhaust(session, order: ServiceOrder, *, now) -> None:
     record(session, None, "service_order.exhausted", order, now=now, after={"layer": order.layer})
 
 
-def on_case_closed(session: Session, case, now: datetime) -> int:
+def on_case_closed(case, *, session: Session, now: datetime, settings=None) -> int:
     """The case is closed: its unserved orders are withdrawn and stop climbing the ladder.
 
-    Registered in ancillary.queues.services.CLOSE_LISTENERS (which has already cancelled the
-    open serve tasks). Served and exhausted orders keep their status (and their meaning); on a
+    Connected to ``ancillary.queues.services.case_closed`` in ``ancillary.wiring`` (the
+    closing has already cancelled the open serve tasks). Served and exhausted orders keep their status (and their meaning); on a
     closed case no attempt, public notice included, is recorded any more. Returns how many
     orders were withdrawn.
     """
-    from ancillary.queues.models import TaskStatus
-
     orders = session.scalars(select(ServiceOrder).where(
         ServiceOrder.case_id == case.id,
         ServiceOrder.status.in_([OrderStatus.pending, OrderStatus.in_progress]),
@@ -635,13 +620,11 @@ def on_case_closed(session: Session, case, now: datetime) -> int:
 # --- reports coming back: delivery status, carrier events --------------------------------
 
 
-def on_notification_status(session: Session, notification, now: datetime) -> None:
+def on_notification_status(notification, *, session: Session, now: datetime) -> None:
     """A delivered SMS or e-mail updates its attempt; with consent it serves the order.
 
-    Registered in ancillary.reminders.services.STATUS_LISTENERS.
+    Connected to ``ancillary.outbox.status_changed`` in ``ancillary.wiring``.
     """
-    from ancillary.reminders.models import NotificationStatus
-
     if not (notification.kind or "").startswith("service."):
         return
     attempt = session.scalar(select(ServiceAttempt).where(ServiceAttempt.notification_id == notification.id))
@@ -716,31 +699,3 @@ def apply_carrier_event(session: Session, event: carriers.CarrierEventIn, *, sou
                                                      settings.timezone)
     session.flush()
     return "applied"
-
-
-def load_demo_service(session: Session, *, settings, now: datetime, rng) -> dict:
-    """Put the demo's service orders at realistic places on the ladder (called by the demo)."""
-    from ancillary.queues.models import TaskStatus
-    from ancillary.service.jobs import sweep
-
-    clerks = list(session.scalars(select(User).where(User.role == Role.service_clerk).order_by(User.id)))
-    if not clerks:
-        return {}
-    orders = list(session.scalars(select(ServiceOrder).order_by(ServiceOrder.created_at)))
-    served = 0
-    for order in orders:
-        task = order.task
-        if task is None or task.status != TaskStatus.open:
-            continue
-        clerk = rng.choice(clerks)
-        task.status, task.assignee_id, task.claimed_at = TaskStatus.claimed, clerk.id, order.created_at
-        if order.created_at < now - timedelta(days=5) and rng.random() < 0.6:
-            at = order.created_at + timedelta(days=rng.uniform(1, 4))
-            record_attempt(session, order, AttemptIn(channel="personal", outcome="served",
-                                                     received_by=order.recipient.name, attempted_at=at,
-                                                     skip_reason="当面送达"),
-                           actor=clerk, now=at, settings=settings)
-            served += 1
-    session.flush()
-    result = sweep(session, now, settings)
-    return {"orders": len(orders), "served": served, **result}

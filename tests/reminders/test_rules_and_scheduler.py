@@ -171,7 +171,7 @@ def test_the_command_line_refuses_to_start_with_a_clear_message(tmp_path):
 def test_tick_command_prints_what_it_did(app, staffed, monkeypatch):
     from notifications.channels import FakeSms
 
-    from ancillary.reminders.sender import Channels
+    from ancillary.outbox import Channels
 
     fake = FakeSms()
     app.config["CHANNELS"] = Channels(sms=fake)
