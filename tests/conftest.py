@@ -109,6 +109,32 @@ class Clock:
 
 
 @pytest.fixture
+def quiet_22_to_7(app):
+    """Quiet hours of 22:00-07:00 (ANCILLARY_QUIET_HOURS) instead of the default 21:00-08:00."""
+    from datetime import time
+
+    original = app.config["SETTINGS"]
+    app.config["SETTINGS"] = original.with_overrides(quiet_start=time(22, 0), quiet_end=time(7, 0))
+    yield app.config["SETTINGS"]
+    app.config["SETTINGS"] = original
+
+
+def waits_until(app, kind: str) -> list[str]:
+    """When each outbox message of ``kind`` may go out, as local ISO times."""
+    from sqlalchemy import select
+
+    from ancillary.extensions import db
+    from ancillary.outbox import Notification
+
+    with app.app_context():
+        tz = app.config["SETTINGS"].timezone
+        rows = db.session.scalars(select(Notification).where(Notification.kind == kind).order_by(Notification.id))
+        times = [row.not_before.astimezone(tz).isoformat() for row in rows]
+        db.session.remove()
+    return times
+
+
+@pytest.fixture
 def clock(app):
     """The app's clock, at NOW (Monday 2027-01-04 09:30 in Shanghai) for each test."""
     return app.config["CLOCK"]
