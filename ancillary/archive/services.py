@@ -122,9 +122,7 @@ def _maybe_archive_case(session: Session, case: Case, *, actor: User, now: datet
     case.status = CaseStatus.archived
     for task in session.scalars(select(Task).where(Task.case_id == case.id, Task.kind == TaskKind.archive,
                                                    Task.status.in_([TaskStatus.open, TaskStatus.claimed]))):
-        task.status, task.completed_at = TaskStatus.done, now
-        task.assignee_id = task.assignee_id or actor.id
-        record(session, actor, "task.complete", task, now=now, after={"status": "done", "reason": "archived"})
+        task.finish(session, actor=actor, now=now, reason="archived")
     session.flush()
     record(session, actor, "case.archive", case, now=now, before={"status": "closed"}, after={"status": "archived"})
 

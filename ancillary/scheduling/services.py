@@ -24,6 +24,7 @@ from ancillary.auth.models import OFFICER_ROLES, Role, User
 from ancillary.errors import Conflict, Forbidden, Invalid, NotFound
 from ancillary.labels import N_
 from ancillary.outbox import enqueue
+from ancillary.queues.models import OPEN_STATES, Queue, Task, TaskKind
 from ancillary.scheduling.models import Blocking, CalendarFeed, CourtDay, Courtroom, Hearing, HearingStatus
 from ancillary.scheduling.rules import Ledger, Need
 
@@ -278,40 +279,19 @@ def on_case_closed(case, *, session: Session, now: datetime, settings) -> None:
 
 
 def _complete_scheduling_task(session: Session, case, *, actor, now: datetime) -> None:
-    from ancillary.queues.models import Task, TaskKind, TaskStatus
-
     for task in session.scalars(select(Task).where(
-            Task.case_id == case.id, Task.kind == TaskKind.schedule_hearing,
-            Task.status.in_([TaskStatus.open, TaskStatus.claimed]))):
-        before = {"status": task.status.value, "assignee_id": task.assignee_id}
-        if task.assignee_id is None:
-            task.assignee_id = getattr(actor, "id", None) or task.assignee_id
-        if task.assignee_id is None:  # the system booked it (auto-scheduling from the CLI): close it as done by none
-            task.status = TaskStatus.cancelled
-        else:
-            task.status = TaskStatus.done
-        task.completed_at = now
-        task.note = "hearing booked"
-        session.flush()
-        record(session, actor, "task.complete", task, now=now, before=before,
-               after={"status": task.status.value, "reason": "hearing booked"})
+            Task.case_id == case.id, Task.kind == TaskKind.schedule_hearing, Task.status.in_(OPEN_STATES))).all():
+        task.finish(session, actor=actor, now=now, reason="hearing booked")
 
 
 def _reopen_scheduling_task(session: Session, case, *, now: datetime, settings) -> None:
-    from ancillary.queues.models import Queue, Task, TaskKind, TaskStatus
-    from ancillary.queues.services import KIND_PRIORITY
-
     exists = session.scalar(select(Task.id).where(
-        Task.case_id == case.id, Task.kind == TaskKind.schedule_hearing,
-        Task.status.in_([TaskStatus.open, TaskStatus.claimed])))
+        Task.case_id == case.id, Task.kind == TaskKind.schedule_hearing, Task.status.in_(OPEN_STATES)))
     if exists:
         return
-    task = Task(queue=Queue.enforcement if case.kind.value == "enforcement" else Queue.trial,
-                kind=TaskKind.schedule_hearing, case_id=case.id, priority=KIND_PRIORITY[case.kind.value],
-                status=TaskStatus.open, created_at=now, due_at=now + timedelta(hours=settings.scheduling_task_hours))
-    session.add(task)
-    session.flush()
-    record(session, None, "task.create", task, now=now, after={"kind": "schedule_hearing", "reason": "hearing cancelled"})
+    Task.open_for(session, queue=Queue.enforcement if case.kind.value == "enforcement" else Queue.trial,
+                  kind=TaskKind.schedule_hearing, case=case, now=now,
+                  due_at=now + timedelta(hours=settings.scheduling_task_hours), reason="hearing cancelled")
 
 
 # The SMS the judge's phone gets; msgids are English, translated in the catalogue.

@@ -26,7 +26,7 @@ def load_demo_service(session: Session, *, settings, now: datetime, rng) -> dict
         if task is None or task.status != TaskStatus.open:
             continue
         clerk = rng.choice(clerks)
-        task.status, task.assignee_id, task.claimed_at = TaskStatus.claimed, clerk.id, order.created_at
+        task.claim(session, clerk, now=order.created_at)
         if order.created_at < now - timedelta(days=5) and rng.random() < 0.6:
             at = order.created_at + timedelta(days=rng.uniform(1, 4))
             record_attempt(session, order, AttemptIn(channel="personal", outcome="served",

@@ -14,7 +14,7 @@ from ancillary.audit.services import record
 from ancillary.auth.models import Role, User
 from ancillary.errors import Conflict, Forbidden, Invalid, NotFound
 from ancillary.outbox import NotificationStatus, court_locale, enqueue
-from ancillary.queues.models import TaskStatus
+from ancillary.queues.models import Queue, Task, TaskKind
 from ancillary.service import carrier as carriers
 from ancillary.service import evidence
 from ancillary.service.models import (
@@ -177,8 +177,6 @@ def open_order(session: Session, case, party, *, task=None, documents: str | Non
 
 def open_orders_at_filing(session: Session, case, tasks, *, now: datetime, settings) -> list[ServiceOrder]:
     """One order per defendant, each linked to its serve task (called by case filing)."""
-    from ancillary.queues.models import TaskKind
-
     by_party = {t.party_id: t for t in tasks if t.kind == TaskKind.serve and t.party_id is not None}
     return [open_order(session, case, party, task=by_party.get(party.id), now=now, settings=settings)
             for party in case.parties if party.id in by_party]
@@ -187,17 +185,10 @@ def open_orders_at_filing(session: Session, case, tasks, *, now: datetime, setti
 def open_on_demand(session: Session, case, party, *, documents: str, actor: User, now: datetime,
                    settings) -> ServiceOrder:
     """An order for another party or later documents, with its own serve task."""
-    from ancillary.queues.models import Queue, Task, TaskKind, TaskStatus
-    from ancillary.queues.services import KIND_PRIORITY
-
     if party.case_id != case.id:
         raise Invalid("party_not_in_case", "party {id} is not a party of this case", field="party_id", id=party.id)
-    task = Task(queue=Queue.service, kind=TaskKind.serve, case_id=case.id, party_id=party.id,
-                priority=KIND_PRIORITY[case.kind.value], status=TaskStatus.open, created_at=now,
-                due_at=now + timedelta(days=settings.serve_task_days))
-    session.add(task)
-    session.flush()
-    record(session, actor, "task.create", task, now=now, after={"kind": "serve", "queue": "service"})
+    task = Task.open_for(session, queue=Queue.service, kind=TaskKind.serve, case=case, party_id=party.id, now=now,
+                         due_at=now + timedelta(days=settings.serve_task_days), actor=actor)
     return open_order(session, case, party, task=task, documents=documents, actor=actor, now=now, settings=settings)
 
 
@@ -564,18 +555,13 @@ def _advance(session, order: ServiceOrder, attempt: ServiceAttempt, *, actor, no
 
 def serve(session, order: ServiceOrder, attempt: ServiceAttempt, at: datetime, *, actor=None, now) -> None:
     """Mark the order served on its legal service date ``at``; the serve task is done."""
-    from ancillary.queues.models import TaskStatus
-
     order.status = OrderStatus.served
     order.served_at = at
     order.served_channel = attempt.channel
     order.served_layer = attempt.layer
     order.layer_due_at = None
-    task = order.task
-    if task is not None and task.status in (TaskStatus.open, TaskStatus.claimed):
-        task.status = TaskStatus.done if task.status == TaskStatus.claimed else TaskStatus.cancelled
-        task.completed_at = now
-        task.note = "served"
+    if order.task is not None:
+        order.task.finish(session, actor=actor, now=now, reason="served", adopt=False)
     session.flush()
     record(session, actor, "service_order.served", order, now=now,
            after={"served_at": at.isoformat(), "channel": attempt.channel.value, "attempt": attempt.seq})
@@ -607,10 +593,8 @@ def on_case_closed(case, *, session: Session, now: datetime, settings=None) -> i
         order.withdrawn_at = now
         order.layer_due_at = None
         order.overdue_at = None
-        task = order.task
-        if task is not None and task.status in (TaskStatus.open, TaskStatus.claimed):
-            task.status = TaskStatus.cancelled
-            task.completed_at = now
+        if order.task is not None:
+            order.task.cancel(session, now=now, reason="case closed")
         session.flush()
         record(session, None, "service_order.withdrawn", order, now=now, case_id=order.case_id, before=before,
                after={"status": "withdrawn", "reason": "case closed"})
