@@ -9,29 +9,27 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from sqlalchemy import select
+
+from ancillary.archive.cli import archive
+from ancillary.auth.models import User
+from ancillary.auth.services import create_user, issue_token
+from ancillary.command import fail, transaction
+from ancillary.custody.cli import custody, labels
+from ancillary.demo import load_demo
+from ancillary.extensions import db
+from ancillary.jobs import build_scheduler, run_sweeps
+from ancillary.outbox import run_sender
+from ancillary.scheduling.cli import schedule
+from ancillary.service.cli import service
 from ancillary.timeutil import app_now as _now
+from ancillary.wiring import wiring_of
 
 
 def init_app(app) -> None:
-    from ancillary.archive.cli import archive
-    from ancillary.custody.cli import custody, labels
-    from ancillary.scheduling.cli import schedule
-    from ancillary.service.cli import service
-
     for command in (users, tokens, demo, serve, tick, scheduler_command, send, custody, labels, archive, schedule,
                     service):
         app.cli.add_command(command)
-
-
-def _session():
-    from ancillary.extensions import db
-
-    return db.session
-
-
-def _fail(message: str) -> None:
-    click.secho(message, fg="red", err=True)
-    sys.exit(1)
 
 
 @click.group()
@@ -49,18 +47,10 @@ def users():
 @with_appcontext
 def users_add(username, role, phone, display_name, president, password_stdin):
     """Add a user; prints the new user's id and role, nothing secret."""
-    from ancillary.auth.services import create_user
-    from ancillary.errors import DomainError
-
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
-    session = _session()
-    try:
+    with transaction() as session:
         user = create_user(session, username=username, role=role, phone=phone, display_name=display_name,
                            password=password, is_president=president, actor=None, now=_now())
-        session.commit()
-    except DomainError as exc:
-        session.rollback()
-        _fail(f"error: {exc.message}" + (f" (field {exc.field})" if exc.field else ""))
     click.echo(f"user {user.username} (id {user.id}) added with role {user.role.value}")
 
 
@@ -74,17 +64,11 @@ def tokens():
 @with_appcontext
 def tokens_issue(username):
     """Print a new API token for USERNAME."""
-    from sqlalchemy import select
-
-    from ancillary.auth.models import User
-    from ancillary.auth.services import issue_token
-
-    session = _session()
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.is_active:
-        _fail(f"error: no active user {username!r}; add one with `ancillary users add`")
-    token, _ = issue_token(session, user, now=_now(), lifetime=current_app.config["SETTINGS"].token_lifetime)
-    session.commit()
+    with transaction() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None or not user.is_active:
+            fail(f"error: no active user {username!r}; add one with `ancillary users add`")
+        token, _ = issue_token(session, user, now=_now(), lifetime=current_app.config["SETTINGS"].token_lifetime)
     click.echo(token)
 
 
@@ -94,10 +78,8 @@ def tokens_issue(username):
 @with_appcontext
 def demo(cases, seed):
     """Load a demo court of the seed's size and print the demo logins."""
-    from ancillary.demo import load_demo
-
     try:
-        logins = load_demo(_session(), settings=current_app.config["SETTINGS"], now=_now(), cases=cases, seed=seed,
+        logins = load_demo(db.session, settings=current_app.config["SETTINGS"], now=_now(), cases=cases, seed=seed,
                            progress=lambda done, total: click.echo(f"\r  cases {done}/{total}", nl=done == total))
     except RuntimeError as exc:
         click.echo(str(exc))
@@ -116,9 +98,7 @@ def demo(cases, seed):
 @with_appcontext
 def serve(port, host, workers, no_scheduler):
     """Serve the API under gunicorn, with the scheduler in the master process."""
-    from gunicorn.app.base import BaseApplication
-
-    from ancillary.jobs import build_scheduler
+    from gunicorn.app.base import BaseApplication  # gunicorn is only loaded to serve
 
     app = current_app._get_current_object()
     sqlite = app.config["SETTINGS"].database_url.startswith("sqlite")
@@ -145,8 +125,6 @@ def serve(port, host, workers, no_scheduler):
 @with_appcontext
 def scheduler_command():
     """Run the scheduler alone (exactly one per court)."""
-    from ancillary.jobs import build_scheduler
-
     click.echo("scheduler running; Ctrl-C stops it")
     build_scheduler(current_app._get_current_object(), blocking=True).start()
 
@@ -158,15 +136,12 @@ def scheduler_command():
 @with_appcontext
 def tick(at, only, no_deliver):
     """Run every due sweep as of AT and deliver what is due; print what was done."""
-    from ancillary.jobs import run_sweeps
-    from ancillary.wiring import wiring_of
-
     try:
         instant = datetime.fromisoformat(at)
     except ValueError:
-        _fail(f"error: --at {at!r} is not ISO 8601 (e.g. 2027-01-04T08:00:00+08:00)")
+        fail(f"error: --at {at!r} is not ISO 8601 (e.g. 2027-01-04T08:00:00+08:00)")
     if instant.tzinfo is None:
-        _fail("error: --at needs an offset, e.g. 2027-01-04T08:00:00+08:00")
+        fail("error: --at needs an offset, e.g. 2027-01-04T08:00:00+08:00")
     results = run_sweeps(current_app._get_current_object(), instant, list(only) or None, deliver=not no_deliver)
     click.echo(f"tick at {instant.isoformat()}: {len(wiring_of(current_app).sweeps)} sweep(s)")
     for path, outcome in results:
@@ -180,7 +155,5 @@ def tick(at, only, no_deliver):
 @with_appcontext
 def send(until_idle, poll):
     """Run an outbox sender (several may run at once on PostgreSQL)."""
-    from ancillary.outbox import run_sender
-
     counts = run_sender(current_app._get_current_object(), until_idle=until_idle, poll_seconds=poll)
     click.echo("sender: " + (", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "nothing due"))

@@ -163,6 +163,17 @@ def _authenticate():
     return None
 
 
+def pause_transaction() -> None:
+    """End the request's read so far before a slow step that needs no database (decoding a
+    picture): on SQLite a transaction holds the write lock from its start. Only before the
+    request has written anything; the next query opens a new transaction, and the request
+    still commits once, at its end."""
+    session = db.session
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("pause_transaction() after a write would lose it")
+    session.rollback()
+
+
 def _commit_or_rollback(response):
     """The request's one commit point: commit on success, roll back otherwise."""
     if response.status_code < 400:

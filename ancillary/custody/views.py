@@ -30,7 +30,7 @@ from ancillary.errors import DomainError, Invalid
 from ancillary.extensions import db
 from ancillary.labels import N_
 from ancillary.schemas import paged
-from ancillary.web import current_user, now, roles
+from ancillary.web import current_user, now, pause_transaction, roles
 
 blp = Blueprint("Custody", __name__, url_prefix="/api/v1",
                 description="QR labels, scans, custody chains and their verification")
@@ -109,9 +109,7 @@ def decode_upload(data: bytes) -> list[str]:
     """Every QR text in the picture, or a clear 4xx for a picture that cannot be read."""
     from scanners.decoding import ImageError, decode_image
 
-    # Nothing is written before the decode: end the read transaction so the picture's
-    # decoding does not hold SQLite's write lock.
-    db.session.commit()
+    pause_transaction()  # the picture's decoding holds no database lock
     try:
         return decode_image(data)
     except ImageError as exc:
