@@ -133,7 +133,8 @@ def replay(app, settings, args) -> dict:
     from ancillary.service.jobs import sweep
     from ancillary.service.models import OrderStatus, ServiceOrder
     from ancillary.service.queries import service_kpis
-    from ancillary.service.services import AttemptIn, apply_carrier_event, record_attempt
+    from ancillary.service.attempts import AttemptIn, record_attempt
+    from ancillary.service.services import apply_carrier_event
 
     rng = random.Random(args.seed)
     session = db.session

@@ -14,7 +14,8 @@ from ancillary.outbox import Notification, court_locale, enqueue
 from ancillary.queues.models import Task, TaskStatus
 
 from ancillary.service.models import AttemptOutcome, Layer, OrderStatus, ServiceOrder
-from ancillary.service.services import _enter_layer, exhaust, next_step, serve, usable_addresses
+from ancillary.service.addresses import usable_addresses
+from ancillary.service.ladder import enter_layer, exhaust, next_step, open_posting, serve
 
 
 def sweep(session: Session, now: datetime, settings) -> dict:
@@ -58,11 +59,11 @@ def _escalate(session: Session, now: datetime, settings, done: dict) -> int:
             exhaust(session, order, now=now)  # nowhere to go in person or by mail: public notice
             done["exhausted"] += 1
         elif order.layer == Layer.electronic:
-            _enter_layer(session, order, Layer.direct, closed_at, settings, now=now, reason="window closed")
+            enter_layer(session, order, Layer.direct, closed_at, settings, now=now, reason="window closed")
             done["escalated"] += 1
             moved += 1
         elif order.layer == Layer.direct and order.failed_direct_attempts() >= settings.service_direct_attempts:
-            _enter_layer(session, order, Layer.mail, closed_at, settings, now=now, reason="window closed")
+            enter_layer(session, order, Layer.mail, closed_at, settings, now=now, reason="window closed")
             done["escalated"] += 1
             moved += 1
         elif order.layer == Layer.direct:
@@ -71,8 +72,7 @@ def _escalate(session: Session, now: datetime, settings, done: dict) -> int:
         elif order.layer == Layer.mail and order.posting_open_at is None:
             mail = order.mail_attempt()
             if mail is not None and mail.outcome == AttemptOutcome.sent:
-                order.posting_open_at = closed_at
-                order.layer_due_at = closed_at + timedelta(days=settings.service_posting_days)
+                open_posting(order, closed_at, settings)
                 done["posting_opened"] += 1
         elif order.layer == Layer.public_notice and order.notice_published_at is not None:
             notice = next(a for a in reversed(order.attempts) if a.channel.value == "public_notice")

@@ -25,7 +25,7 @@ from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate
 
 from ancillary.errors import DomainError
 from ancillary.service.evidence import read_stored
-from ancillary.service.services import attempts_in_time
+from ancillary.service.attempts import attempts_in_time
 
 FONT_NAME = "WenQuanYiMicroHei"
 FONT_PATHS = (

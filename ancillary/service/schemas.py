@@ -10,7 +10,9 @@ from ancillary.schemas import Id, ListArgsSchema, LocalDateTime
 from ancillary.service.carrier import EVENT_CODES, TRACKING_SHAPES, CarrierEventIn
 from ancillary.service.models import AttemptChannel, AttemptOutcome, OrderStatus
 from ancillary.service.queries import OrderLevel
-from ancillary.service.services import AttemptIn, attempts_in_time, next_step, usable_addresses
+from ancillary.service.addresses import usable_addresses
+from ancillary.service.attempts import AttemptIn, attempts_in_time
+from ancillary.service.ladder import next_step
 
 
 class ServiceAttemptArgsSchema(Schema):

@@ -16,7 +16,7 @@ from ancillary.cases.services import get_case
 from ancillary.errors import Forbidden, Invalid
 from ancillary.extensions import db
 from ancillary.schemas import paged
-from ancillary.service import queries, services
+from ancillary.service import attempts, queries, services
 from ancillary.service.evidence import TooLarge
 from ancillary.service.models import ServiceOrder
 from ancillary.service.queries import OrderLevel
@@ -167,7 +167,7 @@ class AttemptsView(MethodView):
         if level != OrderLevel.full:
             raise Forbidden("not_your_order", "you may not record attempts on this order")
         data, photo = _attempt_input(settings().photo_max_bytes)
-        services.record_attempt(db.session, order, data, photo=photo, actor=current_user(), now=now(),
+        attempts.record_attempt(db.session, order, data, photo=photo, actor=current_user(), now=now(),
                                 settings=settings())
         return _answer(order, level, 201)
 
