@@ -26,39 +26,7 @@ def attach_addresses(session: Session, order: ServiceOrder, party, case, now: da
     person in another case. An address where they had moved or were unknown is marked
     failed (unless confirmed again later), so it is not tried again blindly.
     """
-    confirmed: list[tuple[str, datetime, int, str]] = []
-    failed: dict[str, tuple[datetime, str]] = {}
-    positions: dict[str, tuple[float, float]] = {}
-    if party.person_id is not None:
-        rows = session.execute(
-            select(ServiceAttempt.address, ServiceAttempt.outcome, ServiceAttempt.attempted_at,
-                   ServiceOrder.served_at, Case.id, Case.number)
-            .join(ServiceOrder, ServiceOrder.id == ServiceAttempt.order_id)
-            .join(Party, Party.id == ServiceOrder.recipient_party_id)
-            .join(Case, Case.id == ServiceOrder.case_id)
-            .where(Party.person_id == party.person_id, ServiceOrder.case_id != case.id,
-                   ServiceAttempt.address.is_not(None),
-                   ServiceAttempt.channel.in_([AttemptChannel.personal, AttemptChannel.mail, AttemptChannel.posting]),
-                   ServiceAttempt.outcome.in_([AttemptOutcome.served, AttemptOutcome.posted,
-                                               *BAD_ADDRESS_OUTCOMES]))
-            .order_by(ServiceAttempt.attempted_at.desc())
-        ).all()
-        decided: set[str] = set()
-        for address, outcome, attempted_at, served_at, case_id, number in rows:
-            if address in decided:
-                continue  # the newest report on an address decides
-            decided.add(address)
-            if outcome in BAD_ADDRESS_OUTCOMES:
-                failed[address] = (attempted_at, outcome.value)
-            else:
-                confirmed.append((address, served_at or attempted_at, case_id, number))
-        for text, lat, lon in session.execute(
-            select(PartyContact.value, PartyContact.latitude, PartyContact.longitude)
-            .join(Party, Party.id == PartyContact.party_id)
-            .where(Party.person_id == party.person_id, PartyContact.kind == ContactKind.address,
-                   PartyContact.latitude.is_not(None))
-        ):
-            positions.setdefault(text, (lat, lon))
+    confirmed, failed, positions = _history(session, party, case) if party.person_id is not None else ([], {}, {})
     for contact in party.contacts:
         if contact.kind == ContactKind.address and contact.latitude is not None:
             positions[contact.value] = (contact.latitude, contact.longitude)
@@ -81,6 +49,44 @@ def attach_addresses(session: Session, order: ServiceOrder, party, case, now: da
                                               failed_at=marked[0] if marked else None,
                                               failed_reason=marked[1] if marked else None))
     return len(confirmed)
+
+
+def _history(session: Session, party, case):
+    """What other cases taught about the person's addresses: confirmed ones (newest first),
+    failed ones, and known positions."""
+    confirmed: list[tuple[str, datetime, int, str]] = []
+    failed: dict[str, tuple[datetime, str]] = {}
+    positions: dict[str, tuple[float, float]] = {}
+    rows = session.execute(
+        select(ServiceAttempt.address, ServiceAttempt.outcome, ServiceAttempt.attempted_at,
+               ServiceOrder.served_at, Case.id, Case.number)
+        .join(ServiceOrder, ServiceOrder.id == ServiceAttempt.order_id)
+        .join(Party, Party.id == ServiceOrder.recipient_party_id)
+        .join(Case, Case.id == ServiceOrder.case_id)
+        .where(Party.person_id == party.person_id, ServiceOrder.case_id != case.id,
+               ServiceAttempt.address.is_not(None),
+               ServiceAttempt.channel.in_([AttemptChannel.personal, AttemptChannel.mail, AttemptChannel.posting]),
+               ServiceAttempt.outcome.in_([AttemptOutcome.served, AttemptOutcome.posted,
+                                           *BAD_ADDRESS_OUTCOMES]))
+        .order_by(ServiceAttempt.attempted_at.desc())
+    ).all()
+    decided: set[str] = set()
+    for address, outcome, attempted_at, served_at, case_id, number in rows:
+        if address in decided:
+            continue  # the newest report on an address decides
+        decided.add(address)
+        if outcome in BAD_ADDRESS_OUTCOMES:
+            failed[address] = (attempted_at, outcome.value)
+        else:
+            confirmed.append((address, served_at or attempted_at, case_id, number))
+    for text, lat, lon in session.execute(
+        select(PartyContact.value, PartyContact.latitude, PartyContact.longitude)
+        .join(Party, Party.id == PartyContact.party_id)
+        .where(Party.person_id == party.person_id, PartyContact.kind == ContactKind.address,
+               PartyContact.latitude.is_not(None))
+    ):
+        positions.setdefault(text, (lat, lon))
+    return confirmed, failed, positions
 
 
 def usable_addresses(order: ServiceOrder) -> list[ServiceAddress]:

@@ -23,6 +23,7 @@ from ancillary.service.models import (
     AttemptChannel,
     AttemptOutcome,
     OrderStatus,
+    ServiceAddress,
     ServiceAttempt,
     ServiceOrder,
 )
@@ -83,137 +84,28 @@ def record_attempt(session: Session, order: ServiceOrder, data: AttemptIn, *, ph
     """Record one attempt on the ladder, send what it sends, and move the order on."""
     channel = AttemptChannel(data.channel)
     attempted_at = data.attempted_at or now
-    if channel == AttemptChannel.address_reuse:
-        raise Invalid("channel_automatic", "address reuse is done by the system when the order opens",
-                      field="channel")
-    if order.status == OrderStatus.served:
-        raise Conflict("order_served", "the order was served on {date}; no further attempt is recorded",
-                       field="order_id", date=order.served_at.astimezone(settings.timezone).date().isoformat())
-    if order.status == OrderStatus.withdrawn:
-        raise Conflict("order_withdrawn", "the case was closed on {date}; service was withdrawn", field="order_id",
-                       date=order.withdrawn_at.astimezone(settings.timezone).date().isoformat())
-    if order.case.status.value != "open":
-        raise Conflict("case_not_open", "case {number} is {status}: no further attempt is recorded",
-                       field="order_id", number=order.case.number, status=order.case.status.value)
-    if order.status == OrderStatus.exhausted and channel != AttemptChannel.public_notice:
-        raise Conflict("order_exhausted", "every layer has failed: only the judge's public notice is left",
-                       field="order_id")
-    if channel == AttemptChannel.public_notice:
-        if actor.role not in (Role.judge, Role.enforcement_officer, Role.court_admin):
-            raise Forbidden("public_notice_by_judge", "service by public notice is ordered by the judge")
-        if order.status != OrderStatus.exhausted:
-            raise Conflict("public_notice_too_early",
-                           "public notice is ordered only when every layer has failed and no address is left",
-                           field="channel")
-        if order.notice_published_at is not None:
-            raise Conflict("notice_published", "the public notice is already published", field="channel")
-    elif actor.role != Role.service_clerk:
-        raise Forbidden("attempt_by_clerk", "attempts are recorded by the service clerk holding the task")
-    if attempted_at > now + timedelta(minutes=5):
-        raise Invalid("attempt_in_future", "attempted_at lies in the future", field="attempted_at")
-    if attempted_at < order.case.filed_at - timedelta(days=1):
-        raise Invalid("attempt_before_filing", "attempted_at is before the case was filed", field="attempted_at")
-    outcome = AttemptOutcome(data.outcome) if data.outcome else DEFAULT_OUTCOME.get(channel)
-    if outcome is None:
-        raise Invalid("outcome_required", "give the outcome of this {channel} attempt", field="outcome",
-                      channel=channel.value)
-    if outcome not in CLERK_OUTCOMES[channel]:
-        raise Invalid("outcome_not_for_channel", "outcome {outcome} cannot be reported for {channel}; "
-                      "allowed: {allowed}", field="outcome", outcome=outcome.value, channel=channel.value,
-                      allowed=", ".join(sorted(o.value for o in CLERK_OUTCOMES[channel])))
-    if photo is not None and channel not in PHOTO_CHANNELS:
-        raise Invalid("photo_not_for_channel", "a photo is not evidence of a {channel} attempt", field="photo",
-                      channel=channel.value)
-
+    _check_order_takes(order, channel, actor, settings)
+    _check_time(order, attempted_at, now)
+    outcome = _outcome(channel, data.outcome, photo)
     if channel in ELECTRONIC and outcome in MESSAGE_REPORTS:
         return report_message(session, order, channel, outcome, attempted_at, data.notes, actor=actor, now=now)
-
-    # Which layer: the current one; a later one only with a recorded reason; never back.
-    # A skip_reason given where nothing is skipped is accepted and ignored.
-    target = CHANNEL_LAYER[channel]
-    skip_reason = (data.skip_reason or "").strip() or None
-    if channel != AttemptChannel.public_notice:
-        if target < order.layer:
-            raise Invalid("channel_not_open", "{channel} belongs to layer {layer}, which is closed for this order",
-                          field="channel", channel=channel.value, layer=int(target))
-        if target > order.layer and skip_reason is None:
-            raise Invalid("channel_not_open",
-                          "{channel} opens in layer {layer}; give skip_reason to move on early",
-                          field="channel", channel=channel.value, layer=int(target))
+    target, skip_reason = _target_layer(order, channel, data.skip_reason)
     values = dict(channel=channel, outcome=outcome, attempted_at=attempted_at, recorded_at=now, actor_id=actor.id,
                   notes=(data.notes or "").strip() or None, duration_seconds=data.duration_seconds,
                   received_by=data.received_by, witness=data.witness,
                   skip_reason=skip_reason if target > order.layer and channel != AttemptChannel.public_notice
                   else None)
-    party = order.recipient
-
-    if channel in (AttemptChannel.personal, AttemptChannel.mail, AttemptChannel.posting):
-        address = address_for(order, data.address, now)
-        if address is None:
-            raise Invalid("no_address", "no usable address is left: give one", field="address")
-        if channel == AttemptChannel.personal and address.failed_at is not None and not data.address:
-            raise Invalid("address_failed", "that address failed before; give it again to try it", field="address")
-        values["address"] = address.text
-    if channel == AttemptChannel.personal:
-        if outcome == AttemptOutcome.served and not (data.received_by or "").strip():
-            raise Invalid("receipt_signer_required", "name the person who signed the receipt", field="received_by")
-        if outcome == AttemptOutcome.refused and not (data.witness or "").strip() and photo is None:
-            raise Invalid("refusal_needs_evidence", "a refusal is lodged with a witness or a photo", field="witness")
-    if channel == AttemptChannel.mail:
-        carrier = (data.carrier or carriers.DEFAULT_CARRIER).lower()
-        number = carriers.normalize_tracking(data.tracking_number or "")
-        if not number:
-            raise Invalid("tracking_number_required", "mail needs the tracking number", field="tracking_number")
-        problem = carriers.tracking_problem(carrier, number)
-        if problem == "unknown carrier":
-            raise Invalid("unknown_carrier", "unknown carrier {carrier}", field="carrier", carrier=carrier)
-        if problem:
-            raise Invalid("tracking_number_shape", "{number} is not a {carrier} tracking number ({problem})",
-                          field="tracking_number", number=number, carrier=carrier, problem=problem)
-        if session.scalar(select(ServiceAttempt.id).where(ServiceAttempt.tracking_number == number)):
-            raise Conflict("tracking_number_used", "tracking number {number} is already recorded",
-                           field="tracking_number", number=number)
-        pending = order.mail_attempt()
-        if pending is not None and pending.outcome == AttemptOutcome.sent and target == order.layer:
-            raise Conflict("mail_in_transit", "envelope {number} is still in transit", field="channel",
-                           number=pending.tracking_number)
-        values.update(tracking_number=number, carrier=carrier)
-    if channel == AttemptChannel.posting:
-        if photo is None:
-            raise Invalid("photo_required", "a posting needs a photo of the posted notice", field="photo")
-        if order.posting_open_at is None:
-            raise Invalid("posting_not_open", "posting opens when the mail comes back unclaimed", field="channel")
+    check = CHANNEL_CHECKS.get(channel)
+    if check is not None:
+        values.update(check(session, order, data, outcome, photo, target, now))
     if data.consent and not ((data.notes or "").strip() or photo is not None):
         raise Invalid("consent_needs_record", "record the signed consent in notes or with a photo", field="consent")
-
     if photo is not None:
-        checked = evidence.inspect_photo(photo, max_bytes=settings.photo_max_bytes,
-                                         max_pixels=settings.photo_max_pixels, tz=settings.timezone)
-        position = None
-        for address in order.addresses:
-            if address.text == values.get("address") and address.latitude is not None:
-                position = (address.latitude, address.longitude)
-        flags, distance = evidence.place_and_age_flags(
-            checked, address_position=position, attempted_at=attempted_at,
-            max_distance_m=settings.posting_max_distance_m,
-            max_age=timedelta(hours=settings.posting_max_age_hours))
-        values.update(photo_path=evidence.store(checked, settings.storage_dir), photo_sha256=checked.sha256,
-                      photo_mime=checked.mime, photo_bytes=len(photo), photo_taken_at=checked.taken_at,
-                      latitude=checked.latitude, longitude=checked.longitude, distance_m=distance, flags=flags)
-
-    # Electronic channels: the message goes through the outbox; delivery comes back later.
+        values.update(_photo_evidence(order, photo, values.get("address"), attempted_at, settings))
     notification = None
-    if channel in ELECTRONIC:
-        notification, contact = send_message(session, order, channel, data.contact, actor=actor, now=now,
-                                      settings=settings)
-        values["contact"] = contact
-    elif channel == AttemptChannel.phone:
-        phones = party.values("phone")
-        contact = (data.contact or (phones[0] if phones else "")).strip()
-        if not contact:
-            raise Invalid("no_phone", "the recipient has no phone number: give one", field="contact")
-        values["contact"] = contact
-
+    if channel in ELECTRONIC:  # the message goes through the outbox; delivery comes back later
+        notification, values["contact"] = send_message(session, order, channel, data.contact, actor=actor, now=now,
+                                                       settings=settings)
     if target > order.layer and channel != AttemptChannel.public_notice:
         enter_layer(session, order, target, now, settings, actor=actor, now=now, reason=skip_reason)
     if order.status == OrderStatus.pending:
@@ -230,6 +122,170 @@ def record_attempt(session: Session, order: ServiceOrder, data: AttemptIn, *, ph
                   "photo_sha256": attempt.photo_sha256})
     advance(session, order, attempt, actor=actor, now=now, settings=settings)
     return attempt
+
+
+# --- what every attempt must satisfy ---------------------------------------------------------
+
+
+def _check_order_takes(order: ServiceOrder, channel: AttemptChannel, actor: User, settings) -> None:
+    """The order is still open to this channel, and ``actor`` is the one who records it."""
+    if channel == AttemptChannel.address_reuse:
+        raise Invalid("channel_automatic", "address reuse is done by the system when the order opens",
+                      field="channel")
+    tz = settings.timezone
+    if order.status == OrderStatus.served:
+        raise Conflict("order_served", "the order was served on {date}; no further attempt is recorded",
+                       field="order_id", date=order.served_at.astimezone(tz).date().isoformat())
+    if order.status == OrderStatus.withdrawn:
+        raise Conflict("order_withdrawn", "the case was closed on {date}; service was withdrawn", field="order_id",
+                       date=order.withdrawn_at.astimezone(tz).date().isoformat())
+    if order.case.status.value != "open":
+        raise Conflict("case_not_open", "case {number} is {status}: no further attempt is recorded",
+                       field="order_id", number=order.case.number, status=order.case.status.value)
+    if order.status == OrderStatus.exhausted and channel != AttemptChannel.public_notice:
+        raise Conflict("order_exhausted", "every layer has failed: only the judge's public notice is left",
+                       field="order_id")
+    if channel == AttemptChannel.public_notice:
+        _check_public_notice(order, actor)
+    elif actor.role != Role.service_clerk:
+        raise Forbidden("attempt_by_clerk", "attempts are recorded by the service clerk holding the task")
+
+
+def _check_public_notice(order: ServiceOrder, actor: User) -> None:
+    if actor.role not in (Role.judge, Role.enforcement_officer, Role.court_admin):
+        raise Forbidden("public_notice_by_judge", "service by public notice is ordered by the judge")
+    if order.status != OrderStatus.exhausted:
+        raise Conflict("public_notice_too_early",
+                       "public notice is ordered only when every layer has failed and no address is left",
+                       field="channel")
+    if order.notice_published_at is not None:
+        raise Conflict("notice_published", "the public notice is already published", field="channel")
+
+
+def _check_time(order: ServiceOrder, attempted_at: datetime, now: datetime) -> None:
+    if attempted_at > now + timedelta(minutes=5):
+        raise Invalid("attempt_in_future", "attempted_at lies in the future", field="attempted_at")
+    if attempted_at < order.case.filed_at - timedelta(days=1):
+        raise Invalid("attempt_before_filing", "attempted_at is before the case was filed", field="attempted_at")
+
+
+def _outcome(channel: AttemptChannel, given: str | None, photo: bytes | None) -> AttemptOutcome:
+    """The outcome reported (or the channel's default), if the channel can report it."""
+    outcome = AttemptOutcome(given) if given else DEFAULT_OUTCOME.get(channel)
+    if outcome is None:
+        raise Invalid("outcome_required", "give the outcome of this {channel} attempt", field="outcome",
+                      channel=channel.value)
+    if outcome not in CLERK_OUTCOMES[channel]:
+        raise Invalid("outcome_not_for_channel", "outcome {outcome} cannot be reported for {channel}; "
+                      "allowed: {allowed}", field="outcome", outcome=outcome.value, channel=channel.value,
+                      allowed=", ".join(sorted(o.value for o in CLERK_OUTCOMES[channel])))
+    if photo is not None and channel not in PHOTO_CHANNELS:
+        raise Invalid("photo_not_for_channel", "a photo is not evidence of a {channel} attempt", field="photo",
+                      channel=channel.value)
+    return outcome
+
+
+def _target_layer(order: ServiceOrder, channel: AttemptChannel, skip_reason: str | None):
+    """The channel's layer: the current one; a later one only with a recorded reason; never back.
+
+    A skip_reason given where nothing is skipped is accepted and ignored.
+    """
+    target = CHANNEL_LAYER[channel]
+    skip_reason = (skip_reason or "").strip() or None
+    if channel == AttemptChannel.public_notice:
+        return target, skip_reason
+    if target < order.layer:
+        raise Invalid("channel_not_open", "{channel} belongs to layer {layer}, which is closed for this order",
+                      field="channel", channel=channel.value, layer=int(target))
+    if target > order.layer and skip_reason is None:
+        raise Invalid("channel_not_open", "{channel} opens in layer {layer}; give skip_reason to move on early",
+                      field="channel", channel=channel.value, layer=int(target))
+    return target, skip_reason
+
+
+# --- what each channel needs (a table: channel -> check returning the attempt's values) ------
+
+
+def _address(order: ServiceOrder, data: AttemptIn, now: datetime) -> ServiceAddress:
+    address = address_for(order, data.address, now)
+    if address is None:
+        raise Invalid("no_address", "no usable address is left: give one", field="address")
+    return address
+
+
+def _personal(session, order, data, outcome, photo, target, now) -> dict:
+    address = _address(order, data, now)
+    if address.failed_at is not None and not data.address:
+        raise Invalid("address_failed", "that address failed before; give it again to try it", field="address")
+    if outcome == AttemptOutcome.served and not (data.received_by or "").strip():
+        raise Invalid("receipt_signer_required", "name the person who signed the receipt", field="received_by")
+    if outcome == AttemptOutcome.refused and not (data.witness or "").strip() and photo is None:
+        raise Invalid("refusal_needs_evidence", "a refusal is lodged with a witness or a photo", field="witness")
+    return {"address": address.text}
+
+
+def _mail(session, order, data, outcome, photo, target, now) -> dict:
+    address = _address(order, data, now)
+    carrier = (data.carrier or carriers.DEFAULT_CARRIER).lower()
+    number = carriers.normalize_tracking(data.tracking_number or "")
+    if not number:
+        raise Invalid("tracking_number_required", "mail needs the tracking number", field="tracking_number")
+    problem = carriers.tracking_problem(carrier, number)
+    if problem == "unknown carrier":
+        raise Invalid("unknown_carrier", "unknown carrier {carrier}", field="carrier", carrier=carrier)
+    if problem:
+        raise Invalid("tracking_number_shape", "{number} is not a {carrier} tracking number ({problem})",
+                      field="tracking_number", number=number, carrier=carrier, problem=problem)
+    if session.scalar(select(ServiceAttempt.id).where(ServiceAttempt.tracking_number == number)):
+        raise Conflict("tracking_number_used", "tracking number {number} is already recorded",
+                       field="tracking_number", number=number)
+    pending = order.mail_attempt()
+    if pending is not None and pending.outcome == AttemptOutcome.sent and target == order.layer:
+        raise Conflict("mail_in_transit", "envelope {number} is still in transit", field="channel",
+                       number=pending.tracking_number)
+    return {"address": address.text, "tracking_number": number, "carrier": carrier}
+
+
+def _posting(session, order, data, outcome, photo, target, now) -> dict:
+    address = _address(order, data, now)
+    if photo is None:
+        raise Invalid("photo_required", "a posting needs a photo of the posted notice", field="photo")
+    if order.posting_open_at is None:
+        raise Invalid("posting_not_open", "posting opens when the mail comes back unclaimed", field="channel")
+    return {"address": address.text}
+
+
+def _phone(session, order, data, outcome, photo, target, now) -> dict:
+    phones = order.recipient.values("phone")
+    contact = (data.contact or (phones[0] if phones else "")).strip()
+    if not contact:
+        raise Invalid("no_phone", "the recipient has no phone number: give one", field="contact")
+    return {"contact": contact}
+
+
+CHANNEL_CHECKS = {
+    AttemptChannel.personal: _personal,
+    AttemptChannel.mail: _mail,
+    AttemptChannel.posting: _posting,
+    AttemptChannel.phone: _phone,
+}
+
+
+def _photo_evidence(order: ServiceOrder, photo: bytes, address: str | None, attempted_at: datetime,
+                    settings) -> dict:
+    """Check and store the photo; flag it when taken far from the address or long before."""
+    checked = evidence.inspect_photo(photo, max_bytes=settings.photo_max_bytes,
+                                     max_pixels=settings.photo_max_pixels, tz=settings.timezone)
+    position = None
+    for known in order.addresses:
+        if known.text == address and known.latitude is not None:
+            position = (known.latitude, known.longitude)
+    flags, distance = evidence.place_and_age_flags(
+        checked, address_position=position, attempted_at=attempted_at,
+        max_distance_m=settings.posting_max_distance_m, max_age=timedelta(hours=settings.posting_max_age_hours))
+    return dict(photo_path=evidence.store(checked, settings.storage_dir), photo_sha256=checked.sha256,
+                photo_mime=checked.mime, photo_bytes=len(photo), photo_taken_at=checked.taken_at,
+                latitude=checked.latitude, longitude=checked.longitude, distance_m=distance, flags=flags)
 
 
 def report_message(session, order: ServiceOrder, channel: AttemptChannel, outcome: AttemptOutcome,
