@@ -17,7 +17,6 @@ from ancillary.auth.services import create_user, issue_token
 from ancillary.command import fail, transaction
 from ancillary.custody.cli import custody, labels
 from ancillary.demo import load_demo
-from ancillary.extensions import db
 from ancillary.jobs import build_scheduler, run_sweeps
 from ancillary.outbox import run_sender
 from ancillary.scheduling.cli import schedule
@@ -79,8 +78,10 @@ def tokens_issue(username):
 def demo(cases, seed):
     """Load a demo court of the seed's size and print the demo logins."""
     try:
-        logins = load_demo(db.session, settings=current_app.config["SETTINGS"], now=_now(), cases=cases, seed=seed,
-                           progress=lambda done, total: click.echo(f"\r  cases {done}/{total}", nl=done == total))
+        with transaction() as session:
+            logins = load_demo(session, settings=current_app.config["SETTINGS"], now=_now(), cases=cases,
+                               seed=seed, progress=lambda done, total: click.echo(f"\r  cases {done}/{total}",
+                                                                                  nl=done == total))
     except RuntimeError as exc:
         click.echo(str(exc))
         return

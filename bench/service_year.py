@@ -141,6 +141,7 @@ def replay(app, settings, args) -> dict:
     tz = settings.timezone
     year_start = datetime(2027, 1, 1, tzinfo=tz)
     demo.load_demo(session, settings=settings, now=year_start - timedelta(days=1), cases=0, seed=args.seed)
+    session.commit()
     judges = list(session.scalars(select(User).where(User.role == Role.judge)))
     officers = list(session.scalars(select(User).where(User.role == Role.enforcement_officer)))
     intake = list(session.scalars(select(User).where(User.role == Role.intake_clerk)))

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from ancillary.auth.models import Role, User
 from ancillary.cases.models import Case, CaseKind, CaseStatus
 from ancillary.outbox import Notification, NotificationItem, audit_step
-from ancillary.reminders import rules
+from ancillary.reminders import digests, rules
 
 
 def sweep_reminders(session: Session, now: datetime, settings) -> dict:
@@ -29,7 +29,7 @@ def sweep_reminders(session: Session, now: datetime, settings) -> dict:
         # a first sweep over a large court stages hundreds of thousands of items at once;
         # without fresh statistics the planner keeps treating the table as empty while folding
         session.execute(text("ANALYZE notification_items"))
-    messages = rules.fold(session, now, settings, [rules.ACTION, rules.FOLLOW_UP, rules.INFO, rules.HEARING])
+    messages = digests.fold(session, now, settings, [rules.ACTION, rules.FOLLOW_UP, rules.INFO, rules.HEARING])
     return {"items": staged, "messages": messages} if staged or messages else {}
 
 
@@ -62,7 +62,7 @@ def sweep_escalations(session: Session, now: datetime, settings) -> dict:
             continue
         _escalate(session, root, items, cases, office, now, settings)
         escalated += 1
-    messages = rules.fold(session, now, settings, [rules.ESCALATION])
+    messages = digests.fold(session, now, settings, [rules.ESCALATION])
     out = {"escalated": escalated, "resolved": resolved, "messages": messages}
     return out if any(out.values()) else {}
 

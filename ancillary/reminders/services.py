@@ -29,7 +29,7 @@ from ancillary.outbox import (
     enqueue,
     new_ack_code,
 )
-from ancillary.reminders import rules
+from ancillary.reminders import digests, rules
 from ancillary.reminders.models import EnforcementRecord
 from ancillary.reminders.queries import post_queue
 
@@ -220,8 +220,8 @@ def remind_now(session: Session, post, *, officer_id: int, actor, now: datetime,
     session.flush()
     code = new_ack_code()
     with court_locale():
-        body = rules.compose_body(session, rules.ACTION, items, settings, code)
-    channel, address = rules.address_of(officer)
+        body = digests.compose_body(session, rules.ACTION, items, settings, code)
+    channel, address = digests.address_of(officer)
     row = enqueue(session, key=key, channel=channel, to_address=address, body=body, kind="remind_now", now=now,
                   recipient_id=officer_id, case_id=case_id, needs_ack=True, ack_code=code, settings=settings,
                   subject=settings.court_name if channel == Channel.email else None)
