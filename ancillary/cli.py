@@ -8,7 +8,6 @@ from datetime import datetime
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-
 from sqlalchemy import select
 
 from ancillary.archive.cli import archive
@@ -85,7 +84,7 @@ def demo(cases, seed):
     except RuntimeError as exc:
         click.echo(str(exc))
         return
-    click.echo("\nDemo logins (password for all: %s):" % logins["password"])
+    click.echo("\nDemo logins (password for all: {}):".format(logins["password"]))
     for role, username in logins["users"]:
         click.echo(f"  {role:<20} {username}")
 

@@ -13,15 +13,17 @@ from ancillary.auth.models import Role, User
 from ancillary.auth.services import hash_password
 from ancillary.cases.identity import resident_id_check, uscc_check
 from ancillary.cases.services import AddressIn, CaseIn, PartyIn, close_case, create_law_firm, file_case
+from ancillary.custody.demo import load_demo_custody
 from ancillary.queues.models import GroupCode
 from ancillary.queues.services import create_follow_up_post, create_post
-from ancillary.custody.demo import load_demo_custody
 from ancillary.scheduling.demo import load_demo_scheduling
 from ancillary.scheduling.services import create_courtroom
 from ancillary.service.demo import load_demo_service
 
 DEMO_PASSWORD = "ancillary-demo"
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
+SURNAMES = ("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋"
+            "蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎"
+            "易常武乔贺赖龚文")
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国志民海燕斌宇浩凯鹏辉丹阳晨"
 STREETS = ["新威路", "统一路", "青岛路", "文化路", "世昌大道", "海滨北路", "昆明路", "东城路", "古寨西路", "戚谷疃路"]
 COMPANY_WORDS = ["威海", "环翠", "海川", "远洋", "泰和", "华信", "东港", "宏达", "金海", "蓝天"]

@@ -84,7 +84,8 @@ class JsonApi(Api):
         messages = data.get("messages")
         if messages:
             field = _first_field(messages)
-            message = gettext("invalid input in field {field}").format(field=field) if field else gettext("invalid input")
+            message = (gettext("invalid input in field {field}").format(field=field) if field
+                       else gettext("invalid input"))
             code = "invalid_json" if status == 400 else "validation_error"
             if status == 400:
                 message = gettext("the body is not valid JSON")

@@ -3,7 +3,6 @@
 
 from ancillary.labels import N_
 
-
 MESSAGES = [
     N_("Missing data for required field."),
     N_("Unknown field."),

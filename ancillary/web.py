@@ -108,12 +108,12 @@ def _view_function(endpoint: str):
 
 def _refuse_unknown_bodies():
     """Answer 415 to a body in a format no endpoint reads, rather than ignore it."""
-    if request.method in ("POST", "PUT", "PATCH") and (request.content_length or 0) > 0:
-        if request.mimetype not in ACCEPTED_BODIES and not request.mimetype.endswith("+json"):
-            raise UnsupportedBody(
-                "unsupported_media_type", "send the body as application/json (or multipart/form-data for files)",
-                field="Content-Type",
-            )
+    has_body = request.method in ("POST", "PUT", "PATCH") and (request.content_length or 0) > 0
+    if has_body and request.mimetype not in ACCEPTED_BODIES and not request.mimetype.endswith("+json"):
+        raise UnsupportedBody(
+            "unsupported_media_type", "send the body as application/json (or multipart/form-data for files)",
+            field="Content-Type",
+        )
 
 
 def _nul_path(value, path=""):
@@ -205,7 +205,8 @@ def _domain_error(error: DomainError):
         message = error.render(template)
     errors = {error.field: [message]} if error.field else None
     extra = {k: v for k, v in error.params.items() if k in ("conflict", "assignee_id", "conflicts")}
-    response = _json_error(error.status, error.code, message, error.field, **({"errors": errors} if errors else {}), **extra)
+    response = _json_error(error.status, error.code, message, error.field,
+                           **({"errors": errors} if errors else {}), **extra)
     if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="ancillary"'
     return response

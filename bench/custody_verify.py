@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,14 +35,14 @@ def env_for(url: str) -> dict:
 def fill(url: str, events: int, per_dossier: int) -> float:
     from sqlalchemy import create_engine, insert
 
-    from ancillary.cases.models import Case, Dossier
     from ancillary.auth.models import User
+    from ancillary.cases.models import Case, Dossier
     from ancillary.custody.models import GENESIS, CustodyEvent, CustodyHead, event_content, event_digest
 
     subprocess.run([BIN / "ancillary", "db", "upgrade"], env=env_for(url), check=True, capture_output=True)
     engine = create_engine(url)
     started = time.perf_counter()
-    t0 = datetime(2027, 1, 4, 1, 0, tzinfo=timezone.utc)
+    t0 = datetime(2027, 1, 4, 1, 0, tzinfo=UTC)
     dossiers = events // per_dossier
     with engine.begin() as conn:
         conn.execute(insert(User), [{"id": i, "username": f"u{i}", "display_name": f"user {i}", "role": r,

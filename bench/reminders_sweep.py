@@ -17,11 +17,11 @@ import multiprocessing
 import random
 import resource
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from _common import make_app, write
 
-NOW = datetime(2027, 1, 4, 1, 30, tzinfo=timezone.utc)
+NOW = datetime(2027, 1, 4, 1, 30, tzinfo=UTC)
 
 
 def load(app, cases: int) -> None:

@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time as clock
 import uuid
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +43,7 @@ from ancillary.config import Settings  # noqa: E402
 TZ_NAME = "Asia/Shanghai"
 TRIBUNALS = ["张村人民法庭", "孙家疃人民法庭", "温泉人民法庭"]
 KIND_WEIGHTS = {"speedy": 30, "summary": 35, "ordinary": 15, "enforcement": 20}
-NOW = datetime(2027, 2, 26, 17, 0, tzinfo=timezone.utc)  # Saturday 27 Feb 01:00 local: after the week's filings
+NOW = datetime(2027, 2, 26, 17, 0, tzinfo=UTC)  # Saturday 27 Feb 01:00 local: after the week's filings
 WINDOW = (date(2027, 3, 1), date(2027, 3, 31))
 
 

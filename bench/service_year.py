@@ -126,14 +126,14 @@ def replay(app, settings, args) -> dict:
     from ancillary.cases.models import LawFirm
     from ancillary.cases.services import CaseIn, PartyIn, file_case
     from ancillary.extensions import db
-    from ancillary.queues.services import claim
     from ancillary.outbox import Notification, NotificationStatus
     from ancillary.outbox import notify_status_change as on_status_change
+    from ancillary.queues.services import claim
+    from ancillary.service.attempts import AttemptIn, record_attempt
     from ancillary.service.carrier import CarrierEventIn
     from ancillary.service.jobs import sweep
     from ancillary.service.models import OrderStatus, ServiceOrder
     from ancillary.service.queries import service_kpis
-    from ancillary.service.attempts import AttemptIn, record_attempt
     from ancillary.service.services import apply_carrier_event
 
     rng = random.Random(args.seed)

@@ -10,7 +10,7 @@ import itertools
 import os
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -20,7 +20,7 @@ from ancillary.config import Settings
 
 DB_KIND = os.environ.get("ANCILLARY_TEST_DB", "sqlite")
 QR_KEYS = "K2:test-signing-secret-0123456789,K1:test-older-secret-0123456789"
-NOW = datetime(2027, 1, 4, 1, 30, tzinfo=timezone.utc)  # 09:30 in Shanghai, a Monday
+NOW = datetime(2027, 1, 4, 1, 30, tzinfo=UTC)  # 09:30 in Shanghai, a Monday
 
 
 def pytest_report_header(config):

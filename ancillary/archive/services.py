@@ -10,7 +10,7 @@ import csv
 import hashlib
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from flask_babel import gettext
 from sqlalchemy import func, select
@@ -297,6 +297,5 @@ def archive_kpis(session: Session, start: datetime, end: datetime, settings) -> 
 
 
 def _utc(value: datetime) -> datetime:
-    from datetime import timezone
 
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

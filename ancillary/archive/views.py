@@ -33,7 +33,8 @@ RECORD_EXAMPLE = {"dossier_id": 123, "archivist_id": 9, "material_count": 86, "c
                   "digitised_at": "2027-02-02T15:00:00+08:00", "archive_location": "档案室 A-12-3",
                   "archived_at": "2027-02-03T09:00:00+08:00"}
 BACKLOG_EXAMPLE = {"id": 17, "case_number": "(2018)鲁1002民初456号", "closed_on": "2018-11-20", "volumes": 2,
-                   "location": "旧卷库 3号柜", "cause": "买卖合同纠纷", "material_count": None, "archive_location": None,
+                   "location": "旧卷库 3号柜", "cause": "买卖合同纠纷", "material_count": None,
+                   "archive_location": None,
                    "archived_at": None}
 QUEUE_EXAMPLE = {"cases": [{"task_id": 88, "case_id": 41, "case_number": "(2027)鲁1002民初123号",
                             "closed_at": "2027-01-20T16:00:00+08:00", "due_at": "2027-02-19T16:00:00+08:00",

@@ -239,10 +239,8 @@ def scan(
     if action == CustodyAction.receive:
         to_holder_id, new_location = actor.id, location or dossier.location
     else:
-        if dossier.holder_id is None:
-            to_holder_id = actor.id  # nobody has signed for it yet: whoever shelves it answers for it
-        else:
-            to_holder_id = dossier.holder_id
+        # nobody has signed for it yet: whoever shelves it answers for it
+        to_holder_id = actor.id if dossier.holder_id is None else dossier.holder_id
         new_location = location
     try:
         event = append_event(session, dossier, action=action, actor=actor, now=now, to_holder_id=to_holder_id,

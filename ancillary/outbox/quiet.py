@@ -6,7 +6,7 @@ calls; what falls inside waits for the end of the quiet hours. E-mail is never h
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 
 from ancillary.outbox.models import Channel
 
@@ -33,7 +33,7 @@ def release_time(at: datetime, settings) -> datetime:
     end = datetime.combine(local.date(), settings.quiet_end, tz)
     if end <= local:
         end = datetime.combine(local.date() + timedelta(days=1), settings.quiet_end, tz)
-    return end.astimezone(timezone.utc)
+    return end.astimezone(UTC)
 
 
 def held_back(channel: Channel, is_urgent: bool) -> bool:

@@ -123,7 +123,7 @@ class Task(Base):
     completed_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(String(500))
 
-    case: Mapped["Case"] = relationship()  # noqa: F821
+    case: Mapped[Case] = relationship()  # noqa: F821
 
     def sla_state(self, now: datetime) -> SlaState:
         """Where the task stands against its deadline at ``now``.

@@ -50,7 +50,8 @@ def compose_body(session: Session, digest: str, items: list[NotificationItem], s
         day = (items[0].params or {}).get("date", "")
         return gettext("{court}: your hearings tomorrow ({date}): {lines}.").format(court=court, date=day, lines=lines)
     if digest == rules.ESCALATION:
-        return gettext("{court}: reminders unanswered for {hours} h: {lines}. Reply OK {code} to take them over.").format(
+        text = gettext("{court}: reminders unanswered for {hours} h: {lines}. Reply OK {code} to take them over.")
+        return text.format(
             court=court, hours=escalation_hours or settings.escalation_hours, lines=lines, code=ack_code)
     return gettext("{court}: {count} task(s) past their deadline: {lines}.").format(court=court, count=len(items),
                                                                                   lines=lines)
@@ -106,7 +107,8 @@ def _make_message(session, user, digest, chunk, number, stamp, now, settings) ->
         key = f"{digest}:{user.id}:{stamp}:{number}"
     channel, address = address_of(user)
     cases = {i.case_id for i in chunk}
-    row = enqueue(session, key=key, channel=channel, to_address=address, body=body, kind=rules.DIGEST_KIND[digest], now=now,
+    row = enqueue(session, key=key, channel=channel, to_address=address, body=body, kind=rules.DIGEST_KIND[digest],
+                  now=now,
                   recipient_id=user.id, subject=settings.court_name if channel == Channel.email else None,
                   case_id=next(iter(cases)) if len(cases) == 1 else None, needs_ack=digest in rules.ACK_DIGESTS,
                   ack_code=code, settings=settings)

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from ancillary.auth.models import Role, User
 from ancillary.auth.policy import paired_officer_ids
 from ancillary.errors import Forbidden, NotFound
-from ancillary.reminders import rules
 from ancillary.outbox import Notification, NotificationItem
+from ancillary.reminders import rules
 
 FULL_READERS = frozenset({Role.court_admin})
 METADATA_READERS = frozenset({Role.contractor_manager})

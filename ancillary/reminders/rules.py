@@ -21,8 +21,8 @@ from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from ancillary.labels import N_
-from ancillary.reminders import sources
 from ancillary.outbox import Notification, NotificationItem
+from ancillary.reminders import sources
 from ancillary.reminders.models import EnforcementRecord
 from ancillary.timeutil import end_of_local_day, period_end_days
 
@@ -220,7 +220,7 @@ def task_nodes(session, settings, due_from, due_to) -> Iterator[Node]:
             .join(Case, Case.id == Task.case_id)
             .where(Task.status.in_([TaskStatus.open, TaskStatus.claimed])))
     archive = base.where(Task.kind == TaskKind.archive, Task.due_at >= due_from, Task.due_at < due_to + warn)
-    for task_id, kind, assignee, due, case_id, number in session.execute(archive.execution_options(**STREAM)):
+    for task_id, _kind, assignee, due, case_id, number in session.execute(archive.execution_options(**STREAM)):
         people = ((assignee,) if assignee else archivists) + managers
         if due_from <= due - warn < due_to:
             yield Node("archive_due", case_id, number, due - warn, people, object_type="tasks", object_id=task_id,

@@ -7,7 +7,7 @@ wrapper commits. Messages go out through the outbox (``ancillary.outbox``).
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from flask_babel import gettext
 from sqlalchemy import select
@@ -202,7 +202,7 @@ def remind_now(session: Session, post, *, officer_id: int, actor, now: datetime,
     if not nodes:
         raise Conflict("nothing_due", "officer {id} has no due or overdue node to remind of", field="officer_id",
                        id=officer_id)
-    key = f"remind_now:{post.id}:{officer_id}:{case_id or 0}:{now.astimezone(timezone.utc):%Y%m%dT%H%M}"
+    key = f"remind_now:{post.id}:{officer_id}:{case_id or 0}:{now.astimezone(UTC):%Y%m%dT%H%M}"
     existing = session.scalar(select(Notification).where(Notification.idempotency_key == key))
     if existing is not None:
         return existing  # a double click within the minute sends one message
@@ -213,7 +213,8 @@ def remind_now(session: Session, post, *, officer_id: int, actor, now: datetime,
                          recipient_id=officer_id, case_id=n["case_id"], object_type="cases", object_id=n["case_id"],
                          due_at=n["due_at"], created_at=now,
                          params={**n["params"], "officer_id": officer_id,
-                                 **({"days": _days_left(n["due_at"], now, settings)} if n["node"] == "deadline" else {})})
+                                 **({"days": _days_left(n["due_at"], now, settings)}
+                                    if n["node"] == "deadline" else {})})
         for n in nodes
     ]
     session.add_all(items)

@@ -14,7 +14,6 @@ from ancillary.auth.models import Role
 from ancillary.auth.policy import case_view
 from ancillary.errors import Forbidden
 from ancillary.extensions import db
-from ancillary.schemas import paged
 from ancillary.outbox import Notification, apply_provider_status, get_notification
 from ancillary.reminders import queries, services
 from ancillary.reminders.models import EnforcementRecord
@@ -31,6 +30,7 @@ from ancillary.reminders.schemas import (
     RemindArgsSchema,
     StatusCallbackSchema,
 )
+from ancillary.schemas import paged
 from ancillary.web import current_user, now, public, roles
 from notifications.webhooks import check_twilio_signature
 

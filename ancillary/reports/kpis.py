@@ -13,7 +13,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 
-
 def window(start: date, end: date, tz) -> tuple[datetime, datetime]:
     """Local dates, both included, as a half-open UTC interval."""
     return datetime.combine(start, time(0), tz), datetime.combine(end + timedelta(days=1), time(0), tz)

@@ -8,7 +8,6 @@ from datetime import date
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-
 from sqlalchemy import select
 
 from ancillary.auth.models import Role, User
@@ -71,5 +70,6 @@ def calendar_command(years):
         written = load_official(session, years, now=now)
     for year in years:
         source = OFFICIAL.get(year, ("missing",))[0]
-        click.echo(f"  {year}: {source}" + ("" if year in OFFICIAL else " — enter it with PUT /api/v1/court-days/{day}"))
+        hint = "" if year in OFFICIAL else " — enter it with PUT /api/v1/court-days/{day}"
+        click.echo(f"  {year}: {source}{hint}")
     click.echo(f"{written} day(s) written")

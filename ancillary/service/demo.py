@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from ancillary.auth.models import Role, User
 from ancillary.queues.models import TaskStatus
+from ancillary.service.attempts import AttemptIn, record_attempt
 from ancillary.service.jobs import sweep
 from ancillary.service.models import ServiceOrder
-from ancillary.service.attempts import AttemptIn, record_attempt
 
 
 def load_demo_service(session: Session, *, settings, now: datetime, rng) -> dict:

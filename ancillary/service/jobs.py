@@ -12,10 +12,9 @@ from ancillary.audit.services import record
 from ancillary.auth.models import Role, User
 from ancillary.outbox import Notification, court_locale, enqueue
 from ancillary.queues.models import Task, TaskStatus
-
-from ancillary.service.models import AttemptOutcome, Layer, OrderStatus, ServiceOrder
 from ancillary.service.addresses import usable_addresses
 from ancillary.service.ladder import enter_layer, exhaust, next_step, open_posting, serve
+from ancillary.service.models import AttemptOutcome, Layer, OrderStatus, ServiceOrder
 
 
 def sweep(session: Session, now: datetime, settings) -> dict:

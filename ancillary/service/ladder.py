@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-
 from ancillary.audit.services import record
 from ancillary.queues.models import OPEN_STATES
 from ancillary.service.addresses import mark_failed, usable_addresses

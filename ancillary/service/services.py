@@ -97,9 +97,9 @@ def on_case_closed(case, *, session: Session, now: datetime, settings=None) -> i
     """The case is closed: its unserved orders are withdrawn and stop climbing the ladder.
 
     Connected to ``ancillary.queues.services.case_closed`` in ``ancillary.wiring`` (the
-    closing has already cancelled the open serve tasks). Served and exhausted orders keep their status (and their meaning); on a
-    closed case no attempt, public notice included, is recorded any more. Returns how many
-    orders were withdrawn.
+    closing has already cancelled the open serve tasks). Served and exhausted orders keep
+    their status (and their meaning); on a closed case no attempt, public notice included,
+    is recorded any more. Returns how many orders were withdrawn.
     """
     orders = session.scalars(select(ServiceOrder).where(
         ServiceOrder.case_id == case.id,

@@ -21,9 +21,9 @@ from ancillary.service.evidence import TooLarge
 from ancillary.service.models import ServiceOrder
 from ancillary.service.queries import OrderLevel
 from ancillary.service.schemas import (
-    ServiceAttemptArgsSchema,
     CarrierWebhookArgsSchema,
     CarrierWebhookResultSchema,
+    ServiceAttemptArgsSchema,
     ServiceOrderArgsSchema,
     ServiceOrderListArgsSchema,
     ServiceOrderPageSchema,
@@ -202,9 +202,8 @@ class CarrierWebhookView(MethodView):
     @blp.response(200, CarrierWebhookResultSchema, example={"applied": 1, "duplicates": 0, "unknown": []})
     def post(self):
         """Carrier tracking events, signed with the shared secret; 403 when the signature fails."""
-        from notifications.webhooks import check_body_signature
-
         from ancillary.service.carrier import CarrierEventIn  # noqa: F401  (the events' type)
+        from notifications.webhooks import check_body_signature
 
         body = request.get_data(cache=True)
         if not check_body_signature(settings().carrier_secret, body, request.headers.get(SIGNATURE_HEADER)):

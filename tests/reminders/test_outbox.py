@@ -90,9 +90,8 @@ def test_a_sender_that_died_after_claiming_leaves_an_unknown_row_not_a_resend(ap
 
 
 def test_e_mail_goes_through_smtp(app, tmp_path):
-    from notifications.testing.smtp_standin import SmtpStandin
-
     from ancillary.outbox import build_channels
+    from notifications.testing.smtp_standin import SmtpStandin
 
     with SmtpStandin() as smtp:
         settings = app.config["SETTINGS"].with_overrides(smtp_url=f"smtp://127.0.0.1:{smtp.port}")

@@ -108,10 +108,10 @@ def test_ok_with_a_code_acknowledges_exactly_that_reminder(app, client, staffed,
     tick(app, "2027-01-12T09:00:00+08:00")
     enforcement_case(staffed, n=402, filed_at="2027-01-04T09:10:00+08:00")
     # a second reminder for the same officer, a day later
+    from datetime import datetime
+
     from ancillary.extensions import db
     from ancillary.outbox import enqueue
-
-    from datetime import datetime
 
     with app.app_context():
         newer = enqueue(db.session, key="x", channel="sms", to_address=PHONES["enforcement_officer"], body="另一提醒",
