@@ -19,8 +19,8 @@ from ancillary.extensions import api, babel, db, migrate
 from ancillary.queues import views as queue_views
 from ancillary.reminders import views as reminder_views
 from ancillary.reports import views as report_views
-from ancillary.scheduling import pages as scheduling_pages
 from ancillary.scheduling import views as scheduling_views
+from ancillary.scheduling import week_page
 from ancillary.service import views as service_views
 
 BLUEPRINTS = (
@@ -28,7 +28,7 @@ BLUEPRINTS = (
     case_views.blp,
     queue_views.blp,
     scheduling_views.blp,
-    scheduling_pages.blp,
+    week_page.blp,
     audit_views.blp,
     report_views.blp,
     custody_views.blp,

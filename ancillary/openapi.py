@@ -10,7 +10,7 @@ from flask_babel import gettext
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from ancillary.labels import N_
+from ancillary.display_names import N_
 
 
 def error_body(status: int, code: str, message: str, field: str | None = None, errors=None, **extra):

@@ -195,7 +195,7 @@ def _json_error(status, code, message, field=None, **extra):
 
 def _domain_error(error: DomainError):
     db.session.rollback()
-    from ancillary.labels import label
+    from ancillary.display_names import label
 
     readable = {name: label(value) for name, value in error.params.items()}
     template = gettext(error.template)

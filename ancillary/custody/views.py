@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from ancillary.auth.models import CONTRACTOR_ROLES, Role, User
 from ancillary.auth.policy import TOKEN_ROLES
 from ancillary.cases.models import Case, CaseStatus, Dossier
-from ancillary.custody import services
+from ancillary.custody import scan_page, services
 from ancillary.custody.models import CustodyEvent, CustodyHead
 from ancillary.custody.schemas import (
     CustodySchema,
@@ -26,9 +26,9 @@ from ancillary.custody.schemas import (
     VerifySchema,
     WhereArgsSchema,
 )
+from ancillary.display_names import N_
 from ancillary.errors import DomainError, Invalid
 from ancillary.extensions import db
-from ancillary.labels import N_
 from ancillary.schemas import paged
 from ancillary.web import current_user, now, pause_transaction, roles
 
@@ -295,10 +295,4 @@ def label_info(dossier: Dossier):
 
 
 
-def _register_page(state):
-    from ancillary.custody.page import init_app
-
-    init_app(state)
-
-
-blp.record_once(_register_page)
+blp.record_once(scan_page.init_app)

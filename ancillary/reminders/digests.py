@@ -9,7 +9,7 @@ from flask_babel import gettext
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from ancillary.labels import N_
+from ancillary.display_names import N_
 from ancillary.outbox import Channel, NotificationItem, audit_step, court_locale, enqueue, new_ack_code
 from ancillary.reminders import rules
 

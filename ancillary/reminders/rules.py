@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from ancillary.labels import N_
+from ancillary.display_names import N_
 from ancillary.outbox import Notification, NotificationItem
 from ancillary.reminders import sources
 from ancillary.reminders.models import EnforcementRecord

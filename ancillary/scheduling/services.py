@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 
 from ancillary.audit.services import record
 from ancillary.auth.models import OFFICER_ROLES, Role, User
+from ancillary.display_names import N_
 from ancillary.errors import Conflict, Forbidden, Invalid, NotFound
-from ancillary.labels import N_
 from ancillary.outbox import enqueue
 from ancillary.queues.models import OPEN_STATES, Queue, Task, TaskKind
 from ancillary.scheduling.models import Blocking, CalendarFeed, CourtDay, Courtroom, Hearing, HearingStatus
