@@ -12,6 +12,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
 
+from ancillary.errors import NotFound
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -123,3 +125,14 @@ def render_item(type_, obj, autogen_context):
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+def get_or_404(session, model, ident, *, code: str, message: str, field: str):
+    """The row of ``model`` whose key is ``ident``, or a 404 naming ``field``.
+
+    ``message`` is the catalogue's msgid (mark it with ``N_``), ``{id}`` filled in.
+    """
+    row = session.get(model, ident)
+    if row is None:
+        raise NotFound(code, message, field=field, id=ident)
+    return row

@@ -16,7 +16,9 @@ from ancillary.archive.schemas import (
 )
 from ancillary.auth.models import Role
 from ancillary.custody.services import get_dossier
-from ancillary.errors import Invalid, NotFound
+from ancillary.db import get_or_404
+from ancillary.display_names import N_
+from ancillary.errors import Invalid
 from ancillary.extensions import db
 from ancillary.web import current_user, now, roles
 
@@ -97,9 +99,8 @@ class BacklogArchiveView(MethodView):
     @blp.response(200, BacklogFileSchema, example=BACKLOG_EXAMPLE)
     def post(self, args, backlog_id):
         """Mark a backlog file archived."""
-        item = db.session.get(BacklogFile, backlog_id)
-        if item is None:
-            raise NotFound("backlog_not_found", "no backlog file with id {id}", field="backlog_id", id=backlog_id)
+        item = get_or_404(db.session, BacklogFile, backlog_id, code="backlog_not_found",
+                          message=N_("no backlog file with id {id}"), field="backlog_id")
         return services.archive_backlog_file(db.session, item, actor=current_user(), now=now(),
                                              archive_location=args["archive_location"],
                                              material_count=args.get("material_count"))

@@ -28,7 +28,9 @@ from ancillary.cases.models import (
     Person,
 )
 from ancillary.config import Settings
-from ancillary.errors import Conflict, Invalid, NotFound
+from ancillary.db import get_or_404
+from ancillary.display_names import N_
+from ancillary.errors import Conflict, Invalid
 from ancillary.queues import services as queues
 from ancillary.scheduling.models import Courtroom
 from ancillary.service.services import open_orders_at_filing
@@ -193,10 +195,8 @@ def _party(party_in, person, index: int) -> Party:
 
 
 def get_case(session: Session, case_id: int) -> Case:
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound("case_not_found", "no case with id {id}", field="case_id", id=case_id)
-    return case
+    return get_or_404(session, Case, case_id, code="case_not_found", message=N_("no case with id {id}"),
+                      field="case_id")
 
 
 def close_case(

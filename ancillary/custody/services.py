@@ -21,6 +21,8 @@ from ancillary.audit.services import record
 from ancillary.auth.models import Role, User
 from ancillary.cases.models import Case, CaseStatus, Dossier
 from ancillary.custody.models import GENESIS, CustodyAction, CustodyEvent, CustodyHead, event_content, event_digest
+from ancillary.db import get_or_404
+from ancillary.display_names import N_
 from ancillary.errors import Conflict, Forbidden, Invalid, NotFound
 
 # Posts that handle paper files, and may scan any dossier.
@@ -78,10 +80,8 @@ def dossier_by_code(session: Session, code: str) -> Dossier:
 
 
 def get_dossier(session: Session, dossier_id: int) -> Dossier:
-    dossier = session.get(Dossier, dossier_id)
-    if dossier is None:
-        raise NotFound("dossier_not_found", "no dossier with id {id}", field="dossier_id", id=dossier_id)
-    return dossier
+    return get_or_404(session, Dossier, dossier_id, code="dossier_not_found", message=N_("no dossier with id {id}"),
+                      field="dossier_id")
 
 
 def check_chain_reader(user: User, case: Case) -> None:

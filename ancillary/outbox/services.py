@@ -14,6 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ancillary.audit.services import record
+from ancillary.db import get_or_404
+from ancillary.display_names import N_
 from ancillary.errors import Invalid, NotFound
 from ancillary.outbox.models import Channel, Notification, NotificationItem, NotificationStatus, SmsOptOut
 from ancillary.outbox.quiet import held_back, release_time
@@ -86,11 +88,8 @@ def audit_step(session: Session, actor, action: str, notification: Notification,
 
 
 def get_notification(session: Session, notification_id: int) -> Notification:
-    row = session.get(Notification, notification_id)
-    if row is None:
-        raise NotFound("notification_not_found", "no notification with id {id}", field="notification_id",
-                       id=notification_id)
-    return row
+    return get_or_404(session, Notification, notification_id, code="notification_not_found",
+                      message=N_("no notification with id {id}"), field="notification_id")
 
 
 def is_opted_out(session: Session, phone: str) -> bool:

@@ -11,7 +11,9 @@ from sqlalchemy.orm import Session
 from ancillary.audit.services import record
 from ancillary.auth.models import OFFICER_ROLES, Role, User
 from ancillary.cases.models import CaseKind, PartyRole
-from ancillary.errors import Conflict, Invalid, NotFound
+from ancillary.db import get_or_404
+from ancillary.display_names import N_
+from ancillary.errors import Conflict, Invalid
 from ancillary.queues.models import (
     OPEN_STATES,
     FollowUpPairing,
@@ -58,10 +60,8 @@ def on_case_closed(session: Session, case, *, now: datetime, settings) -> Task:
 
 
 def get_task(session: Session, task_id: int) -> Task:
-    task = session.get(Task, task_id)
-    if task is None:
-        raise NotFound("task_not_found", "no task with id {id}", field="task_id", id=task_id)
-    return task
+    return get_or_404(session, Task, task_id, code="task_not_found", message=N_("no task with id {id}"),
+                      field="task_id")
 
 
 def claim(session: Session, task_id: int, *, actor: User, now: datetime) -> Task:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from ancillary.audit.services import record
 from ancillary.auth.models import OFFICER_ROLES, Role, User
+from ancillary.db import get_or_404
 from ancillary.display_names import N_
 from ancillary.errors import Conflict, Forbidden, Invalid, NotFound
 from ancillary.outbox import enqueue
@@ -180,10 +181,8 @@ def _flush_guarded(session: Session, hearing: Hearing, tz) -> None:
 
 
 def get_hearing(session: Session, hearing_id: int) -> Hearing:
-    hearing = session.get(Hearing, hearing_id)
-    if hearing is None:
-        raise NotFound("hearing_not_found", "no hearing with id {id}", field="hearing_id", id=hearing_id)
-    return hearing
+    return get_or_404(session, Hearing, hearing_id, code="hearing_not_found", message=N_("no hearing with id {id}"),
+                      field="hearing_id")
 
 
 def book(session: Session, *, case_id: int, courtroom_id: int, starts_at: datetime, ends_at: datetime, actor,

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from ancillary.audit.services import record
 from ancillary.auth.models import User
+from ancillary.db import get_or_404
+from ancillary.display_names import N_
 from ancillary.errors import Invalid, NotFound
 from ancillary.outbox import NotificationStatus
 from ancillary.queues.models import Queue, Task, TaskKind
@@ -87,10 +89,8 @@ def open_on_demand(session: Session, case, party, *, documents: str, actor: User
 
 
 def get_order(session: Session, order_id: int) -> ServiceOrder:
-    order = session.get(ServiceOrder, order_id)
-    if order is None:
-        raise NotFound("service_order_not_found", "no service order with id {id}", field="order_id", id=order_id)
-    return order
+    return get_or_404(session, ServiceOrder, order_id, code="service_order_not_found",
+                      message=N_("no service order with id {id}"), field="order_id")
 
 
 def on_case_closed(case, *, session: Session, now: datetime, settings=None) -> int:
