@@ -19,7 +19,7 @@ import resource
 import time
 from datetime import UTC, datetime, timedelta
 
-from _common import make_app, write
+from common import fresh_database, make_app, write
 
 NOW = datetime(2027, 1, 4, 1, 30, tzinfo=UTC)
 
@@ -136,8 +136,6 @@ def main():
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--cases", type=int, default=1_000_000)
     args = parser.parse_args()
-    from _common import fresh_database
-
     url = fresh_database(args.db)
     print(f"==> {args.db}: {args.cases:,} open cases")
     app = make_app(url)

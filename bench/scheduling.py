@@ -35,7 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from common import postgres_database  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
 
 from ancillary import create_app  # noqa: E402
 from ancillary.config import Settings  # noqa: E402
@@ -60,20 +61,7 @@ def settings_for(url: str, tmp: Path) -> Settings:
 def new_database(kind: str, tmp: Path) -> tuple[str, callable]:
     if kind == "sqlite":
         return f"sqlite:///{tmp / (uuid.uuid4().hex + '.sqlite3')}", lambda: None
-    server = os.environ["ANCILLARY_TEST_POSTGRES_URL"]
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-
-    def drop():
-        engine = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
-
-    return f"{server}/{name}", drop
+    return postgres_database()
 
 
 def build_court(session, settings, n_cases: int, seed: int = 136):
