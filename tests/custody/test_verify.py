@@ -113,3 +113,23 @@ def test_the_api_and_the_cli_use_the_fast_verifier(court, dossiers, app):
                       "first_bad_event": {"id": bad_id, "dossier_id": a, "seq": 2, "reason": "content_altered"}}
     result = app.test_cli_runner().invoke(args=["custody", "verify"])
     assert result.exit_code == 1 and f"event {bad_id}" in result.output
+
+
+def test_the_database_writes_each_payload_exactly_as_the_reference_does(court, dossiers, app, monkeypatch):
+    """Every control character, quote, backslash and non-ASCII text: no event needs the reference path."""
+    from ancillary.custody import verify
+    from ancillary.extensions import db
+
+    odd = "".join(chr(c) for c in range(1, 32)) + '"\\/\x7f\u2028\u2029\ufeff中文😀'
+    clerk = court["file_clerk"]
+    with app.app_context():
+        actor = db.session.get(User, clerk.id)
+        dossier = db.session.get(Dossier, dossiers[0]["id"])
+        for n, location in enumerate([odd, odd[::-1], "", None]):
+            append_event(db.session, dossier, action=CustodyAction.receive, actor=actor,
+                         now=NOW + timedelta(seconds=n, microseconds=7 * n), to_holder_id=actor.id,
+                         location=location, client_scan_id=odd[n:n + 20] if n < 2 else None)
+        db.session.commit()
+    monkeypatch.setattr(verify, "_reference_matches", lambda *a: pytest.fail("the reference path was needed"))
+    fast, slow = _both(app)
+    assert fast == slow and fast.ok and fast.events_checked == 4
