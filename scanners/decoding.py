@@ -27,6 +27,7 @@ MAX_PIXELS = 50_000_000  # a 50-megapixel phone photo is the largest picture we 
 # memory at once; JPEG photos are decoded already scaled down (draft mode), so the larger
 # limit above is affordable for them only. 16 MP covers a 4000 x 4000 screenshot or scan.
 MAX_FULL_DECODE_PIXELS = 16_000_000
+ORIENTATION = 0x0112  # the EXIF tag
 WORK_SIDE = 1600  # the first steps look at the picture scaled down to this longest side
 FULL_SIDE = 4000  # the largest side ever handed to a decoder
 class ImageError(ValueError):
@@ -75,7 +76,9 @@ def _open(data: bytes, side: int | None) -> tuple[Image.Image, bool]:
             raise ImageError("truncated", "the picture is incomplete (truncated upload)") from None
         raise ImageError("unreadable", f"the picture cannot be read: {exc}") from None
     try:
-        return _to_grey(ImageOps.exif_transpose(image)), reduced
+        if image.getexif().get(ORIENTATION, 1) != 1:  # exif_transpose copies even an upright picture
+            image = ImageOps.exif_transpose(image)
+        return _to_grey(image), reduced
     except Exception as exc:  # broken EXIF or an exotic pixel format
         raise ImageError("unreadable", f"the picture cannot be read: {exc}") from None
 
