@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import subprocess
 import sys
 import tempfile
 import threading
@@ -96,7 +97,7 @@ def main() -> None:
     tokens, _ = prepare(url, 1)
     uploads = pictures()
     port = free_port()
-    server = __import__("subprocess").Popen(
+    server = subprocess.Popen(
         [BIN / "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1", "--threads", "8",
          "--worker-class", "gthread", "--log-level", "warning", "--timeout", "120", "wsgi:app"],
         cwd=ROOT, env=env_for(url))
