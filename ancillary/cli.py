@@ -145,19 +145,19 @@ def serve(port, host, workers, no_scheduler):
 @click.option("--parent-pid", type=int, hidden=True, help="stop when this process (ancillary serve) is gone")
 @with_appcontext
 def scheduler_command(parent_pid):
-    """Run the scheduler alone (exactly one per court)."""
-    import os
+    """Run a scheduler: it leads when no other does (several may run, on several machines)."""
     import signal
 
-    from ancillary.jobs import build_scheduler
+    from ancillary.leader import SchedulerProcess
     from ancillary.serving import follow_parent
 
-    scheduler = build_scheduler(current_app._get_current_object(), blocking=True)
+    process = SchedulerProcess(current_app._get_current_object())
     if parent_pid:
-        follow_parent(parent_pid, lambda: os.kill(os.getpid(), signal.SIGTERM))
-    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=True))
-    click.echo("scheduler running; Ctrl-C stops it")
-    scheduler.start()
+        follow_parent(parent_pid, process.stop.set)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: process.stop.set())
+    click.echo(f"scheduler {process.node} waiting to lead; SIGTERM or Ctrl-C stops it")
+    process.run()
 
 
 @click.command()

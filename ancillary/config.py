@@ -88,6 +88,10 @@ class Settings:
     sms_retry_base_seconds: float = 30.0
     claim_timeout_seconds: int = 300  # a claimed row older than this, unanswered, is outcome-unknown
     sms_timeout_seconds: float = 10.0
+    # --- operations (see docs/deploy.md) ---
+    tick_seconds: int = 300  # the scheduler runs every sweep at instants aligned to this period
+    heartbeat_seconds: int = 10  # scheduler heartbeat; /readyz wants one younger than twice this
+    log_format: str = "text"  # "json": one JSON line per request (request id, user id, status, duration)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
@@ -124,6 +128,7 @@ class Settings:
             storage_dir=Path(env.get("ANCILLARY_STORAGE_DIR") or INSTANCE_DIR / "storage"),
             carrier_secret=env.get("ANCILLARY_CARRIER_SECRET", ""),
         )
+        values.update(_ops_settings(env))
         if "ANCILLARY_COURT_NAME" in env:
             values["court_name"] = env["ANCILLARY_COURT_NAME"]
         values.update(_reminder_settings(env))
@@ -158,6 +163,18 @@ class Settings:
             raise SettingsError("archive window must be 1-365 days")
 
         self._check_reminders()
+        self._check_ops()
+
+    def _check_ops(self) -> None:
+        if not 10 <= self.tick_seconds <= 3600:
+            raise SettingsError(f"ANCILLARY_TICK_SECONDS={self.tick_seconds} must be 10-3600 seconds")
+        if not 1 <= self.heartbeat_seconds <= 300:
+            raise SettingsError(f"ANCILLARY_HEARTBEAT_SECONDS={self.heartbeat_seconds} must be 1-300 seconds")
+        if self.log_format not in ("text", "json"):
+            raise SettingsError(f"ANCILLARY_LOG_FORMAT={self.log_format!r} must be 'text' or 'json'")
+        scheme = self.database_url.partition(":")[0]
+        if scheme != "sqlite" and not scheme.startswith("postgresql"):
+            raise SettingsError("ANCILLARY_DATABASE_URL must start with postgresql+psycopg:// or sqlite:///")
 
     def _check_reminders(self) -> None:
         if self.smtp_url:
@@ -215,6 +232,19 @@ def _instance_secret(name: str) -> str:
     path.write_text(value)
     path.chmod(0o600)
     return value
+
+
+def _ops_settings(env: dict[str, str]) -> dict:
+    values: dict = {}
+    for name, attr in (("ANCILLARY_TICK_SECONDS", "tick_seconds"), ("ANCILLARY_HEARTBEAT_SECONDS", "heartbeat_seconds")):
+        if env.get(name):
+            try:
+                values[attr] = int(env[name])
+            except ValueError:
+                raise SettingsError(f"{name}={env[name]!r} is not a whole number of seconds") from None
+    if env.get("ANCILLARY_LOG_FORMAT"):
+        values["log_format"] = env["ANCILLARY_LOG_FORMAT"]
+    return values
 
 
 # --- reminder settings -----------------------------------------------------------------

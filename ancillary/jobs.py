@@ -38,8 +38,13 @@ def load_sweep(path: str) -> Callable:
     return getattr(importlib.import_module(module), name)
 
 
-def run_sweeps(app, now: datetime, only: list[str] | None = None, *, deliver: bool = True) -> list[tuple[str, dict]]:
-    """Run every sweep as of ``now``, each in its own committed transaction, then deliver."""
+def run_sweeps(app, now: datetime, only: list[str] | None = None, *, deliver: bool = True,
+               claim: Callable | None = None) -> list[tuple[str, dict]]:
+    """Run every sweep as of ``now``, each in its own committed transaction, then deliver.
+
+    ``claim(session, path, now)``, when given, runs first in the sweep's transaction and
+    returns False to skip a sweep already done for this instant (see ancillary.leader).
+    """
     from ancillary.extensions import db
 
     results = []
@@ -49,6 +54,10 @@ def run_sweeps(app, now: datetime, only: list[str] | None = None, *, deliver: bo
             if only and path.rsplit(".", 1)[-1] not in only:
                 continue
             try:
+                if claim is not None and not claim(db.session, path, now):
+                    db.session.rollback()
+                    results.append((path, {"skipped": "already done for this instant"}))
+                    continue
                 outcome = load_sweep(path)(db.session, now, settings) or {}
                 db.session.commit()
             except Exception:

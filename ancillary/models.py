@@ -9,3 +9,4 @@ from ancillary.scheduling.models import Blocking, CalendarFeed, CourtDay, Courtr
 from ancillary.custody.models import CustodyEvent, CustodyHead  # noqa: F401
 from ancillary.archive.models import ArchiveRecord, BacklogFile  # noqa: F401
 from ancillary.service.models import CarrierEvent, ServiceAddress, ServiceAttempt, ServiceOrder  # noqa: F401
+from ancillary.ops.models import SchedulerBeat, SweepRun  # noqa: F401
