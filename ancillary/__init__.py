@@ -20,6 +20,7 @@ BLUEPRINTS = (
     "ancillary.archive.views",
     "ancillary.service.views",
     "ancillary.reminders.views",
+    "ancillary.ops.views",
 )
 LOCALES = ("zh", "en")
 
@@ -31,6 +32,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     import ancillary.models  # noqa: F401  (every table on the metadata)
 
     from ancillary import cli, openapi, web
+    from ancillary.ops import requestlog
     from ancillary.extensions import api, babel, db, migrate
 
     settings = settings or Settings.from_env()
@@ -67,6 +69,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(_migrations_dir()), compare_type=True, render_as_batch=True)
     babel.init_app(app, locale_selector=_locale)
     api.init_app(app)
+    requestlog.init_app(app)  # before web: its after_request runs after the commit
     web.init_app(app)
     openapi.init_docs_assets(app)
     for module in BLUEPRINTS:

@@ -143,15 +143,17 @@ def serve(port, host, workers, no_scheduler):
 
 @click.command("scheduler")
 @click.option("--parent-pid", type=int, hidden=True, help="stop when this process (ancillary serve) is gone")
+@click.option("--first-tick-delay", type=click.FloatRange(0, 600), default=0, hidden=True,
+              help="seconds before the first tick once leading")
 @with_appcontext
-def scheduler_command(parent_pid):
+def scheduler_command(parent_pid, first_tick_delay):
     """Run a scheduler: it leads when no other does (several may run, on several machines)."""
     import signal
 
     from ancillary.leader import SchedulerProcess
     from ancillary.serving import follow_parent
 
-    process = SchedulerProcess(current_app._get_current_object())
+    process = SchedulerProcess(current_app._get_current_object(), first_tick_delay=first_tick_delay)
     if parent_pid:
         follow_parent(parent_pid, process.stop.set)
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -92,6 +92,7 @@ class Settings:
     tick_seconds: int = 300  # the scheduler runs every sweep at instants aligned to this period
     heartbeat_seconds: int = 10  # scheduler heartbeat; /readyz wants one younger than twice this
     log_format: str = "text"  # "json": one JSON line per request (request id, user id, status, duration)
+    proxy_count: int = 0  # reverse proxies whose X-Forwarded-* headers are trusted (1 behind nginx)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
@@ -170,6 +171,8 @@ class Settings:
             raise SettingsError(f"ANCILLARY_TICK_SECONDS={self.tick_seconds} must be 10-3600 seconds")
         if not 1 <= self.heartbeat_seconds <= 300:
             raise SettingsError(f"ANCILLARY_HEARTBEAT_SECONDS={self.heartbeat_seconds} must be 1-300 seconds")
+        if self.proxy_count not in (0, 1):
+            raise SettingsError("ANCILLARY_PROXY_COUNT must be 0 or 1 (the number of proxies in front)")
         if self.log_format not in ("text", "json"):
             raise SettingsError(f"ANCILLARY_LOG_FORMAT={self.log_format!r} must be 'text' or 'json'")
         scheme = self.database_url.partition(":")[0]
@@ -242,6 +245,11 @@ def _ops_settings(env: dict[str, str]) -> dict:
                 values[attr] = int(env[name])
             except ValueError:
                 raise SettingsError(f"{name}={env[name]!r} is not a whole number of seconds") from None
+    if env.get("ANCILLARY_PROXY_COUNT"):
+        try:
+            values["proxy_count"] = int(env["ANCILLARY_PROXY_COUNT"])
+        except ValueError:
+            raise SettingsError("ANCILLARY_PROXY_COUNT must be 0 or 1 (the number of proxies in front)") from None
     if env.get("ANCILLARY_LOG_FORMAT"):
         values["log_format"] = env["ANCILLARY_LOG_FORMAT"]
     return values

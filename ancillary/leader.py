@@ -172,7 +172,7 @@ def _step_down(app, node: str) -> None:
 class SchedulerProcess:
     """The body of ``ancillary scheduler``: wait to lead, then tick until stopped or deposed."""
 
-    def __init__(self, app, *, node: str | None = None):
+    def __init__(self, app, *, node: str | None = None, first_tick_delay: float = 0):
         settings = app.config["SETTINGS"]
         self.app = app
         self.node = node or f"{socket.gethostname()}:{os.getpid()}"
@@ -182,6 +182,7 @@ class SchedulerProcess:
         self.stop = threading.Event()
         self.ticker: threading.Thread | None = None
         self.started_at = utcnow()
+        self.first_tick_delay = timedelta(seconds=first_tick_delay)
 
     def run(self) -> None:
         lock = leadership_for(self.app.config["SETTINGS"].database_url)
@@ -201,7 +202,8 @@ class SchedulerProcess:
 
     def _lead(self, lock) -> None:
         log.info("scheduler %s leads", self.node)
-        due = utcnow()  # catch up at once: the instant a predecessor may have left half done
+        # Catch up at once (the instant a predecessor may have left half done), unless told to wait.
+        due = utcnow() + self.first_tick_delay
         while not self.stop.is_set():
             if not lock.is_held():
                 log.warning("scheduler %s lost its lock; it waits to lead again", self.node)
