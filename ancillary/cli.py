@@ -45,6 +45,18 @@ def _session():
     return db.session
 
 
+def _check_before_start(app) -> None:
+    """Refuse to start, in one line naming the variable, when the database or storage is unusable."""
+    from ancillary.config import SettingsError
+    from ancillary.ops.checks import check_before_start
+
+    try:
+        check_before_start(app.config["SETTINGS"])
+    except SettingsError as exc:
+        click.secho(f"refusing to start: {exc}", fg="red", err=True)
+        sys.exit(2)
+
+
 def _fail(message: str) -> None:
     click.secho(message, fg="red", err=True)
     sys.exit(1)
@@ -135,6 +147,7 @@ def serve(port, host, workers, no_scheduler):
     from ancillary.serving import Server
 
     app = current_app._get_current_object()
+    _check_before_start(app)
     sqlite = app.config["SETTINGS"].database_url.startswith("sqlite")
     workers = workers or (1 if sqlite else 2)
     click.echo(f"Ancillary on http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)")
@@ -153,6 +166,7 @@ def scheduler_command(parent_pid, first_tick_delay):
     from ancillary.leader import SchedulerProcess
     from ancillary.serving import follow_parent
 
+    _check_before_start(current_app._get_current_object())
     process = SchedulerProcess(current_app._get_current_object(), first_tick_delay=first_tick_delay)
     if parent_pid:
         follow_parent(parent_pid, process.stop.set)

@@ -93,6 +93,12 @@ class Settings:
     heartbeat_seconds: int = 10  # scheduler heartbeat; /readyz wants one younger than twice this
     log_format: str = "text"  # "json": one JSON line per request (request id, user id, status, duration)
     proxy_count: int = 0  # reverse proxies whose X-Forwarded-* headers are trusted (1 behind nginx)
+    storage_backend: str = "local"  # "s3": an S3-compatible object store (see ancillary/storage.py)
+    s3_endpoint: str = ""
+    s3_bucket: str = ""
+    s3_region: str = ""
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
@@ -175,6 +181,10 @@ class Settings:
             raise SettingsError("ANCILLARY_PROXY_COUNT must be 0 or 1 (the number of proxies in front)")
         if self.log_format not in ("text", "json"):
             raise SettingsError(f"ANCILLARY_LOG_FORMAT={self.log_format!r} must be 'text' or 'json'")
+        if self.storage_backend not in ("local", "s3"):
+            raise SettingsError(f"ANCILLARY_STORAGE={self.storage_backend!r} must be 'local' or 's3'")
+        if self.storage_backend == "s3" and not self.s3_bucket:
+            raise SettingsError("ANCILLARY_STORAGE=s3 needs ANCILLARY_S3_BUCKET")
         scheme = self.database_url.partition(":")[0]
         if scheme != "sqlite" and not scheme.startswith("postgresql"):
             raise SettingsError("ANCILLARY_DATABASE_URL must start with postgresql+psycopg:// or sqlite:///")
@@ -252,6 +262,11 @@ def _ops_settings(env: dict[str, str]) -> dict:
             raise SettingsError("ANCILLARY_PROXY_COUNT must be 0 or 1 (the number of proxies in front)") from None
     if env.get("ANCILLARY_LOG_FORMAT"):
         values["log_format"] = env["ANCILLARY_LOG_FORMAT"]
+    if env.get("ANCILLARY_STORAGE"):
+        values["storage_backend"] = env["ANCILLARY_STORAGE"]
+    for name in ("endpoint", "bucket", "region", "access_key", "secret_key"):
+        if env.get(f"ANCILLARY_S3_{name.upper()}"):
+            values[f"s3_{name}"] = env[f"ANCILLARY_S3_{name.upper()}"]
     return values
 
 

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ancillary.archive.models import ArchiveRecord, BacklogFile
+from ancillary.storage import storage_for
 from ancillary.audit.services import record
 from ancillary.auth.models import Role, User
 from ancillary.cases.models import Case, CaseStatus, Dossier
@@ -83,14 +84,8 @@ def record_step(
         if not pdf or not pdf.startswith(b"%PDF-"):
             raise Invalid("not_a_pdf", "the scanned file must be a PDF", field="file")
         digest = hashlib.sha256(pdf).hexdigest()
-        folder = settings.storage_dir / "archive"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{digest}.pdf"
-        if not path.exists():
-            tmp = path.with_suffix(".part")
-            tmp.write_bytes(pdf)
-            tmp.replace(path)
-        rec.scan_sha256, rec.scan_bytes, rec.scan_path, rec.digitised_at = digest, len(pdf), str(path), now
+        key = storage_for(settings).put(f"archive/{digest}.pdf", pdf, "application/pdf")
+        rec.scan_sha256, rec.scan_bytes, rec.scan_path, rec.digitised_at = digest, len(pdf), key, now
         details = {"sha256": digest, "bytes": len(pdf)}
     elif step == "archive":
         if rec.digitised_at is None:

@@ -26,6 +26,7 @@ from reportlab.platypus import Image, KeepTogether, Paragraph, SimpleDocTemplate
 from ancillary.errors import DomainError
 from ancillary.service.evidence import read_stored
 from ancillary.service.services import attempts_in_time
+from ancillary.storage import storage_for
 
 FONT_NAME = "WenQuanYiMicroHei"
 FONT_PATHS = (
@@ -170,7 +171,7 @@ def _render(order, *, settings, now: datetime, users: dict[int, str]) -> bytes:
                 meta.append((gettext("Distance from address"), gettext("%(m)s m", m=round(attempt.distance_m))))
             if attempt.flags:
                 meta.append((gettext("Flags"), ", ".join(attempt.flags)))
-            image = _photo(settings.storage_dir, attempt.photo_path)
+            image = _photo(storage_for(settings), attempt.photo_path)
             cells = [[image or p(gettext("photo file missing"), small),
                       _grid([[p(k, small), p(v, small)] for k, v in meta], [30 * mm, 70 * mm])]]
             table = Table(cells, colWidths=[PHOTO_WIDTH + 2 * mm, 100 * mm])
@@ -219,9 +220,9 @@ def _grid(rows, widths, header=False) -> Table:
     return table
 
 
-def _photo(storage_dir, relative: str | None):
+def _photo(storage, key: str | None):
     """The stored photo, downscaled to print size (the original stays in storage)."""
-    content = read_stored(storage_dir, relative) if relative else None
+    content = read_stored(storage, key) if key else None
     if content is None:
         return None
     with PILImage.open(io.BytesIO(content)) as image:

@@ -16,6 +16,7 @@ from ancillary.errors import Conflict, Forbidden, Invalid, NotFound
 from ancillary.service import carrier as carriers
 from ancillary.service import evidence
 from ancillary.service.text import court_locale
+from ancillary.storage import storage_for
 from ancillary.service.models import (
     BAD_ADDRESS_OUTCOMES,
     CHANNEL_LAYER,
@@ -442,7 +443,7 @@ def record_attempt(session: Session, order: ServiceOrder, data: AttemptIn, *, ph
             checked, address_position=position, attempted_at=attempted_at,
             max_distance_m=settings.posting_max_distance_m,
             max_age=timedelta(hours=settings.posting_max_age_hours))
-        values.update(photo_path=evidence.store(checked, settings.storage_dir), photo_sha256=checked.sha256,
+        values.update(photo_path=evidence.store(checked, storage_for(settings)), photo_sha256=checked.sha256,
                       photo_mime=checked.mime, photo_bytes=len(photo), photo_taken_at=checked.taken_at,
                       latitude=checked.latitude, longitude=checked.longitude, distance_m=distance, flags=flags)
 
