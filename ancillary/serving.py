@@ -20,6 +20,8 @@ import threading
 
 from gunicorn.app.base import BaseApplication
 
+from ancillary.db import reset_after_fork
+
 log = logging.getLogger(__name__)
 
 GRACEFUL_SECONDS = 30  # a running request or sweep gets this long to finish after SIGTERM
@@ -60,8 +62,6 @@ class SchedulerChild:
 
 def _post_fork(server, worker) -> None:
     """Belt and braces: the at-fork hook has already reset the child; say so in the log."""
-    from ancillary.db import reset_after_fork
-
     reset_after_fork()
     server.log.info("worker %s starts with fresh database pools", worker.pid)
 

@@ -21,10 +21,6 @@ import re
 import threading
 from pathlib import Path
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
-
 KEY = re.compile(r"^[a-z0-9_-]+(/[A-Za-z0-9_.-]+)+$")
 
 
@@ -70,6 +66,12 @@ class LocalStorage:
 
 class S3Storage:
     def __init__(self, *, bucket: str, endpoint: str, region: str, access_key: str, secret_key: str):
+        # boto3 takes about a second to import: only a court that uses S3 pays for it, at first use.
+        import boto3
+        from botocore.config import Config
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        self.ClientError, self.BotoCoreError = ClientError, BotoCoreError
         self.bucket = bucket
         self.endpoint = endpoint
         self.client = boto3.client(
@@ -84,7 +86,7 @@ class S3Storage:
     def get(self, key: str) -> bytes | None:
         try:
             return self.client.get_object(Bucket=self.bucket, Key=_checked(key))["Body"].read()
-        except ClientError as exc:
+        except self.ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 return None
             raise
@@ -93,7 +95,7 @@ class S3Storage:
         try:
             self.client.head_object(Bucket=self.bucket, Key=_checked(key))
             return True
-        except ClientError as exc:
+        except self.ClientError as exc:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
                 return False
             raise
@@ -101,10 +103,10 @@ class S3Storage:
     def check(self) -> None:
         try:
             self.client.head_bucket(Bucket=self.bucket)
-        except ClientError as exc:
+        except self.ClientError as exc:
             code = exc.response.get("Error", {}).get("Code")
             raise StorageError(f"ANCILLARY_S3_BUCKET={self.bucket!r}: the object store answers {code}") from None
-        except BotoCoreError as exc:
+        except self.BotoCoreError as exc:
             raise StorageError(f"ANCILLARY_S3_ENDPOINT={self.endpoint!r}: the object store cannot be reached "
                                f"({exc.__class__.__name__})") from None
 
