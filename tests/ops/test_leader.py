@@ -56,6 +56,16 @@ def _leaders(app) -> list[tuple[str, datetime]]:
     return [(node, beat_at) for node, beat_at in rows]
 
 
+def _nodes(app) -> list[str]:
+    from ancillary.extensions import db
+    from ancillary.ops.models import SchedulerBeat
+
+    with app.app_context():
+        nodes = db.session.scalars(select(SchedulerBeat.node)).all()
+        db.session.remove()
+    return nodes
+
+
 def _wait_for(condition, timeout=60.0):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -88,16 +98,17 @@ def test_the_standby_takes_over_after_the_leader_is_killed_and_nothing_is_sent_t
                           TWILIO_FROM_NUMBER=FROM, TWILIO_API_BASE=standin.base_url, ANCILLARY_SMS_RATE="1000",
                           ANCILLARY_SMS_TIMEOUT="2", ANCILLARY_CLAIM_TIMEOUT="4", ANCILLARY_TICK_SECONDS="10",
                           ANCILLARY_HEARTBEAT_SECONDS="1")
-        _fill_outbox(app, total)
-        standin.delay_next(total, seconds=0.05)
+        standin.delay_next(total, seconds=0.1)
         procs = {}
         try:
             for i in range(2):
                 proc = _scheduler(env, tmp_path / f"scheduler{i}.log")
                 procs[proc.pid] = proc
-            leader = _wait_for(lambda: _leaders(app))
-            assert leader, "no scheduler led within a minute"
-            assert _wait_for(lambda: len(standin.messages) >= 10), "the leader did not deliver"
+            # both up (one leading, one standing by) before the kill: a takeover, not a slow start
+            assert _wait_for(lambda: len(_nodes(app)) == 2, timeout=120), "the schedulers did not start"
+            assert _wait_for(lambda: _leaders(app)), "no scheduler led within a minute"
+            _fill_outbox(app, total)  # the leader's next tick (every 10 s) starts delivering
+            assert _wait_for(lambda: len(standin.messages) >= 5), "the leader did not deliver"
             [(node, _)] = _leaders(app)
             dead = int(node.rsplit(":", 1)[1])
             procs[dead].send_signal(signal.SIGKILL)
