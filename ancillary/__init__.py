@@ -30,7 +30,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     import ancillary.models  # noqa: F401  (every table on the metadata)
 
-    from ancillary import cli, openapi, web
+    from ancillary import cli, hardening, openapi, web
     from ancillary.extensions import api, babel, db, migrate
 
     settings = settings or Settings.from_env()
@@ -66,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()), compare_type=True, render_as_batch=True)
     babel.init_app(app, locale_selector=_locale)
+    hardening.init_app(app)  # the id converter must be in place before any route
     api.init_app(app)
     web.init_app(app)
     openapi.init_docs_assets(app)
