@@ -80,6 +80,67 @@ def users_add(username, role, phone, display_name, president, password_stdin):
     click.echo(f"user {user.username} (id {user.id}) added with role {user.role.value}")
 
 
+def _user_or_fail(username):
+    from sqlalchemy import select
+
+    from ancillary.auth.models import User
+
+    user = _session().scalar(select(User).where(User.username == username))
+    if user is None:
+        _fail(f"error: no user {username!r}")
+    return user
+
+
+@users.command("disable")
+@click.argument("username")
+@with_appcontext
+def users_disable(username):
+    """Disable USERNAME: their tokens and sessions stop at once."""
+    from ancillary.auth.accounts import set_active
+
+    set_active(_session(), _user_or_fail(username), False, actor=None, now=_now())
+    _session().commit()
+    click.echo(f"user {username} disabled")
+
+
+@users.command("enable")
+@click.argument("username")
+@with_appcontext
+def users_enable(username):
+    """Enable USERNAME again (old tokens stay revoked)."""
+    from ancillary.auth.accounts import set_active
+
+    set_active(_session(), _user_or_fail(username), True, actor=None, now=_now())
+    _session().commit()
+    click.echo(f"user {username} enabled")
+
+
+@users.command("reset-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="read the one-time password from standard input")
+@with_appcontext
+def users_reset_password(username, password_stdin):
+    """Give USERNAME a one-time password; they choose their own at next sign-in.
+
+    Without --password-stdin a random one is printed.
+    """
+    from ancillary.auth.accounts import reset_password
+    from ancillary.errors import DomainError
+
+    user = _user_or_fail(username)
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    session = _session()
+    try:
+        given = reset_password(session, user, actor=None, now=_now(), password=password)
+        session.commit()
+    except DomainError as exc:
+        session.rollback()
+        _fail(f"error: {exc.message}" + (f" (field {exc.field})" if exc.field else ""))
+    click.echo(f"password of {username} reset; they choose a new one at next sign-in")
+    if not password_stdin:
+        click.echo(f"one-time password: {given}")
+
+
 @click.group()
 def tokens():
     """Issue API tokens."""
@@ -97,7 +158,7 @@ def tokens_issue(username):
 
     session = _session()
     user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.is_active:
+    if user is None or not user.may_act():
         _fail(f"error: no active user {username!r}; add one with `ancillary users add`")
     token, _ = issue_token(session, user, now=_now(), lifetime=current_app.config["SETTINGS"].token_lifetime)
     session.commit()
