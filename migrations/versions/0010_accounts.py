@@ -1,4 +1,4 @@
-"""accounts: court approval of grants, forced password change, revoke-all, sign-in backoff
+"""accounts: court approval of grants, forced password change, revoke-all, sign-in backoff; access log of any object
 
 Revision ID: 0010
 Revises: 0007
@@ -31,10 +31,19 @@ def upgrade():
         batch_op.add_column(sa.Column('is_approved', sa.Boolean(), server_default=sa.true(), nullable=False))
         batch_op.add_column(sa.Column('must_change_password', sa.Boolean(), server_default=sa.false(), nullable=False))
         batch_op.add_column(sa.Column('credentials_revoked_at', sa.DateTime(timezone=True), nullable=True))
+    with op.batch_alter_table('access_log', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('object_type', sa.String(length=64), nullable=True))
+        batch_op.add_column(sa.Column('object_id', sa.Integer(), nullable=True))
+        batch_op.alter_column('case_id', existing_type=sa.Integer(), nullable=True)
 
 
 
 def downgrade():
+    op.execute("DELETE FROM access_log WHERE case_id IS NULL")  # rows the old schema cannot hold
+    with op.batch_alter_table('access_log', schema=None) as batch_op:
+        batch_op.alter_column('case_id', existing_type=sa.Integer(), nullable=False)
+        batch_op.drop_column('object_id')
+        batch_op.drop_column('object_type')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_column('credentials_revoked_at')
         batch_op.drop_column('must_change_password')
