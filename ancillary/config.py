@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import secrets
 from dataclasses import dataclass, field, replace
@@ -65,6 +67,10 @@ class Settings:
     posting_max_age_hours: int = 24
     photo_max_bytes: int = 15 * 1024 * 1024
     photo_max_pixels: int = 60_000_000
+    # Custody checkpoints (docs/custody.md): Ed25519 seed, the append-only log's folder.
+    custody_signing_key: bytes | None = None
+    custody_checkpoint_dir: Path = INSTANCE_DIR / "checkpoints"
+    custody_checkpoint_minutes: int = 60
     run_scheduler: bool = False
     testing: bool = False
     # --- reminders (SPEC section 3 defaults; see docs/reminders.md) ---
@@ -124,6 +130,7 @@ class Settings:
             storage_dir=Path(env.get("ANCILLARY_STORAGE_DIR") or INSTANCE_DIR / "storage"),
             carrier_secret=env.get("ANCILLARY_CARRIER_SECRET", ""),
         )
+        values.update(_custody_settings(env, testing=overrides.get("testing", False)))
         if "ANCILLARY_COURT_NAME" in env:
             values["court_name"] = env["ANCILLARY_COURT_NAME"]
         values.update(_reminder_settings(env))
@@ -203,6 +210,32 @@ class Settings:
 
     def with_overrides(self, **changes) -> Settings:
         return replace(self, **changes)
+
+
+def parse_signing_key(text: str) -> bytes:
+    """An Ed25519 seed: 64 hex digits or 32 bytes in URL-safe base64."""
+    text = text.strip()
+    try:
+        seed = bytes.fromhex(text) if len(text) == 64 else base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (ValueError, binascii.Error):
+        seed = b""
+    if len(seed) != 32:
+        raise SettingsError("ANCILLARY_CUSTODY_SIGNING_KEY must be 32 bytes: 64 hex digits or URL-safe base64")
+    return seed
+
+
+def _custody_settings(env: dict[str, str], *, testing: bool) -> dict:
+    """The checkpoint key never enters the database; the demo keeps a random one in instance/."""
+    text = env.get("ANCILLARY_CUSTODY_SIGNING_KEY") or ("" if testing else _instance_secret("custody_key"))
+    values: dict = {"custody_signing_key": parse_signing_key(text) if text else None}
+    if env.get("ANCILLARY_CUSTODY_CHECKPOINT_DIR"):
+        values["custody_checkpoint_dir"] = Path(env["ANCILLARY_CUSTODY_CHECKPOINT_DIR"])
+    minutes = env.get("ANCILLARY_CUSTODY_CHECKPOINT_MINUTES")
+    if minutes:
+        if not minutes.isdigit() or not 1 <= int(minutes) <= 60:
+            raise SettingsError("ANCILLARY_CUSTODY_CHECKPOINT_MINUTES must be 1-60 (a checkpoint at least hourly)")
+        values["custody_checkpoint_minutes"] = int(minutes)
+    return values
 
 
 def _instance_secret(name: str) -> str:

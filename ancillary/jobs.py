@@ -28,6 +28,7 @@ SWEEPS: list[str] = [
     "ancillary.service.jobs.sweep",
     "ancillary.reminders.jobs.sweep_reminders",
     "ancillary.reminders.jobs.sweep_escalations",
+    "ancillary.custody.checkpoints.sweep",
 ]
 TICK_MINUTES = 5
 MISFIRE_GRACE_SECONDS = 3600
