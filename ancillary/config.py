@@ -239,15 +239,25 @@ def _custody_settings(env: dict[str, str], *, testing: bool) -> dict:
 
 
 def _instance_secret(name: str) -> str:
-    """Return a random secret kept in the instance folder, made on first use."""
+    """Return a random secret kept in the instance folder, made on first use.
+
+    Several processes may start at once (senders, workers): the secret is written to a
+    private temporary file and linked into place, so a reader sees the whole secret or
+    none, and exactly one writer wins.
+    """
     path = INSTANCE_DIR / f".{name}"
-    if path.exists():
-        return path.read_text().strip()
-    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(32)
-    path.write_text(value)
-    path.chmod(0o600)
-    return value
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        temporary = INSTANCE_DIR / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
+        temporary.write_text(secrets.token_urlsafe(32))
+        temporary.chmod(0o600)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process made it first; theirs is the secret
+        finally:
+            temporary.unlink()
+    return path.read_text().strip()
 
 
 # --- reminder settings -----------------------------------------------------------------
