@@ -25,7 +25,8 @@ def custody_verify():
     from ancillary.extensions import db
 
     started = time.perf_counter()
-    result = verify_all(db.session, current_app.config["SETTINGS"])
+    result = verify_all(db.session, current_app.config["SETTINGS"],
+                        progress=lambda n: click.echo(f"  ... {n:,} events", err=True))
     seconds = time.perf_counter() - started
     db.session.rollback()
     anchor = (f"against checkpoint {result.checkpoint['number']} of {result.checkpoint['made_at']}"
