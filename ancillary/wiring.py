@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ancillary.archive.services import archive_kpis, deadline_sweep
+from ancillary.custody import checkpoints
 from ancillary.outbox import status_changed
 from ancillary.queues.services import case_closed
 from ancillary.reminders.jobs import sweep_escalations, sweep_reminders
@@ -29,7 +30,7 @@ from ancillary.service.queries import service_kpis
 
 KEY = "ancillary.wiring"
 
-SWEEPS = (deadline_sweep, service_jobs.sweep, sweep_reminders, sweep_escalations)
+SWEEPS = (deadline_sweep, service_jobs.sweep, sweep_reminders, sweep_escalations, checkpoints.sweep)
 KPI_PROVIDERS = (case_kpis, archive_kpis, scheduling_kpis, service_kpis, reminder_kpis)
 RECEIVERS = (
     (status_changed, service.on_notification_status),
