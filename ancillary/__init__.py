@@ -26,6 +26,7 @@ BLUEPRINTS = (
 PAGES = (
     "ancillary.auth.pages",
     "ancillary.queues.pages",
+    "ancillary.cases.pages",
 )
 LOCALES = ("zh", "en")
 

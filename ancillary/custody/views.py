@@ -289,6 +289,23 @@ class LabelView(MethodView):
                         headers={"Content-Disposition": f'inline; filename="{dossier.code}.png"'})
 
 
+@blp.route("/cases/<int:case_id>/labels.pdf")
+class CaseLabelSheetView(MethodView):
+    @roles(*TOKEN_ROLES)
+    @blp.response(200, description="an A4 sheet (3 x 8 labels a page) with one label per volume of the case",
+                  content_type="application/pdf", example="%PDF-1.4 ...")
+    def get(self, case_id):
+        """The case's printable A4 label sheet: one QR label per dossier, in volume order."""
+        from ancillary.cases.services import get_case
+        from scanners.labels import render_label_sheet_pdf
+
+        case = get_case(db.session, case_id)
+        dossiers = sorted(case.dossiers, key=lambda d: d.volume)
+        pdf = render_label_sheet_pdf([label_info(d) for d in dossiers])
+        return Response(pdf, mimetype="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="labels-case-{case.id}.pdf"'})
+
+
 def label_info(dossier: Dossier):
     from scanners.labels import LabelInfo
 

@@ -46,9 +46,13 @@
     var fields = errorFields(body);
     var shown = false;
     Object.keys(fields).forEach(function (name) {
-      var slot = form.querySelector("[data-error-for='" + name + "']");
+      var slot = null, path = name;
+      while (!slot && path) {  /* "parties.0.phones.1" falls back to "parties.0.phones" */
+        slot = form.querySelector("[data-error-for='" + path + "']");
+        path = path.indexOf(".") > 0 ? path.slice(0, path.lastIndexOf(".")) : "";
+      }
       if (slot) {
-        slot.textContent = fields[name];
+        slot.textContent = slot.textContent ? slot.textContent + " " + fields[name] : fields[name];
         var box = slot.closest(".field");
         if (box) { box.classList.add("invalid"); }
         shown = true;
