@@ -27,6 +27,7 @@ PAGES = (
     "ancillary.auth.pages",
     "ancillary.queues.pages",
     "ancillary.cases.pages",
+    "ancillary.service.pages",
 )
 LOCALES = ("zh", "en")
 
