@@ -28,6 +28,7 @@ PAGES = (
     "ancillary.queues.pages",
     "ancillary.cases.pages",
     "ancillary.service.pages",
+    "ancillary.archive.pages",
 )
 LOCALES = ("zh", "en")
 

@@ -58,9 +58,11 @@
         shown = true;
       }
     });
-    if (general) {
-      general.textContent = shown ? "" : ((body && body.message) || general.getAttribute("data-fallback") || "");
-      general.className = "notice bad";
+    if (general && !shown) {
+      general.textContent = (body && body.message) || general.getAttribute("data-fallback") || "";
+      if (!general.hasAttribute("data-error-for")) { general.className = "notice bad"; }
+    } else if (general && !general.hasAttribute("data-error-for")) {
+      general.textContent = "";
     }
   }
 
