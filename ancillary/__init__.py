@@ -29,6 +29,7 @@ PAGES = (
     "ancillary.cases.pages",
     "ancillary.service.pages",
     "ancillary.archive.pages",
+    "ancillary.reminders.pages",
 )
 LOCALES = ("zh", "en")
 
