@@ -30,6 +30,7 @@ PAGES = (
     "ancillary.service.pages",
     "ancillary.archive.pages",
     "ancillary.reminders.pages",
+    "ancillary.custody.pages",
 )
 LOCALES = ("zh", "en")
 
