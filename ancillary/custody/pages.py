@@ -12,6 +12,7 @@ from flask_babel import gettext
 
 from ancillary.custody.services import SCAN_ROLES
 from ancillary.pages import page
+from ancillary.web import now
 
 bp = Blueprint("custody_pages", __name__)
 
@@ -30,6 +31,7 @@ def messages() -> dict[str, str]:
         "notFound": gettext("Not found"),
         "network": gettext("The server cannot be reached; scan again when the connection is back"),
         "decoding": gettext("Reading the photo..."), "no_scans": gettext("No scans yet"),
+        "queued": gettext("No connection: the scan is kept on this device and sent when the network returns"),
         "actions": {"receive": gettext("received"), "store": gettext("stored")},
     }
 
@@ -38,4 +40,4 @@ def messages() -> dict[str, str]:
 @page(*SCAN_ROLES)
 def scan_page():
     """The scan station: receive, store or look up by scanner, camera or typed code."""
-    return render_template("scan.html", messages=messages())
+    return render_template("scan.html", messages=messages(), server_now=now().isoformat())

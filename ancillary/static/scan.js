@@ -3,7 +3,7 @@
    "Look up only" asks where the dossier is and records nothing. */
 (function () {
   "use strict";
-  var A = window.Ancillary, T = A.strings("messages"), el = A.el;
+  var A = window.Ancillary, Q = window.OfflineQueue, T = A.strings("messages"), el = A.el;
   var $ = function (id) { return document.getElementById(id); };
   var codeInput = $("code");
 
@@ -77,22 +77,59 @@
                                                               function () { showResult(null, true); });
   }
 
-  /* A lost answer is retried with the same client_scan_id: the server answers the first recording (200). */
+  /* Every scan goes through the device's queue (offline_queue.js) under its client_scan_id:
+     without signal it waits and is sent when the network returns; a lost answer is resent
+     and the server answers the first recording (200) instead of recording it twice. */
+  var form = $("scan-form"), skew = Date.parse(form.dataset.now) - Date.now();
+  var retryIn = 2000, retryTimer = null;
+
+  function sendScan(entry) {
+    var body = entry.body;
+    if (entry.photo) {
+      body = new FormData();
+      Object.keys(entry.body).forEach(function (k) {
+        if (entry.body[k] !== null && entry.body[k] !== undefined) { body.append(k, String(entry.body[k])); }
+      });
+      body.append("image", entry.photo, entry.photo.name || "label.jpg");
+    }
+    return A.api("POST", "/api/v1/scans", body);
+  }
+
+  function reported(entry, answer) { showResult(answer, false); }
+
+  function flush() {
+    return Q.drain("scan", sendScan, reported).then(function () {
+      retryIn = 2000;
+      return Promise.all([loadRecent(), showQueued()]);
+    }, function () {
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(flush, retryIn);
+      retryIn = Math.min(retryIn * 2, 30000);
+      return showQueued().then(function (count) {
+        if (count) { var box = $("result"); box.className = "result replay"; box.dataset.state = "queued"; box.textContent = T.queued; }
+      });
+    });
+  }
+
+  function showQueued() {
+    return Q.all().then(function (entries) {
+      var count = entries.filter(function (e) { return e.kind === "scan"; }).length;
+      $("queued").hidden = count === 0;
+      $("queued-count").textContent = String(count);
+      return count;
+    });
+  }
+
+  function enqueue(body, photo) {
+    var id = scanId();
+    body.client_scan_id = id;
+    body.scanned_at = new Date(Date.now() + skew).toISOString();
+    return Q.put({client_id: id, kind: "scan", queued_at: body.scanned_at, body: body, photo: photo || null}).then(flush);
+  }
+
   function record(code, typed) {
     var location = $("location").value.trim();
-    var body = {code: code, action: mode(), location: location || null, client_scan_id: scanId(), typed: !!typed};
-    var attempt = 0;
-    function send() {
-      return A.api("POST", "/api/v1/scans", body).then(function (answer) {
-        showResult(answer, false);
-        return loadRecent();
-      }, function () {
-        attempt += 1;
-        if (attempt >= 3) { showResult(null, false); return; }
-        return new Promise(function (resolve) { setTimeout(resolve, 300 * attempt); }).then(send);
-      });
-    }
-    return send();
+    return enqueue({code: code, action: mode(), location: location || null, typed: !!typed}, null);
   }
 
   function handle(code, typed) { return mode() === "lookup" ? lookup(code, typed) : record(code, typed); }
@@ -109,13 +146,8 @@
         return lookup(answer.body.codes[0], false);
       }, function () { showResult(null, true); });
     }
-    var form = new FormData();
-    form.append("image", file);
-    form.append("action", mode());
-    form.append("client_scan_id", scanId());
-    if ($("location").value.trim()) { form.append("location", $("location").value.trim()); }
-    return A.api("POST", "/api/v1/scans", form).then(function (answer) { showResult(answer, false); return loadRecent(); },
-                                                     function () { showResult(null, false); });
+    var location = $("location").value.trim();
+    return enqueue({action: mode(), location: location || null}, file);
   }
 
   codeInput.addEventListener("keydown", function (event) {
@@ -147,5 +179,6 @@
   document.addEventListener("click", function (event) {
     if (!event.target.closest("input, select, button, label, a")) { codeInput.focus(); }
   });
-  loadRecent();
+  window.addEventListener("online", flush);
+  flush();
 })();

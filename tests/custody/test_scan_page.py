@@ -103,3 +103,22 @@ def test_the_scan_station_is_for_those_who_scan(web, person):
     browser = web()
     browser.sign_in(person("service_clerk").username)
     assert browser.get("/scan").status_code == 403
+
+
+def test_a_scan_without_signal_waits_on_the_device_and_is_recorded_once(signed_in, person, court, dossiers, clock):
+    clerk = person("file_clerk")
+    clock.set("2027-01-05T10:00:00+08:00")
+    page = signed_in(clerk, "/scan")
+    page.context.set_offline(True)
+    page.locator("#code").fill(dossiers[0]["qr_token"])
+    page.locator("#code").press("Enter")
+    page.locator("#result[data-state=queued]").wait_for()
+    assert page.locator("#queued-count").inner_text() == "1"
+    assert court["court_admin"].get(f"/api/v1/dossiers/{dossiers[0]['id']}/custody").get_json()["events"] == []
+    page.context.set_offline(False)
+    page.locator("#result[data-state=ok]").wait_for(timeout=45_000)
+    page.wait_for_function("document.getElementById('queued').hidden")
+    events = court["court_admin"].get(f"/api/v1/dossiers/{dossiers[0]['id']}/custody").get_json()["events"]
+    assert len(events) == 1 and events[0]["to_holder"]["id"] == clerk.id
+    assert events[0]["scanned_at"].startswith("2027-01-05T10:0")  # when it was scanned, by the server's clock
+    check_page(page, allowed=("net::ERR_INTERNET_DISCONNECTED", "net::ERR_FAILED"))
