@@ -3,6 +3,7 @@ and the phone's queue that sends an attempt made without signal exactly once."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 
 import pytest
@@ -12,6 +13,13 @@ from tests.service.conftest import ADDRESS, carrier_post, make_photo
 
 SECRET = "carrier-shared-secret"
 HOME = {"latitude": 37.5102, "longitude": 122.1201}  # the phone at the defendant's door
+
+
+@pytest.fixture(autouse=True)
+def _no_photos_left(app):
+    """Leave the shared storage as found: other tests check that refused photos are not kept."""
+    yield
+    shutil.rmtree(app.config["SETTINGS"].storage_dir / "service", ignore_errors=True)
 
 
 @pytest.fixture

@@ -3,11 +3,19 @@ stands in when the photo has no GPS."""
 
 from __future__ import annotations
 
+import shutil
 import threading
 
 import pytest
 
 from tests.service.conftest import ADDRESS, make_photo
+
+
+@pytest.fixture(autouse=True)
+def _no_photos_left(app):
+    """Leave the shared storage as found: other tests check that refused photos are not kept."""
+    yield
+    shutil.rmtree(app.config["SETTINGS"].storage_dir / "service", ignore_errors=True)
 
 
 def test_a_resent_attempt_is_recorded_once_and_answers_the_order(service, clock):
