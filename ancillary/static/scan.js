@@ -66,7 +66,7 @@
           el("div", {class: "muted", text: when + " · " + holderName(scan) + (scan.location ? " · " + scan.location : "") +
                                           (scan.typed ? " · " + T.typed : "")})]);
       }));
-    });
+    }, function () { /* no network: the list refreshes after the next scan goes through */ });
   }
 
   function mode() { return $("action").value; }
