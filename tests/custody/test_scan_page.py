@@ -31,7 +31,7 @@ def test_scan_station_end_to_end(signed_in, person, court, dossiers, viewport):
     assert result.locator(".case-number").inner_text().startswith("(2027)鲁1002民初")
     assert result.locator(".chain-length").inner_text() == "1"
     assert page.evaluate("getComputedStyle(document.getElementById('result')).backgroundColor") == "rgb(198, 246, 213)"
-    page.locator("#recent li").first.wait_for()
+    page.locator("#recent li[data-action]").first.wait_for()  # not the "no scans yet" line it replaces
     assert page.locator("#recent li").first.get_attribute("data-action") == "receive"
     assert page.locator("#recent li .title").first.inner_text().startswith("签收")
     assert page.evaluate("document.activeElement.id") == "code"
