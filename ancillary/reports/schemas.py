@@ -12,3 +12,10 @@ class KpiArgsSchema(Schema):
                 raise ValidationError("Must not be before from.", "to")
             if (data["to"] - data["from_"]).days > 3660:
                 raise ValidationError("The window may span at most ten years.", "to")
+
+
+class DashboardArgsSchema(Schema):
+    """A period of local dates, both included; its order and length are checked by the dashboard."""
+
+    from_ = fields.Date(required=True, data_key="from", metadata={"example": "2027-01-01"})
+    to = fields.Date(required=True, metadata={"example": "2027-03-31"})
