@@ -7,6 +7,7 @@ import logging
 from flask import Flask, has_request_context, request
 
 from ancillary.config import Settings
+from ancillary.pages import session_locale
 
 BLUEPRINTS = (
     "ancillary.auth.views",
@@ -21,6 +22,11 @@ BLUEPRINTS = (
     "ancillary.service.views",
     "ancillary.reminders.views",
 )
+# Server-rendered pages: each module's plain Flask blueprint ``bp`` (see ancillary/pages.py).
+PAGES = (
+    "ancillary.auth.pages",
+    "ancillary.queues.pages",
+)
 LOCALES = ("zh", "en")
 
 
@@ -30,7 +36,8 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     import ancillary.models  # noqa: F401  (every table on the metadata)
 
-    from ancillary import cli, openapi, web
+    from ancillary import cli, openapi, pages, web
+    from ancillary.auth.sessions import COOKIE_CONFIG
     from ancillary.extensions import api, babel, db, migrate
 
     settings = settings or Settings.from_env()
@@ -59,6 +66,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE="zh",
         BABEL_DEFAULT_TIMEZONE=settings.timezone.key,
         BABEL_TRANSLATION_DIRECTORIES="translations",
+        **COOKIE_CONFIG,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -68,9 +76,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     babel.init_app(app, locale_selector=_locale)
     api.init_app(app)
     web.init_app(app)
+    pages.init_app(app)
     openapi.init_docs_assets(app)
     for module in BLUEPRINTS:
         api.register_blueprint(importlib.import_module(module).blp)
+    for module in PAGES:
+        app.register_blueprint(importlib.import_module(module).bp)
     cli.init_app(app)
     return app
 
@@ -78,7 +89,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 def _locale() -> str:
     """The caller's language; outside a request (CLI, jobs) the court's default, Chinese."""
     if has_request_context():
-        return request.accept_languages.best_match(LOCALES) or "zh"
+        return session_locale() or request.accept_languages.best_match(LOCALES) or "zh"
     return "zh"
 
 

@@ -103,7 +103,7 @@ def _scheduling_task(actor, case) -> int:
     return tasks[0]["id"]
 
 
-@pytest.mark.parametrize("path", ["/", "/scan", "/schedule"])
+@pytest.mark.parametrize("path", ["/login", "/scan", "/schedule"])
 def test_pages_name_their_icon_so_browsers_do_not_ask_for_favicon_ico(client, path):
     page = client.get(path)
     assert page.status_code == 200
