@@ -26,6 +26,8 @@ BLUEPRINTS = (
 PAGES = (
     "ancillary.auth.pages",
     "ancillary.queues.pages",
+    "ancillary.custody.pages",
+    "ancillary.reports.pages",
 )
 LOCALES = ("zh", "en")
 

@@ -185,16 +185,21 @@ def _json_error(status, code, message, field=None, **extra):
     return response
 
 
-def _domain_error(error: DomainError):
-    db.session.rollback()
+def error_message(error: DomainError) -> str:
+    """A domain error's sentence in the reader's language, enum values in words."""
     from ancillary.labels import label
 
     readable = {name: label(value) for name, value in error.params.items()}
     template = gettext(error.template)
     try:
-        message = template.format(**readable)
+        return template.format(**readable)
     except (KeyError, IndexError, ValueError):
-        message = error.render(template)
+        return error.render(template)
+
+
+def _domain_error(error: DomainError):
+    db.session.rollback()
+    message = error_message(error)
     errors = {error.field: [message]} if error.field else None
     extra = {k: v for k, v in error.params.items() if k in ("conflict", "assignee_id", "conflicts")}
     response = _json_error(error.status, error.code, message, error.field, **({"errors": errors} if errors else {}), **extra)

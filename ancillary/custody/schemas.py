@@ -93,6 +93,7 @@ class VerifySchema(Schema):
     ok = fields.Boolean()
     events_checked = fields.Integer()
     first_bad_event = fields.Nested(BadEventSchema, allow_none=True)
+    message = fields.String(allow_none=True, metadata={"description": "the first bad event in a sentence"})
 
 
 class RecentScansArgsSchema(Schema):

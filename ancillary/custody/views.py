@@ -26,6 +26,8 @@ from ancillary.custody.schemas import (
     VerifySchema,
     WhereArgsSchema,
 )
+from ancillary.custody import queries
+from ancillary.custody.timeline_pdf import render_timeline
 from ancillary.errors import DomainError, Invalid
 from ancillary.extensions import db
 from ancillary.labels import N_
@@ -241,8 +243,29 @@ class VerifyView(MethodView):
     def get(self):
         """Verify every custody chain; name the first event that does not verify."""
         result = services.verify_chains(db.session)
-        return {"ok": result.ok, "events_checked": result.events_checked,
+        body = {"ok": result.ok, "events_checked": result.events_checked,
                 "first_bad_event": result.first_bad_event.as_dict() if result.first_bad_event else None}
+        if not result.ok:
+            body["message"] = queries.describe_bad(db.session, result, settings().timezone)
+        return body
+
+
+@blp.route("/dossiers/<int:dossier_id>/custody.pdf")
+class CustodyPdfView(MethodView):
+    @roles(*CHAIN_ROLES)
+    @blp.response(200, description="the dossier's custody timeline, A4 PDF with the CJK font embedded",
+                  content_type="application/pdf")
+    def get(self, dossier_id):
+        """A dossier's custody timeline as a PDF: who, when, where, how, and whether the chain verifies."""
+        dossier = services.get_dossier(db.session, dossier_id)
+        services.check_chain_reader(current_user(), dossier.case)
+        verification = services.verify_chains(db.session, dossier.id)
+        tz = settings().timezone
+        pdf = render_timeline(dossier, queries.timeline(db.session, dossier, tz), verified=verification.ok,
+                              problem=queries.describe_bad(db.session, verification, tz), settings=settings(),
+                              now=now())
+        return Response(pdf, mimetype="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="custody-{dossier.code}.pdf"'})
 
 
 @blp.route("/custody/dossiers")

@@ -25,13 +25,9 @@ def served(app):
 
 
 @pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+def browser(chromium):
+    """The run's one Chromium (tests/browser.py): two Playwright drivers cannot share the thread."""
+    return chromium
 
 
 @pytest.mark.browser

@@ -1,0 +1,62 @@
+"""``/dashboard``: the seed's figures against their targets for a chosen period, the weekly
+trend, and workload and overdue work per person, queue and post — for the management office
+and the contractor manager, from the same code as GET /api/v1/reports/dashboard."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext
+from markupsafe import Markup
+
+from ancillary.auth.models import Role
+from ancillary.errors import DomainError
+from ancillary.extensions import db
+from ancillary.labels import label
+from ancillary.pages import page
+from ancillary.reports import dashboard
+from ancillary.reports.charts import trend_svg
+from ancillary.web import error_message, now
+
+bp = Blueprint("reports_pages", __name__)
+DEFAULT_DAYS = 28
+
+
+def _period(today: date) -> tuple[date | None, date | None, str | None]:
+    try:
+        first = date.fromisoformat(request.args["from"]) if request.args.get("from") else today - timedelta(
+            days=DEFAULT_DAYS - 1)
+        last = date.fromisoformat(request.args["to"]) if request.args.get("to") else today
+    except ValueError:
+        return None, None, gettext("Give the dates as year-month-day, e.g. 2027-01-31.")
+    return first, last, None
+
+
+def _charts(body: dict) -> list[dict]:
+    charts = []
+    for figure in dashboard.FIGURES:
+        points = [(week["from"][5:], week["values"].get(figure.key)) for week in body["trend"]]
+        charts.append({"title": gettext(figure.label),
+                       "svg": Markup(trend_svg(gettext(figure.label), points, figure.target))})
+    return charts
+
+
+@bp.get("/dashboard")
+@page(Role.court_admin, Role.contractor_manager)
+def dashboard_page():
+    """The figures, green when they meet their target and red when not, with their counts."""
+    settings = current_app.config["SETTINGS"]
+    moment = now()
+    first, last, error = _period(moment.astimezone(settings.timezone).date())
+    body = None
+    if error is None:
+        try:
+            body = dashboard.dashboard(db.session, first, last, now=moment, settings=settings)
+        except DomainError as refused:
+            error = error_message(refused)
+    context = {"first": first, "last": last, "error": error, "body": body, "label": label}
+    if body is not None:
+        context["charts"] = _charts(body)
+        context["csv"] = f"/api/v1/reports/dashboard.csv?from={first.isoformat()}&to={last.isoformat()}"
+    return render_template("dashboard.html", **context), (200 if error is None else 422)
