@@ -28,6 +28,7 @@ PAGES = (
     "ancillary.queues.pages",
     "ancillary.custody.pages",
     "ancillary.reports.pages",
+    "ancillary.scheduling.pages",
 )
 LOCALES = ("zh", "en")
 
