@@ -14,7 +14,6 @@ BLUEPRINTS = (
     "ancillary.cases.views",
     "ancillary.queues.views",
     "ancillary.scheduling.views",
-    "ancillary.scheduling.pages",
     "ancillary.audit.views",
     "ancillary.reports.views",
     "ancillary.custody.views",

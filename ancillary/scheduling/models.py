@@ -148,6 +148,7 @@ class Hearing(Base):
 
     case: Mapped["Case"] = relationship()  # noqa: F821
     courtroom: Mapped[Courtroom] = relationship()
+    judge: Mapped["User"] = relationship(viewonly=True, foreign_keys=[judge_id])  # noqa: F821
 
 
 class CalendarFeed(Base):

@@ -1,15 +1,14 @@
-"""The scheduler's week view (/schedule): rooms by hours, the pending queue, book by suggestion.
+"""The court's scheduling pages: ``/schedule`` (scheduler, judge) and ``/hearings`` (judge,
+enforcement officer).
 
-The page is a static shell; it signs in and talks to the same JSON API as every
-other client, so it sees exactly what the signed-in role may see.
+``/schedule`` is a shell whose script calls the same JSON API as every other client with
+the session cookie, so it sees and may change exactly what the signed-in role may.
 """
 
 import qrcode
 from flask import Blueprint as PlainBlueprint
-from flask import Response, current_app, g, render_template, url_for
-from flask.views import MethodView
-from flask_babel import get_locale, gettext
-from flask_smorest import Blueprint
+from flask import current_app, g, render_template, url_for
+from flask_babel import gettext
 from markupsafe import Markup
 from qrcode.image.svg import SvgPathImage
 from sqlalchemy import select
@@ -20,43 +19,48 @@ from ancillary.pages import page
 from ancillary.reminders.models import Notification
 from ancillary.scheduling import queries, services
 from ancillary.scheduling.models import Hearing, HearingStatus
-from ancillary.web import now, public
-
-blp = Blueprint("SchedulePage", __name__, url_prefix="", description="The scheduler's week view (HTML)")
+from ancillary.web import now
 
 
 def _strings() -> dict:
     return {
-        "signIn": gettext("Sign in"), "username": gettext("Username"), "password": gettext("Password"),
-        "signInFailed": gettext("Sign-in failed: check the username and password."),
         "pending": gettext("Pending cases"), "noPending": gettext("Nothing waiting to be scheduled."),
         "suggestions": gettext("Earliest free slots"), "noSuggestions": gettext("No feasible slot in the next weeks."),
         "book": gettext("Book"), "booked": gettext("Booked"), "refused": gettext("Refused"),
-        "overlap": gettext("overlap"), "due": gettext("due"), "signOut": gettext("Sign out"),
+        "overlap": gettext("overlap"), "due": gettext("due"), "overdue": gettext("overdue"),
+        "moved": gettext("Moved; the judge is told."), "cancelled": gettext("Cancelled; the judge is told."),
+        "willBook": gettext("Will book"), "cannot": gettext("Cannot be scheduled"),
+        "confirmed": gettext("Booked as previewed"), "differs": gettext("Booked, but not exactly as previewed: "
+                                                                          "the calendar changed meanwhile."),
+        "nothing": gettext("Nothing to book in this window."), "kindLabel": gettext("Kind"),
+        "judgeLabel": gettext("Judge"), "roomLabel": gettext("Courtroom"), "timeLabel": gettext("Time"), "failed": gettext("Not done; try again."),
         "weekdays": [gettext("Mon"), gettext("Tue"), gettext("Wed"), gettext("Thu"), gettext("Fri"), gettext("Sat"),
                      gettext("Sun")],
         "holiday": gettext("no sitting"),
         "mainCourt": gettext("main court"),  # the venue code "main"; tribunals are named as they are
         "mine": gettext("in progress"),  # a scheduling task the signed-in scheduler has claimed
+        # Why auto-scheduling leaves a case out, by the plan's reason code (auto.py).
+        "reasons": {"no_courtroom": gettext("There is no courtroom at the case's venue."),
+                    "speedy_limit_before_window": gettext("Its 7 days for a speedy hearing end before the window."),
+                    "deadline_before_window": gettext("Its statutory deadline falls before the window."),
+                    "notice_period": gettext("The summons notice period reaches beyond the window."),
+                    "no_slot_before_speedy_limit": gettext("No room and judge are free together before its 7-day limit."),
+                    "no_free_slot": gettext("No room at its venue is free while its judge is, in the window.")},
         "kinds": {"speedy": gettext("speedy"), "summary": gettext("summary"), "ordinary": gettext("ordinary"),
                   "enforcement": gettext("enforcement")},
     }
 
 
-@blp.route("/schedule")
-class SchedulePage(MethodView):
-    @public
-    @blp.response(200, content_type="text/html", example="<!doctype html><html>…</html>")
-    def get(self):
-        """The week view: courtrooms by hours for a chosen week, bookings coloured by kind, the queue beside it."""
-        lang = "zh-CN" if str(get_locale() or "zh").startswith("zh") else "en"
-        html = render_template("schedule.html", strings=_strings(), lang=lang)
-        return Response(html, status=200, content_type="text/html; charset=utf-8")
-
-
 # --- /hearings: the judge's and enforcement officer's own page -------------------------------
 
 bp = PlainBlueprint("scheduling_pages", __name__)
+
+
+@bp.get("/schedule")
+@page(Role.scheduler, Role.judge)
+def schedule():
+    """The week view: courtrooms by hours, each hearing readable and movable; the queue and auto-scheduling."""
+    return render_template("schedule.html", strings=_strings(), can_schedule=g.user.role == Role.scheduler)
 HEARINGS_SHOWN = 50
 REMINDERS_SHOWN = 30
 

@@ -218,6 +218,7 @@ class HearingSchema(Schema):
     lane = fields.Integer()
     sequence = fields.Integer()
     courtroom_name = fields.String(attribute="courtroom.name")
+    judge_name = fields.String(attribute="judge.display_name")
     venue = fields.String(attribute="courtroom.venue")
     case = fields.Nested(HearingCaseSchema)
     created_at = LocalDateTime()
