@@ -43,8 +43,9 @@ FIGURES: tuple[Figure, ...] = (
     Figure("archived_within_30_days_rate", N_("Closed cases archived within 30 days"), 0.95, "default"),
     Figure("closed_within_limit_rate", N_("Cases closed within the statutory limit"), 0.998, "seed"),
 )
-LAYER_LABELS = {"address_reuse": N_("Service: known address reused"), "electronic": N_("Service: phone, SMS, e-mail"),
-                "direct": N_("Service: in person"), "mail": N_("Service: by post")}
+LAYER_LABELS = {"electronic": N_("Service: phone, SMS, e-mail"), "direct": N_("Service: in person"),
+                "mail_and_posting": N_("Service: by post, or posting at the address"),
+                "public_notice": N_("Service: by public notice")}
 SERVICE_TARGET = 0.882
 
 

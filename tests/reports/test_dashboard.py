@@ -39,6 +39,11 @@ def test_the_dashboard_shows_what_the_kpi_endpoint_returns_with_targets_and_coun
                 "closed_within_limit_rate"):
         assert rows[key]["value"] == kpis[key], key
         assert [rows[key]["numerator"], rows[key]["denominator"]] == kpis["rate_counts"][key], key
+    layers = [key for key in rows if key.startswith("service_success_by_layer.")]
+    assert len(layers) == len(kpis["service_success_by_layer"])
+    for key in layers:
+        assert [rows[key]["numerator"], rows[key]["denominator"]] == kpis["rate_counts"][key], key
+        assert rows[key]["value"] == kpis["service_success_by_layer"][key.split(".", 1)[1]]
     within = rows["scheduled_within_3_hours_rate"]
     assert (within["value"], within["numerator"], within["denominator"]) == (0.5, 1, 2)
     assert within["met"] is False and within["target"] == 0.9
