@@ -33,30 +33,52 @@ def _period(today: date) -> tuple[date | None, date | None, str | None]:
     return first, last, None
 
 
-def _charts(body: dict) -> list[dict]:
+def _charts(trend: list[dict]) -> list[dict]:
     charts = []
     for figure in dashboard.FIGURES:
-        points = [(week["from"][5:], week["values"].get(figure.key)) for week in body["trend"]]
+        points = [(week["from"][5:], week["values"].get(figure.key)) for week in trend]
         charts.append({"title": gettext(figure.label),
                        "svg": Markup(trend_svg(gettext(figure.label), points, figure.target))})
     return charts
 
 
+def _checked_period(settings, moment):
+    first, last, error = _period(moment.astimezone(settings.timezone).date())
+    if error is None:
+        try:
+            dashboard.check_period(first, last, settings)
+        except DomainError as refused:
+            error = error_message(refused)
+    return first, last, error
+
+
 @bp.get("/dashboard")
 @page(Role.court_admin, Role.contractor_manager)
 def dashboard_page():
-    """The figures, green when they meet their target and red when not, with their counts."""
+    """The figures, green when they meet their target and red when not, with their counts.
+
+    The weekly charts come in a second request (``/dashboard/trend``): one figure set per
+    week costs far more than the period's own, and the table should not wait for them.
+    """
     settings = current_app.config["SETTINGS"]
     moment = now()
-    first, last, error = _period(moment.astimezone(settings.timezone).date())
-    body = None
-    if error is None:
-        try:
-            body = dashboard.dashboard(db.session, first, last, now=moment, settings=settings)
-        except DomainError as refused:
-            error = error_message(refused)
+    first, last, error = _checked_period(settings, moment)
+    body = None if error else dashboard.dashboard(db.session, first, last, now=moment, settings=settings,
+                                                   with_trend=False)
     context = {"first": first, "last": last, "error": error, "body": body, "label": label}
     if body is not None:
-        context["charts"] = _charts(body)
-        context["csv"] = f"/api/v1/reports/dashboard.csv?from={first.isoformat()}&to={last.isoformat()}"
+        query = f"from={first.isoformat()}&to={last.isoformat()}"
+        context.update(csv=f"/api/v1/reports/dashboard.csv?{query}", trend_url=f"/dashboard/trend?{query}")
     return render_template("dashboard.html", **context), (200 if error is None else 422)
+
+
+@bp.get("/dashboard/trend")
+@page(Role.court_admin, Role.contractor_manager)
+def dashboard_trend():
+    """The week-by-week charts of the period, as a fragment the dashboard page puts in place."""
+    settings = current_app.config["SETTINGS"]
+    first, last, error = _checked_period(settings, now())
+    if error:
+        return render_template("dashboard_trend.html", charts=[], error=error), 422
+    trend = dashboard.trend(db.session, first, last, settings)
+    return render_template("dashboard_trend.html", charts=_charts(trend), error=None)

@@ -26,8 +26,10 @@ def scheduling_kpis(session: Session, start: datetime, end: datetime, settings) 
     from ancillary.scheduling.queries import utilization
     from ancillary.scheduling.rules import speedy_limit
 
+    # Only the window's cases: the dashboard asks once per week, so no query scans every hearing.
+    filed_here = select(Case.id).where(Case.filed_at >= start, Case.filed_at < end)
     first_booked = (select(Hearing.case_id, func.min(Hearing.created_at).label("booked_at"))
-                    .group_by(Hearing.case_id).subquery())
+                    .where(Hearing.case_id.in_(filed_here)).group_by(Hearing.case_id).subquery())
     rows = session.execute(select(Case.filed_at, first_booked.c.booked_at)
                            .join(first_booked, first_booked.c.case_id == Case.id)
                            .where(Case.filed_at >= start, Case.filed_at < end)).all()
@@ -36,8 +38,9 @@ def scheduling_kpis(session: Session, start: datetime, end: datetime, settings) 
     speedy_total = speedy_in_time = 0
     speedy = session.scalars(select(Case).where(Case.kind == "speedy", Case.filed_at >= start, Case.filed_at < end))
     heard = {case_id: starts for case_id, starts in session.execute(
-        select(Hearing.case_id, func.min(Hearing.starts_at)).where(Hearing.status == HearingStatus.booked)
-        .group_by(Hearing.case_id))}
+        select(Hearing.case_id, func.min(Hearing.starts_at)).where(
+            Hearing.status == HearingStatus.booked,
+            Hearing.case_id.in_(filed_here.where(Case.kind == "speedy"))).group_by(Hearing.case_id))}
     for case in speedy:
         limit = speedy_limit(case, settings)
         starts = heard.get(case.id)

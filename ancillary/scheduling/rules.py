@@ -16,8 +16,9 @@ from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session
 
+from ancillary.cases.models import Case
 from ancillary.scheduling.calendar import WorkingDays
 from ancillary.scheduling.models import Blocking, Courtroom, Hearing, HearingStatus
 from ancillary.timeutil import period_end_days
@@ -201,7 +202,9 @@ class Ledger:
         ledger = cls(rooms, WorkingDays.load(session, first, last), tz)
         start = datetime.combine(first, time(0), tz)
         end = datetime.combine(last + timedelta(days=1), time(0), tz)
-        hearing_query = select(Hearing).options(joinedload(Hearing.case)).where(
+        hearing_query = select(Hearing.id, Hearing.case_id, Hearing.courtroom_id, Hearing.judge_id,
+                               Hearing.starts_at, Hearing.ends_at, Hearing.lane, Hearing.is_overlap_eligible,
+                               Case.number).join(Case, Case.id == Hearing.case_id).where(
             Hearing.status == HearingStatus.booked, Hearing.starts_at < end, Hearing.ends_at > start)
         subjects = []
         if room_ids is not None:
@@ -212,9 +215,8 @@ class Ledger:
             hearing_query = hearing_query.where(or_(*subjects))
         if exclude_hearing_id is not None:
             hearing_query = hearing_query.where(Hearing.id != exclude_hearing_id)
-        for h in session.scalars(hearing_query):
-            ledger.add(Booked(h.id, h.case_id, h.courtroom_id, h.judge_id, h.starts_at, h.ends_at, h.lane,
-                              h.is_overlap_eligible, h.case.number))
+        for h in session.execute(hearing_query):
+            ledger.add(Booked(*h))
         block_query = select(Blocking).where(Blocking.starts_at < end, Blocking.ends_at > start)
         for b in session.scalars(block_query):
             entry = (b.starts_at, b.ends_at, b.id, b.reason)

@@ -25,6 +25,7 @@ def test_the_dashboard_page_shows_the_kpi_endpoints_figures(signed_in, person, c
         assert row.locator("td.value").get_attribute("title").replace(" ", "") == "/".join(shown), key
     within = page.locator("#figures tr[data-key='scheduled_within_3_hours_rate']")
     assert "missed" in within.get_attribute("class") and "低于目标" in within.inner_text()
+    page.locator("#trend svg.trend").nth(6).wait_for()
     assert page.locator("svg.trend").count() == 7
     assert page.locator("#csv").get_attribute("href") == "/api/v1/reports/dashboard.csv?from=2027-01-04&to=2027-01-10"
     check_page(page)
