@@ -25,6 +25,10 @@ BLUEPRINTS = (
 PAGES = (
     "ancillary.auth.pages",
     "ancillary.queues.pages",
+    "ancillary.cases.pages",
+    "ancillary.service.pages",
+    "ancillary.archive.pages",
+    "ancillary.reminders.pages",
     "ancillary.custody.pages",
     "ancillary.reports.pages",
     "ancillary.scheduling.pages",

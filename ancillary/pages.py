@@ -15,7 +15,7 @@ from flask import Flask, g, render_template, request, session
 from flask_babel import get_locale, lazy_gettext
 
 from ancillary.auth import sessions
-from ancillary.auth.models import CONTRACTOR_ROLES, Role
+from ancillary.auth.models import Role
 from ancillary.labels import label
 
 LANG_KEY = "lang"
@@ -25,7 +25,8 @@ LOCALES = ("zh", "en")
 NAV = (
     ("/", lazy_gettext("My work"), frozenset(Role)),
     ("/intake", lazy_gettext("File a case"), frozenset({Role.intake_clerk})),
-    ("/scan", lazy_gettext("Scan station"), CONTRACTOR_ROLES - {Role.contractor_manager}),
+    ("/scan", lazy_gettext("Scan station"), frozenset({Role.intake_clerk, Role.file_clerk, Role.archivist,
+                                                       Role.judge, Role.enforcement_officer})),
     ("/service", lazy_gettext("Service of process"), frozenset({Role.service_clerk})),
     ("/archive", lazy_gettext("Archiving"), frozenset({Role.archivist})),
     ("/schedule", lazy_gettext("Hearing schedule"), frozenset({Role.scheduler, Role.judge})),

@@ -1,6 +1,6 @@
 """The archivist's queue, archiving steps, and the backlog."""
 
-from flask import current_app, request
+from flask import current_app, request, send_file
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -75,6 +75,18 @@ class StepView(MethodView):
 
 @blp.route("/dossiers/<int:dossier_id>/archive/scan")
 class DigitiseView(MethodView):
+    @roles(Role.archivist, Role.court_admin)
+    @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf",
+                  description="the bound volume's scanned PDF, as uploaded", example="%PDF-1.4 ...")
+    def get(self, dossier_id):
+        """The scanned PDF of an archived (or digitised) volume, to read in the browser."""
+        dossier = get_dossier(db.session, dossier_id)
+        found = db.session.query(ArchiveRecord).filter_by(dossier_id=dossier.id).one_or_none()
+        if found is None or not found.scan_path:
+            raise NotFound("scan_not_found", "dossier {dossier_code} has no scanned PDF yet", field="dossier_id",
+                           dossier_code=dossier.code)
+        return send_file(found.scan_path, mimetype="application/pdf", download_name=f"{dossier.code}.pdf")
+
     @roles(Role.archivist)
     @blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
         "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}})

@@ -1,5 +1,12 @@
-"""``/custody``: the management office's custody audit — find a dossier by scan or code, read
-its chain as a timeline, verify the whole court, and the lists of dossiers to chase."""
+"""Custody pages: ``/scan``, the scan station for a handheld scanner or a phone camera, and
+``/custody``, the management office's audit.
+
+Receive and store record a custody event through ``POST /api/v1/scans``; a torn label's
+printed code can be typed (marked so in the chain); "look up only" asks
+``GET /api/v1/dossiers/lookup`` and records nothing. ``/custody`` finds a dossier by scan
+or code, reads its chain as a timeline, verifies the whole court, and lists the dossiers
+to chase; it only reads.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +15,42 @@ from flask_babel import gettext
 
 from ancillary.auth.models import Role
 from ancillary.custody import queries, services
+from ancillary.custody.services import SCAN_ROLES
 from ancillary.errors import DomainError, NotFound
 from ancillary.extensions import db
 from ancillary.pages import page
 from ancillary.web import error_message, now
 
 bp = Blueprint("custody_pages", __name__)
-IDLE_DAYS = 14  # the list's default; the office may ask for any number of days
+IDLE_DAYS = 14  # the idle list's default; the office may ask for any number of days
+
+
+def messages() -> dict[str, str]:
+    """The texts the page's script shows, in the reader's language."""
+    return {
+        "received": gettext("Received: the dossier is now in your custody"),
+        "stored": gettext("Stored"),
+        "replayed": gettext("Already recorded (this scan was sent before): nothing changed"),
+        "conflict": gettext("Recorded late, and it disagrees with the history: flagged for review"),
+        "lookedUp": gettext("Looked up only: nothing was recorded"),
+        "typed": gettext("Typed by hand"),
+        "holder": gettext("Holder"), "location": gettext("Location"), "case_number": gettext("Case number"),
+        "volume": gettext("Volume"), "chain_length": gettext("Chain length"), "error": gettext("Not recorded"),
+        "notFound": gettext("Not found"),
+        "network": gettext("The server cannot be reached; scan again when the connection is back"),
+        "decoding": gettext("Reading the photo..."), "no_scans": gettext("No scans yet"),
+        "actions": {"receive": gettext("received"), "store": gettext("stored")},
+    }
+
+
+@bp.get("/scan")
+@page(*SCAN_ROLES)
+def scan_page():
+    """The scan station: receive, store or look up by scanner, camera or typed code."""
+    return render_template("scan.html", messages=messages())
+
+
+# --- /custody: the management office's audit ---------------------------------------------
 
 
 def _find(raw: str):

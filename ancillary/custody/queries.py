@@ -51,9 +51,10 @@ def timeline(session: Session, dossier: Dossier, tz) -> list[dict]:
         "who": who.get(e.actor_id, ""), "holder": who.get(e.to_holder_id, ""),
         "from_holder": who.get(e.from_holder_id, ""), "where": e.location or "",
         "at": e.effective_at.astimezone(tz), "offline": e.device_at is not None,
-        # A receive or store needs the label's signed code, so it was scanned (scanner or photo);
-        # the archivist's steps are recorded at the archive desk.
-        "by_scan": e.action in SCAN_ACTIONS,
+        # A receive or store is a scan of the label (scanner or photo) unless the code under a torn
+        # label was typed, which the event records; the archivist's steps are entered at the desk.
+        "typed": (e.details or {}).get("entry") == "typed",
+        "by_scan": e.action in SCAN_ACTIONS and (e.details or {}).get("entry") != "typed",
     } for e in events]
 
 

@@ -38,7 +38,8 @@ def render_timeline(dossier, events: list[dict], *, verified: bool, problem: str
     rows = [[p(gettext("No.")), p(gettext("When")), p(gettext("What")), p(gettext("Who")), p(gettext("Holder")),
              p(gettext("Where")), p(gettext("How"))]]
     for e in events:
-        how = gettext("label scanned") if e["by_scan"] else gettext("recorded at the archive desk")
+        how = gettext("label scanned") if e["by_scan"] else (
+            gettext("code typed by hand") if e["typed"] else gettext("recorded at the archive desk"))
         if e["offline"]:
             how += gettext(" (offline, device time)")
         rows.append([p(e["seq"]), p(e["at"].strftime("%Y-%m-%d %H:%M")), p(e["what"]), p(e["who"]),

@@ -86,6 +86,9 @@ class AttemptIn:
     duration_seconds: int | None = None
     consent: bool = False
     skip_reason: str | None = None
+    client_id: str | None = None
+    device_latitude: float | None = None
+    device_longitude: float | None = None
 
 
 # --- the ladder's clock ---------------------------------------------------------------
@@ -323,6 +326,23 @@ def get_order(session: Session, order_id: int) -> ServiceOrder:
     return order
 
 
+def replayed_attempt(session: Session, order: ServiceOrder, client_id: str | None) -> ServiceAttempt | None:
+    """The attempt already recorded on ``order`` under the sender's ``client_id``, if any."""
+    if not client_id:
+        return None
+    return session.scalar(select(ServiceAttempt).where(ServiceAttempt.order_id == order.id,
+                                                       ServiceAttempt.client_id == client_id))
+
+
+def _device_position(checked, data: AttemptIn) -> list[str]:
+    """Use the phone's position when the photo has none; say so in the flags."""
+    if data.device_latitude is None or (checked is not None and checked.latitude is not None):
+        return []
+    if checked is not None:
+        checked.latitude, checked.longitude = data.device_latitude, data.device_longitude
+    return ["position_from_device"]
+
+
 def record_attempt(session: Session, order: ServiceOrder, data: AttemptIn, *, photo: bytes | None = None,
                    actor: User, now: datetime, settings) -> ServiceAttempt:
     """Record one attempt on the ladder, send what it sends, and move the order on."""
@@ -389,7 +409,7 @@ def record_attempt(session: Session, order: ServiceOrder, data: AttemptIn, *, ph
                   notes=(data.notes or "").strip() or None, duration_seconds=data.duration_seconds,
                   received_by=data.received_by, witness=data.witness,
                   skip_reason=skip_reason if target > order.layer and channel != AttemptChannel.public_notice
-                  else None)
+                  else None, client_id=data.client_id)
     party = order.recipient
 
     if channel in (AttemptChannel.personal, AttemptChannel.mail, AttemptChannel.posting):
@@ -434,6 +454,7 @@ def record_attempt(session: Session, order: ServiceOrder, data: AttemptIn, *, ph
     if photo is not None:
         checked = evidence.inspect_photo(photo, max_bytes=settings.photo_max_bytes,
                                          max_pixels=settings.photo_max_pixels, tz=settings.timezone)
+        from_device = _device_position(checked, data)
         position = None
         for address in order.addresses:
             if address.text == values.get("address") and address.latitude is not None:
@@ -444,7 +465,10 @@ def record_attempt(session: Session, order: ServiceOrder, data: AttemptIn, *, ph
             max_age=timedelta(hours=settings.posting_max_age_hours))
         values.update(photo_path=evidence.store(checked, settings.storage_dir), photo_sha256=checked.sha256,
                       photo_mime=checked.mime, photo_bytes=len(photo), photo_taken_at=checked.taken_at,
-                      latitude=checked.latitude, longitude=checked.longitude, distance_m=distance, flags=flags)
+                      latitude=checked.latitude, longitude=checked.longitude, distance_m=distance,
+                      flags=flags + from_device)
+    elif _device_position(None, data):
+        values.update(latitude=data.device_latitude, longitude=data.device_longitude, flags=["position_from_device"])
 
     # Electronic channels: the message goes through the outbox; delivery comes back later.
     notification = None

@@ -46,17 +46,23 @@
     var fields = errorFields(body);
     var shown = false;
     Object.keys(fields).forEach(function (name) {
-      var slot = form.querySelector("[data-error-for='" + name + "']");
+      var slot = null, path = name;
+      while (!slot && path) {  /* "parties.0.phones.1" falls back to "parties.0.phones" */
+        slot = form.querySelector("[data-error-for='" + path + "']");
+        path = path.indexOf(".") > 0 ? path.slice(0, path.lastIndexOf(".")) : "";
+      }
       if (slot) {
-        slot.textContent = fields[name];
+        slot.textContent = slot.textContent ? slot.textContent + " " + fields[name] : fields[name];
         var box = slot.closest(".field");
         if (box) { box.classList.add("invalid"); }
         shown = true;
       }
     });
-    if (general) {
-      general.textContent = shown ? "" : ((body && body.message) || general.getAttribute("data-fallback") || "");
-      general.className = "notice bad";
+    if (general && !shown) {
+      general.textContent = (body && body.message) || general.getAttribute("data-fallback") || "";
+      if (!general.hasAttribute("data-error-for")) { general.className = "notice bad"; }
+    } else if (general && !general.hasAttribute("data-error-for")) {
+      general.textContent = "";
     }
   }
 
