@@ -1,7 +1,7 @@
 """courtrooms: a lunch break per room (default 12:00-13:30), when nothing is heard
 
 Revision ID: 0012
-Revises: 0007
+Revises: 0011
 Create Date: 2026-11-29 17:40:00
 
 Existing rooms get the default break where it lies inside their opening hours,
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 
 revision = '0012'
-down_revision = '0007'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import text
 
 from ancillary.custody.models import SQLITE_GUARDS, SQLITE_UNGUARD
-from tests.pages.conftest import web  # noqa: F401  (the cookie-session client, shared)
 
 _scan_ids = itertools.count(1)
 

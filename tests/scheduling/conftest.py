@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import NOW
-from tests.pages.conftest import web  # noqa: F401  (the cookie-session client, shared)
 
 
 class Sched:
