@@ -115,7 +115,7 @@ def test_other_roles_are_turned_away_like_the_api(person, web):
     assert web().get("/schedule").status_code == 302
 
 
-@pytest.mark.parametrize("path", ["/login", "/scan"])
+@pytest.mark.parametrize("path", ["/login"])
 def test_pages_name_their_icon_so_browsers_do_not_ask_for_favicon_ico(client, path):
     page = client.get(path)
     assert page.status_code == 200
