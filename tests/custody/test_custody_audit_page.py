@@ -47,6 +47,7 @@ def test_a_tampered_chain_shows_broken_on_the_page_with_the_event_named(signed_i
     result = page.locator("#verify-result")
     page.wait_for_function("document.getElementById('verify-result').textContent.indexOf('事件') >= 0")
     assert target["code"] in result.inner_text() and "第2个事件" in result.inner_text(), result.inner_text()
+    page.wait_for_load_state("networkidle")  # no request of the page left open when the test ends
     check_page(page)
 
 
@@ -56,6 +57,7 @@ def test_a_scanned_label_finds_the_dossier_and_a_wrong_code_says_so(signed_in, p
     assert dossiers[0]["code"] in page.locator("#chain h2").inner_text()
     page.goto("/custody?code=DS9999999-01")
     assert "DS9999999-01" in page.locator("#find-error").inner_text()
+    page.wait_for_load_state("networkidle")  # no request of the page left open when the test ends
     check_page(page)
 
 

@@ -28,6 +28,7 @@ def test_the_dashboard_page_shows_the_kpi_endpoints_figures(signed_in, person, c
     page.locator("#trend svg.trend").nth(6).wait_for()
     assert page.locator("svg.trend").count() == 7
     assert page.locator("#csv").get_attribute("href") == "/api/v1/reports/dashboard.csv?from=2027-01-04&to=2027-01-10"
+    page.wait_for_load_state("networkidle")  # no request of the page left open when the test ends
     check_page(page)
 
 
@@ -43,6 +44,7 @@ def test_the_contractor_manager_sees_workload_by_name_and_no_party_data(signed_i
     html = page.content()
     for secret in ("张三", "李四", "371002198001010010", "13800000001"):
         assert secret not in html
+    page.wait_for_load_state("networkidle")  # no request of the page left open when the test ends
     check_page(page)
 
 

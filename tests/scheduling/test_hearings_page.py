@@ -48,6 +48,7 @@ def test_a_judge_sees_hearings_acknowledges_a_reminder_and_subscribes(sched, per
     # The address in the code really serves the judge's hearings.
     feed = app.test_client().get("/api" + webcal.split("/api", 1)[1])
     assert feed.status_code == 200 and case["number"] in feed.get_data(as_text=True)
+    page.wait_for_load_state("networkidle")  # no request of the page left open when the test ends
     check_page(page)
 
 

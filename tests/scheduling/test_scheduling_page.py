@@ -50,6 +50,7 @@ def test_a_scheduler_reads_moves_and_is_refused_on_the_page(sched, person, signe
         select(Notification).where(Notification.recipient_id == judge.id, Notification.kind == "hearing_moved"))])
     assert len(told) == 1 and case["number"] in told[0] and "10:30" in told[0]
     page.locator(f"[data-hearing='{hearing['id']}']:visible").first.wait_for()
+    page.wait_for_load_state("networkidle")  # no request of the page left open when the test ends
     check_page(page)
 
 
@@ -82,16 +83,19 @@ def test_auto_scheduling_books_what_it_previewed(sched, person, signed_in, viewp
 
         local = starts_at.astimezone(ZoneInfo("Asia/Shanghai")).strftime("%Y-%m-%d %H:%M")
         assert local in previewed[case_id]
+    page.wait_for_load_state("networkidle")  # no request of the page left open when the test ends
     check_page(page)
 
 
 def test_bad_auto_window_is_refused_next_to_the_field(sched, person, signed_in):
     scheduler = person("scheduler")
     page = signed_in(scheduler, "/schedule?week=2027-01-04")
+    page.locator(".day").first.wait_for()  # the script has set the window's defaults by now
     page.locator("#auto-from").fill("2027-01-08")
     page.locator("#auto-to").fill("2027-01-05")
     page.locator("#auto-preview").click()
     page.locator("[data-error-for='to']:not(:empty)").wait_for()
+    page.wait_for_load_state("networkidle")
     assert sched.count(Hearing) == 0
 
 
@@ -104,6 +108,7 @@ def test_a_judge_sees_only_their_own_hearings_and_no_queue(sched, person, signed
     page.locator(f"[data-hearing='{mine['id']}']:visible").first.wait_for()
     assert page.locator(f"[data-hearing='{theirs['id']}']").count() == 0
     assert page.locator("#queue").count() == 0 and page.locator("#auto").count() == 0
+    page.wait_for_load_state("networkidle")  # no request of the page left open when the test ends
     check_page(page)
 
 
