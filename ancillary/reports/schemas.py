@@ -14,3 +14,10 @@ class KpiArgsSchema(Schema):
                 raise ValidationError("Must not be before from.", "to")
             if (data["to"] - data["from_"]).days > 3660:
                 raise ValidationError("The window may span at most ten years.", "to")
+
+
+class DashboardArgsSchema(Schema):
+    """A period of local dates, both included; its order and length are checked by the dashboard."""
+
+    from_ = LocalDate(required=True, data_key="from", metadata={"example": "2027-01-01"})
+    to = LocalDate(required=True, metadata={"example": "2027-03-31"})
