@@ -30,12 +30,13 @@ def main():
 
 def init_app(app) -> None:
     from ancillary.archive.cli import archive
+    from ancillary.replay.cli import replay_command
     from ancillary.custody.cli import custody, labels
     from ancillary.scheduling.cli import schedule
     from ancillary.service.cli import service
 
     for command in (users, tokens, demo, serve, tick, scheduler_command, send, custody, labels, archive, schedule,
-                    service):
+                    service, replay_command):
         app.cli.add_command(command)
 
 

@@ -20,6 +20,7 @@ PROVIDERS: list[str] = [
     "ancillary.scheduling.kpis.scheduling_kpis",
     "ancillary.service.queries.service_kpis",
     "ancillary.reminders.kpis.reminder_kpis",
+    "ancillary.reports.figures.seed_figures",
 ]
 
 

@@ -173,7 +173,7 @@ def open_order(session: Session, case, party, *, task=None, documents: str | Non
         order.task = task
     session.add(order)
     session.flush()
-    found = _attach_addresses(session, order, party, case, now)
+    found = _attach_addresses(session, order, party, case, now, reuse=settings.service_address_reuse)
     _add_attempt(order, channel=AttemptChannel.address_reuse,
                  outcome=AttemptOutcome.delivered if found else AttemptOutcome.failed,
                  attempted_at=now, recorded_at=now, actor_id=None,
@@ -211,7 +211,7 @@ def open_on_demand(session: Session, case, party, *, documents: str, actor: User
     return open_order(session, case, party, task=task, documents=documents, actor=actor, now=now, settings=settings)
 
 
-def _attach_addresses(session: Session, order: ServiceOrder, party, case, now: datetime) -> int:
+def _attach_addresses(session: Session, order: ServiceOrder, party, case, now: datetime, *, reuse: bool = True) -> int:
     """Addresses confirmed in the person's other cases first (newest first), then the filing's.
 
     Confirmed: an address where personal service, signed mail or a posting served this
@@ -223,7 +223,7 @@ def _attach_addresses(session: Session, order: ServiceOrder, party, case, now: d
     confirmed: list[tuple[str, datetime, int, str]] = []
     failed: dict[str, tuple[datetime, str]] = {}
     positions: dict[str, tuple[float, float]] = {}
-    if party.person_id is not None:
+    if party.person_id is not None and reuse:
         rows = session.execute(
             select(ServiceAttempt.address, ServiceAttempt.outcome, ServiceAttempt.attempted_at,
                    ServiceOrder.served_at, Case.id, Case.number)
