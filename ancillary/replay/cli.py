@@ -37,7 +37,7 @@ def replay_app(out: Path, rs: ReplaySettings, database_url: str | None = None):
     env.pop("ANCILLARY_SMTP_URL", None)
     settings = Settings.from_env(env, service_address_reuse=rs.has("address-reuse"),
                                  service_timed_escalation=rs.has("ladder-escalation"), smtp_url="",
-                                 sms_rate_per_second=1e9)  # the simulated provider needs no pacing
+                                 sms_rate_per_second=1000.0)  # the simulated provider: pace it barely
     app = create_app(settings)
     sink = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the app
     app.config["CHANNELS"] = Channels(sms=ConsoleSms(sink), email=ConsoleEmail(sink), voice=None)
@@ -47,16 +47,23 @@ def replay_app(out: Path, rs: ReplaySettings, database_url: str | None = None):
     return app
 
 
-def replay_to(out: Path, rs: ReplaySettings, *, database_url: str | None = None, progress=None) -> dict:
-    """Run the replay and write DIR/report.json and DIR/report.html; answers the report."""
+def run_replay(out: Path, rs: ReplaySettings, *, database_url: str | None = None, progress=None):
+    """Run the replay and write DIR/report.json and DIR/report.html; answers the app (still open) and the report."""
     app = replay_app(out, rs, database_url)
     result = Replay(app, rs, progress=progress).run()
     with app.app_context():
         app.config["CLOCK"] = lambda: _stop(rs, app)
         body = report.build(db.session, rs, app.config["SETTINGS"], result)
         db.session.remove()
-        db.engine.dispose()
     report.write(out, body)
+    return app, body
+
+
+def replay_to(out: Path, rs: ReplaySettings, *, database_url: str | None = None, progress=None) -> dict:
+    """Run the replay, write its report, close the database; answers the report."""
+    app, body = run_replay(out, rs, database_url=database_url, progress=progress)
+    with app.app_context():
+        db.engine.dispose()
     return body
 
 

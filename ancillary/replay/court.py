@@ -105,6 +105,9 @@ def scale_staff(total: int, base: dict[str, int] | None = None) -> dict[str, int
     shares = {post: total * n / whole for post, n in base.items()}
     staff = {post: max(1, math.floor(share)) for post, share in shares.items()}
     order = sorted(base, key=lambda p: (-(shares[p] - math.floor(shares[p])), p))
+    while sum(staff.values()) > total:  # the one-each floor overshot: take from the largest post
+        largest = max(sorted(staff), key=lambda p: staff[p])
+        staff[largest] -= 1
     for post in order:
         if sum(staff.values()) >= total:
             break

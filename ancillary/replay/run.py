@@ -36,7 +36,7 @@ class Replay:
         self.app, self.rs, self.progress = app, rs, progress
         self.settings = app.config["SETTINGS"]
         self.tz = self.settings.timezone
-        self.rng = random.Random(rs.seed)
+        self._streams: dict[str, random.Random] = {}
         self.start = datetime.combine(rs.start, time(0), self.tz)
         self.end = datetime.combine(add_months(rs.start, rs.months), time(0), self.tz)
         self.stop = self.end + timedelta(days=rs.tail_days)
@@ -49,6 +49,12 @@ class Replay:
         self.archive, self.serving = Archive(self), Serving(self)
         self._last_ack_id = 0
         self._day = None
+
+    def stream(self, name: str) -> random.Random:
+        """An independent random stream per concern, so switching one feature off leaves the others' draws alone."""
+        if name not in self._streams:
+            self._streams[name] = random.Random(f"{self.rs.seed}:{name}")
+        return self._streams[name]
 
     @property
     def session(self):
@@ -92,7 +98,7 @@ class Replay:
         with self.app.app_context():
             self.app.config["CLOCK"] = lambda: self.clock.now
             court_at = self.start - timedelta(days=1)
-            self.court = build_court(self.session, self.rs, now=court_at, rng=self.rng)
+            self.court = build_court(self.session, self.rs, now=court_at, rng=self.stream("court"))
             self.commit()
             working = actions.working_days(self.session, self.start.date(), self.stop.date() + timedelta(days=60))
             self.hours = WorkingHours(working, self.rs.work_spans, self.tz)
@@ -122,11 +128,12 @@ class Replay:
 
     def _arrivals(self, day, per_day: float) -> None:
         """Filings through office hours (08:30-17:00): a Poisson count, uniform times, the seed's mix of kinds."""
-        count = _poisson(self.rng, per_day)
-        kinds = self.rng.choices(list(KIND_WEIGHTS), list(KIND_WEIGHTS.values()), k=count)
+        rng = self.stream("arrivals")
+        count = _poisson(rng, per_day)
+        kinds = rng.choices(list(KIND_WEIGHTS), list(KIND_WEIGHTS.values()), k=count)
         opens = datetime.combine(day, time(8, 30), self.tz)
         for kind in kinds:
-            self.clock.at(opens + timedelta(minutes=self.rng.uniform(0, 510)), self.intake.arrive, kind)
+            self.clock.at(opens + timedelta(minutes=rng.uniform(0, 510)), self.intake.arrive, kind)
 
     def _auto(self, moment: datetime) -> None:
         self.pools["scheduler"].add(self.scheduling.auto_run, ready_at=moment, priority=0)
@@ -150,7 +157,8 @@ class Replay:
             if recipient_id is None:
                 continue
             low, high = self.rs.ack_hours
-            hours = self.rng.uniform(25, 48) if self.rng.random() < self.rs.rates.late_ack else self.rng.uniform(low, high)
+            rng = self.stream("acks")
+            hours = rng.uniform(25, 48) if rng.random() < self.rs.rates.late_ack else rng.uniform(low, high)
             self.clock.at(self.clock.now + timedelta(hours=hours), self._ack, notification_id, recipient_id)
 
     def _ack(self, notification_id: int, recipient_id: int) -> None:

@@ -26,6 +26,7 @@ DIRECT, MAIL = 2, 3
 class Serving:
     def __init__(self, replay):
         self.r = replay
+        self.rng = replay.stream("service")
         self.queued: set[tuple[int, int]] = set()  # (order id, layer) already in a clerk's queue
         self.noticed: set[int] = set()
 
@@ -33,7 +34,7 @@ class Serving:
 
     def first_contact(self, worker, now: datetime, task_id: int) -> float:
         """Claim the serve task, then layer 1: the law firm's e-mail, or a call and an SMS."""
-        r, rng, rates = self.r, self.r.rng, self.r.rs.rates
+        r, rng, rates = self.r, self.rng, self.r.rs.rates
         actor = r.user(worker.user_id)
         if r.call(actions.claim_task, task_id, actor=actor, now=now) is None:
             return r.rs.minutes.claim
@@ -66,7 +67,7 @@ class Serving:
         return self.visit(worker, now, order_id, skip="电子送达未果，转直接送达")
 
     def visit(self, worker, now: datetime, order_id: int, skip: str | None = None) -> float:
-        r, rng, rates = self.r, self.r.rng, self.r.rs.rates
+        r, rng, rates = self.r, self.rng, self.r.rs.rates
         order = r.session.get(ServiceOrder, order_id)
         if order is None or not order.is_open or order.layer not in ((1, DIRECT) if skip else (DIRECT,)):
             return 0.0
@@ -96,12 +97,12 @@ class Serving:
         last = order.mail_attempt()
         if last is not None and last.outcome.value == "sent":
             return 0.0
-        serial = f"{r.rng.randrange(10**8):08d}"
-        number = f"E{r.rng.choice('ABCDEFGHJK')}{serial}{s10_check_digit(serial)}CN"
+        serial = f"{self.rng.randrange(10**8):08d}"
+        number = f"E{self.rng.choice('ABCDEFGHJK')}{serial}{s10_check_digit(serial)}CN"
         usable = usable_addresses(order)
         bad = bool(usable) and usable[0].text != r.truth.get(order.recipient_party_id)
         self._attempt(order, r.user(worker.user_id), now, channel="mail", tracking_number=number)
-        r.clock.at(now + timedelta(days=r.rng.randint(3, 8)), self.carrier, order_id, number, bad)
+        r.clock.at(now + timedelta(days=self.rng.randint(3, 8)), self.carrier, order_id, number, bad)
         return r.rs.minutes.mail
 
     def posting(self, worker, now: datetime, order_id: int) -> float:
@@ -112,7 +113,7 @@ class Serving:
         usable = usable_addresses(order)
         address = usable[0] if usable else None
         lat, lon = (address.latitude, address.longitude) if address and address.latitude else (37.5, 122.1)
-        photo = photo_bytes(lat, lon, now - timedelta(minutes=5), r.rng, r.tz)
+        photo = photo_bytes(lat, lon, now - timedelta(minutes=5), self.rng, r.tz)
         self._attempt(order, r.user(worker.user_id), now, channel="posting", notes="张贴送达",
                       address=address.text if address else None, _photo=photo)
         r.counts["postings"] += 1
@@ -121,7 +122,7 @@ class Serving:
     # --- the world's answers ------------------------------------------------------------
 
     def carrier(self, order_id: int, number: str, bad_address: bool) -> None:
-        r, rng, rates = self.r, self.r.rng, self.r.rs.rates
+        r, rng, rates = self.r, self.rng, self.r.rs.rates
         now = r.clock.now
         order = r.session.get(ServiceOrder, order_id)
         if order is None or not order.is_open:
@@ -190,7 +191,7 @@ class Serving:
             return
         self.noticed.add(order.id)
         low, high = self.r.rs.notice_days
-        self.r.clock.at(now + timedelta(days=self.r.rng.randint(low, high)), self.public_notice, order.id)
+        self.r.clock.at(now + timedelta(days=self.rng.randint(low, high)), self.public_notice, order.id)
 
     def public_notice(self, order_id: int) -> None:
         r = self.r

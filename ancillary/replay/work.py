@@ -22,6 +22,7 @@ class Intake:
 
     def __init__(self, replay):
         self.r = replay
+        self.rng = replay.stream("cases")
         self.persons: list[tuple[str, str, object]] = []  # earlier defendants: name, id number, true address
         self.serial = 0
 
@@ -30,7 +31,7 @@ class Intake:
         r.pools["intake_clerk"].add(self.enter, kind, r.clock.now, ready_at=r.clock.now)
 
     def enter(self, worker, now: datetime, kind: str, arrived_at: datetime) -> float:
-        r, rng = self.r, self.r.rng
+        r, rng = self.r, self.rng
         self.serial += 1
         officer = rng.choice(r.court.officers if kind == "enforcement" else r.court.judges)
         venue = "main" if kind == "enforcement" or rng.random() >= r.rs.rates.tribunal_venue else rng.choice(
@@ -61,7 +62,7 @@ class Intake:
         return r.rs.minutes.file_case
 
     def _plaintiff(self) -> actions.PartyIn:
-        r, rng = self.r, self.r.rng
+        r, rng = self.r, self.rng
         firm = rng.choice(r.court.firms_agreed + r.court.firms_other) if rng.random() < r.rs.rates.law_firm_for_plaintiff \
             else None
         if rng.random() < 0.4:
@@ -72,7 +73,7 @@ class Intake:
                                addresses=[_address(rng)], law_firm_id=firm)
 
     def _defendants(self) -> tuple[list, list[str]]:
-        r, rng, rates = self.r, self.r.rng, self.r.rs.rates
+        r, rng, rates = self.r, self.rng, self.r.rs.rates
         parties, truths = [], []
         for index in range(2 if rng.random() < rates.second_defendant else 1):
             if index == 0 and self.persons and rng.random() < rates.repeat_defendant:
@@ -95,6 +96,7 @@ class Scheduling:
 
     def __init__(self, replay):
         self.r = replay
+        self.rng = replay.stream("scheduling")
 
     def by_hand(self, worker, now: datetime, task_id: int, case_id: int, claimed: bool = False) -> float:
         r = self.r
@@ -109,7 +111,7 @@ class Scheduling:
             r.pools["scheduler"].add(self.by_hand, task_id, case_id, True, ready_at=now + timedelta(days=1),
                                      owner=worker.user_id, priority=0)
             return r.rs.minutes.schedule_by_hand
-        slot = found[r.rng.randrange(min(3, len(found)))]  # a person does not always take the first
+        slot = found[self.rng.randrange(min(3, len(found)))]  # a person does not always take the first
         hearing = r.call(actions.book_hearing, case_id=case_id, courtroom_id=slot["courtroom_id"],
                          starts_at=slot["starts_at"], ends_at=slot["ends_at"], actor=actor, now=now,
                          settings=r.settings)
@@ -134,9 +136,10 @@ class Judges:
 
     def __init__(self, replay):
         self.r = replay
+        self.rng = replay.stream("judges")
 
     def heard(self, case, hearing_ends_at: datetime) -> None:
-        r, rng = self.r, self.r.rng
+        r, rng = self.r, self.rng
         low, high = r.rs.close_days[case.kind.value]
         if rng.random() < r.rs.rates.late_close:
             closed_at = case.deadline_at + timedelta(days=rng.randint(1, 15))
@@ -159,7 +162,7 @@ class Judges:
         if done is not None:
             r.counts["closed"] += 1
             low, high = r.rs.take_back_days
-            back = now + timedelta(days=r.rng.randint(low, high))
+            back = now + timedelta(days=self.rng.randint(low, high))
             r.pools["archivist"].add(r.archive.archive_case, case_id, ready_at=back, priority=1)
 
 
@@ -168,6 +171,7 @@ class Archive:
 
     def __init__(self, replay):
         self.r = replay
+        self.rng = replay.stream("archive")
 
     def archive_case(self, worker, now: datetime, case_id: int) -> float:
         r = self.r
@@ -183,7 +187,7 @@ class Archive:
             step_at = now  # the steps are stamped when the person starts the file: time only moves forward
             r.call(actions.receive_dossier, dossier, actor=actor, now=step_at, settings=r.settings, location="档案室")
             r.call(actions.archive_step, dossier, "count", actor=actor, now=step_at, settings=r.settings,
-                   material_count=r.rng.randint(20, 200))
+                   material_count=self.rng.randint(20, 200))
             r.call(actions.archive_step, dossier, "bind", actor=actor, now=step_at, settings=r.settings)
             r.call(actions.archive_step, dossier, "digitise", actor=actor, now=step_at, settings=r.settings,
                    pdf=MINIMAL_PDF)
