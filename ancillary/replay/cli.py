@@ -11,8 +11,10 @@ from pathlib import Path
 
 import click
 from flask_migrate import upgrade
+from sqlalchemy import select
 
 from ancillary import create_app
+from ancillary.auth.models import User
 from ancillary.config import Settings
 from ancillary.extensions import db
 from ancillary.replay import report
@@ -44,6 +46,11 @@ def replay_app(out: Path, rs: ReplaySettings, database_url: str | None = None):
     logging.getLogger("alembic").setLevel(logging.WARNING)
     with app.app_context():
         upgrade()
+        if db.session.scalar(select(User.id).limit(1)) is not None:
+            db.session.remove()
+            db.engine.dispose()
+            raise click.ClickException("the replay needs an empty database: this one already has users")
+        db.session.remove()
     return app
 
 

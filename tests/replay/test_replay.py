@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
@@ -20,7 +20,7 @@ from ancillary.replay.court import ReplaySettings, scale_staff
 from ancillary.scheduling.models import Hearing, HearingStatus
 from ancillary.service.models import OrderStatus, ServiceOrder
 
-SMALL = ReplaySettings(seed=7, months=1, cases_per_year=3000, tail_days=20)
+SMALL = ReplaySettings(seed=7, months=1, cases_per_year=2000, tail_days=15)
 OPEN = [TaskStatus.open, TaskStatus.claimed]
 
 
@@ -48,7 +48,7 @@ def test_the_same_seed_writes_the_same_report_byte_for_byte(replays):
 def test_the_report_has_every_seed_figure_with_its_counts(replays):
     body = json.loads((replays["a"][2] / "report.json").read_text(encoding="utf-8"))
     figures = body["figures"]
-    assert 150 <= figures["cases"]["value"] <= 400
+    assert 100 <= figures["cases"]["value"] <= 300
     for name in ("scheduled_within_3h_rate", "courtroom_utilization", "courtroom_utilization_of_bound",
                  "speedy_heard_within_7_days_rate", "service_success_rate", "archived_within_30_days_rate",
                  "closed_within_limit_rate"):
@@ -123,3 +123,40 @@ def test_staff_spread_over_posts_in_the_seed_proportions():
     assert sum(scale_staff(42).values()) == 42 and scale_staff(42)["service_clerk"] == 5
     assert sum(scale_staff(30).values()) == 30 and all(n >= 1 for n in scale_staff(30).values())
     assert sum(scale_staff(7).values()) == 7
+
+
+@pytest.mark.parametrize("args, says", [
+    (["--without", "courtrooms"], "courtrooms"),
+    (["--rate", "personal_served=1.5"], "between 0 and 1"),
+    (["--rate", "luck=0.5"], "unknown rate"),
+    (["--post", "janitor=3"], "unknown post"),
+    (["--post", "scheduler=many"], "scheduler=many"),
+    (["--volume", "0"], "volume"),
+    (["--start", "someday"], "ISO date"),
+])
+def test_the_command_refuses_nonsense_naming_the_option(args, says, tmp_path):
+    from click.testing import CliRunner
+
+    from ancillary.replay.cli import replay_command
+
+    result = CliRunner().invoke(replay_command, ["--out", str(tmp_path / "out"), *args])
+    assert result.exit_code == 2
+    assert says in result.output
+    assert not (tmp_path / "out" / "report.json").exists()
+
+
+def test_the_replay_refuses_a_database_that_is_not_empty(new_database, tmp_path):
+    import click
+
+    from ancillary.replay import actions
+    from ancillary.replay.cli import replay_app
+
+    url = new_database()
+    first = replay_app(tmp_path / "first", SMALL, url)
+    with first.app_context():
+        actions.add_user(db.session, username="clerk01", role="intake_clerk", display_name="王芳",
+                         phone="+8613800000001", now=datetime(2026, 1, 1, tzinfo=timezone.utc))
+        db.session.commit()
+        db.engine.dispose()
+    with pytest.raises(click.ClickException, match="empty database"):
+        replay_app(tmp_path / "second", SMALL, url)
