@@ -132,40 +132,33 @@ def demo(cases, seed):
 @click.option("--no-scheduler", is_flag=True, help="serve the API only (run `ancillary scheduler` elsewhere)")
 @with_appcontext
 def serve(port, host, workers, no_scheduler):
-    """Serve the API under gunicorn, with the scheduler in the master process."""
-    from gunicorn.app.base import BaseApplication
-
-    from ancillary.jobs import build_scheduler
+    """Serve the API under gunicorn, with the scheduler beside it as its own process."""
+    from ancillary.serving import Server
 
     app = current_app._get_current_object()
     sqlite = app.config["SETTINGS"].database_url.startswith("sqlite")
     workers = workers or (1 if sqlite else 2)
-
-    class Server(BaseApplication):
-        def load_config(self):
-            self.cfg.set("bind", f"{host}:{port}")
-            self.cfg.set("workers", workers)
-            self.cfg.set("threads", 8)
-            self.cfg.set("worker_class", "gthread")
-            self.cfg.set("accesslog", "-")
-            if not no_scheduler:
-                self.cfg.set("when_ready", lambda server: build_scheduler(app).start())
-
-        def load(self):
-            return app
-
     click.echo(f"Ancillary on http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)")
-    Server().run()
+    Server(app, bind=f"{host}:{port}", workers=workers, scheduler=not no_scheduler).run()
 
 
 @click.command("scheduler")
+@click.option("--parent-pid", type=int, hidden=True, help="stop when this process (ancillary serve) is gone")
 @with_appcontext
-def scheduler_command():
+def scheduler_command(parent_pid):
     """Run the scheduler alone (exactly one per court)."""
-    from ancillary.jobs import build_scheduler
+    import os
+    import signal
 
+    from ancillary.jobs import build_scheduler
+    from ancillary.serving import follow_parent
+
+    scheduler = build_scheduler(current_app._get_current_object(), blocking=True)
+    if parent_pid:
+        follow_parent(parent_pid, lambda: os.kill(os.getpid(), signal.SIGTERM))
+    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=True))
     click.echo("scheduler running; Ctrl-C stops it")
-    build_scheduler(current_app._get_current_object(), blocking=True).start()
+    scheduler.start()
 
 
 @click.command()

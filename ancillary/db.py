@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import enum
+import os
 import threading
+import weakref
 from datetime import datetime, timezone
 
 from sqlalchemy import DateTime, Enum, MetaData, event
@@ -76,8 +78,31 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 # Threads of one process queue for SQLite's single write lock here, in order, instead
 # of polling it: SQLite's busy handler sleeps up to 100 ms between tries, which is
 # what made the latency tail under load. Other processes still meet busy_timeout.
+# The lock belongs to one process: a child made by fork() gets a fresh one (below).
 _SQLITE_WRITER = threading.Lock()
 _SQLITE_WAIT_SECONDS = 30
+_ENGINES: weakref.WeakSet = weakref.WeakSet()
+
+
+@event.listens_for(Engine, "engine_connect")
+def _remember_engine(conn):
+    _ENGINES.add(conn.engine)
+
+
+def reset_after_fork() -> None:
+    """Give a forked child its own writer lock and connection pools.
+
+    fork() copies a lock in whatever state some other thread of the parent left it,
+    and pooled connections whose sockets the parent still uses. The child starts clean:
+    a new lock, and each engine's pool replaced without closing the parent's connections.
+    """
+    global _SQLITE_WRITER
+    _SQLITE_WRITER = threading.Lock()
+    for engine in list(_ENGINES):
+        engine.dispose(close=False)
+
+
+os.register_at_fork(after_in_child=reset_after_fork)
 
 
 @event.listens_for(Engine, "begin")

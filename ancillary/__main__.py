@@ -1,0 +1,5 @@
+"""``python -m ancillary`` is the ``ancillary`` command."""
+
+from ancillary.cli import main
+
+main()

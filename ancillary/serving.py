@@ -1,0 +1,100 @@
+"""The process model of ``ancillary serve``: gunicorn workers, and the scheduler as its own process.
+
+Nothing crosses a fork: the gunicorn master never runs the scheduler or touches the
+database, so a worker is forked from a process that holds no lock, connection or
+thread of ours; ``ancillary.db.reset_after_fork`` also runs in every child, and
+``post_fork`` says so in the log. The scheduler is a separate ``ancillary scheduler``
+process started by the master once the workers are up (fork+exec: it shares nothing),
+stopped by the master on exit, and it stops by itself if the master dies.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import threading
+
+from gunicorn.app.base import BaseApplication
+
+log = logging.getLogger(__name__)
+
+GRACEFUL_SECONDS = 30  # a running request or sweep gets this long to finish after SIGTERM
+
+
+def scheduler_argv() -> list[str]:
+    """The command line of a scheduler that follows this process (it exits when we do)."""
+    return [sys.executable, "-m", "ancillary", "scheduler", "--parent-pid", str(os.getpid())]
+
+
+class SchedulerChild:
+    """The scheduler process beside the web workers."""
+
+    def __init__(self):
+        self.process: subprocess.Popen | None = None
+
+    def start(self, server=None) -> None:
+        self.process = subprocess.Popen(scheduler_argv())
+        log.info("scheduler started as process %s", self.process.pid)
+
+    def stop(self, server=None) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(GRACEFUL_SECONDS + 5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _post_fork(server, worker) -> None:
+    """Belt and braces: the at-fork hook has already reset the child; say so in the log."""
+    from ancillary.db import reset_after_fork
+
+    reset_after_fork()
+    server.log.info("worker %s starts with fresh database pools", worker.pid)
+
+
+class Server(BaseApplication):
+    """gunicorn with gthread workers around an already built Flask app."""
+
+    def __init__(self, app, *, bind: str, workers: int, scheduler: bool, threads: int = 8):
+        self.application = app
+        self.options = {"bind": bind, "workers": workers, "threads": threads}
+        self.scheduler = SchedulerChild() if scheduler else None
+        super().__init__()
+
+    def load_config(self):
+        self.cfg.set("bind", self.options["bind"])
+        self.cfg.set("workers", self.options["workers"])
+        self.cfg.set("threads", self.options["threads"])
+        self.cfg.set("worker_class", "gthread")
+        self.cfg.set("graceful_timeout", GRACEFUL_SECONDS)
+        self.cfg.set("accesslog", "-")
+        self.cfg.set("control_socket_disable", True)  # one fixed path per user: two servers would fight
+        self.cfg.set("post_fork", _post_fork)
+        if self.scheduler is not None:
+            self.cfg.set("when_ready", self.scheduler.start)
+            self.cfg.set("on_exit", self.scheduler.stop)
+
+    def load(self):
+        return self.application
+
+
+def follow_parent(parent_pid: int, on_orphaned) -> threading.Thread:
+    """Call ``on_orphaned`` once ``parent_pid`` is no longer our parent (it died)."""
+
+    def watch():
+        stop = threading.Event()
+        while not stop.wait(0.5):
+            if os.getppid() != parent_pid:
+                log.warning("the serving process %s is gone; the scheduler stops", parent_pid)
+                on_orphaned()
+                return
+
+    thread = threading.Thread(target=watch, name="follow-parent", daemon=True)
+    thread.start()
+    return thread
