@@ -206,8 +206,9 @@ class Replay:
                 "staff": staff, "series": dict(self.series)}
 
     def hours_days(self) -> list:
+        """Working days from the first filing day to the end of the tail: the days people worked."""
         day, days = self.start.date(), []
-        while day < self.end.date():
+        while day < self.stop.date():
             if self.hours.is_working_day(day):
                 days.append(day)
             day += timedelta(days=1)
