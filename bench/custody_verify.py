@@ -1,11 +1,14 @@
 """`ancillary custody verify` over one million events: seconds and peak memory.
 
-    .venv/bin/python bench/custody_verify.py [--events 1000000] [--per-dossier 100]
+    .venv/bin/python bench/custody_verify.py [--events 1000000] [--per-dossier 100] [--old]
     scripts/with-postgres.sh .venv/bin/python bench/custody_verify.py    # adds PostgreSQL
 
 Builds a database with the real schema (`ancillary db upgrade`), fills it with valid
 chains (hashes computed exactly as the service does), then runs the real CLI in a
-child process and reads its peak resident memory. Writes bench/out/custody_verify.json.
+child process and reads its peak resident memory. Beside it, in the same run: the floor
+(SHA-256 alone over the same canonical payloads, in memory) and, with --old, the
+verifier as it was before (tests/custody/reference_verify.py), also in a child process.
+Writes bench/out/custody_verify.json.
 """
 
 from __future__ import annotations
@@ -82,10 +85,42 @@ def fill(url: str, events: int, per_dossier: int) -> float:
     return time.perf_counter() - started
 
 
-def verify(url: str) -> dict:
+def hash_floor(events: int) -> float:
+    """Seconds SHA-256 alone takes over ``events`` canonical payloads like the bench's."""
+    import hashlib
+    import json
+
+    from ancillary.custody.models import GENESIS
+
+    payload = json.dumps({"content": {"dossier_id": 1234, "seq": 57, "action": "receive", "from_holder_id": 3,
+                                      "to_holder_id": 2, "location": "审判组 3楼", "device_at": None,
+                                      "server_at": "2027-01-04T01:57:00.000000Z", "actor_id": 2,
+                                      "client_scan_id": "b1234-57", "details": None, "conflict": False},
+                          "prev": GENESIS}, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    started = time.perf_counter()
+    for _ in range(events):
+        hashlib.sha256(payload).hexdigest()
+    return time.perf_counter() - started
+
+
+OLD = """
+import sys, time
+from ancillary import create_app
+from ancillary.extensions import db
+sys.path.insert(0, {root!r})
+from tests.custody.reference_verify import verify_chains
+app = create_app()
+with app.app_context():
+    result = verify_chains(db.session)
+    print(f"old verifier: {{result.events_checked:,}} event(s), ok={{result.ok}}")
+"""
+
+
+def verify(url: str, old: bool = False) -> dict:
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
-    proc = subprocess.run([BIN / "ancillary", "custody", "verify"], env=env_for(url), capture_output=True, text=True)
+    command = [BIN / "python", "-c", OLD.format(root=str(ROOT))] if old else [BIN / "ancillary", "custody", "verify"]
+    proc = subprocess.run(command, env=env_for(url), capture_output=True, text=True)
     seconds = time.perf_counter() - started
     peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     print("  " + proc.stdout.strip())
@@ -97,8 +132,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--per-dossier", type=int, default=100)
+    parser.add_argument("--old", action="store_true", help="also time the verifier as it was before")
     args = parser.parse_args()
-    results = {"events": args.events, "per_dossier": args.per_dossier, "databases": {}}
+    floor = hash_floor(args.events)
+    print(f"==> SHA-256 alone over {args.events:,} payloads: {floor:.2f} s")
+    results = {"events": args.events, "per_dossier": args.per_dossier, "databases": {},
+               "sha256_floor_seconds": round(floor, 2), "load_average": os.getloadavg()[0]}
     targets = []
     tmp = Path(tempfile.mkdtemp(prefix="verify-bench-"))
     targets.append(("sqlite", f"sqlite:///{tmp / 'bench.sqlite3'}", None))
@@ -118,6 +157,10 @@ def main() -> None:
         outcome = verify(url)
         outcome["fill_seconds"] = round(fill_seconds, 1)
         print(f"  {label}: {outcome['seconds']} s, peak RSS {outcome['peak_rss_mb']} MB")
+        if args.old:
+            print(f"==> {label}: the verifier as it was before")
+            outcome["old"] = verify(url, old=True)
+            print(f"  {label} (old): {outcome['old']['seconds']} s")
         results["databases"][label] = outcome
         if cleanup:
             admin, name = cleanup

@@ -3,7 +3,7 @@
     python bench/decode_bench.py [--n N] [--seed S] [--out bench/out]
 
 Renders real labels, photographs them synthetically at 1920x1080 with one distortion per
-kind, and runs the decoder with zbar only, ZXing-C++ only, and both. Reports, per kind and
+kind (plus 4000x3000 photos: a label held close, and a small label on a cluttered desk), and runs the decoder with zbar only, ZXing-C++ only, and both. Reports, per kind and
 overall, the success rate (exactly the expected codes and nothing else) and the median and
 95th-percentile milliseconds per picture. Writes the table as JSON to OUT/decode.json.
 The corpus is a function of the seed: the same seed gives the same pictures.
@@ -28,7 +28,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageOps
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from scanners.decoding import decode_grey, open_image  # noqa: E402
+from scanners.decoding import decode_bytes, decode_grey, open_image  # noqa: E402
 from scanners.labels import LabelInfo, render_label_png  # noqa: E402
 from scanners.tokens import Keyring, sign  # noqa: E402
 
@@ -47,6 +47,8 @@ KINDS = (
     "multi",
     "no_code",
 )
+LARGE_FRAME = (4000, 3000)
+LARGE_KINDS = ("large_photo", "large_small_label")
 CONFIGS = ("zbar", "zxing", "combined")
 RING = Keyring.parse("K1:bench-secret-0123456789abcdef")
 
@@ -74,11 +76,11 @@ def _label(rng: np.random.Generator) -> tuple[Image.Image, str]:
     return Image.open(io.BytesIO(render_label_png(info))).convert("RGB"), token
 
 
-def _background(rng: np.random.Generator, cluttered: bool) -> Image.Image:
-    w, h = FRAME
+def _background(rng: np.random.Generator, cluttered: bool, size: tuple[int, int] = FRAME) -> Image.Image:
+    w, h = size
     # A desk: smooth low-frequency tone plus sensor noise.
     coarse = rng.uniform(90, 190, size=(9, 16, 3)).astype(np.uint8)
-    base = Image.fromarray(coarse, "RGB").resize(FRAME, Image.Resampling.BICUBIC)
+    base = Image.fromarray(coarse, "RGB").resize(size, Image.Resampling.BICUBIC)
     if cluttered:
         draw = ImageDraw.Draw(base)
         for _ in range(int(rng.integers(25, 45))):
@@ -256,12 +258,25 @@ def make_sample(kind: str, rng: np.random.Generator) -> Sample:
     return Sample(kind, _jpeg(frame, quality), frozenset(expected))
 
 
-def make_corpus(n: int, seed: int) -> list[Sample]:
+def make_large_sample(kind: str, rng: np.random.Generator) -> Sample:
+    """A 12-megapixel phone photo (4000 x 3000): the label held close, or small on a desk."""
+    label, token = _label(rng)
+    frame = _background(rng, cluttered=kind == "large_small_label", size=LARGE_FRAME)
+    width = int(rng.integers(1400, 2200)) if kind == "large_photo" else int(rng.integers(750, 950))
+    _paste(frame, _scale_to_width(label, width), rng, angle=float(rng.uniform(-10, 10)))
+    frame = frame.filter(ImageFilter.GaussianBlur(float(rng.uniform(1.0, 2.5))))
+    return Sample(kind, _jpeg(frame, 85), frozenset({token}))
+
+
+def make_corpus(n: int, seed: int, large: int = 0) -> list[Sample]:
     samples = []
     for k, kind in enumerate(KINDS):
         for i in range(n):
             rng = np.random.default_rng([seed, k, i])
             samples.append(make_sample(kind, rng))
+    for k, kind in enumerate(LARGE_KINDS, start=len(KINDS)):
+        for i in range(large):
+            samples.append(make_large_sample(kind, np.random.default_rng([seed, k, i])))
     return samples
 
 
@@ -277,7 +292,10 @@ def score(samples: list[Sample], pipeline: str) -> dict:
     steps: dict[str, int] = {}
     for s in samples:
         start = time.perf_counter()
-        texts, step = decode_grey(open_image(s.jpeg), pipeline)
+        if pipeline.endswith("@full"):  # the reference: every picture decoded at full size first
+            texts, step = decode_grey(open_image(s.jpeg), pipeline.removesuffix("@full"))
+        else:
+            texts, step = decode_bytes(s.jpeg, pipeline)
         ms = (time.perf_counter() - start) * 1000
         ok = frozenset(texts) == s.expected
         entry = per_kind.setdefault(s.kind, {"n": 0, "ok": 0, "ms": [], "found": 0, "expected": 0})
@@ -306,7 +324,8 @@ def table(results: dict[str, dict]) -> str:
     names = list(results)
     head = f"{'kind':<22}" + "".join(f"{n + ' ok%':>14}{'med ms':>8}{'p95 ms':>8}" for n in names)
     lines = [head, "-" * len(head)]
-    for kind in [*KINDS, "overall"]:
+    kinds = [k for k in (*KINDS, *LARGE_KINDS) if k in results[names[0]]["kinds"]]
+    for kind in [*kinds, "overall"]:
         row = f"{kind:<22}"
         for n in names:
             r = results[n]["overall"] if kind == "overall" else results[n]["kinds"][kind]
@@ -320,13 +339,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=20, help="pictures per kind (default 20)")
     parser.add_argument("--seed", type=int, default=2027)
     parser.add_argument("--out", default="bench/out")
-    parser.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated: zbar,zxing,combined")
+    parser.add_argument("--large", type=int, default=10, help="4000 x 3000 photos per large kind (default 10)")
+    parser.add_argument("--configs", default=",".join(CONFIGS),
+                        help="comma-separated: zbar,zxing,combined; NAME@full decodes at full size first "
+                             "(the way before reduced JPEG decoding), for a side-by-side reference")
     args = parser.parse_args(argv)
 
     t0 = time.perf_counter()
     print(f"generating {args.n} pictures x {len(KINDS)} kinds at {FRAME[0]}x{FRAME[1]} (seed {args.seed})...",
           flush=True)
-    samples = make_corpus(args.n, args.seed)
+    samples = make_corpus(args.n, args.seed, args.large)
     print(f"  done in {time.perf_counter() - t0:.1f} s", flush=True)
     results = {}
     for name in args.configs.split(","):
@@ -343,7 +365,8 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     payload = {
-        "frame": FRAME, "n_per_kind": args.n, "seed": args.seed, "cpus": os.cpu_count(),
+        "frame": FRAME, "large_frame": LARGE_FRAME, "n_large_per_kind": args.large, "n_per_kind": args.n,
+        "load_average": os.getloadavg()[0], "seed": args.seed, "cpus": os.cpu_count(),
         "python": platform.python_version(), "results": results,
     }
     (out / "decode.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False))

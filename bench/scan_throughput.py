@@ -5,8 +5,9 @@
 
 For each database: a fresh schema, 200 dossiers and 16 file clerks; gunicorn (gthread,
 2 workers x 8 threads; 1 x 16 on SQLite, as `ancillary serve` runs it) on 127.0.0.1; then, in the same run, the trivial /healthz under
-the same 16 clients and the scans (each a new client_scan_id, a random dossier).
-Reports requests/s, p50 and p99 latency and the ratio. Writes bench/out/scan_throughput.json.
+the same 16 clients, the trivial authenticated GET /api/v1/me (the issue's reference), and
+the scans (each a new client_scan_id, a random dossier). Reports requests/s, p50 and p99
+latency and the ratios. Writes bench/out/scan_throughput.json.
 """
 
 from __future__ import annotations
@@ -129,6 +130,9 @@ def run(label: str, url: str, clients: int, seconds: float) -> dict:
         print(f"==> {label}: /healthz, {clients} clients, {seconds:.0f} s")
         health = load(base, tokens, seconds, lambda s, b: s.get(f"{b}/healthz"))
         print(f"    {health}")
+        print(f"==> {label}: GET /api/v1/me, {clients} clients, {seconds:.0f} s")
+        me = load(base, tokens, seconds, lambda s, b: s.get(f"{b}/api/v1/me"))
+        print(f"    {me}")
         rng = random.Random(7)
 
         def scan(session, b):
@@ -142,8 +146,9 @@ def run(label: str, url: str, clients: int, seconds: float) -> dict:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return {"healthz": health, "scans": scans,
-            "scan_to_healthz_throughput": round(scans["per_second"] / health["per_second"], 3)}
+    return {"healthz": health, "me": me, "scans": scans, "load_average": os.getloadavg()[0],
+            "scan_to_healthz_throughput": round(scans["per_second"] / health["per_second"], 3),
+            "scan_to_me_throughput": round(scans["per_second"] / me["per_second"], 3)}
 
 
 def main() -> None:

@@ -194,8 +194,8 @@ def auto_month(kind: str, n_cases: int, tmp: Path) -> dict:
         drop()
 
 
-def race(rounds: int, tmp: Path) -> dict:
-    """16 racing clients booking through the API on PostgreSQL."""
+def race(rounds: int, tmp: Path, clients: int = 16) -> dict:
+    """``clients`` racing clients (16; 1 measures a booking alone) booking through the API on PostgreSQL."""
     from flask_migrate import upgrade
 
     from ancillary.auth.models import Role, User
@@ -205,7 +205,6 @@ def race(rounds: int, tmp: Path) -> dict:
     from ancillary.scheduling.calendar import load_official
     from ancillary.scheduling.services import create_courtroom
 
-    clients = 16
     url, drop = new_database("postgresql", tmp)
     app = create_app(settings_for(url, tmp))
     settings = app.config["SETTINGS"]
@@ -282,7 +281,7 @@ def race(rounds: int, tmp: Path) -> dict:
                 "bookings_per_second": round(booked / seconds, 1),
                 "requests_per_second": round(len(latencies) / seconds, 1),
                 "latency_ms_p50": pct(0.5), "latency_ms_p99": pct(0.99), "double_bookings": double,
-                "expected_bookings": clients * rounds - (clients - 12) * rounds}
+                "expected_bookings": clients * rounds - max(0, clients - 12) * rounds}
     finally:
         with app.app_context():
             db.engine.dispose()

@@ -23,11 +23,13 @@ from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 MAX_BYTES = 40 * 1024 * 1024
 MAX_PIXELS = 50_000_000  # a 50-megapixel phone photo is the largest picture we expect
+# Pictures only Pillow's full decode can open (PNG, GIF, ...) cost several bytes a pixel in
+# memory at once; JPEG photos are decoded already scaled down (draft mode), so the larger
+# limit above is affordable for them only. 16 MP covers a 4000 x 4000 screenshot or scan.
+MAX_FULL_DECODE_PIXELS = 16_000_000
+ORIENTATION = 0x0112  # the EXIF tag
 WORK_SIDE = 1600  # the first steps look at the picture scaled down to this longest side
 FULL_SIDE = 4000  # the largest side ever handed to a decoder
-
-
-
 class ImageError(ValueError):
     """Uploaded bytes that are not a picture we can read."""
 
@@ -43,8 +45,46 @@ class ImageError(ValueError):
 # --- opening -------------------------------------------------------------------------------
 
 
-def open_image(data: bytes) -> Image.Image:
-    """Return the picture in ``data`` upright and in 8-bit grey, else raise :class:`ImageError`."""
+def open_image(data: bytes, side: int | None = None) -> Image.Image:
+    """Return the picture in ``data`` upright and in 8-bit grey, else raise :class:`ImageError`.
+
+    With ``side``, a JPEG is decoded already reduced (by 1/2, 1/4 or 1/8, never below
+    ``side`` on its longest edge): a fraction of the time and memory of the full picture.
+    """
+    return _open(data, side)[0]
+
+
+def _open(data: bytes, side: int | None) -> tuple[Image.Image, bool]:
+    """The upright grey picture, and whether it was decoded reduced."""
+    image = _open_checked(data)
+    reduced = False
+    if image.format == "JPEG":
+        goal = min(side or FULL_SIDE, FULL_SIDE)
+        if max(image.size) > goal:
+            full_size = image.size
+            factor = goal / max(image.size)
+            image.draft("L", (max(1, int(image.width * factor)), max(1, int(image.height * factor))))
+            reduced = image.size != full_size
+    elif image.width * image.height > MAX_FULL_DECODE_PIXELS:
+        raise ImageError("too_large", _too_many_pixels(MAX_FULL_DECODE_PIXELS))
+    try:
+        image.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageError("too_large", _too_many_pixels()) from None
+    except Exception as exc:
+        if isinstance(exc, EOFError) or "truncated" in str(exc):
+            raise ImageError("truncated", "the picture is incomplete (truncated upload)") from None
+        raise ImageError("unreadable", f"the picture cannot be read: {exc}") from None
+    try:
+        if image.getexif().get(ORIENTATION, 1) != 1:  # exif_transpose copies even an upright picture
+            image = ImageOps.exif_transpose(image)
+        return _to_grey(image), reduced
+    except Exception as exc:  # broken EXIF or an exotic pixel format
+        raise ImageError("unreadable", f"the picture cannot be read: {exc}") from None
+
+
+def _open_checked(data: bytes) -> Image.Image:
+    """Read only the header, and refuse what is empty, unknown or too large before any pixel."""
     if not data:
         raise ImageError("empty", "the upload is empty")
     if len(data) > MAX_BYTES:
@@ -60,35 +100,28 @@ def open_image(data: bytes) -> Image.Image:
         raise ImageError("too_large", _too_many_pixels()) from None
     except Exception as exc:  # a broken header makes some plugins fail in their own way
         raise ImageError("unreadable", f"the picture cannot be read: {exc}") from None
-    # The header gives the size before any pixel is decoded: refuse bombs here.
     if image.width * image.height > MAX_PIXELS:
         raise ImageError("too_large", _too_many_pixels())
     if image.width < 1 or image.height < 1:
         raise ImageError("unreadable", "the picture has no pixels")
-    try:
-        image.load()
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageError("too_large", _too_many_pixels()) from None
-    except Exception as exc:
-        if isinstance(exc, EOFError) or "truncated" in str(exc):
-            raise ImageError("truncated", "the picture is incomplete (truncated upload)") from None
-        raise ImageError("unreadable", f"the picture cannot be read: {exc}") from None
-    try:
-        return _to_grey(ImageOps.exif_transpose(image))
-    except Exception as exc:  # broken EXIF or an exotic pixel format
-        raise ImageError("unreadable", f"the picture cannot be read: {exc}") from None
+    return image
 
 
-def _too_many_pixels() -> str:
-    return f"the picture has more than {MAX_PIXELS // 1_000_000} megapixels"
+def _too_many_pixels(limit: int | None = None) -> str:
+    return f"the picture has more than {(limit or MAX_PIXELS) // 1_000_000} megapixels"
 
 
 def _to_grey(image: Image.Image) -> Image.Image:
     if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
         # Transparent pixels are whatever colour was stored under them: put them on white.
-        rgba = image.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(background, rgba)
+        # Grey and alpha, one byte a pixel each, pasted on white: no second RGBA copy.
+        if image.mode != "RGBA" and image.mode != "LA":
+            image = image.convert("RGBA")
+        alpha = image.getchannel("A")
+        grey = image.convert("L")
+        white = Image.new("L", image.size, 255)
+        white.paste(grey, mask=alpha)
+        return white
     if image.mode == "I" or image.mode.startswith("I;16"):
         image = image.convert("I").point(lambda v: v / 256)  # 16-bit grey down to 8 bits
     return image.convert("L")
@@ -195,19 +228,33 @@ PIPELINES: dict[str, tuple[Step, ...]] = {"zxing": ZXING_STEPS, "zbar": ZBAR_STE
 DEFAULT_PIPELINE = "zxing"
 
 
-def decode_grey(image: Image.Image, pipeline: str = DEFAULT_PIPELINE) -> tuple[list[str], str | None]:
-    """Run a pipeline on an upright grey picture; return the texts and the step that found them."""
+# Steps that need every pixel: on a picture decoded reduced they reopen it in full.
+FULL_PICTURES = frozenset({"full", "half"})
+
+
+def decode_grey(image: Image.Image, pipeline: str = DEFAULT_PIPELINE,
+                full: Callable[[], Image.Image] | None = None) -> tuple[list[str], str | None]:
+    """Run a pipeline on an upright grey picture; return the texts and the step that found them.
+
+    ``full`` gives the picture at full resolution when ``image`` was decoded reduced; it is
+    called only if a step needs it.
+    """
     try:
         steps = PIPELINES[pipeline]
     except KeyError:
         raise ValueError(f"pipeline must be one of {sorted(PIPELINES)}") from None
     pictures: dict[str, Image.Image] = {}
     for step in steps:
-        if step.picture == "full" and max(image.size) <= WORK_SIDE:
+        if step.picture == "full" and full is None and max(image.size) <= WORK_SIDE:
             continue  # the work picture already has every pixel
         picture = pictures.get(step.picture)
         if picture is None:
-            picture = pictures[step.picture] = _PICTURES[step.picture](image)
+            base = image
+            if full is not None and step.picture in FULL_PICTURES:
+                if "" not in pictures:
+                    pictures[""] = full()
+                base = pictures[""]
+            picture = pictures[step.picture] = _PICTURES[step.picture](base)
         texts = _distinct(step.run(picture))
         if texts:
             return texts, step.name
@@ -219,8 +266,19 @@ def decode_image(data: bytes, pipeline: str = DEFAULT_PIPELINE) -> list[str]:
 
     Raises :class:`ImageError` when ``data`` is not a picture that can be read safely.
     """
-    texts, _ = decode_grey(open_image(data), pipeline)
-    return texts
+    return decode_bytes(data, pipeline)[0]
+
+
+def decode_bytes(data: bytes, pipeline: str = DEFAULT_PIPELINE) -> tuple[list[str], str | None]:
+    """The texts in the picture ``data`` and the step that found them.
+
+    A large JPEG is first decoded reduced to about the work size (most codes are found
+    there); only if that finds nothing is it decoded again at up to ``FULL_SIDE``.
+    """
+    if pipeline not in PIPELINES:
+        raise ValueError(f"pipeline must be one of {sorted(PIPELINES)}")
+    image, reduced = _open(data, WORK_SIDE)
+    return decode_grey(image, pipeline, full=(lambda: open_image(data)) if reduced else None)
 
 
 def _distinct(texts: Iterable[str]) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 from flask import Response, current_app, request
@@ -65,7 +66,11 @@ WHERE_EXAMPLE = {"items": [{"dossier_id": 123, "code": "DS0000123-01", "case_id"
                             "location": "审判组 3楼 卷宗柜A", "last_moved_at": "2027-01-04T09:30:00+08:00"}],
                  "total": 1}
 CHAIN_ROLES = tuple(services.CHAIN_READERS | services.OFFICER_ROLES)
-IMAGE_ERROR_STATUS = {"too_large": 413, "not_an_image": 415}
+IMAGE_ERROR_STATUS = {"too_large": 413, "not_an_image": 415, "busy": 503}
+# At most two photos are decoded at once in a process (two cores; a decode may hold some
+# 50 MB of pixels): a third upload waits its turn, and is told to retry if the wait is long.
+DECODE_SLOTS = threading.BoundedSemaphore(2)
+DECODE_WAIT_SECONDS = 10.0
 
 
 def settings():
@@ -112,12 +117,20 @@ def decode_upload(data: bytes) -> list[str]:
     # Nothing is written before the decode: end the read transaction so the picture's
     # decoding does not hold SQLite's write lock.
     db.session.commit()
+    if not DECODE_SLOTS.acquire(timeout=DECODE_WAIT_SECONDS):
+        raise _image_error("busy")
     try:
         return decode_image(data)
     except ImageError as exc:
-        error = DomainError(f"image_{exc.reason}", IMAGE_MESSAGES[exc.reason], field="image")
-        error.status = IMAGE_ERROR_STATUS.get(exc.reason, 422)
-        raise error from None
+        raise _image_error(exc.reason) from None
+    finally:
+        DECODE_SLOTS.release()
+
+
+def _image_error(reason: str) -> DomainError:
+    error = DomainError(f"image_{reason}", IMAGE_MESSAGES[reason], field="image")
+    error.status = IMAGE_ERROR_STATUS.get(reason, 422)
+    return error
 
 
 IMAGE_MESSAGES = {
@@ -126,6 +139,7 @@ IMAGE_MESSAGES = {
     "truncated": N_("the picture is incomplete (truncated upload)"),
     "too_large": N_("the picture is too large"),
     "unreadable": N_("the picture cannot be read"),
+    "busy": N_("the server is reading other photos right now: try again in a moment"),
 }
 
 

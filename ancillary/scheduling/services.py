@@ -15,7 +15,7 @@ import secrets
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext
-from sqlalchemy import select
+from sqlalchemy import select, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -127,10 +127,18 @@ def _check_period(starts_at: datetime, ends_at: datetime, now: datetime) -> None
 
 
 def _lock(session: Session, courtroom_id: int, judge_id: int) -> None:
-    """Serialise bookings of one room and one judge (PostgreSQL row locks; SQLite already holds the write lock)."""
+    """Serialise bookings of one room and one judge (PostgreSQL row locks; SQLite already holds the write lock).
+
+    One statement locks both rows (one round trip, the room first in the plan's order).
+    FOR NO KEY UPDATE, not FOR UPDATE: bookings of the same room or judge still queue
+    behind each other, but rows that merely refer to the judge or the room (an audit
+    entry, a notification, another case) do not wait for the booking to commit.
+    """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(Courtroom.id).where(Courtroom.id == courtroom_id).with_for_update())
-        session.execute(select(User.id).where(User.id == judge_id).with_for_update())
+        session.execute(
+            select(Courtroom.id, User.id).join_from(Courtroom, User, true())
+            .where(Courtroom.id == courtroom_id, User.id == judge_id).with_for_update(key_share=True)
+        )
 
 
 def _refuse(refusal) -> Conflict:

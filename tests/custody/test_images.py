@@ -96,3 +96,28 @@ def test_labels_cli_writes_a_pdf_sheet(court, dossiers, app, tmp_path):
     assert out.read_bytes().startswith(b"%PDF-")
     missing = runner.invoke(args=["labels", "999999", "--out", str(out)])
     assert missing.exit_code == 1 and "999999" in missing.output
+
+
+def test_a_huge_png_is_refused_and_a_busy_server_says_so(court, dossiers, app, monkeypatch):
+    from ancillary.custody import views
+
+    clerk = court["file_clerk"]
+    bomb = io.BytesIO()
+    Image.new("RGBA", (7000, 7000), (255, 255, 255, 0)).save(bomb, format="PNG")
+    refused = _upload(clerk, "/api/v1/scans/decode", bomb.getvalue(), name="big.png")
+    assert refused.status_code == 413
+    assert refused.get_json()["error"] == "image_too_large" and refused.get_json()["field"] == "image"
+
+    png = clerk.get(f"/api/v1/dossiers/{dossiers[0]['id']}/label.png").data
+    monkeypatch.setattr(views, "DECODE_WAIT_SECONDS", 0.05)
+    assert views.DECODE_SLOTS.acquire(timeout=1) and views.DECODE_SLOTS.acquire(timeout=1)
+    try:
+        busy = _upload(clerk, "/api/v1/scans", png)
+    finally:
+        views.DECODE_SLOTS.release()
+        views.DECODE_SLOTS.release()
+    assert busy.status_code == 503
+    assert busy.get_json()["error"] == "image_busy" and busy.get_json()["field"] == "image"
+    assert "稍后" in busy.get_json()["message"]
+    assert _events(app) == 0
+    assert _upload(clerk, "/api/v1/scans", png).status_code == 201
