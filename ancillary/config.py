@@ -70,6 +70,8 @@ class Settings:
     service_posting_days: int = 5
     service_public_notice_days: int = 30
     service_warn_hours: int = 24
+    service_address_reuse: bool = True  # layer 0: attach addresses confirmed in the person's other cases
+    service_timed_escalation: bool = True  # the sweep moves an order on when its electronic window closes
     posting_max_distance_m: int = 200
     posting_max_age_hours: int = 24
     photo_max_bytes: int = 15 * 1024 * 1024
