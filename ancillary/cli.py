@@ -23,7 +23,6 @@ from ancillary.jobs import run_sweeps
 from ancillary.leader import SchedulerProcess
 from ancillary.ops.checks import check_before_start
 from ancillary.outbox import run_sender
-from ancillary.replay.cli import replay_command
 from ancillary.scheduling.cli import schedule
 from ancillary.service.cli import service
 from ancillary.serving import Server, follow_parent
@@ -33,7 +32,7 @@ from ancillary.wiring import wiring_of
 
 def init_app(app) -> None:
     for command in (users, tokens, demo, serve, tick, scheduler_command, send, custody, labels, archive, schedule,
-                    service, replay_command):
+                    service):
         app.cli.add_command(command)
 
 

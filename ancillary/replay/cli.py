@@ -34,6 +34,7 @@ def replay_app(out: Path, rs: ReplaySettings, database_url: str | None = None):
             stale.unlink(missing_ok=True)
         database_url = f"sqlite:///{path}"
     env = {**os.environ, "ANCILLARY_DATABASE_URL": database_url, "ANCILLARY_STORAGE_DIR": str(out / "storage"),
+           "ANCILLARY_CUSTODY_CHECKPOINT_DIR": str(out / "checkpoints"),
            "ANCILLARY_SMS_BACKEND": "console", "ANCILLARY_SECRET_KEY": os.environ.get("ANCILLARY_SECRET_KEY")
            or f"replay-{rs.seed}",
            "ANCILLARY_QR_KEYS": os.environ.get("ANCILLARY_QR_KEYS") or "R1:replay-key-0123456789"}
