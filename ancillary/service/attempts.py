@@ -11,11 +11,12 @@ from sqlalchemy.orm import Session
 
 from ancillary.audit.services import record
 from ancillary.auth.models import Role, User
+from ancillary.display_names import N_
 from ancillary.errors import Conflict, Forbidden, Invalid
 from ancillary.service import carrier as carriers
 from ancillary.service import evidence
 from ancillary.service.addresses import address_for
-from ancillary.service.ladder import add_attempt, advance, enter_layer, has_consent, serve
+from ancillary.service.ladder import add_attempt, advance, enter_layer, has_consent, local_minute, serve
 from ancillary.service.messages import send_message
 from ancillary.service.models import (
     CHANNEL_LAYER,
@@ -85,7 +86,7 @@ def record_attempt(session: Session, order: ServiceOrder, data: AttemptIn, *, ph
     channel = AttemptChannel(data.channel)
     attempted_at = data.attempted_at or now
     _check_order_takes(order, channel, actor, settings)
-    _check_time(order, attempted_at, now)
+    _check_time(order, channel, attempted_at, now, settings)
     outcome = _outcome(channel, data.outcome, photo)
     if channel in ELECTRONIC and outcome in MESSAGE_REPORTS:
         return report_message(session, order, channel, outcome, attempted_at, data.notes, actor=actor, now=now)
@@ -162,11 +163,20 @@ def _check_public_notice(order: ServiceOrder, actor: User) -> None:
         raise Conflict("notice_published", "the public notice is already published", field="channel")
 
 
-def _check_time(order: ServiceOrder, attempted_at: datetime, now: datetime) -> None:
+def _check_time(order: ServiceOrder, channel: AttemptChannel, attempted_at: datetime, now: datetime,
+                settings) -> None:
+    """No attempt from the future, none before the order was opened, no posting before the mail
+    came back (each would date the legal service before what it follows)."""
     if attempted_at > now + timedelta(minutes=5):
-        raise Invalid("attempt_in_future", "attempted_at lies in the future", field="attempted_at")
-    if attempted_at < order.case.filed_at - timedelta(days=1):
-        raise Invalid("attempt_before_filing", "attempted_at is before the case was filed", field="attempted_at")
+        raise Invalid("attempt_in_future", "the attempt cannot be dated in the future", field="attempted_at")
+    after = [(order.created_at, "attempt_before_order",
+              N_("the attempt cannot be dated before the service order was opened ({at})"))]
+    if channel == AttemptChannel.posting and order.posting_open_at is not None:
+        after.append((order.posting_open_at, "posting_before_return",
+                      N_("the posting cannot be dated before posting opened when the mail came back ({at})")))
+    for earliest, code, message in after:
+        if attempted_at < earliest:
+            raise Invalid(code, message, field="attempted_at", at=local_minute(earliest, settings.timezone))
 
 
 def _outcome(channel: AttemptChannel, given: str | None, photo: bytes | None) -> AttemptOutcome:
