@@ -16,6 +16,7 @@ from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ancillary import storage
 from ancillary.archive.models import ArchiveRecord, BacklogFile
 from ancillary.audit.services import record
 from ancillary.auth.models import Role, User
@@ -28,6 +29,20 @@ from ancillary.queues.models import Task, TaskKind, TaskStatus
 
 STEPS = ("count", "bind", "digitise", "archive")
 MAX_PDF_BYTES = 200 * 1024 * 1024
+
+
+def scan_relative_path(digest: str) -> str:
+    """Where a scanned PDF is kept, relative to the storage folder: named by its hash."""
+    return f"archive/{digest}.pdf"
+
+
+def sweep_orphan_scans(session: Session, now: datetime, settings) -> dict:
+    """Remove scanned PDFs no archive record names; place those whose record was committed."""
+    def referenced() -> set[str]:
+        digests = session.scalars(select(ArchiveRecord.scan_sha256).where(ArchiveRecord.scan_sha256.is_not(None)))
+        return {scan_relative_path(d) for d in digests}
+
+    return storage.sweep_orphans(settings.storage_dir, "archive", referenced, now=now)
 
 
 def _record(session: Session, dossier: Dossier) -> ArchiveRecord:
@@ -85,13 +100,8 @@ def record_step(
         if not pdf or not pdf.startswith(b"%PDF-"):
             raise Invalid("not_a_pdf", "the scanned file must be a PDF", field="file")
         digest = hashlib.sha256(pdf).hexdigest()
-        folder = settings.storage_dir / "archive"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{digest}.pdf"
-        if not path.exists():
-            tmp = path.with_suffix(".part")
-            tmp.write_bytes(pdf)
-            tmp.replace(path)
+        relative = storage.stage(session, settings.storage_dir, scan_relative_path(digest), pdf)
+        path = settings.storage_dir / relative  # in place once this step is committed
         rec.scan_sha256, rec.scan_bytes, rec.scan_path, rec.digitised_at = digest, len(pdf), str(path), now
         details = {"sha256": digest, "bytes": len(pdf)}
     elif step == "archive":

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ancillary import storage
 from ancillary.audit.services import record
 from ancillary.auth.models import Role, User
 from ancillary.display_names import N_
@@ -102,7 +103,7 @@ def record_attempt(session: Session, order: ServiceOrder, data: AttemptIn, *, ph
     if data.consent and not ((data.notes or "").strip() or photo is not None):
         raise Invalid("consent_needs_record", "record the signed consent in notes or with a photo", field="consent")
     if photo is not None:
-        values.update(_photo_evidence(order, photo, values.get("address"), attempted_at, settings))
+        values.update(_photo_evidence(session, order, photo, values.get("address"), attempted_at, settings))
     notification = None
     if channel in ELECTRONIC:  # the message goes through the outbox; delivery comes back later
         notification, values["contact"] = send_message(session, order, channel, data.contact, actor=actor, now=now,
@@ -281,9 +282,10 @@ CHANNEL_CHECKS = {
 }
 
 
-def _photo_evidence(order: ServiceOrder, photo: bytes, address: str | None, attempted_at: datetime,
+def _photo_evidence(session, order: ServiceOrder, photo: bytes, address: str | None, attempted_at: datetime,
                     settings) -> dict:
-    """Check and store the photo; flag it when taken far from the address or long before."""
+    """Check the photo and stage it for storage (it lands once the attempt is committed); flag
+    it when taken far from the address or long before."""
     checked = evidence.inspect_photo(photo, max_bytes=settings.photo_max_bytes,
                                      max_pixels=settings.photo_max_pixels, tz=settings.timezone)
     position = None
@@ -293,7 +295,8 @@ def _photo_evidence(order: ServiceOrder, photo: bytes, address: str | None, atte
     flags, distance = evidence.place_and_age_flags(
         checked, address_position=position, attempted_at=attempted_at,
         max_distance_m=settings.posting_max_distance_m, max_age=timedelta(hours=settings.posting_max_age_hours))
-    return dict(photo_path=evidence.store(checked, settings.storage_dir), photo_sha256=checked.sha256,
+    path = storage.stage(session, settings.storage_dir, evidence.relative_path(checked), checked.content)
+    return dict(photo_path=path, photo_sha256=checked.sha256,
                 photo_mime=checked.mime, photo_bytes=len(photo), photo_taken_at=checked.taken_at,
                 latitude=checked.latitude, longitude=checked.longitude, distance_m=distance, flags=flags)
 

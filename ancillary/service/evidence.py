@@ -7,8 +7,12 @@ is decoded), and EXIF GPS that cannot be a place on Earth. Flagged, not refused:
 no time, far from the address, older than the limit — a clerk's photo is still evidence,
 and a judge weighs the flags.
 
-Stored file: ``<storage_dir>/service/<sha[:2]>/<sha256>.<ext>``, written once (the name is
-the content hash, so a retried upload writes nothing new).
+Stored file: ``<storage_dir>/service/<sha[:2]>/<sha256>.<ext>`` (the name is the content
+hash, so a retried upload adds nothing), put there through ``ancillary.storage`` only once the
+attempt that names it is committed.
+
+A camera whose clock was never set writes dates such as year 1: a time outside 2000-2100 is
+no time at all (flag ``time_invalid``), like a photo without one.
 """
 
 from __future__ import annotations
@@ -16,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-import os
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -25,12 +28,14 @@ from zoneinfo import ZoneInfo
 
 from PIL import ExifTags, Image, UnidentifiedImageError
 
+from ancillary import storage
 from ancillary.errors import DomainError, Invalid
 
 FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "WEBP": ("image/webp", ".webp")}
 TAG_DATETIME = 306
 TAG_DATETIME_ORIGINAL = 36867
 TAG_OFFSET_TIME_ORIGINAL = 36881
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100  # the same sane range as every date the API reads
 
 
 class TooLarge(DomainError):
@@ -85,11 +90,15 @@ def inspect_photo(content: bytes, *, max_bytes: int, max_pixels: int, tz: ZoneIn
     photo = Photo(content=content, sha256=hashlib.sha256(content).hexdigest(), mime=mime, extension=extension,
                   width=width, height=height)
     photo.latitude, photo.longitude = _gps(exif)
-    photo.taken_at = _taken_at(exif, tz)
     if photo.latitude is None:
         photo.flags.append("no_gps")
-    if photo.taken_at is None:
-        photo.flags.append("no_time")
+    try:
+        photo.taken_at = _taken_at(exif, tz)
+    except ValueError:
+        photo.flags.append("time_invalid")
+    else:
+        if photo.taken_at is None:
+            photo.flags.append("no_time")
     return photo
 
 
@@ -146,6 +155,8 @@ def _taken_at(exif, tz: ZoneInfo) -> datetime | None:
         naive = datetime.strptime(raw.strip().rstrip("\x00"), "%Y:%m:%d %H:%M:%S")
     except ValueError:
         return None
+    if not EARLIEST_YEAR <= naive.year <= LATEST_YEAR:
+        raise ValueError("the camera's clock was not set")
     offset = sub.get(TAG_OFFSET_TIME_ORIGINAL)
     if isinstance(offset, str):
         try:
@@ -184,18 +195,10 @@ def place_and_age_flags(photo: Photo, *, address_position: tuple[float, float] |
     return flags, distance
 
 
-def store(photo: Photo, storage_dir: Path) -> str:
-    """Keep the original under its hash; return the path relative to ``storage_dir``."""
-    relative = Path("service") / photo.sha256[:2] / f"{photo.sha256}{photo.extension}"
-    target = Path(storage_dir) / relative
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_suffix(target.suffix + f".{os.getpid()}.part")
-        temporary.write_bytes(photo.content)
-        os.replace(temporary, target)
-    return str(relative)
+def relative_path(photo: Photo) -> str:
+    """Where the original is kept, relative to the storage folder: named by its hash."""
+    return str(Path("service") / photo.sha256[:2] / f"{photo.sha256}{photo.extension}")
 
 
 def read_stored(storage_dir: Path, relative: str) -> bytes | None:
-    path = Path(storage_dir) / relative
-    return path.read_bytes() if path.is_file() else None
+    return storage.read(storage_dir, relative)
