@@ -204,11 +204,13 @@ def _domain_error(error: DomainError):
     except (KeyError, IndexError, ValueError):
         message = error.render(template)
     errors = {error.field: [message]} if error.field else None
-    extra = {k: v for k, v in error.params.items() if k in ("conflict", "assignee_id", "conflicts")}
+    extra = {k: v for k, v in error.params.items() if k in ("conflict", "assignee_id", "conflicts", "retry_after")}
     response = _json_error(error.status, error.code, message, error.field,
                            **({"errors": errors} if errors else {}), **extra)
     if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="ancillary"'
+    if error.status == 429:
+        response.headers["Retry-After"] = str(error.params.get("retry_after", 1))
     return response
 
 
