@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 from datetime import datetime
@@ -13,12 +12,16 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from ancillary.archive.cli import archive
+from ancillary.auth.accounts import reset_password, set_active
 from ancillary.auth.models import User
 from ancillary.auth.services import create_user, issue_token
 from ancillary.command import fail, transaction
+from ancillary.config import SettingsError
 from ancillary.custody.cli import custody, labels
 from ancillary.demo import load_demo
-from ancillary.jobs import build_scheduler, run_sweeps
+from ancillary.jobs import run_sweeps
+from ancillary.leader import SchedulerProcess
+from ancillary.ops.checks import check_before_start
 from ancillary.outbox import run_sender
 from ancillary.scheduling.cli import schedule
 from ancillary.service.cli import service
@@ -31,6 +34,15 @@ def init_app(app) -> None:
     for command in (users, tokens, demo, serve, tick, scheduler_command, send, custody, labels, archive, schedule,
                     service):
         app.cli.add_command(command)
+
+
+def _check_before_start(app) -> None:
+    """Refuse to start, in one line naming the variable, when the database or storage is unusable."""
+    try:
+        check_before_start(app.config["SETTINGS"])
+    except SettingsError as exc:
+        click.secho(f"refusing to start: {exc}", fg="red", err=True)
+        sys.exit(2)
 
 
 @click.group()
@@ -55,6 +67,50 @@ def users_add(username, role, phone, display_name, president, password_stdin):
     click.echo(f"user {user.username} (id {user.id}) added with role {user.role.value}")
 
 
+def _user_or_fail(session, username):
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        fail(f"error: no user {username!r}")
+    return user
+
+
+@users.command("disable")
+@click.argument("username")
+@with_appcontext
+def users_disable(username):
+    """Disable USERNAME: their tokens and sessions stop at once."""
+    with transaction() as session:
+        set_active(session, _user_or_fail(session, username), False, actor=None, now=_now())
+    click.echo(f"user {username} disabled")
+
+
+@users.command("enable")
+@click.argument("username")
+@with_appcontext
+def users_enable(username):
+    """Enable USERNAME again (old tokens stay revoked)."""
+    with transaction() as session:
+        set_active(session, _user_or_fail(session, username), True, actor=None, now=_now())
+    click.echo(f"user {username} enabled")
+
+
+@users.command("reset-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="read the one-time password from standard input")
+@with_appcontext
+def users_reset_password(username, password_stdin):
+    """Give USERNAME a one-time password; they choose their own at next sign-in.
+
+    Without --password-stdin a random one is printed.
+    """
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    with transaction() as session:
+        given = reset_password(session, _user_or_fail(session, username), actor=None, now=_now(), password=password)
+    click.echo(f"password of {username} reset; they choose a new one at next sign-in")
+    if not password_stdin:
+        click.echo(f"one-time password: {given}")
+
+
 @click.group()
 def tokens():
     """Issue API tokens."""
@@ -67,7 +123,7 @@ def tokens_issue(username):
     """Print a new API token for USERNAME."""
     with transaction() as session:
         user = session.scalar(select(User).where(User.username == username))
-        if user is None or not user.is_active:
+        if user is None or not user.may_act():
             fail(f"error: no active user {username!r}; add one with `ancillary users add`")
         token, _ = issue_token(session, user, now=_now(), lifetime=current_app.config["SETTINGS"].token_lifetime)
     click.echo(token)
@@ -103,6 +159,7 @@ def serve(port, host, workers, no_scheduler):
     """Serve the API under gunicorn, with the scheduler beside it as its own process."""
 
     app = current_app._get_current_object()
+    _check_before_start(app)
     sqlite = app.config["SETTINGS"].database_url.startswith("sqlite")
     workers = workers or (1 if sqlite else 2)
     click.echo(f"Ancillary on http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)")
@@ -111,15 +168,19 @@ def serve(port, host, workers, no_scheduler):
 
 @click.command("scheduler")
 @click.option("--parent-pid", type=int, hidden=True, help="stop when this process (ancillary serve) is gone")
+@click.option("--first-tick-delay", type=click.FloatRange(0, 600), default=0, hidden=True,
+              help="seconds before the first tick once leading")
 @with_appcontext
-def scheduler_command(parent_pid):
-    """Run the scheduler alone (exactly one per court)."""
-    scheduler = build_scheduler(current_app._get_current_object(), blocking=True)
+def scheduler_command(parent_pid, first_tick_delay):
+    """Run a scheduler: it leads when no other does (several may run, on several machines)."""
+    _check_before_start(current_app._get_current_object())
+    process = SchedulerProcess(current_app._get_current_object(), first_tick_delay=first_tick_delay)
     if parent_pid:
-        follow_parent(parent_pid, lambda: os.kill(os.getpid(), signal.SIGTERM))
-    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=True))
-    click.echo("scheduler running; Ctrl-C stops it")
-    scheduler.start()
+        follow_parent(parent_pid, process.stop.set)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: process.stop.set())
+    click.echo(f"scheduler {process.node} waiting to lead; SIGTERM or Ctrl-C stops it")
+    process.run()
 
 
 @click.command()

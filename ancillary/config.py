@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass, field, replace
 from datetime import time, timedelta
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ancillary.config_env import (
+    INSTANCE_DIR,
+    SettingsError,
+    _custody_settings,
+    _instance_secret,
+    _ops_settings,
+    _parse_smtp_url,
+    _reminder_settings,
+)
 from scanners.tokens import Keyring
 
-INSTANCE_DIR = Path(os.environ.get("ANCILLARY_INSTANCE_DIR", Path.cwd() / "instance"))
+__all__ = ["INSTANCE_DIR", "DEFAULT_HEARING_MINUTES", "DEFAULT_STATUTORY_MONTHS", "Settings", "SettingsError",
+           "smtp_options"]
+
 
 # Statutory periods from filing to closing, in months, by kind (SPEC section 2).
 DEFAULT_STATUTORY_MONTHS = {"speedy": 1, "summary": 3, "ordinary": 6, "enforcement": 6}
 # Hearing length in minutes by kind (SPEC section 2).
 DEFAULT_HEARING_MINUTES = {"speedy": 30, "summary": 60, "ordinary": 120, "enforcement": 60}
-
-
-class SettingsError(ValueError):
-    """A setting that makes no sense; the process refuses to start with this message."""
 
 
 @dataclass(frozen=True)
@@ -70,6 +75,10 @@ class Settings:
     # attempted, is shown to the managers.
     serve_moves_per_hour: int = 20
     quick_release_minutes: int = 60
+    # Custody checkpoints (docs/custody.md): Ed25519 seed, the append-only log's folder.
+    custody_signing_key: bytes | None = None
+    custody_checkpoint_dir: Path = INSTANCE_DIR / "checkpoints"
+    custody_checkpoint_minutes: int = 60
     run_scheduler: bool = False
     testing: bool = False
     # --- reminders (SPEC section 3 defaults; see docs/reminders.md) ---
@@ -93,6 +102,17 @@ class Settings:
     sms_retry_base_seconds: float = 30.0
     claim_timeout_seconds: int = 300  # a claimed row older than this, unanswered, is outcome-unknown
     sms_timeout_seconds: float = 10.0
+    # --- operations (see docs/deploy.md) ---
+    tick_seconds: int = 300  # the scheduler runs every sweep at instants aligned to this period
+    heartbeat_seconds: int = 10  # scheduler heartbeat; /readyz wants one younger than twice this
+    log_format: str = "text"  # "json": one JSON line per request (request id, user id, status, duration)
+    proxy_count: int = 0  # reverse proxies whose X-Forwarded-* headers are trusted (1 behind nginx)
+    storage_backend: str = "local"  # "s3": an S3-compatible object store (see ancillary/storage.py)
+    s3_endpoint: str = ""
+    s3_bucket: str = ""
+    s3_region: str = ""
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
@@ -129,6 +149,8 @@ class Settings:
             storage_dir=Path(env.get("ANCILLARY_STORAGE_DIR") or INSTANCE_DIR / "storage"),
             carrier_secret=env.get("ANCILLARY_CARRIER_SECRET", ""),
         )
+        values.update(_ops_settings(env))
+        values.update(_custody_settings(env, testing=overrides.get("testing", False)))
         if "ANCILLARY_COURT_NAME" in env:
             values["court_name"] = env["ANCILLARY_COURT_NAME"]
         values.update(_reminder_settings(env))
@@ -167,6 +189,24 @@ class Settings:
             raise SettingsError("ANCILLARY_QUICK_RELEASE_MINUTES must be 1-1440")
 
         self._check_reminders()
+        self._check_ops()
+
+    def _check_ops(self) -> None:
+        if not 10 <= self.tick_seconds <= 3600:
+            raise SettingsError(f"ANCILLARY_TICK_SECONDS={self.tick_seconds} must be 10-3600 seconds")
+        if not 1 <= self.heartbeat_seconds <= 300:
+            raise SettingsError(f"ANCILLARY_HEARTBEAT_SECONDS={self.heartbeat_seconds} must be 1-300 seconds")
+        if self.proxy_count not in (0, 1):
+            raise SettingsError("ANCILLARY_PROXY_COUNT must be 0 or 1 (the number of proxies in front)")
+        if self.log_format not in ("text", "json"):
+            raise SettingsError(f"ANCILLARY_LOG_FORMAT={self.log_format!r} must be 'text' or 'json'")
+        if self.storage_backend not in ("local", "s3"):
+            raise SettingsError(f"ANCILLARY_STORAGE={self.storage_backend!r} must be 'local' or 's3'")
+        if self.storage_backend == "s3" and not self.s3_bucket:
+            raise SettingsError("ANCILLARY_STORAGE=s3 needs ANCILLARY_S3_BUCKET")
+        scheme = self.database_url.partition(":")[0]
+        if scheme != "sqlite" and not scheme.startswith("postgresql"):
+            raise SettingsError("ANCILLARY_DATABASE_URL must start with postgresql+psycopg:// or sqlite:///")
 
     def _check_reminders(self) -> None:
         if self.smtp_url:
@@ -214,86 +254,6 @@ class Settings:
         return replace(self, **changes)
 
 
-def _instance_secret(name: str) -> str:
-    """Return a random secret kept in the instance folder, made on first use."""
-    path = INSTANCE_DIR / f".{name}"
-    if path.exists():
-        return path.read_text().strip()
-    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(32)
-    path.write_text(value)
-    path.chmod(0o600)
-    return value
-
-
-# --- reminder settings -----------------------------------------------------------------
-
-_INT_SETTINGS = {
-    "ANCILLARY_HEARD_NOT_CLOSED_DAYS": "heard_not_closed_days",
-    "ANCILLARY_ESCALATION_HOURS": "escalation_hours",
-    "ANCILLARY_PROPERTY_SEARCH_DAYS": "property_search_days",
-    "ANCILLARY_SEIZED_CLOSE_DAYS": "seized_close_days",
-    "ANCILLARY_AUCTION_MEASURES_DAYS": "auction_measures_days",
-    "ANCILLARY_PAYMENT_RELEASE_DAYS": "payment_release_days",
-    "ANCILLARY_ARCHIVE_WARNING_DAYS": "archive_warning_days",
-    "ANCILLARY_SWEEP_LOOKBACK_DAYS": "sweep_lookback_days",
-    "ANCILLARY_CLAIM_TIMEOUT": "claim_timeout_seconds",
-    "ANCILLARY_SERVE_MOVES_PER_HOUR": "serve_moves_per_hour",
-    "ANCILLARY_QUICK_RELEASE_MINUTES": "quick_release_minutes",
-}
-_FLOAT_SETTINGS = {
-    "ANCILLARY_SMS_RATE": "sms_rate_per_second",
-    "ANCILLARY_SMS_GIVE_UP_HOURS": "sms_give_up_hours",
-    "ANCILLARY_SMS_RETRY_SECONDS": "sms_retry_base_seconds",
-    "ANCILLARY_SMS_TIMEOUT": "sms_timeout_seconds",
-}
-
-
-def _clock_time(name: str, value: str) -> time:
-    try:
-        hours, minutes = value.strip().split(":")
-        return time(int(hours), int(minutes))
-    except ValueError:
-        raise SettingsError(f"{name}={value!r} is not a time of day written HH:MM") from None
-
-
-def _reminder_settings(env: dict[str, str]) -> dict:
-    values: dict = {}
-    for name, attr in _INT_SETTINGS.items():
-        if env.get(name):
-            try:
-                values[attr] = int(env[name])
-            except ValueError:
-                raise SettingsError(f"{name}={env[name]!r} is not a whole number") from None
-    for name, attr in _FLOAT_SETTINGS.items():
-        if env.get(name):
-            try:
-                values[attr] = float(env[name])
-            except ValueError:
-                raise SettingsError(f"{name}={env[name]!r} is not a number") from None
-    if env.get("ANCILLARY_QUIET_HOURS"):
-        start, sep, end = env["ANCILLARY_QUIET_HOURS"].partition("-")
-        if not sep:
-            raise SettingsError("ANCILLARY_QUIET_HOURS must look like 21:00-08:00")
-        values["quiet_start"] = _clock_time("ANCILLARY_QUIET_HOURS", start)
-        values["quiet_end"] = _clock_time("ANCILLARY_QUIET_HOURS", end)
-    if env.get("ANCILLARY_DIGEST_TIME"):
-        values["digest_time"] = _clock_time("ANCILLARY_DIGEST_TIME", env["ANCILLARY_DIGEST_TIME"])
-    if env.get("ANCILLARY_DEADLINE_WARNINGS"):
-        try:
-            values["deadline_warning_days"] = tuple(
-                sorted((int(d) for d in env["ANCILLARY_DEADLINE_WARNINGS"].split(",")), reverse=True))
-        except ValueError:
-            raise SettingsError("ANCILLARY_DEADLINE_WARNINGS must be whole days, e.g. 30,15,7,1") from None
-    if env.get("ANCILLARY_COMMAND_CENTER"):
-        values["command_center"] = tuple(u.strip() for u in env["ANCILLARY_COMMAND_CENTER"].split(",") if u.strip())
-    if "ANCILLARY_SMTP_URL" in env:
-        values["smtp_url"] = env["ANCILLARY_SMTP_URL"]
-    if env.get("ANCILLARY_SMTP_SENDER"):
-        values["smtp_sender"] = env["ANCILLARY_SMTP_SENDER"]
-    return values
-
-
 def _minutes_between(start: time, end: time) -> int:
     """Length of the daily window start..end in minutes (it may wrap past midnight)."""
     a, b = start.hour * 60 + start.minute, end.hour * 60 + end.minute
@@ -304,26 +264,6 @@ def _in_window(moment: time, start: time, end: time) -> bool:
     if start <= end:
         return start <= moment < end
     return moment >= start or moment < end
-
-
-def _parse_smtp_url(url: str) -> dict:
-    """``smtp://[user[:password]@]host[:port][?starttls=1]`` or ``smtps://...`` -> SmtpEmail kwargs."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-        raise SettingsError(f"ANCILLARY_SMTP_URL={url!r} must look like smtp://user:password@host:25")
-    try:
-        port = parts.port or (465 if parts.scheme == "smtps" else 25)
-    except ValueError:
-        raise SettingsError("ANCILLARY_SMTP_URL has a bad port") from None
-    query = parse_qs(parts.query)
-    return {
-        "host": parts.hostname,
-        "port": port,
-        "username": unquote(parts.username) if parts.username else None,
-        "password": unquote(parts.password) if parts.password else None,
-        "use_ssl": parts.scheme == "smtps",
-        "starttls": query.get("starttls", ["0"])[0] in ("1", "true", "yes"),
-    }
 
 
 def smtp_options(settings: Settings) -> dict:

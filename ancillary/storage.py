@@ -1,25 +1,38 @@
-"""Files kept beside the database (evidence photos, scanned PDFs), so that a file and its row agree.
+"""Where files live: service photos, archive scans, label sheets.
 
-A service never writes into the storage folder itself. It calls :func:`stage`, which writes
-the bytes at once to a private file under ``<storage_dir>/.staging/<token>/`` (a full disk
-fails the request, not the commit) and remembers it on the session. When the session
-commits, each staged file is moved into its place (``os.replace``: atomic, and harmless
-when the same content is already there); when it rolls back, the staged files are deleted.
-So a refused or failed request leaves nothing behind, and a file reaches its place only
-after the row that names it is committed.
+One small interface, two places:
 
-What can still go wrong is a process that dies in between. :func:`sweep_orphans` (run by
-each context's sweep for its own folder) finishes the job: a staged file whose row was
-committed is moved into place, any other staged file is deleted, and a file in the folder
-that no row names is deleted. Files younger than the grace period are left alone, since a
-request may be writing them right now. The folder is listed *before* the rows are read, so
-a file moved into place meanwhile already has its row committed.
+- ``local`` (default): a folder, ``ANCILLARY_STORAGE_DIR``; right for one machine.
+- ``s3``: an S3-compatible object store (MinIO, Ceph, a cloud's), through boto3, so web
+  processes on several machines see the same files. ``ANCILLARY_STORAGE=s3`` with
+  ``ANCILLARY_S3_ENDPOINT``, ``ANCILLARY_S3_BUCKET``, ``ANCILLARY_S3_REGION`` and the keys
+  ``ANCILLARY_S3_ACCESS_KEY`` / ``ANCILLARY_S3_SECRET_KEY``.
+
+A key is a relative path such as ``service/ab/<sha256>.jpg``. Files are named by their
+content hash and written once, so a write that is repeated (a retry, two processes)
+writes the same bytes and nothing is half-written: the folder writes a temporary file and
+renames it; an S3 PUT is atomic.
+
+A file and its row agree. A service never puts a file itself: it calls :func:`stage`,
+which writes the bytes at once to a private file under ``<ANCILLARY_STORAGE_DIR>/.staging/``
+(a full disk fails the request, not the commit) and remembers it on the session. When the
+session commits, each staged file is put into the store and its staging copy deleted; when
+it rolls back, the staged files are deleted. A refused or failed request leaves nothing
+behind, and a file reaches the store only after the row that names it is committed.
+
+A process that dies in between is tidied by :func:`sweep_orphans` (each context's sweep, for
+its own folder): a staged file whose row was committed is put into the store, any other
+staged file is deleted, and a stored file no row names is deleted. Files younger than an
+hour are left alone, since a request may be writing them. The store is listed *before* the
+rows are read, so a file put meanwhile already has its row committed.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,35 +44,177 @@ from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
 
+KEY = re.compile(r"^[a-z0-9_-]+(/[A-Za-z0-9_.-]+)+$")
+
+
+class StorageError(RuntimeError):
+    """The store cannot be used; the message names the setting to look at."""
+
+
+def _checked(key: str) -> str:
+    if not KEY.match(key) or ".." in key:
+        raise ValueError(f"not a storage key: {key!r}")
+    return key
+
+
+class LocalStorage:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+
+    def put(self, key: str, content: bytes, content_type: str = "application/octet-stream") -> str:
+        target = self.root / _checked(key)
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.part")
+            temporary.write_bytes(content)
+            os.replace(temporary, target)
+        return key
+
+    def get(self, key: str) -> bytes | None:
+        path = self.root / _checked(key)
+        return path.read_bytes() if path.is_file() else None
+
+    def exists(self, key: str) -> bool:
+        return (self.root / _checked(key)).is_file()
+
+    def listing(self, prefix: str) -> list[tuple[str, float]]:
+        """Every key under ``prefix/`` with its modification time (seconds since the epoch)."""
+        folder = self.root / prefix
+        files = folder.rglob("*") if folder.is_dir() else []
+        return [(p.relative_to(self.root).as_posix(), p.stat().st_mtime) for p in files if p.is_file()]
+
+    def delete(self, key: str) -> None:
+        (self.root / key).unlink(missing_ok=True)
+
+    def check(self) -> None:
+        try:
+            self.root.mkdir(parents=True, exist_ok=True)
+            probe = self.root / f".probe.{os.getpid()}"
+            probe.write_bytes(b"")
+            probe.unlink()
+        except OSError as exc:
+            raise StorageError(f"ANCILLARY_STORAGE_DIR={self.root} cannot be written: {exc.strerror}") from None
+
+
+class S3Storage:
+    def __init__(self, *, bucket: str, endpoint: str, region: str, access_key: str, secret_key: str):
+        # boto3 takes about a second to import: only a court that uses S3 pays for it, at first use.
+        import boto3
+        from botocore.config import Config
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        self.ClientError, self.BotoCoreError = ClientError, BotoCoreError
+        self.bucket = bucket
+        self.endpoint = endpoint
+        self.client = boto3.client(
+            "s3", endpoint_url=endpoint or None, region_name=region or None,
+            aws_access_key_id=access_key or None, aws_secret_access_key=secret_key or None,
+            config=Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 3, "mode": "standard"}))
+
+    def put(self, key: str, content: bytes, content_type: str = "application/octet-stream") -> str:
+        self.client.put_object(Bucket=self.bucket, Key=_checked(key), Body=content, ContentType=content_type)
+        return key
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=_checked(key))["Body"].read()
+        except self.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise
+
+    def listing(self, prefix: str) -> list[tuple[str, float]]:
+        found = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=f"{prefix}/"):
+            found += [(item["Key"], item["LastModified"].timestamp()) for item in page.get("Contents", [])]
+        return found
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=key)
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.client.head_object(Bucket=self.bucket, Key=_checked(key))
+            return True
+        except self.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                return False
+            raise
+
+    def check(self) -> None:
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except self.ClientError as exc:
+            code = exc.response.get("Error", {}).get("Code")
+            raise StorageError(f"ANCILLARY_S3_BUCKET={self.bucket!r}: the object store answers {code}") from None
+        except self.BotoCoreError as exc:
+            raise StorageError(f"ANCILLARY_S3_ENDPOINT={self.endpoint!r}: the object store cannot be reached "
+                               f"({exc.__class__.__name__})") from None
+
+
+_stores: dict[tuple, object] = {}
+_lock = threading.Lock()
+
+
+def _forget_after_fork() -> None:
+    """A forked child makes its own clients: an HTTP pool must not be shared across a fork."""
+    global _lock
+    _stores.clear()
+    _lock = threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
+def storage_for(settings, *, fresh: bool = False):
+    """The store the settings name (one client per process and configuration)."""
+    if settings.storage_backend == "s3" and fresh:
+        return S3Storage(bucket=settings.s3_bucket, endpoint=settings.s3_endpoint, region=settings.s3_region,
+                         access_key=settings.s3_access_key, secret_key=settings.s3_secret_key)
+    if settings.storage_backend == "s3":
+        config = (settings.s3_bucket, settings.s3_endpoint, settings.s3_region, settings.s3_access_key,
+                  settings.s3_secret_key)
+        with _lock:
+            if config not in _stores:
+                _stores[config] = S3Storage(bucket=config[0], endpoint=config[1], region=config[2],
+                                            access_key=config[3], secret_key=config[4])
+            return _stores[config]
+    return LocalStorage(settings.storage_dir)
+
+
+# --- staging: a file reaches the store only with its committed row ---------------------------
+
 STAGING = ".staging"
-KEY = "ancillary.storage.staged"
+STAGED = "ancillary.storage.staged"
 GRACE = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
 class Staged:
-    path: Path  # the private staging file
-    target: Path  # where it goes once the row is committed
+    path: Path  # the private staging copy
+    key: str
+    content_type: str
+    settings: object
 
 
-def stage(session: Session, storage_dir: Path, relative: str, content: bytes) -> str:
-    """Write ``content`` for ``storage_dir/relative``; it lands there when ``session`` commits."""
-    root = Path(storage_dir)
-    path = root / STAGING / uuid.uuid4().hex / relative
+def stage(session: Session, settings, key: str, content: bytes, content_type: str = "application/octet-stream") -> str:
+    """Write ``content`` for ``key``; it reaches the store when ``session`` commits."""
+    path = Path(settings.storage_dir) / STAGING / uuid.uuid4().hex / _checked(key)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
-    session.info.setdefault(KEY, []).append(Staged(path=path, target=root / relative))
-    return relative
+    session.info.setdefault(STAGED, []).append(Staged(path, key, content_type, settings))
+    return key
 
 
-def _place(staged: Staged) -> None:
-    staged.target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(staged.path, staged.target)
-    _remove_empty_parents(staged.path.parent)
+def _put(staged: Staged) -> None:
+    storage_for(staged.settings).put(staged.key, staged.path.read_bytes(), staged.content_type)
+    _discard(staged.path)
 
 
-def _remove_empty_parents(folder: Path) -> None:
-    """Remove ``folder`` and its parents up to the staging folder while they are empty."""
+def _discard(path: Path) -> None:
+    """Delete a staging copy and the folders it leaves empty."""
+    path.unlink(missing_ok=True)
+    folder = path.parent
     while STAGING in folder.parts and folder.name != STAGING:
         try:
             folder.rmdir()
@@ -69,19 +224,18 @@ def _remove_empty_parents(folder: Path) -> None:
 
 
 def _after_commit(session: Session) -> None:
-    for staged in session.info.pop(KEY, []):
+    for staged in session.info.pop(STAGED, []):
         try:
-            _place(staged)
-        except OSError:  # the sweep moves it into place later: its row is committed
-            log.exception("could not move %s into place", staged.target)
+            _put(staged)
+        except Exception:  # noqa: BLE001 - the sweep puts it later: its row is committed
+            log.exception("could not store %s after its commit", staged.key)
 
 
 def _after_rollback(session: Session, previous_transaction) -> None:
     if previous_transaction.parent is not None:
         return  # a savepoint: the request may still commit; the sweep tidies what it left
-    for staged in session.info.pop(KEY, []):
-        staged.path.unlink(missing_ok=True)
-        _remove_empty_parents(staged.path.parent)
+    for staged in session.info.pop(STAGED, []):
+        _discard(staged.path)
 
 
 def install() -> None:
@@ -91,42 +245,32 @@ def install() -> None:
         event.listen(Session, "after_soft_rollback", _after_rollback)
 
 
-def read(storage_dir: Path, relative: str) -> bytes | None:
-    path = Path(storage_dir) / relative
-    return path.read_bytes() if path.is_file() else None
-
-
-def _old_files(folder: Path, before: float) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return [p for p in folder.rglob("*") if p.is_file() and p.stat().st_mtime < before]
-
-
-def sweep_orphans(storage_dir: Path, folder: str, referenced: Callable[[], set[str]], *, now: datetime,
+def sweep_orphans(settings, folder: str, referenced: Callable[[], set[str]], *, now: datetime,
                   grace: timedelta = GRACE) -> dict:
-    """Tidy ``storage_dir/folder``: place staged files whose row exists, delete unnamed ones.
+    """Tidy ``folder``: put staged files whose row exists, delete files no row names.
 
-    ``referenced()`` gives the relative paths (``folder/...``) that committed rows name; it
-    is called after the folder is listed. Returns what was done (empty when nothing).
+    ``referenced()`` gives the keys (``folder/...``) that committed rows name; it is called
+    after the store is listed. Returns what was done (empty when nothing).
     """
-    root = Path(storage_dir)
     before = (now - grace).timestamp()
-    staged = [p for p in _old_files(root / STAGING, before)
-              if len(p.relative_to(root / STAGING).parts) > 2 and p.relative_to(root / STAGING).parts[1] == folder]
-    placed = _old_files(root / folder, before)
+    staging = Path(settings.storage_dir) / STAGING
+    staged = [p for p in (staging.rglob("*") if staging.is_dir() else [])
+              if p.is_file() and p.stat().st_mtime < before and len(p.relative_to(staging).parts) > 2
+              and p.relative_to(staging).parts[1] == folder]
+    store = storage_for(settings)
+    stored = [key for key, mtime in store.listing(folder) if mtime < before]
     names = referenced()
     result = {"recovered": 0, "orphans_removed": 0}
     for path in staged:
-        relative = Path(*path.relative_to(root / STAGING).parts[1:])
-        if str(relative) in names and not (root / relative).exists():
-            _place(Staged(path=path, target=root / relative))
+        key = Path(*path.relative_to(staging).parts[1:]).as_posix()
+        if key in names and not store.exists(key):
+            _put(Staged(path, key, "application/octet-stream", settings))
             result["recovered"] += 1
         else:
-            path.unlink(missing_ok=True)
-            _remove_empty_parents(path.parent)
-            result["orphans_removed"] += 0 if str(relative) in names else 1
-    for path in placed:
-        if str(path.relative_to(root)) not in names:
-            path.unlink(missing_ok=True)
+            _discard(path)
+            result["orphans_removed"] += key not in names
+    for key in stored:
+        if key not in names:
+            store.delete(key)
             result["orphans_removed"] += 1
     return {name: count for name, count in result.items() if count}

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from ancillary import storage
 from ancillary.archive.services import archive_kpis, deadline_sweep, sweep_orphan_scans
+from ancillary.custody import checkpoints
 from ancillary.outbox import status_changed
 from ancillary.queues.services import case_closed
 from ancillary.reminders.jobs import sweep_escalations, sweep_reminders
@@ -31,7 +32,7 @@ from ancillary.service.queries import service_kpis
 
 KEY = "ancillary.wiring"
 
-SWEEPS = (deadline_sweep, service_jobs.sweep, sweep_reminders, sweep_escalations,
+SWEEPS = (deadline_sweep, service_jobs.sweep, sweep_reminders, sweep_escalations, checkpoints.sweep,
           service_jobs.sweep_orphan_photos, sweep_orphan_scans)
 KPI_PROVIDERS = (case_kpis, archive_kpis, scheduling_kpis, service_kpis, reminder_kpis)
 RECEIVERS = (

@@ -42,7 +42,7 @@ def sweep_orphan_scans(session: Session, now: datetime, settings) -> dict:
         digests = session.scalars(select(ArchiveRecord.scan_sha256).where(ArchiveRecord.scan_sha256.is_not(None)))
         return {scan_relative_path(d) for d in digests}
 
-    return storage.sweep_orphans(settings.storage_dir, "archive", referenced, now=now)
+    return storage.sweep_orphans(settings, "archive", referenced, now=now)
 
 
 def _record(session: Session, dossier: Dossier) -> ArchiveRecord:
@@ -100,9 +100,8 @@ def record_step(
         if not pdf or not pdf.startswith(b"%PDF-"):
             raise Invalid("not_a_pdf", "the scanned file must be a PDF", field="file")
         digest = hashlib.sha256(pdf).hexdigest()
-        relative = storage.stage(session, settings.storage_dir, scan_relative_path(digest), pdf)
-        path = settings.storage_dir / relative  # in place once this step is committed
-        rec.scan_sha256, rec.scan_bytes, rec.scan_path, rec.digitised_at = digest, len(pdf), str(path), now
+        key = storage.stage(session, settings, scan_relative_path(digest), pdf, "application/pdf")
+        rec.scan_sha256, rec.scan_bytes, rec.scan_path, rec.digitised_at = digest, len(pdf), key, now
         details = {"sha256": digest, "bytes": len(pdf)}
     elif step == "archive":
         if rec.digitised_at is None:

@@ -71,10 +71,13 @@ class EventSchema(Schema):
 
 class BadEventSchema(Schema):
     id = fields.Integer(allow_none=True)
-    dossier_id = fields.Integer()
+    dossier_id = fields.Integer(allow_none=True)
     seq = fields.Integer(allow_none=True)
     reason = fields.String(metadata={"description": "content_altered, broken_link, missing_event, sequence_broken, "
-                                                    "chain_truncated or head_mismatch"})
+                                                    "chain_truncated, head_mismatch; against the signed checkpoint: "
+                                                    "chain_rewritten, chain_deleted, holder_mismatch, "
+                                                    "checkpoint_signature_invalid, checkpoint_leaves_missing, "
+                                                    "checkpoint_leaves_altered"})
 
 
 class CustodySchema(Schema):
@@ -89,10 +92,18 @@ class CustodySchema(Schema):
     first_bad_event = fields.Nested(BadEventSchema, allow_none=True)
 
 
+class CheckpointRefSchema(Schema):
+    number = fields.Integer()
+    made_at = fields.String(metadata={"description": "when the checkpoint was signed (ISO 8601)"})
+    root = fields.String(metadata={"description": "the Merkle root over every chain head, hex"})
+
+
 class VerifySchema(Schema):
     ok = fields.Boolean()
     events_checked = fields.Integer()
     first_bad_event = fields.Nested(BadEventSchema, allow_none=True)
+    checkpoint = fields.Nested(CheckpointRefSchema, allow_none=True, metadata={
+        "description": "the latest signed checkpoint the chains were checked against; null before the first"})
 
 
 class RecentScansArgsSchema(Schema):

@@ -15,6 +15,7 @@ from ancillary.auth.models import CONTRACTOR_ROLES, Role, User
 from ancillary.auth.policy import TOKEN_ROLES
 from ancillary.cases.models import Case, CaseStatus, Dossier
 from ancillary.custody import scan_page, services
+from ancillary.custody.checkpoints import verify_all
 from ancillary.custody.models import CustodyEvent, CustodyHead
 from ancillary.custody.schemas import (
     CustodySchema,
@@ -251,10 +252,12 @@ class VerifyView(MethodView):
                                                "first_bad_event": {"id": 4411, "dossier_id": 77, "seq": 3,
                                                                    "reason": "content_altered"}})
     def get(self):
-        """Verify every custody chain; name the first event that does not verify."""
-        result = services.verify_chains(db.session)
-        return {"ok": result.ok, "events_checked": result.events_checked,
-                "first_bad_event": result.first_bad_event.as_dict() if result.first_bad_event else None}
+        """Verify every chain against the latest signed checkpoint; name the first thing that does not verify."""
+        result = verify_all(db.session, current_app.config["SETTINGS"])
+        checkpoint = result.checkpoint
+        return {"ok": result.ok, "events_checked": result.events_checked, "first_bad_event": result.first_bad_event,
+                "checkpoint": {"number": checkpoint["number"], "made_at": checkpoint["made_at"],
+                               "root": checkpoint["root"]} if checkpoint else None}
 
 
 @blp.route("/custody/dossiers")

@@ -2,7 +2,7 @@ from datetime import time
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ancillary.schemas import Id, ListArgsSchema, LocalDateTime
+from ancillary.schemas import Id, ListArgsSchema, LocalDate, LocalDateTime
 
 
 class ClockTime(fields.Field):
@@ -59,15 +59,15 @@ class CourtDayArgsSchema(Schema):
 
 
 class CourtDaySchema(Schema):
-    day = fields.Date()
+    day = LocalDate()
     is_working = fields.Boolean()
     name = fields.String()
     source = fields.String(metadata={"description": "official, provisional (before the State Council notice) or admin"})
 
 
 class CourtDayListArgsSchema(Schema):
-    from_ = fields.Date(required=True, data_key="from")
-    to = fields.Date(required=True)
+    from_ = LocalDate(required=True, data_key="from")
+    to = LocalDate(required=True)
 
     @validates_schema
     def bounded(self, data, **kwargs):
@@ -79,7 +79,7 @@ class CourtDayListArgsSchema(Schema):
 
 
 class WorkingDaySchema(Schema):
-    day = fields.Date()
+    day = LocalDate()
     is_working = fields.Boolean()
     name = fields.String(allow_none=True)
 
@@ -158,7 +158,7 @@ class HearingListArgsSchema(ListArgsSchema):
     courtroom_id = Id()
     judge_id = Id()
     case_id = Id()
-    day = fields.Date(metadata={"description": "one local date, instead of from/to"})
+    day = LocalDate(metadata={"description": "one local date, instead of from/to"})
     status = fields.String(validate=validate.OneOf(["booked", "cancelled"]))
 
     @validates_schema
@@ -237,8 +237,8 @@ class ExplainedSuggestionsSchema(Schema):
 
 
 class AutoArgsSchema(Schema):
-    from_ = fields.Date(required=True, data_key="from", metadata={"example": "2027-01-11"})
-    to = fields.Date(required=True, metadata={"example": "2027-01-15"})
+    from_ = LocalDate(required=True, data_key="from", metadata={"example": "2027-01-11"})
+    to = LocalDate(required=True, metadata={"example": "2027-01-15"})
     venue = fields.String(validate=validate.Length(min=1, max=100))
     dry_run = fields.Boolean(load_default=False)
 
@@ -271,8 +271,8 @@ class UnscheduledSchema(Schema):
 
 
 class AutoResultSchema(Schema):
-    from_ = fields.Date(data_key="from")
-    to = fields.Date()
+    from_ = LocalDate(data_key="from")
+    to = LocalDate()
     dry_run = fields.Boolean()
     scheduled = fields.List(fields.Nested(AutoScheduledSchema))
     unscheduled = fields.List(fields.Nested(UnscheduledSchema))
@@ -290,8 +290,8 @@ class CalendarArgsSchema(Schema):
 
 
 class UtilizationArgsSchema(Schema):
-    from_ = fields.Date(required=True, data_key="from", metadata={"example": "2027-01-04"})
-    to = fields.Date(required=True, metadata={"example": "2027-01-08"})
+    from_ = LocalDate(required=True, data_key="from", metadata={"example": "2027-01-04"})
+    to = LocalDate(required=True, metadata={"example": "2027-01-08"})
     venue = fields.String(validate=validate.Length(max=100))
 
     @validates_schema

@@ -295,8 +295,8 @@ def _photo_evidence(session, order: ServiceOrder, photo: bytes, address: str | N
     flags, distance = evidence.place_and_age_flags(
         checked, address_position=position, attempted_at=attempted_at,
         max_distance_m=settings.posting_max_distance_m, max_age=timedelta(hours=settings.posting_max_age_hours))
-    path = storage.stage(session, settings.storage_dir, evidence.relative_path(checked), checked.content)
-    return dict(photo_path=path, photo_sha256=checked.sha256,
+    key = storage.stage(session, settings, evidence.storage_key(checked), checked.content, checked.mime)
+    return dict(photo_path=key, photo_sha256=checked.sha256,
                 photo_mime=checked.mime, photo_bytes=len(photo), photo_taken_at=checked.taken_at,
                 latitude=checked.latitude, longitude=checked.longitude, distance_m=distance, flags=flags)
 

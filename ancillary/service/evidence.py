@@ -7,9 +7,9 @@ is decoded), and EXIF GPS that cannot be a place on Earth. Flagged, not refused:
 no time, far from the address, older than the limit — a clerk's photo is still evidence,
 and a judge weighs the flags.
 
-Stored file: ``<storage_dir>/service/<sha[:2]>/<sha256>.<ext>`` (the name is the content
-hash, so a retried upload adds nothing), put there through ``ancillary.storage`` only once the
-attempt that names it is committed.
+Stored file: key ``service/<sha[:2]>/<sha256>.<ext>`` in the storage (``ancillary/storage.py``,
+a folder or an object store; the name is the content hash, so a retried upload adds nothing),
+put there only once the attempt that names it is committed.
 
 A camera whose clock was never set writes dates such as year 1: a time outside 2000-2100 is
 no time at all (flag ``time_invalid``), like a photo without one.
@@ -23,12 +23,10 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from PIL import ExifTags, Image, UnidentifiedImageError
 
-from ancillary import storage
 from ancillary.errors import DomainError, Invalid
 
 FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "WEBP": ("image/webp", ".webp")}
@@ -195,10 +193,10 @@ def place_and_age_flags(photo: Photo, *, address_position: tuple[float, float] |
     return flags, distance
 
 
-def relative_path(photo: Photo) -> str:
-    """Where the original is kept, relative to the storage folder: named by its hash."""
-    return str(Path("service") / photo.sha256[:2] / f"{photo.sha256}{photo.extension}")
+def storage_key(photo: Photo) -> str:
+    """Where the original is kept in the storage: named by its hash."""
+    return f"service/{photo.sha256[:2]}/{photo.sha256}{photo.extension}"
 
 
-def read_stored(storage_dir: Path, relative: str) -> bytes | None:
-    return storage.read(storage_dir, relative)
+def read_stored(storage, key: str) -> bytes | None:
+    return storage.get(key)

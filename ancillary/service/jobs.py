@@ -153,4 +153,4 @@ def sweep_orphan_photos(session: Session, now: datetime, settings) -> dict:
     def referenced() -> set[str]:
         return set(session.scalars(select(ServiceAttempt.photo_path).where(ServiceAttempt.photo_path.is_not(None))))
 
-    return storage.sweep_orphans(settings.storage_dir, "service", referenced, now=now)
+    return storage.sweep_orphans(settings, "service", referenced, now=now)

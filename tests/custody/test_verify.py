@@ -110,7 +110,8 @@ def test_the_api_and_the_cli_use_the_fast_verifier(court, dossiers, app):
         conn.execute(text("UPDATE custody_events SET location = '别处' WHERE id = :id"), {"id": bad_id})
     report = court["court_admin"].get("/api/v1/custody/verify").get_json()
     assert report == {"ok": False, "events_checked": 2,
-                      "first_bad_event": {"id": bad_id, "dossier_id": a, "seq": 2, "reason": "content_altered"}}
+                      "first_bad_event": {"id": bad_id, "dossier_id": a, "seq": 2, "reason": "content_altered"},
+                      "checkpoint": None}
     result = app.test_cli_runner().invoke(args=["custody", "verify"])
     assert result.exit_code == 1 and f"event {bad_id}" in result.output
 
