@@ -7,7 +7,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from ancillary.service import evidence
-from ancillary.storage import LocalStorage, S3Storage, StorageError, storage_for
+from ancillary.storage import LocalStorage, S3Storage, StorageError
 from tests.conftest import make_settings
 from tests.ops.processes import free_port, process_env, run
 
