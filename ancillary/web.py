@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 import logging
 
-from flask import Flask, current_app, g, jsonify, request
+from flask import Flask, current_app, g, jsonify, redirect, request, url_for
 from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from ancillary.auth import sessions
 from ancillary.auth.models import Role
 from ancillary.errors import DomainError, Forbidden, Invalid, Unauthorized
 from ancillary.extensions import db
@@ -29,7 +30,6 @@ PUBLIC_ENDPOINTS = {
     "docs_assets",
     "static",
     "Auth.TokensView",
-    "home",
 }
 
 
@@ -83,14 +83,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(OperationalError, _operational_error)
     app.register_error_handler(Exception, _unexpected_error)
 
-    @app.get("/", endpoint="home")
-    def home():
-        """The front page: where the scan station, the schedule and the API docs are."""
-        from flask import render_template
-        from flask_babel import get_locale
-
-        return render_template("index.html", court_name=app.config["SETTINGS"].court_name,
-                               locale=str(get_locale() or "zh"))
 
 
 def _view_function(endpoint: str):
@@ -137,10 +129,15 @@ def _refuse_nul_characters():
 
 
 def _authenticate():
-    """Identify the caller; refuse a bad token, and anonymous calls to non-public views."""
+    """Identify the caller by bearer token or session cookie; refuse anonymous calls to non-public views.
+
+    A page asked for without a session redirects to the sign-in form; anything else is 401.
+    A state-changing request that the cookie authenticates must carry the CSRF token.
+    """
     from ancillary.auth.services import user_for_token
 
     g.user = None
+    g.via_cookie = False
     header = request.headers.get("Authorization", "")
     endpoint = request.endpoint
     view = _view_function(endpoint) if endpoint else None
@@ -151,10 +148,17 @@ def _authenticate():
         if user is None and not is_public:
             raise Unauthorized("invalid_token", "the token is unknown, expired or revoked: sign in again")
         g.user = user
+    elif endpoint is not None and not is_public:
+        g.user = sessions.cookie_user(db.session, now=now())
+        g.via_cookie = g.user is not None
     if endpoint is None:
         return None  # 404 / 405 answered by the router
     if not is_public and g.user is None:
+        if getattr(view, "is_page", False):
+            return redirect(url_for("auth_pages.login", next=request.full_path.rstrip("?")))
         raise Unauthorized("auth_required", "sign in: send Authorization: Bearer <token>")
+    if g.via_cookie:
+        sessions.check_csrf()
     return None
 
 

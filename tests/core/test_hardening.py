@@ -1,7 +1,5 @@
 """The request edge: hostile bodies and ids get a clear 4xx, and every answer carries security headers."""
 
-import socket
-import threading
 
 import pytest
 
@@ -102,35 +100,19 @@ def test_templates_hold_no_inline_script_style_or_handlers():
     assert problems == []
 
 
-@pytest.fixture
-def served(app):
-    from werkzeug.serving import make_server
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    httpd = make_server("127.0.0.1", port, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    httpd.shutdown()
-    thread.join()
-
-
 @pytest.mark.browser
-def test_pages_run_under_the_strict_policy_without_violations(app, served):
-    from playwright.sync_api import sync_playwright
+@pytest.mark.parametrize("viewport", ["desktop"])
+def test_pages_run_under_the_strict_policy_without_violations(browser_context, person, viewport):
+    from tests.browser import sign_in_through_form
 
-    from tests.custody.test_scan_page import CHROMIUM_ARGS
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        page = browser.new_page()
-        violations = []
-        page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
-        for path in ("/", "/scan", "/schedule", "/api/v1/docs"):
-            page.goto(served + path)
-            page.wait_for_load_state("networkidle")
-        assert page.locator(".swagger-ui").count() > 0  # the docs UI started from its static script
-        browser.close()
+    page = browser_context().new_page()
+    violations = []
+    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    page.goto("/api/v1/docs")
+    page.wait_for_load_state("networkidle")
+    assert page.locator(".swagger-ui").count() > 0  # the docs UI started from its static script
+    sign_in_through_form(page, person("file_clerk", "王芳").username, path="/scan")
+    for path in ("/", "/scan"):
+        page.goto(path)
+        page.wait_for_load_state("networkidle")
     assert violations == []

@@ -8,8 +8,6 @@ from werkzeug.serving import make_server
 
 from ancillary.scheduling.models import Hearing
 
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking"]
-
 
 @pytest.fixture
 def served(app):
@@ -25,13 +23,9 @@ def served(app):
 
 
 @pytest.fixture
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+def browser(chromium):
+    """The run's one Chromium (tests/browser.py): two Playwright drivers cannot share a process."""
+    return chromium
 
 
 @pytest.mark.browser
@@ -103,7 +97,7 @@ def _scheduling_task(actor, case) -> int:
     return tasks[0]["id"]
 
 
-@pytest.mark.parametrize("path", ["/", "/scan", "/schedule"])
+@pytest.mark.parametrize("path", ["/login", "/schedule"])  # base.html gives every signed-in page the same
 def test_pages_name_their_icon_so_browsers_do_not_ask_for_favicon_ico(client, path):
     page = client.get(path)
     assert page.status_code == 200
