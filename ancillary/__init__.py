@@ -28,9 +28,10 @@ from ancillary.queues import pages as queue_pages
 from ancillary.queues import views as queue_views
 from ancillary.reminders import pages as reminder_pages
 from ancillary.reminders import views as reminder_views
+from ancillary.reports import pages as report_pages
 from ancillary.reports import views as report_views
+from ancillary.scheduling import pages as schedule_pages
 from ancillary.scheduling import views as scheduling_views
-from ancillary.scheduling import week_page
 from ancillary.service import pages as service_pages
 from ancillary.service import views as service_views
 
@@ -39,7 +40,6 @@ BLUEPRINTS = (
     case_views.blp,
     queue_views.blp,
     scheduling_views.blp,
-    week_page.blp,
     audit_views.blp,
     report_views.blp,
     custody_views.blp,
@@ -57,6 +57,8 @@ PAGES = (
     archive_pages,
     reminder_pages,
     custody_pages,
+    report_pages,
+    schedule_pages,
 )
 LOCALES = ("zh", "en")
 

@@ -56,6 +56,10 @@ class Settings:
     speedy_notice_days: int = 1
     speedy_hearing_days: int = 7
     auto_schedule_max_days: int = 31
+    # A new courtroom's lunch break, local times *(default 12:00-13:30)*; each room keeps its own.
+    lunch_break: tuple[time, time] = (time(12, 0), time(13, 30))
+    # The longest period the dashboard reports at once, in days.
+    dashboard_max_days: int = 366
     # Service of process (SPEC section 3; a "(default)" figure there is a setting here).
     carrier_secret: str = ""
     service_documents: str = "起诉状副本、应诉通知书、举证通知书、传票"
@@ -66,6 +70,8 @@ class Settings:
     service_posting_days: int = 5
     service_public_notice_days: int = 30
     service_warn_hours: int = 24
+    service_address_reuse: bool = True  # layer 0: attach addresses confirmed in the person's other cases
+    service_timed_escalation: bool = True  # the sweep moves an order on when its electronic window closes
     posting_max_distance_m: int = 200
     posting_max_age_hours: int = 24
     photo_max_bytes: int = 15 * 1024 * 1024

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ancillary.auth import sessions
 from ancillary.auth.models import Role
+from ancillary.display_names import label
 from ancillary.errors import DomainError, Forbidden, Invalid, Unauthorized
 from ancillary.extensions import db
 from ancillary.openapi import error_body
@@ -192,16 +193,20 @@ def _json_error(status, code, message, field=None, **extra):
     return response
 
 
-def _domain_error(error: DomainError):
-    db.session.rollback()
-    from ancillary.display_names import label
+def error_message(error: DomainError) -> str:
+    """A domain error's sentence in the reader's language, enum values in words."""
 
     readable = {name: label(value) for name, value in error.params.items()}
     template = gettext(error.template)
     try:
-        message = template.format(**readable)
+        return template.format(**readable)
     except (KeyError, IndexError, ValueError):
-        message = error.render(template)
+        return error.render(template)
+
+
+def _domain_error(error: DomainError):
+    db.session.rollback()
+    message = error_message(error)
     errors = {error.field: [message]} if error.field else None
     extra = {k: v for k, v in error.params.items() if k in ("conflict", "assignee_id", "conflicts", "retry_after")}
     response = _json_error(error.status, error.code, message, error.field,

@@ -126,6 +126,7 @@ class VerifySchema(Schema):
     first_bad_event = fields.Nested(BadEventSchema, allow_none=True)
     checkpoint = fields.Nested(CheckpointRefSchema, allow_none=True, metadata={
         "description": "the latest signed checkpoint the chains were checked against; null before the first"})
+    message = fields.String(allow_none=True, metadata={"description": "the first bad event in a sentence"})
 
 
 class RecentScansArgsSchema(Schema):

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from ancillary.auth.models import CONTRACTOR_ROLES, Role, User
 from ancillary.auth.policy import TOKEN_ROLES
 from ancillary.cases.models import Case, CaseStatus, Dossier
-from ancillary.custody import services
+from ancillary.custody import queries, services
 from ancillary.custody.checkpoints import verify_all
 from ancillary.custody.models import CustodyEvent, CustodyHead
 from ancillary.custody.schemas import (
@@ -30,6 +30,7 @@ from ancillary.custody.schemas import (
     VerifySchema,
     WhereArgsSchema,
 )
+from ancillary.custody.timeline_pdf import render_timeline
 from ancillary.display_names import N_
 from ancillary.errors import DomainError, Invalid
 from ancillary.extensions import db
@@ -278,9 +279,30 @@ class VerifyView(MethodView):
         """Verify every chain against the latest signed checkpoint; name the first thing that does not verify."""
         result = verify_all(db.session, current_app.config["SETTINGS"])
         checkpoint = result.checkpoint
-        return {"ok": result.ok, "events_checked": result.events_checked, "first_bad_event": result.first_bad_event,
+        body = {"ok": result.ok, "events_checked": result.events_checked, "first_bad_event": result.first_bad_event,
                 "checkpoint": {"number": checkpoint["number"], "made_at": checkpoint["made_at"],
                                "root": checkpoint["root"]} if checkpoint else None}
+        if not result.ok:
+            body["message"] = queries.describe_finding(db.session, result.first_bad_event, settings().timezone)
+        return body
+
+
+@blp.route("/dossiers/<int:dossier_id>/custody.pdf")
+class CustodyPdfView(MethodView):
+    @roles(*CHAIN_ROLES)
+    @blp.response(200, description="the dossier's custody timeline, A4 PDF with the CJK font embedded",
+                  content_type="application/pdf")
+    def get(self, dossier_id):
+        """A dossier's custody timeline as a PDF: who, when, where, how, and whether the chain verifies."""
+        dossier = services.get_dossier(db.session, dossier_id)
+        services.check_chain_reader(current_user(), dossier.case)
+        verification = services.verify_chains(db.session, dossier.id)
+        tz = settings().timezone
+        pdf = render_timeline(dossier, queries.timeline(db.session, dossier, tz), verified=verification.ok,
+                              problem=queries.describe_bad(db.session, verification, tz), settings=settings(),
+                              now=now())
+        return Response(pdf, mimetype="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="custody-{dossier.code}.pdf"'})
 
 
 @blp.route("/custody/dossiers")

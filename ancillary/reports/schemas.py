@@ -53,3 +53,10 @@ class ReleasePatternPageSchema(Schema):
     from_ = fields.Date(data_key="from")
     to = fields.Date()
     items = fields.List(fields.Nested(ReleasePatternSchema))
+
+
+class DashboardArgsSchema(Schema):
+    """A period of local dates, both included; its order and length are checked by the dashboard."""
+
+    from_ = LocalDate(required=True, data_key="from", metadata={"example": "2027-01-01"})
+    to = LocalDate(required=True, metadata={"example": "2027-03-31"})

@@ -27,11 +27,33 @@ class CourtroomArgsSchema(Schema):
     closes = ClockTime(required=True)
     capacity = fields.Integer(strict=True, load_default=30, validate=validate.Range(min=1, max=1000))
     has_video = fields.Boolean(load_default=False)
+    lunch_starts = ClockTime(allow_none=True, metadata={
+        "description": "start of the lunch break; left out: 12:00 when the room is open then; null: no break"})
+    lunch_ends = ClockTime(allow_none=True, metadata={"description": "end of the lunch break (13:30 by default)"})
 
     @validates_schema
     def opens_before_closes(self, data, **kwargs):
         if "opens" in data and "closes" in data and data["opens"] >= data["closes"]:
             raise ValidationError("Must be later than opens.", "closes")
+        _lunch_pair(data)
+
+
+def _lunch_pair(data) -> None:
+    """Both ends of the lunch break given (or both null), or neither."""
+    if ("lunch_starts" in data) != ("lunch_ends" in data):
+        raise ValidationError("Give lunch_starts and lunch_ends together.",
+                              "lunch_ends" if "lunch_starts" in data else "lunch_starts")
+    if (data.get("lunch_starts") is None) != (data.get("lunch_ends") is None):
+        raise ValidationError("Give both ends of the lunch break, or null for both.", "lunch_ends")
+
+
+class LunchBreakArgsSchema(Schema):
+    lunch_starts = ClockTime(required=True, allow_none=True, metadata={"description": "null: no lunch break"})
+    lunch_ends = ClockTime(required=True, allow_none=True)
+
+    @validates_schema
+    def paired(self, data, **kwargs):
+        _lunch_pair(data)
 
 
 class CourtroomSchema(Schema):
@@ -42,6 +64,8 @@ class CourtroomSchema(Schema):
     closes = ClockTime()
     capacity = fields.Integer()
     has_video = fields.Boolean()
+    lunch_starts = ClockTime(allow_none=True)
+    lunch_ends = ClockTime(allow_none=True)
     is_active = fields.Boolean()
     created_at = LocalDateTime()
 
@@ -194,6 +218,7 @@ class HearingSchema(Schema):
     lane = fields.Integer()
     sequence = fields.Integer()
     courtroom_name = fields.String(attribute="courtroom.name")
+    judge_name = fields.String(attribute="judge.display_name")
     venue = fields.String(attribute="courtroom.venue")
     case = fields.Nested(HearingCaseSchema)
     created_at = LocalDateTime()

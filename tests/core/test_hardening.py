@@ -105,7 +105,7 @@ def test_templates_hold_no_inline_script_style_or_handlers():
 def test_pages_run_under_the_strict_policy_without_violations(browser_context, person, viewport):
     from tests.browser import sign_in_through_form
 
-    page = browser_context().new_page()
+    page = browser_context(bypass_csp=False).new_page()
     violations = []
     page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
     page.goto("/api/v1/docs")

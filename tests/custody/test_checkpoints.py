@@ -147,7 +147,7 @@ def test_the_scheduler_signs_a_checkpoint_at_least_hourly(app, court, dossiers, 
 def test_without_a_key_the_sweep_says_so(app, court):
     from ancillary.custody.checkpoints import sweep
 
-    assert "skipped" in sweep(None, NOW, app.config["SETTINGS"])
+    assert "unsigned" in sweep(None, NOW, app.config["SETTINGS"])
     assert app.test_cli_runner().invoke(args=["custody", "checkpoint"]).exit_code == 1
 
 

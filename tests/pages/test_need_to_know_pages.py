@@ -14,18 +14,19 @@ from sqlalchemy import func, select
 
 from ancillary.auth.models import Role
 
-PAGES = ("/", "/intake", "/scan", "/service", "/archive", "/follow-up")
+PAGES = ("/", "/intake", "/scan", "/service", "/archive", "/follow-up", "/schedule", "/hearings", "/dashboard",
+         "/custody")
 ALLOWED = {
     "intake_clerk": {"/", "/intake", "/scan"},
-    "scheduler": {"/"},
+    "scheduler": {"/", "/schedule"},
     "service_clerk": {"/", "/service"},
     "file_clerk": {"/", "/scan"},
     "archivist": {"/", "/scan", "/archive"},
     "follow_up": {"/", "/follow-up"},
-    "judge": {"/", "/scan"},
-    "enforcement_officer": {"/", "/scan"},
-    "court_admin": {"/"},
-    "contractor_manager": {"/"},
+    "judge": {"/", "/scan", "/schedule", "/hearings"},
+    "enforcement_officer": {"/", "/scan", "/hearings"},
+    "court_admin": {"/", "/dashboard", "/custody"},
+    "contractor_manager": {"/", "/dashboard"},
     "sysadmin": {"/"},
 }
 
