@@ -215,6 +215,12 @@ def flow_bound(needs, not_before: dict, capacity_by_day: dict, tz) -> int:
                 left[need.case_id] -= given
                 room -= given
                 total += given
+    # Every speedy case (30 minutes) must be heard; the other lengths are whole hours, so
+    # the booked minutes are 30 x (speedy cases) plus whole hours: no more than the largest
+    # such figure under the bound.
+    speedy = sum(1 for n in needs if n.kind == "speedy")
+    if all(n.minutes % 60 == 0 for n in needs if n.kind != "speedy") and (total - 30 * speedy) % 60:
+        total -= 30
     return total
 
 

@@ -245,6 +245,45 @@ def _move_to_make_room(ledger: Ledger, need: Need, placed: list[Placement], days
     return None
 
 
+def _beside(placed: list[Placement], room: Room, starts: datetime, ends: datetime):
+    """Placed first-lane hearings of ``room`` that end where the hole starts or start where it ends."""
+    for index, other in enumerate(placed):
+        if other.room.id == room.id and other.lane == 0 and (other.ends_at == starts or other.starts_at == ends):
+            yield index, other
+
+
+def _merge_holes(ledger: Ledger, need: Need, placed: list[Placement], days, not_before) -> Placement | None:
+    """Join a hole and a short hearing beside it into one slot for ``need``; the short hearing takes another hole.
+
+    Two 30-minute holes on different rooms or days cannot take a 60-minute case; moving
+    the hearing beside one hole into the other leaves one 60-minute stretch that can.
+    """
+    holes = [g for g in _gaps(ledger, need.venue, days, 5) if g[1] >= not_before[need.case_id]]
+    for hole in holes:
+        room, starts, ends = hole
+        if _minutes(ends - starts) >= need.minutes:
+            continue
+        for index, other in _beside(placed, room, starts, ends):
+            begin = other.starts_at if other.ends_at == starts else starts
+            if _minutes(max(ends, other.ends_at) - begin) < need.minutes:
+                continue
+            targets = [g for g in holes if g is not hole and g[1] >= not_before[other.need.case_id]]
+            moved = _into_gap(ledger, other.need, targets)
+            if moved is None:
+                continue
+            _remove(ledger, other)
+            _add(ledger, moved)
+            refusal, lane = ledger.refusal(need, room.id, begin, begin + timedelta(minutes=need.minutes))
+            if refusal is None and lane == 0:
+                placed[index] = moved
+                mine = Placement(need, room, begin, begin + timedelta(minutes=need.minutes), lane)
+                _add(ledger, mine)
+                return mine
+            _remove(ledger, moved)
+            _add(ledger, other)
+    return None
+
+
 def pack(ledger: Ledger, needs: list[Need], days: list[date], not_before: dict[int, datetime]) -> tuple[
         list[Placement], list[Need]]:
     """Place what fits of ``needs`` (already in priority order) over ``days``; return placements and the rest."""
@@ -274,7 +313,8 @@ def pack(ledger: Ledger, needs: list[Need], days: list[date], not_before: dict[i
         if found is not None:
             _add(ledger, found)
         else:
-            found = _move_to_make_room(ledger, need, placed, days, not_before)
+            found = (_move_to_make_room(ledger, need, placed, days, not_before)
+                     or _merge_holes(ledger, need, placed, days, not_before))
         if found is None:
             failed[key].append(need)
             rest.append(need)
