@@ -292,6 +292,9 @@ def dense(first: date, last: date, seeds: int, tmp: Path) -> dict:
                 not_before = {n.case_id: earliest_start(n, DENSE_NOW, settings) for n in needs}
                 bound = flow_bound(needs, not_before, {d: sum(ledger.open_minutes(r, d) for r in ledger.rooms)
                                                        for d in days}, settings.timezone)
+                speedy = [n for n in needs if n.kind == "speedy"]
+                speedy_bound = flow_bound(speedy, not_before, {d: sum(ledger.open_minutes(r, d) for r in ledger.rooms)
+                                                               for d in days}, settings.timezone) // 30
                 earliest_fit = 0
                 for need in needs:
                     found = packing.earliest(ledger, need, days, not_before[need.case_id])
@@ -303,7 +306,9 @@ def dense(first: date, last: date, seeds: int, tmp: Path) -> dict:
                          "optimum_bound_minutes": optimum, "packed_minutes": packed,
                          "packed_of_optimum": round(packed / optimum, 4),
                          "earliest_fit_of_optimum": round(earliest_fit / optimum, 4),
-                         "speedy_without_slot": speedy_left, "plan_seconds": round(seconds, 3)})
+                         "speedy_without_slot": speedy_left,
+                         "speedy_placed": len(speedy) - speedy_left, "speedy_placeable_at_most": speedy_bound,
+                         "plan_seconds": round(seconds, 3)})
             log(f"  [dense {first}..{last} seed {seed}] {json.dumps(rows[-1])}")
         finally:
             with app.app_context():

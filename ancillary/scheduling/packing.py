@@ -284,6 +284,42 @@ def _merge_holes(ledger: Ledger, need: Need, placed: list[Placement], days, not_
     return None
 
 
+def _evict_for_speedy(ledger: Ledger, need: Need, placed: list[Placement], days, not_before) -> tuple[
+        bool, Need | None]:
+    """Give a speedy case the slot of a placed case that is not speedy; that case goes elsewhere or waits.
+
+    Returns whether ``need`` was placed, and the case left without a slot by it, if any.
+    The 7-day limit outranks booked minutes: a speedy case that can be heard in time is.
+    A speedy case with a later limit gives up its slot only if it finds another.
+    """
+    if need.kind != "speedy":
+        return False, None
+    length = timedelta(minutes=need.minutes)
+    order = sorted(range(len(placed)), key=lambda i: (placed[i].need.minutes, placed[i].starts_at))
+    for index in order:
+        other = placed[index]
+        if ((other.need.kind == "speedy" and other.need.latest <= need.latest) or other.lane != 0 or other.room.venue != need.venue
+                or other.need.minutes < need.minutes or other.starts_at < not_before[need.case_id]
+                or other.starts_at + length > need.latest):
+            continue
+        _remove(ledger, other)
+        refusal, lane = ledger.refusal(need, other.room.id, other.starts_at, other.starts_at + length)
+        if refusal is None:
+            mine = Placement(need, other.room, other.starts_at, other.starts_at + length, lane)
+            _add(ledger, mine)
+            moved = earliest(ledger, other.need, days, not_before[other.need.case_id])
+            if moved is not None or other.need.kind != "speedy":
+                placed[index] = mine
+                if moved is None:
+                    return True, other.need
+                _add(ledger, moved)
+                placed.append(moved)
+                return True, None
+            _remove(ledger, mine)
+        _add(ledger, other)
+    return False, None
+
+
 def pack(ledger: Ledger, needs: list[Need], days: list[date], not_before: dict[int, datetime]) -> tuple[
         list[Placement], list[Need]]:
     """Place what fits of ``needs`` (already in priority order) over ``days``; return placements and the rest."""
@@ -316,6 +352,10 @@ def pack(ledger: Ledger, needs: list[Need], days: list[date], not_before: dict[i
             found = (_move_to_make_room(ledger, need, placed, days, not_before)
                      or _merge_holes(ledger, need, placed, days, not_before))
         if found is None:
+            evicted_ok, evicted = _evict_for_speedy(ledger, need, placed, days, not_before)
+            if evicted_ok:
+                rest.extend([evicted] if evicted else [])
+                continue
             failed[key].append(need)
             rest.append(need)
         else:
