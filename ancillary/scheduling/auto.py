@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from ancillary.errors import Invalid
 from ancillary.scheduling.models import Courtroom, Hearing, HearingStatus
 from ancillary.scheduling.queries import earliest_start
-from ancillary.scheduling import packing
+from ancillary.scheduling import bulk, packing
 from ancillary.scheduling.rules import Ledger, Need
 
 
@@ -79,33 +79,29 @@ def plan(session: Session, first: date, last: date, *, now: datetime, settings, 
     window_start = datetime.combine(first, time(0), tz).astimezone(timezone.utc)
     not_before = {n.case_id: max(earliest_start(n, now, settings), window_start) for n in needs}
     packed, rest = packing.pack(ledger, needs, days, not_before)
-    placements = [(p.need, p.room, p.starts_at, p.ends_at) for p in packed]
+    placements = [(p.need, p.room, p.starts_at, p.ends_at, p.lane) for p in packed]
     placements.sort(key=lambda item: (item[2], item[1].venue, item[1].name, item[1].id))
     unscheduled = []
     for need in rest:
         code, detail = _reason(need, ledger, first, last, not_before[need.case_id], tz)
         unscheduled.append({"case_id": need.case_id, "case_number": need.number, "reason": code, "detail": detail})
     scheduled = [{"case_id": n.case_id, "case_number": n.number, "courtroom_id": r.id, "starts_at": s, "ends_at": e}
-                 for n, r, s, e in placements]
+                 for n, r, s, e, _ in placements]
     return Plan(scheduled, unscheduled), placements
 
 
 def run(session: Session, first: date, last: date, *, actor, now: datetime, settings, venue: str | None = None,
         dry_run: bool = False) -> dict:
-    """Plan and book; every booking goes through ``services.book`` and its checks."""
-    from ancillary.scheduling import services
-
-    result, placements = plan(session, first, last, now=now, settings=settings, venue=venue)
-    scheduled = []
+    """Plan and book in one go: the rooms and judges are locked first, so the plan is what gets booked."""
     if not dry_run:
-        rooms = {r.id: r for r in session.scalars(select(Courtroom))}
-        for need, room, starts_at, ends_at in placements:
-            hearing = services.book(session, case_id=need.case_id, courtroom_id=room.id, starts_at=starts_at,
-                                    ends_at=ends_at, actor=actor, now=now, settings=settings, need=need)
-            scheduled.append({"id": hearing.id, "case_id": need.case_id, "case_number": need.number,
-                              "courtroom_id": room.id, "courtroom_name": rooms[room.id].name,
-                              "judge_id": need.judge_id, "starts_at": starts_at, "ends_at": ends_at,
-                              "overlap": hearing.lane == 1})
-    else:
-        scheduled = result.scheduled
+        judges = {c.judge_id for c in pending_cases(session, now)}
+        bulk.lock(session, session.scalars(select(Courtroom.id)).all(), judges)
+    result, placements = plan(session, first, last, now=now, settings=settings, venue=venue)
+    scheduled = result.scheduled
+    if not dry_run:
+        hearings = bulk.book_all(session, placements, actor=actor, now=now, settings=settings)
+        scheduled = [{"id": h.id, "case_id": n.case_id, "case_number": n.number, "courtroom_id": r.id,
+                      "courtroom_name": r.name, "judge_id": n.judge_id, "starts_at": s, "ends_at": e,
+                      "overlap": lane == 1}
+                     for h, (n, r, s, e, lane) in zip(hearings, placements, strict=True)]
     return {"from": first, "to": last, "dry_run": dry_run, "scheduled": scheduled, "unscheduled": result.unscheduled}
