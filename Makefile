@@ -52,6 +52,7 @@ db: setup
 
 lint: setup
 	@$(BIN)/python -m ruff check ancillary scanners notifications tests bench
+	@echo "ruff: E W F I B UP SIM C90 (complexity <= 15) clean"
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache

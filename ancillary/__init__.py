@@ -3,36 +3,44 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from flask import Flask, has_request_context, request
 
+import ancillary.models  # noqa: F401  (every table on the metadata)
+from ancillary import cli, openapi, web, wiring
+from ancillary.archive import views as archive_views
+from ancillary.audit import views as audit_views
+from ancillary.auth import views as auth_views
+from ancillary.cases import views as case_views
 from ancillary.config import Settings
+from ancillary.custody import views as custody_views
+from ancillary.extensions import api, babel, db, migrate
+from ancillary.queues import views as queue_views
+from ancillary.reminders import views as reminder_views
+from ancillary.reports import views as report_views
+from ancillary.scheduling import views as scheduling_views
+from ancillary.scheduling import week_page
+from ancillary.service import views as service_views
 
 BLUEPRINTS = (
-    "ancillary.auth.views",
-    "ancillary.cases.views",
-    "ancillary.queues.views",
-    "ancillary.scheduling.views",
-    "ancillary.scheduling.pages",
-    "ancillary.audit.views",
-    "ancillary.reports.views",
-    "ancillary.custody.views",
-    "ancillary.archive.views",
-    "ancillary.service.views",
-    "ancillary.reminders.views",
+    auth_views.blp,
+    case_views.blp,
+    queue_views.blp,
+    scheduling_views.blp,
+    week_page.blp,
+    audit_views.blp,
+    report_views.blp,
+    custody_views.blp,
+    archive_views.blp,
+    service_views.blp,
+    reminder_views.blp,
 )
 LOCALES = ("zh", "en")
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the application; nothing is built at import time."""
-    import importlib
-
-    import ancillary.models  # noqa: F401  (every table on the metadata)
-
-    from ancillary import cli, openapi, web
-    from ancillary.extensions import api, babel, db, migrate
-
     settings = settings or Settings.from_env()
     app = Flask(__name__, instance_relative_config=False)
     app.config.update(
@@ -69,9 +77,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.init_app(app)
     web.init_app(app)
     openapi.init_docs_assets(app)
-    for module in BLUEPRINTS:
-        api.register_blueprint(importlib.import_module(module).blp)
+    for blueprint in BLUEPRINTS:
+        api.register_blueprint(blueprint)
     cli.init_app(app)
+    wiring.wire(app)
     return app
 
 
@@ -89,6 +98,4 @@ def _engine_options(url: str) -> dict:
 
 
 def _migrations_dir():
-    from pathlib import Path
-
     return Path(__file__).resolve().parent.parent / "migrations"

@@ -1,5 +1,5 @@
 """``python -m ancillary`` is the ``ancillary`` command."""
 
-from ancillary.cli import main
+from ancillary.console import main
 
 main()

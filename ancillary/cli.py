@@ -1,53 +1,36 @@
-"""The ``ancillary`` command: a Flask CLI group whose commands call the services."""
+"""The commands of the ``ancillary`` console script (``ancillary.console``); each calls the services."""
 
 from __future__ import annotations
 
+import os
+import signal
 import sys
 from datetime import datetime
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import with_appcontext
+from sqlalchemy import select
 
+from ancillary.archive.cli import archive
+from ancillary.auth.models import User
+from ancillary.auth.services import create_user, issue_token
+from ancillary.command import fail, transaction
+from ancillary.custody.cli import custody, labels
+from ancillary.demo import load_demo
+from ancillary.jobs import build_scheduler, run_sweeps
+from ancillary.outbox import run_sender
+from ancillary.scheduling.cli import schedule
+from ancillary.service.cli import service
+from ancillary.serving import Server, follow_parent
 from ancillary.timeutil import app_now as _now
-
-
-def _create_app():
-    from ancillary import create_app
-    from ancillary.config import SettingsError
-
-    try:
-        return create_app()
-    except SettingsError as exc:
-        click.secho(f"refusing to start: {exc}", fg="red", err=True)
-        sys.exit(2)
-
-
-@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
-def main():
-    """Ancillary: court auxiliary services (法院辅助事务外包平台)."""
+from ancillary.wiring import wiring_of
 
 
 def init_app(app) -> None:
-    from ancillary.archive.cli import archive
-    from ancillary.custody.cli import custody, labels
-    from ancillary.scheduling.cli import schedule
-    from ancillary.service.cli import service
-
     for command in (users, tokens, demo, serve, tick, scheduler_command, send, custody, labels, archive, schedule,
                     service):
         app.cli.add_command(command)
-
-
-def _session():
-    from ancillary.extensions import db
-
-    return db.session
-
-
-def _fail(message: str) -> None:
-    click.secho(message, fg="red", err=True)
-    sys.exit(1)
 
 
 @click.group()
@@ -65,18 +48,10 @@ def users():
 @with_appcontext
 def users_add(username, role, phone, display_name, president, password_stdin):
     """Add a user; prints the new user's id and role, nothing secret."""
-    from ancillary.auth.services import create_user
-    from ancillary.errors import DomainError
-
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
-    session = _session()
-    try:
+    with transaction() as session:
         user = create_user(session, username=username, role=role, phone=phone, display_name=display_name,
                            password=password, is_president=president, actor=None, now=_now())
-        session.commit()
-    except DomainError as exc:
-        session.rollback()
-        _fail(f"error: {exc.message}" + (f" (field {exc.field})" if exc.field else ""))
     click.echo(f"user {user.username} (id {user.id}) added with role {user.role.value}")
 
 
@@ -90,17 +65,11 @@ def tokens():
 @with_appcontext
 def tokens_issue(username):
     """Print a new API token for USERNAME."""
-    from sqlalchemy import select
-
-    from ancillary.auth.models import User
-    from ancillary.auth.services import issue_token
-
-    session = _session()
-    user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.is_active:
-        _fail(f"error: no active user {username!r}; add one with `ancillary users add`")
-    token, _ = issue_token(session, user, now=_now(), lifetime=current_app.config["SETTINGS"].token_lifetime)
-    session.commit()
+    with transaction() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        if user is None or not user.is_active:
+            fail(f"error: no active user {username!r}; add one with `ancillary users add`")
+        token, _ = issue_token(session, user, now=_now(), lifetime=current_app.config["SETTINGS"].token_lifetime)
     click.echo(token)
 
 
@@ -110,15 +79,15 @@ def tokens_issue(username):
 @with_appcontext
 def demo(cases, seed):
     """Load a demo court of the seed's size and print the demo logins."""
-    from ancillary.demo import load_demo
-
     try:
-        logins = load_demo(_session(), settings=current_app.config["SETTINGS"], now=_now(), cases=cases, seed=seed,
-                           progress=lambda done, total: click.echo(f"\r  cases {done}/{total}", nl=done == total))
+        with transaction() as session:
+            logins = load_demo(session, settings=current_app.config["SETTINGS"], now=_now(), cases=cases,
+                               seed=seed, progress=lambda done, total: click.echo(f"\r  cases {done}/{total}",
+                                                                                  nl=done == total))
     except RuntimeError as exc:
         click.echo(str(exc))
         return
-    click.echo("\nDemo logins (password for all: %s):" % logins["password"])
+    click.echo("\nDemo logins (password for all: {}):".format(logins["password"]))
     for role, username in logins["users"]:
         click.echo(f"  {role:<20} {username}")
 
@@ -132,7 +101,6 @@ def demo(cases, seed):
 @with_appcontext
 def serve(port, host, workers, no_scheduler):
     """Serve the API under gunicorn, with the scheduler beside it as its own process."""
-    from ancillary.serving import Server
 
     app = current_app._get_current_object()
     sqlite = app.config["SETTINGS"].database_url.startswith("sqlite")
@@ -146,12 +114,6 @@ def serve(port, host, workers, no_scheduler):
 @with_appcontext
 def scheduler_command(parent_pid):
     """Run the scheduler alone (exactly one per court)."""
-    import os
-    import signal
-
-    from ancillary.jobs import build_scheduler
-    from ancillary.serving import follow_parent
-
     scheduler = build_scheduler(current_app._get_current_object(), blocking=True)
     if parent_pid:
         follow_parent(parent_pid, lambda: os.kill(os.getpid(), signal.SIGTERM))
@@ -167,16 +129,14 @@ def scheduler_command(parent_pid):
 @with_appcontext
 def tick(at, only, no_deliver):
     """Run every due sweep as of AT and deliver what is due; print what was done."""
-    from ancillary.jobs import SWEEPS, run_sweeps
-
     try:
         instant = datetime.fromisoformat(at)
     except ValueError:
-        _fail(f"error: --at {at!r} is not ISO 8601 (e.g. 2027-01-04T08:00:00+08:00)")
+        fail(f"error: --at {at!r} is not ISO 8601 (e.g. 2027-01-04T08:00:00+08:00)")
     if instant.tzinfo is None:
-        _fail("error: --at needs an offset, e.g. 2027-01-04T08:00:00+08:00")
+        fail("error: --at needs an offset, e.g. 2027-01-04T08:00:00+08:00")
     results = run_sweeps(current_app._get_current_object(), instant, list(only) or None, deliver=not no_deliver)
-    click.echo(f"tick at {instant.isoformat()}: {len(SWEEPS)} sweep(s)")
+    click.echo(f"tick at {instant.isoformat()}: {len(wiring_of(current_app).sweeps)} sweep(s)")
     for path, outcome in results:
         summary = ", ".join(f"{k}={v}" for k, v in outcome.items()) or "nothing due"
         click.echo(f"  {path.rsplit('.', 1)[-1]}: {summary}")
@@ -188,7 +148,5 @@ def tick(at, only, no_deliver):
 @with_appcontext
 def send(until_idle, poll):
     """Run an outbox sender (several may run at once on PostgreSQL)."""
-    from ancillary.reminders.sender import run_sender
-
     counts = run_sender(current_app._get_current_object(), until_idle=until_idle, poll_seconds=poll)
     click.echo("sender: " + (", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "nothing due"))

@@ -6,8 +6,8 @@ import os
 import secrets
 from dataclasses import dataclass, field, replace
 from datetime import time, timedelta
-from urllib.parse import parse_qs, unquote, urlsplit
 from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scanners.tokens import Keyring

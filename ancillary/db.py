@@ -6,13 +6,15 @@ import enum
 import os
 import threading
 import weakref
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Enum, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
+
+from ancillary.errors import NotFound
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -34,7 +36,7 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given to a UTC column")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None)
         return value
@@ -43,8 +45,8 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def str_enum(cls: type[enum.Enum], name: str) -> Enum:
@@ -148,3 +150,14 @@ def render_item(type_, obj, autogen_context):
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
+
+
+def get_or_404(session, model, ident, *, code: str, message: str, field: str):
+    """The row of ``model`` whose key is ``ident``, or a 404 naming ``field``.
+
+    ``message`` is the catalogue's msgid (mark it with ``N_``), ``{id}`` filled in.
+    """
+    row = session.get(model, ident)
+    if row is None:
+        raise NotFound(code, message, field=field, id=ident)
+    return row

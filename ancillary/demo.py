@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
@@ -12,12 +13,17 @@ from ancillary.auth.models import Role, User
 from ancillary.auth.services import hash_password
 from ancillary.cases.identity import resident_id_check, uscc_check
 from ancillary.cases.services import AddressIn, CaseIn, PartyIn, close_case, create_law_firm, file_case
+from ancillary.custody.demo import load_demo_custody
 from ancillary.queues.models import GroupCode
 from ancillary.queues.services import create_follow_up_post, create_post
+from ancillary.scheduling.demo import load_demo_scheduling
 from ancillary.scheduling.services import create_courtroom
+from ancillary.service.demo import load_demo_service
 
 DEMO_PASSWORD = "ancillary-demo"
-SURNAMES = "王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎易常武乔贺赖龚文"
+SURNAMES = ("王李张刘陈杨赵黄周吴徐孙胡朱高林何郭马罗梁宋郑谢韩唐冯于董萧程曹袁邓许傅沈曾彭吕苏卢蒋"
+            "蔡贾丁魏薛叶阎余潘杜戴夏钟汪田任姜范方石姚谭廖邹熊金陆郝孔白崔康毛邱秦江史顾侯邵孟龙万段雷钱汤尹黎"
+            "易常武乔贺赖龚文")
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国志民海燕斌宇浩凯鹏辉丹阳晨"
 STREETS = ["新威路", "统一路", "青岛路", "文化路", "世昌大道", "海滨北路", "昆明路", "东城路", "古寨西路", "戚谷疃路"]
 COMPANY_WORDS = ["威海", "环翠", "海川", "远洋", "泰和", "华信", "东港", "宏达", "金海", "蓝天"]
@@ -74,13 +80,45 @@ def _address(rng: random.Random) -> AddressIn:
     )
 
 
+@dataclass
+class _Court:
+    """The people of the demo court, as they are created."""
+
+    admin: User
+    judges: list[User]
+    officers: list[User]
+    staff: dict[Role, list[User]]
+    follow_ups: list[User]
+    serial: dict[str, int] = field(default_factory=lambda: {"民初": 1000, "执": 300})
+    repeat_defendants: list[tuple[str, str]] = field(default_factory=list)
+
+
 def load_demo(session: Session, *, settings, now: datetime, cases: int = 300, seed: int = 136, progress=None) -> dict:
-    """Create rooms, officers, contractor staff, posts, law firms and cases; commit once."""
+    """Create rooms, officers, contractor staff, posts, law firms and cases (flushed; the command commits)."""
     if session.scalar(select(User.id).limit(1)) is not None:
         raise RuntimeError("the database already has users: demo data is loaded only into an empty court")
     rng = random.Random(seed)
+    court = _people(session, rng, now)
+    _posts(session, court, now)
+    firms = _rooms_and_firms(session, court.admin, now)
+    for index in range(cases):
+        _one_case(session, court, firms, rng, now, settings)
+        if progress and ((index + 1) % 25 == 0 or index + 1 == cases):
+            progress(index + 1, cases)
+    load_demo_custody(session, now=now, seed=seed, settings=settings)
+    load_demo_service(session, settings=settings, now=now, rng=rng)
+    load_demo_scheduling(session, settings=settings, now=now, scheduler=court.staff[Role.scheduler][0],
+                         admin=court.admin)
+    session.flush()
+    logins = [("court_admin", "admin"), ("court_admin (president)", "president"), ("sysadmin", "sysadmin"),
+              ("judge", "judge01"), ("enforcement_officer", "officer01")]
+    logins += [(role.value, members[0].username) for role, members in court.staff.items()]
+    logins.append(("follow_up", "follow01"))
+    return {"password": DEMO_PASSWORD, "users": logins}
+
+
+def _people(session: Session, rng: random.Random, now: datetime) -> _Court:
     password_hash = hash_password(DEMO_PASSWORD)
-    logins: list[tuple[str, str]] = []
 
     def user(username: str, role: Role, display: str, *, president=False) -> User:
         account = User(username=username, display_name=display, role=role, phone=_phone(rng),
@@ -103,31 +141,38 @@ def load_demo(session: Session, *, settings, now: datetime, cases: int = 300, se
     }
     follow_ups = [user(f"follow{i:02d}", Role.follow_up, _name(rng)) for i in range(1, 23)]
     session.flush()
+    return _Court(admin, judges, officers, staff, follow_ups)
 
-    group_of = {
-        Role.intake_clerk: GroupCode.pre_trial,
-        Role.scheduler: GroupCode.trial,
-        Role.service_clerk: GroupCode.trial,
-        Role.file_clerk: GroupCode.trial,
-        Role.archivist: GroupCode.archive,
-        Role.contractor_manager: GroupCode.trial,
-    }
-    for role, members in staff.items():
+
+GROUP_OF = {
+    Role.intake_clerk: GroupCode.pre_trial,
+    Role.scheduler: GroupCode.trial,
+    Role.service_clerk: GroupCode.trial,
+    Role.file_clerk: GroupCode.trial,
+    Role.archivist: GroupCode.archive,
+    Role.contractor_manager: GroupCode.trial,
+}
+
+
+def _posts(session: Session, court: _Court, now: datetime) -> None:
+    for role, members in court.staff.items():
         for index, member in enumerate(members):
-            group_code = group_of[role]
+            group_code = GROUP_OF[role]
             if group_code == GroupCode.trial and role != Role.contractor_manager and index == len(members) - 1:
                 group_code = GroupCode.enforcement  # the enforcement group has its own clerks
             create_post(session, user=member, group_code=group_code, kind=role.value, now=now)
     # 12 trial posts over 30 judges, 10 enforcement posts over 10 officers, 3-5 each.
-    for index, post_user in enumerate(follow_ups[:12]):
-        paired = [judges[(index * 5 // 2 + k) % 30].id for k in range(3 + index % 3)]
-        create_follow_up_post(session, user_id=post_user.id, officer_ids=paired, actor=admin, now=now,
+    for index, post_user in enumerate(court.follow_ups[:12]):
+        paired = [court.judges[(index * 5 // 2 + k) % 30].id for k in range(3 + index % 3)]
+        create_follow_up_post(session, user_id=post_user.id, officer_ids=paired, actor=court.admin, now=now,
                               group_code="trial")
-    for index, post_user in enumerate(follow_ups[12:]):
-        paired = [officers[(index + k) % 10].id for k in range(3 + index % 2)]
-        create_follow_up_post(session, user_id=post_user.id, officer_ids=paired, actor=admin, now=now,
+    for index, post_user in enumerate(court.follow_ups[12:]):
+        paired = [court.officers[(index + k) % 10].id for k in range(3 + index % 2)]
+        create_follow_up_post(session, user_id=post_user.id, officer_ids=paired, actor=court.admin, now=now,
                               group_code="enforcement")
 
+
+def _rooms_and_firms(session: Session, admin: User, now: datetime) -> list:
     for n in range(1, 7):
         create_courtroom(session, name=f"第{n}法庭", venue="main", opens=time(8, 30), closes=time(17, 30),
                          has_video=n <= 2, actor=admin, now=now)
@@ -135,67 +180,52 @@ def load_demo(session: Session, *, settings, now: datetime, cases: int = 300, se
         for n in range(1, 3):
             create_courtroom(session, name=f"第{n}法庭", venue=tribunal, opens=time(8, 30), closes=time(17, 0),
                              actor=admin, now=now)
-    firms = [
+    return [
         create_law_firm(session, name=f"山东{word}律师事务所", email=f"service{i}@lawfirm{i}.example.cn",
                         e_service_agreement=i < 4, actor=admin, now=now)
         for i, word in enumerate(["海明", "环翠", "正义", "信达", "东方", "泰山"])
     ]
 
-    intake = staff[Role.intake_clerk]
-    repeat_defendants: list[tuple[str, str]] = []
-    kinds = list(KIND_WEIGHTS)
-    weights = list(KIND_WEIGHTS.values())
-    serial = {"民初": 1000, "执": 300}
-    total = cases
-    for index in range(total):
-        kind = rng.choices(kinds, weights)[0]
-        prefix = "执" if kind == "enforcement" else "民初"
-        serial[prefix] += 1
-        # Speedy cases older than a week would long be heard and closed: keep them recent.
-        filed_at = _office_hours(now - timedelta(days=rng.uniform(0, 5 if kind == "speedy" else 60)), rng, now,
-                                 settings.timezone)
-        venue = "main" if rng.random() < 0.6 else rng.choice(TRIBUNALS)
-        officer = rng.choice(officers if kind == "enforcement" else judges)
-        plaintiff = PartyIn(role="plaintiff", name=_name(rng), id_number=_resident_id(rng), phones=[_phone(rng)],
-                            addresses=[_address(rng)],
-                            law_firm_id=rng.choice(firms).id if rng.random() < 0.4 else None)
-        if repeat_defendants and rng.random() < 0.15:
-            name, id_number = rng.choice(repeat_defendants)  # the same person sued again
-        elif rng.random() < 0.4:
-            name = rng.choice(COMPANY_WORDS) + rng.choice(COMPANY_WORDS) + rng.choice(COMPANY_KINDS)
-            id_number = _uscc(rng)
-        else:
-            name, id_number = _name(rng), _resident_id(rng)
-        repeat_defendants.append((name, id_number))
-        defendants = [PartyIn(role="defendant", name=name, id_number=id_number, phones=[_phone(rng)],
-                              addresses=[_address(rng)])]
-        if rng.random() < 0.2:
-            defendants.append(PartyIn(role="defendant", name=_name(rng), id_number=_resident_id(rng),
-                                      phones=[_phone(rng)], addresses=[_address(rng)]))
-        case = file_case(
-            session,
-            CaseIn(number=f"({filed_at.year}){'鲁1002'}{prefix}{serial[prefix]}号", kind=kind, venue=venue,
-                   filed_at=filed_at, judge_id=officer.id, volumes=rng.choice((1, 1, 1, 2, 3)),
-                   cause=rng.choice(CAUSES[kind]), parties=[plaintiff, *defendants]),
-            actor=rng.choice(intake), now=filed_at, settings=settings,
-        )
-        if filed_at < now - timedelta(days=20) and rng.random() < 0.35:
-            closed_at = filed_at + timedelta(days=rng.uniform(10, (now - filed_at).days))
-            close_case(session, case, closed_at=closed_at, outcome=rng.choice(["调解结案", "判决结案", "撤诉", "执行完毕"]),
-                       actor=officer, now=closed_at, settings=settings)
-        if progress and ((index + 1) % 25 == 0 or index + 1 == total):
-            progress(index + 1, total)
-    from ancillary.custody.demo import load_demo_custody
-    from ancillary.scheduling.demo import load_demo_scheduling
-    from ancillary.service.services import load_demo_service
 
-    load_demo_custody(session, now=now, seed=seed, settings=settings)
-    load_demo_service(session, settings=settings, now=now, rng=rng)
-    load_demo_scheduling(session, settings=settings, now=now, scheduler=staff[Role.scheduler][0], admin=admin)
-    session.commit()
+def _defendants(rng: random.Random, repeat: list[tuple[str, str]]) -> list[PartyIn]:
+    if repeat and rng.random() < 0.15:
+        name, id_number = rng.choice(repeat)  # the same person sued again
+    elif rng.random() < 0.4:
+        name = rng.choice(COMPANY_WORDS) + rng.choice(COMPANY_WORDS) + rng.choice(COMPANY_KINDS)
+        id_number = _uscc(rng)
+    else:
+        name, id_number = _name(rng), _resident_id(rng)
+    repeat.append((name, id_number))
+    defendants = [PartyIn(role="defendant", name=name, id_number=id_number, phones=[_phone(rng)],
+                          addresses=[_address(rng)])]
+    if rng.random() < 0.2:
+        defendants.append(PartyIn(role="defendant", name=_name(rng), id_number=_resident_id(rng),
+                                  phones=[_phone(rng)], addresses=[_address(rng)]))
+    return defendants
 
-    logins += [("court_admin", "admin"), ("court_admin (president)", "president"), ("sysadmin", "sysadmin"),
-               ("judge", "judge01"), ("enforcement_officer", "officer01")]
-    logins += [(role.value, members[0].username) for role, members in staff.items()]
-    logins.append(("follow_up", "follow01"))
-    return {"password": DEMO_PASSWORD, "users": logins}
+
+def _one_case(session: Session, court: _Court, firms: list, rng: random.Random, now: datetime, settings) -> None:
+    """File one case of the seed's mix (and close it, when it is old enough, a third of the time)."""
+    serial = court.serial
+    kind = rng.choices(list(KIND_WEIGHTS), list(KIND_WEIGHTS.values()))[0]
+    prefix = "执" if kind == "enforcement" else "民初"
+    serial[prefix] += 1
+    # Speedy cases older than a week would long be heard and closed: keep them recent.
+    filed_at = _office_hours(now - timedelta(days=rng.uniform(0, 5 if kind == "speedy" else 60)), rng, now,
+                             settings.timezone)
+    venue = "main" if rng.random() < 0.6 else rng.choice(TRIBUNALS)
+    officer = rng.choice(court.officers if kind == "enforcement" else court.judges)
+    plaintiff = PartyIn(role="plaintiff", name=_name(rng), id_number=_resident_id(rng), phones=[_phone(rng)],
+                        addresses=[_address(rng)], law_firm_id=rng.choice(firms).id if rng.random() < 0.4 else None)
+    defendants = _defendants(rng, court.repeat_defendants)
+    case = file_case(
+        session,
+        CaseIn(number=f"({filed_at.year}){'鲁1002'}{prefix}{serial[prefix]}号", kind=kind, venue=venue,
+               filed_at=filed_at, judge_id=officer.id, volumes=rng.choice((1, 1, 1, 2, 3)),
+               cause=rng.choice(CAUSES[kind]), parties=[plaintiff, *defendants]),
+        actor=rng.choice(court.staff[Role.intake_clerk]), now=filed_at, settings=settings,
+    )
+    if filed_at < now - timedelta(days=20) and rng.random() < 0.35:
+        closed_at = filed_at + timedelta(days=rng.uniform(10, (now - filed_at).days))
+        close_case(session, case, closed_at=closed_at, outcome=rng.choice(["调解结案", "判决结案", "撤诉", "执行完毕"]),
+                   actor=officer, now=closed_at, settings=settings)

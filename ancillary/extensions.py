@@ -2,10 +2,10 @@
 
 from flask_babel import Babel
 from flask_migrate import Migrate
-from ancillary.openapi import JsonApi
 from flask_sqlalchemy import SQLAlchemy
 
 from ancillary.db import Base
+from ancillary.openapi import JsonApi
 
 db = SQLAlchemy(model_class=Base, disable_autonaming=True)
 migrate = Migrate()

@@ -15,57 +15,50 @@ sends exactly what the missed ticks would have sent, once.
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Callable
 from datetime import datetime
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from ancillary.extensions import db
+from ancillary.outbox import channels_for, deliver_due
+from ancillary.timeutil import utcnow
+from ancillary.wiring import dotted, wiring_of
 
 log = logging.getLogger(__name__)
 
-# Dotted paths of sweeps, in the order a tick runs them. Contexts add theirs here.
-SWEEPS: list[str] = [
-    "ancillary.archive.services.deadline_sweep",
-    "ancillary.service.jobs.sweep",
-    "ancillary.reminders.jobs.sweep_reminders",
-    "ancillary.reminders.jobs.sweep_escalations",
-]
+# The sweeps a tick runs, in order, are listed in ``ancillary.wiring.SWEEPS``.
 TICK_MINUTES = 5
 MISFIRE_GRACE_SECONDS = 3600
-
-
-def load_sweep(path: str) -> Callable:
-    module, _, name = path.rpartition(".")
-    return getattr(importlib.import_module(module), name)
+DELIVER = "ancillary.outbox.sender.deliver"
 
 
 def run_sweeps(app, now: datetime, only: list[str] | None = None, *, deliver: bool = True) -> list[tuple[str, dict]]:
     """Run every sweep as of ``now``, each in its own committed transaction, then deliver."""
-    from ancillary.extensions import db
-
     results = []
     with app.app_context():
         settings = app.config["SETTINGS"]
-        for path in SWEEPS:
-            if only and path.rsplit(".", 1)[-1] not in only:
+        for sweep in wiring_of(app).sweeps:
+            if only and sweep.__name__ not in only:
                 continue
             try:
-                outcome = load_sweep(path)(db.session, now, settings) or {}
+                outcome = sweep(db.session, now, settings) or {}
                 db.session.commit()
             except Exception:
                 db.session.rollback()
-                log.exception("sweep %s failed at %s", path, now.isoformat())
+                log.exception("sweep %s failed at %s", dotted(sweep), now.isoformat())
                 outcome = {"error": "failed; see the log"}
-            results.append((path, outcome))
+            results.append((dotted(sweep), outcome))
         if deliver:
-            results.append(("ancillary.reminders.sender.deliver", _deliver(app, now)))
+            results.append((DELIVER, _deliver(app, now)))
         db.session.remove()
     return results
 
 
 def _deliver(app, now: datetime) -> dict:
-    from ancillary.extensions import db
-    from ancillary.reminders.sender import channels_for, deliver_due
-
     try:
         return deliver_due(db.session, now, app.config["SETTINGS"], channels_for(app))
     except Exception:
@@ -74,18 +67,17 @@ def _deliver(app, now: datetime) -> dict:
         return {"error": "failed; see the log"}
 
 
+# The app each scheduler ticks, by database URL: set by ``build_scheduler`` in the process
+# that runs the scheduler, so a tick uses that app's settings, never the environment's again.
 _apps: dict[str, object] = {}
 
 
 def tick_job(database_url: str) -> None:
     """The scheduler's job: one tick at the current instant (module-level for APScheduler)."""
-    from ancillary import create_app
-    from ancillary.config import Settings
-    from ancillary.timeutil import utcnow
-
     app = _apps.get(database_url)
     if app is None:
-        app = _apps[database_url] = create_app(Settings.from_env(database_url=database_url))
+        log.error("no app is registered for %s: build the scheduler with build_scheduler(app)", database_url)
+        return
     for path, outcome in run_sweeps(app, utcnow()):
         if outcome:
             log.info("%s: %s", path, outcome)
@@ -93,12 +85,8 @@ def tick_job(database_url: str) -> None:
 
 def build_scheduler(app, *, blocking: bool = False, func=None):
     """APScheduler 3 with its SQLAlchemy job store in the app database; one per court."""
-    from apscheduler.executors.pool import ThreadPoolExecutor
-    from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-    from apscheduler.schedulers.background import BackgroundScheduler
-    from apscheduler.schedulers.blocking import BlockingScheduler
-
     settings = app.config["SETTINGS"]
+    _apps[settings.database_url] = app
     cls = BlockingScheduler if blocking else BackgroundScheduler
     scheduler = cls(
         jobstores={"default": SQLAlchemyJobStore(url=settings.database_url, tablename="apscheduler_jobs")},

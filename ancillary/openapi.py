@@ -10,7 +10,7 @@ from flask_babel import gettext
 from flask_smorest import Api
 from werkzeug.exceptions import HTTPException
 
-from ancillary.labels import N_
+from ancillary.display_names import N_
 
 
 def error_body(status: int, code: str, message: str, field: str | None = None, errors=None, **extra):
@@ -84,7 +84,8 @@ class JsonApi(Api):
         messages = data.get("messages")
         if messages:
             field = _first_field(messages)
-            message = gettext("invalid input in field {field}").format(field=field) if field else gettext("invalid input")
+            message = (gettext("invalid input in field {field}").format(field=field) if field
+                       else gettext("invalid input"))
             code = "invalid_json" if status == 400 else "validation_error"
             if status == 400:
                 message = gettext("the body is not valid JSON")

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import calendar
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
 def utcnow() -> datetime:
     """The one place that reads the clock; everything below it takes ``now``."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def app_now() -> datetime:
@@ -28,7 +28,7 @@ def add_months(day: date, months: int) -> date:
 
 def end_of_local_day(day: date, tz: ZoneInfo) -> datetime:
     """The last instant of ``day`` in ``tz`` (23:59:59), as UTC."""
-    return datetime.combine(day, time(23, 59, 59), tz).astimezone(timezone.utc)
+    return datetime.combine(day, time(23, 59, 59), tz).astimezone(UTC)
 
 
 def period_end_months(start: datetime, months: int, tz: ZoneInfo) -> datetime:

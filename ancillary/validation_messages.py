@@ -1,8 +1,7 @@
 """marshmallow's and webargs' own error messages, listed so the catalogue translates them."""
 
 
-from ancillary.labels import N_
-
+from ancillary.display_names import N_
 
 MESSAGES = [
     N_("Missing data for required field."),

@@ -108,12 +108,12 @@ def _view_function(endpoint: str):
 
 def _refuse_unknown_bodies():
     """Answer 415 to a body in a format no endpoint reads, rather than ignore it."""
-    if request.method in ("POST", "PUT", "PATCH") and (request.content_length or 0) > 0:
-        if request.mimetype not in ACCEPTED_BODIES and not request.mimetype.endswith("+json"):
-            raise UnsupportedBody(
-                "unsupported_media_type", "send the body as application/json (or multipart/form-data for files)",
-                field="Content-Type",
-            )
+    has_body = request.method in ("POST", "PUT", "PATCH") and (request.content_length or 0) > 0
+    if has_body and request.mimetype not in ACCEPTED_BODIES and not request.mimetype.endswith("+json"):
+        raise UnsupportedBody(
+            "unsupported_media_type", "send the body as application/json (or multipart/form-data for files)",
+            field="Content-Type",
+        )
 
 
 def _nul_path(value, path=""):
@@ -163,6 +163,17 @@ def _authenticate():
     return None
 
 
+def pause_transaction() -> None:
+    """End the request's read so far before a slow step that needs no database (decoding a
+    picture): on SQLite a transaction holds the write lock from its start. Only before the
+    request has written anything; the next query opens a new transaction, and the request
+    still commits once, at its end."""
+    session = db.session
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("pause_transaction() after a write would lose it")
+    session.rollback()
+
+
 def _commit_or_rollback(response):
     """The request's one commit point: commit on success, roll back otherwise."""
     if response.status_code < 400:
@@ -184,7 +195,7 @@ def _json_error(status, code, message, field=None, **extra):
 
 def _domain_error(error: DomainError):
     db.session.rollback()
-    from ancillary.labels import label
+    from ancillary.display_names import label
 
     readable = {name: label(value) for name, value in error.params.items()}
     template = gettext(error.template)
@@ -194,7 +205,8 @@ def _domain_error(error: DomainError):
         message = error.render(template)
     errors = {error.field: [message]} if error.field else None
     extra = {k: v for k, v in error.params.items() if k in ("conflict", "assignee_id", "conflicts")}
-    response = _json_error(error.status, error.code, message, error.field, **({"errors": errors} if errors else {}), **extra)
+    response = _json_error(error.status, error.code, message, error.field,
+                           **({"errors": errors} if errors else {}), **extra)
     if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="ancillary"'
     return response

@@ -12,7 +12,7 @@ import argparse
 import random
 import tempfile
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from common import Progress, ancillary, database, env_for, gunicorn, percentiles, run_clients, write_json
 
@@ -24,7 +24,7 @@ def case_body(n: int, judge_id: int) -> dict:
         "number": f"(2027)鲁1002民初{n}号",
         "kind": random.choice(["speedy", "summary", "ordinary"]),
         "venue": "main",
-        "filed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "filed_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "judge_id": judge_id,
         "volumes": 2,
         "parties": [

@@ -1,4 +1,5 @@
-"""Shared benchmark plumbing: a database, a migrated app, a gunicorn server, load clients."""
+"""Shared benchmark plumbing: a database, a migrated app in this process or a gunicorn server,
+load clients, and where results are written."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 OUT = ROOT / "bench" / "out"
 QR_KEYS = "B1:bench-signing-secret-0123456789"
 
@@ -28,6 +30,26 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def postgres_database(prefix: str = "bench") -> tuple[str, callable]:
+    """A new database on ANCILLARY_TEST_POSTGRES_URL (scripts/with-postgres.sh); its URL and a drop()."""
+    from sqlalchemy import create_engine, text
+
+    server = os.environ.get("ANCILLARY_TEST_POSTGRES_URL")
+    if not server:
+        sys.exit("PostgreSQL benchmarks need a server: run them through scripts/run-bench.sh")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop():
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return f"{server}/{name}", drop
+
+
 @contextmanager
 def database(kind: str):
     """Yield a fresh database URL: a SQLite file, or a new database on ANCILLARY_TEST_POSTGRES_URL."""
@@ -35,21 +57,11 @@ def database(kind: str):
         with tempfile.TemporaryDirectory() as folder:
             yield f"sqlite:///{folder}/bench.sqlite3"
         return
-    from sqlalchemy import create_engine, text
-
-    server = os.environ.get("ANCILLARY_TEST_POSTGRES_URL")
-    if not server:
-        sys.exit("PostgreSQL benchmarks need a server: run them through scripts/run-bench.sh")
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    url, drop = postgres_database()
     try:
-        yield f"{server}/{name}"
+        yield url
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop()
 
 
 def env_for(database_url: str, storage: str) -> dict:
@@ -149,3 +161,42 @@ class Progress:
                 print(f"\r  {self.label}: {self.done}/{self.total}", end="", flush=True)
                 if self.done == self.total:
                     print()
+
+
+def fresh_database(kind: str) -> str:
+    """A new database URL that outlives the run (the in-process benchmarks inspect it after)."""
+    if kind == "sqlite":
+        return f"sqlite:///{tempfile.mkdtemp(prefix='ancillary-bench-')}/bench.sqlite3"
+    return postgres_database()[0]
+
+
+def settings_env(url: str, **extra) -> dict:
+    """The environment of an app in this process on ``url``."""
+    env = {"ANCILLARY_DATABASE_URL": url, "ANCILLARY_SECRET_KEY": "bench", "ANCILLARY_QR_KEYS": QR_KEYS,
+           "ANCILLARY_INSTANCE_DIR": tempfile.mkdtemp(prefix="ancillary-bench-instance-")}
+    env.update(extra)
+    return env
+
+
+def make_app(url: str, **overrides):
+    """An app on ``url``, migrated to head, logging warnings only."""
+    import logging
+
+    from flask_migrate import upgrade
+
+    from ancillary import create_app
+    from ancillary.config import Settings
+
+    app = create_app(Settings.from_env(settings_env(url), **overrides))
+    with app.app_context():
+        upgrade()
+    logging.getLogger().setLevel(logging.WARNING)
+    return app
+
+
+def write(name: str, data: dict) -> Path:
+    """Print the results and keep them in bench/out/NAME.json."""
+    path = write_json(name, data)
+    print(json.dumps(data, indent=2, ensure_ascii=False))
+    print(f"written to {path}")
+    return path

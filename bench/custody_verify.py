@@ -21,13 +21,14 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 sys.path.insert(0, str(ROOT))
+
+from common import postgres_database  # noqa: E402
 
 
 def env_for(url: str) -> dict:
@@ -38,14 +39,14 @@ def env_for(url: str) -> dict:
 def fill(url: str, events: int, per_dossier: int) -> float:
     from sqlalchemy import create_engine, insert
 
-    from ancillary.cases.models import Case, Dossier
     from ancillary.auth.models import User
+    from ancillary.cases.models import Case, Dossier
     from ancillary.custody.models import GENESIS, CustodyEvent, CustodyHead, event_content, event_digest
 
     subprocess.run([BIN / "ancillary", "db", "upgrade"], env=env_for(url), check=True, capture_output=True)
     engine = create_engine(url)
     started = time.perf_counter()
-    t0 = datetime(2027, 1, 4, 1, 0, tzinfo=timezone.utc)
+    t0 = datetime(2027, 1, 4, 1, 0, tzinfo=UTC)
     dossiers = events // per_dossier
     with engine.begin() as conn:
         conn.execute(insert(User), [{"id": i, "username": f"u{i}", "display_name": f"user {i}", "role": r,
@@ -141,15 +142,8 @@ def main() -> None:
     targets = []
     tmp = Path(tempfile.mkdtemp(prefix="verify-bench-"))
     targets.append(("sqlite", f"sqlite:///{tmp / 'bench.sqlite3'}", None))
-    server = os.environ.get("ANCILLARY_TEST_POSTGRES_URL")
-    if server:
-        from sqlalchemy import create_engine, text
-
-        name = f"verify_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        targets.append(("postgresql", f"{server}/{name}", (admin, name)))
+    if os.environ.get("ANCILLARY_TEST_POSTGRES_URL"):
+        targets.append(("postgresql", *postgres_database("verify_bench")))
     for label, url, cleanup in targets:
         print(f"==> {label}: filling {args.events:,} events ({args.per_dossier} per dossier)")
         fill_seconds = fill(url, args.events, args.per_dossier)
@@ -163,9 +157,7 @@ def main() -> None:
             print(f"  {label} (old): {outcome['old']['seconds']} s")
         results["databases"][label] = outcome
         if cleanup:
-            admin, name = cleanup
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            cleanup()
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "custody_verify.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))

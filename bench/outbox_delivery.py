@@ -21,7 +21,7 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
-from _common import env_for, fresh_database, make_app, write
+from common import fresh_database, make_app, settings_env, write
 
 ANCILLARY = str(Path(sys.executable).parent / "ancillary")
 
@@ -30,7 +30,7 @@ def fill(app, count: int, tag: str) -> None:
     from sqlalchemy import insert
 
     from ancillary.extensions import db
-    from ancillary.reminders.models import Notification
+    from ancillary.outbox import Notification
     from ancillary.timeutil import utcnow
 
     now = utcnow() - timedelta(minutes=1)
@@ -62,7 +62,7 @@ def main():
     url = fresh_database(args.db)
     app = make_app(url)
     with TwilioStandin() as standin:
-        env = {**os.environ, **env_for(url, ANCILLARY_SMS_BACKEND="twilio", TWILIO_ACCOUNT_SID=standin.account_sid,
+        env = {**os.environ, **settings_env(url, ANCILLARY_SMS_BACKEND="twilio", TWILIO_ACCOUNT_SID=standin.account_sid,
                                        TWILIO_AUTH_TOKEN=standin.auth_token, TWILIO_FROM_NUMBER="+8653100000001",
                                        TWILIO_API_BASE=standin.base_url, ANCILLARY_SMS_RATE="1000")}
         print(f"==> run 1: {args.messages} messages, {args.senders} senders ({args.db})")
@@ -95,7 +95,7 @@ def main():
         from sqlalchemy import func, select
 
         from ancillary.extensions import db
-        from ancillary.reminders.models import Notification
+        from ancillary.outbox import Notification
 
         with app.app_context():
             by_status = dict(db.session.execute(

@@ -17,11 +17,11 @@ import multiprocessing
 import random
 import resource
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from _common import make_app, write
+from common import fresh_database, make_app, write
 
-NOW = datetime(2027, 1, 4, 1, 30, tzinfo=timezone.utc)
+NOW = datetime(2027, 1, 4, 1, 30, tzinfo=UTC)
 
 
 def load(app, cases: int) -> None:
@@ -136,8 +136,6 @@ def main():
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--cases", type=int, default=1_000_000)
     args = parser.parse_args()
-    from _common import fresh_database
-
     url = fresh_database(args.db)
     print(f"==> {args.db}: {args.cases:,} open cases")
     app = make_app(url)
@@ -154,7 +152,7 @@ def main():
         from sqlalchemy import func, select
 
         from ancillary.extensions import db
-        from ancillary.reminders.models import Notification, NotificationItem
+        from ancillary.outbox import Notification, NotificationItem
 
         items = db.session.scalar(select(func.count()).select_from(NotificationItem))
         messages = db.session.scalar(select(func.count()).select_from(Notification))

@@ -32,6 +32,9 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 sys.path.insert(0, str(ROOT))
+
+from common import postgres_database  # noqa: E402
+
 QR_KEYS = "K1:bench-secret-0123456789abcdef"
 
 
@@ -159,20 +162,12 @@ def main() -> None:
     results = {"clients": args.clients, "seconds": args.seconds, "server": "gunicorn gthread 2x8", "databases": {}}
     tmp = Path(tempfile.mkdtemp(prefix="scan-bench-"))
     results["databases"]["sqlite"] = run("sqlite", f"sqlite:///{tmp / 'bench.sqlite3'}", args.clients, args.seconds)
-    server = os.environ.get("ANCILLARY_TEST_POSTGRES_URL")
-    if server:
-        from sqlalchemy import create_engine, text
-
-        name = f"scan_bench_{uuid.uuid4().hex[:8]}"
-        admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    if os.environ.get("ANCILLARY_TEST_POSTGRES_URL"):
+        url, drop = postgres_database("scan_bench")
         try:
-            results["databases"]["postgresql"] = run("postgresql", f"{server}/{name}", args.clients, args.seconds)
+            results["databases"]["postgresql"] = run("postgresql", url, args.clients, args.seconds)
         finally:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+            drop()
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "scan_throughput.json").write_text(json.dumps(results, indent=2, ensure_ascii=False))

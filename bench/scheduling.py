@@ -29,13 +29,14 @@ import tempfile
 import threading
 import time as clock
 import uuid
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import create_engine, select, text  # noqa: E402
+from common import postgres_database  # noqa: E402
+from sqlalchemy import select, text  # noqa: E402
 
 from ancillary import create_app  # noqa: E402
 from ancillary.config import Settings  # noqa: E402
@@ -43,7 +44,7 @@ from ancillary.config import Settings  # noqa: E402
 TZ_NAME = "Asia/Shanghai"
 TRIBUNALS = ["张村人民法庭", "孙家疃人民法庭", "温泉人民法庭"]
 KIND_WEIGHTS = {"speedy": 30, "summary": 35, "ordinary": 15, "enforcement": 20}
-NOW = datetime(2027, 2, 26, 17, 0, tzinfo=timezone.utc)  # Saturday 27 Feb 01:00 local: after the week's filings
+NOW = datetime(2027, 2, 26, 17, 0, tzinfo=UTC)  # Saturday 27 Feb 01:00 local: after the week's filings
 WINDOW = (date(2027, 3, 1), date(2027, 3, 31))
 
 
@@ -60,20 +61,7 @@ def settings_for(url: str, tmp: Path) -> Settings:
 def new_database(kind: str, tmp: Path) -> tuple[str, callable]:
     if kind == "sqlite":
         return f"sqlite:///{tmp / (uuid.uuid4().hex + '.sqlite3')}", lambda: None
-    server = os.environ["ANCILLARY_TEST_POSTGRES_URL"]
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-
-    def drop():
-        engine = create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
-
-    return f"{server}/{name}", drop
+    return postgres_database()
 
 
 def build_court(session, settings, n_cases: int, seed: int = 136):
@@ -195,7 +183,7 @@ def auto_month(kind: str, n_cases: int, tmp: Path) -> dict:
 
 
 DENSE_LENGTHS = {"speedy": 30, "summary": 60, "ordinary": 120, "enforcement": 60}
-DENSE_NOW = datetime(2027, 2, 25, 9, 0, tzinfo=timezone.utc)  # Thursday 17:00 local: every notice ends by 1 March
+DENSE_NOW = datetime(2027, 2, 25, 9, 0, tzinfo=UTC)  # Thursday 17:00 local: every notice ends by 1 March
 
 
 def flow_bound(needs, not_before: dict, capacity_by_day: dict, tz) -> int:

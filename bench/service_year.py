@@ -126,20 +126,22 @@ def replay(app, settings, args) -> dict:
     from ancillary.cases.models import LawFirm
     from ancillary.cases.services import CaseIn, PartyIn, file_case
     from ancillary.extensions import db
+    from ancillary.outbox import Notification, NotificationStatus
+    from ancillary.outbox import notify_status_change as on_status_change
     from ancillary.queues.services import claim
-    from ancillary.reminders.models import Notification, NotificationStatus
-    from ancillary.reminders.services import on_status_change
+    from ancillary.service.attempts import AttemptIn, record_attempt
     from ancillary.service.carrier import CarrierEventIn
     from ancillary.service.jobs import sweep
     from ancillary.service.models import OrderStatus, ServiceOrder
     from ancillary.service.queries import service_kpis
-    from ancillary.service.services import AttemptIn, apply_carrier_event, record_attempt
+    from ancillary.service.services import apply_carrier_event
 
     rng = random.Random(args.seed)
     session = db.session
     tz = settings.timezone
     year_start = datetime(2027, 1, 1, tzinfo=tz)
     demo.load_demo(session, settings=settings, now=year_start - timedelta(days=1), cases=0, seed=args.seed)
+    session.commit()
     judges = list(session.scalars(select(User).where(User.role == Role.judge)))
     officers = list(session.scalars(select(User).where(User.role == Role.enforcement_officer)))
     intake = list(session.scalars(select(User).where(User.role == Role.intake_clerk)))

@@ -18,7 +18,7 @@ import logging
 import os
 import threading
 from collections.abc import Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -120,7 +120,7 @@ def _retry_after(client: Client) -> float | None:
     except ValueError:
         pass
     try:  # the HTTP-date form
-        return max(0.0, (parsedate_to_datetime(value) - datetime.now(timezone.utc)).total_seconds())
+        return max(0.0, (parsedate_to_datetime(value) - datetime.now(UTC)).total_seconds())
     except (TypeError, ValueError):
         return None
 
@@ -130,10 +130,7 @@ def _error_from(exc: Exception, client: Client, what: str) -> ChannelError:
     if isinstance(exc, (TwilioRestException, TwilioServiceException)):
         status = int(exc.status or 0)
         code = exc.code if exc.code is not None else status
-        if isinstance(exc, TwilioRestException):
-            detail = exc.msg
-        else:
-            detail = exc.detail or exc.title
+        detail = exc.msg if isinstance(exc, TwilioRestException) else exc.detail or exc.title
         retryable = status == 429 or status >= 500
         retry_after = _retry_after(client) if retryable else None
         return ChannelError(

@@ -68,7 +68,7 @@ def check_body_signature(secret: str | bytes, body: bytes, header_value: str | N
     if not secret or not header_value:
         return False
     value = header_value.strip()
-    if not value[: len(SIGNATURE_PREFIX)].lower() == SIGNATURE_PREFIX:
+    if value[:len(SIGNATURE_PREFIX)].lower() != SIGNATURE_PREFIX:
         return False
     try:
         given = value[len(SIGNATURE_PREFIX):].lower().encode("ascii")

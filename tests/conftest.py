@@ -10,7 +10,7 @@ import itertools
 import os
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -20,7 +20,7 @@ from ancillary.config import Settings
 
 DB_KIND = os.environ.get("ANCILLARY_TEST_DB", "sqlite")
 QR_KEYS = "K2:test-signing-secret-0123456789,K1:test-older-secret-0123456789"
-NOW = datetime(2027, 1, 4, 1, 30, tzinfo=timezone.utc)  # 09:30 in Shanghai, a Monday
+NOW = datetime(2027, 1, 4, 1, 30, tzinfo=UTC)  # 09:30 in Shanghai, a Monday
 
 
 def pytest_report_header(config):
@@ -106,6 +106,32 @@ class Clock:
 
     def advance(self, **delta) -> None:
         self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def quiet_22_to_7(app):
+    """Quiet hours of 22:00-07:00 (ANCILLARY_QUIET_HOURS) instead of the default 21:00-08:00."""
+    from datetime import time
+
+    original = app.config["SETTINGS"]
+    app.config["SETTINGS"] = original.with_overrides(quiet_start=time(22, 0), quiet_end=time(7, 0))
+    yield app.config["SETTINGS"]
+    app.config["SETTINGS"] = original
+
+
+def waits_until(app, kind: str) -> list[str]:
+    """When each outbox message of ``kind`` may go out, as local ISO times."""
+    from sqlalchemy import select
+
+    from ancillary.extensions import db
+    from ancillary.outbox import Notification
+
+    with app.app_context():
+        tz = app.config["SETTINGS"].timezone
+        rows = db.session.scalars(select(Notification).where(Notification.kind == kind).order_by(Notification.id))
+        times = [row.not_before.astimezone(tz).isoformat() for row in rows]
+        db.session.remove()
+    return times
 
 
 @pytest.fixture

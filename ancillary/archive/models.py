@@ -32,7 +32,7 @@ class ArchiveRecord(Base):
     archive_location: Mapped[str | None] = mapped_column(String(100))
     archived_at: Mapped[datetime | None] = mapped_column(index=True)
 
-    dossier: Mapped["Dossier"] = relationship()  # noqa: F821
+    dossier: Mapped[Dossier] = relationship()  # noqa: F821
 
 
 class BacklogFile(Base):

@@ -10,8 +10,9 @@ import csv
 import hashlib
 import io
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -22,6 +23,7 @@ from ancillary.cases.models import Case, CaseStatus, Dossier
 from ancillary.custody.models import CustodyAction
 from ancillary.custody.services import append_event
 from ancillary.errors import Conflict, Forbidden, Invalid
+from ancillary.outbox import enqueue, reader_locale
 from ancillary.queues.models import Task, TaskKind, TaskStatus
 
 STEPS = ("count", "bind", "digitise", "archive")
@@ -120,9 +122,7 @@ def _maybe_archive_case(session: Session, case: Case, *, actor: User, now: datet
     case.status = CaseStatus.archived
     for task in session.scalars(select(Task).where(Task.case_id == case.id, Task.kind == TaskKind.archive,
                                                    Task.status.in_([TaskStatus.open, TaskStatus.claimed]))):
-        task.status, task.completed_at = TaskStatus.done, now
-        task.assignee_id = task.assignee_id or actor.id
-        record(session, actor, "task.complete", task, now=now, after={"status": "done", "reason": "archived"})
+        task.finish(session, actor=actor, now=now, reason="archived")
     session.flush()
     record(session, actor, "case.archive", case, now=now, before={"status": "closed"}, after={"status": "archived"})
 
@@ -232,18 +232,11 @@ WARN_DAYS = (7, 1)
 
 def deadline_sweep(session: Session, now: datetime, settings) -> dict:
     """Warn archivists of archive tasks 7 and 1 days before their 30-day deadline, once each."""
-    from flask import current_app, has_request_context
-    from flask_babel import force_locale, gettext
-
-    from ancillary.reminders.services import enqueue
-
-    if not has_request_context():  # a job: messages go out in the court's default language
-        with force_locale(current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")):
-            return _deadline_sweep(session, now, settings, gettext, enqueue)
-    return _deadline_sweep(session, now, settings, gettext, enqueue)
+    with reader_locale():  # a job: messages go out in the court's default language
+        return _deadline_sweep(session, now, settings)
 
 
-def _deadline_sweep(session: Session, now: datetime, settings, gettext, enqueue) -> dict:
+def _deadline_sweep(session: Session, now: datetime, settings) -> dict:
 
     tasks = session.execute(
         select(Task, Case).join(Case, Case.id == Task.case_id)
@@ -268,7 +261,7 @@ def _deadline_sweep(session: Session, now: datetime, settings, gettext, enqueue)
                 days=days, number=case.number, due=task.due_at.astimezone(settings.timezone).strftime("%Y-%m-%d"))
             enqueue(session, key=f"archive_deadline:{task.id}:{days}:{user.id}", channel="sms",
                     to_address=user.phone, body=body, kind="archive_deadline", now=now, recipient_id=user.id,
-                    case_id=case.id, obj=task)
+                    case_id=case.id, obj=task, settings=settings)
             queued += 1
     return {"warnings": queued}
 
@@ -304,6 +297,5 @@ def archive_kpis(session: Session, start: datetime, end: datetime, settings) -> 
 
 
 def _utc(value: datetime) -> datetime:
-    from datetime import timezone
 
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)

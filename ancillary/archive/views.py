@@ -16,7 +16,9 @@ from ancillary.archive.schemas import (
 )
 from ancillary.auth.models import Role
 from ancillary.custody.services import get_dossier
-from ancillary.errors import Invalid, NotFound
+from ancillary.db import get_or_404
+from ancillary.display_names import N_
+from ancillary.errors import Invalid
 from ancillary.extensions import db
 from ancillary.web import current_user, now, roles
 
@@ -33,7 +35,8 @@ RECORD_EXAMPLE = {"dossier_id": 123, "archivist_id": 9, "material_count": 86, "c
                   "digitised_at": "2027-02-02T15:00:00+08:00", "archive_location": "档案室 A-12-3",
                   "archived_at": "2027-02-03T09:00:00+08:00"}
 BACKLOG_EXAMPLE = {"id": 17, "case_number": "(2018)鲁1002民初456号", "closed_on": "2018-11-20", "volumes": 2,
-                   "location": "旧卷库 3号柜", "cause": "买卖合同纠纷", "material_count": None, "archive_location": None,
+                   "location": "旧卷库 3号柜", "cause": "买卖合同纠纷", "material_count": None,
+                   "archive_location": None,
                    "archived_at": None}
 QUEUE_EXAMPLE = {"cases": [{"task_id": 88, "case_id": 41, "case_number": "(2027)鲁1002民初123号",
                             "closed_at": "2027-01-20T16:00:00+08:00", "due_at": "2027-02-19T16:00:00+08:00",
@@ -96,9 +99,8 @@ class BacklogArchiveView(MethodView):
     @blp.response(200, BacklogFileSchema, example=BACKLOG_EXAMPLE)
     def post(self, args, backlog_id):
         """Mark a backlog file archived."""
-        item = db.session.get(BacklogFile, backlog_id)
-        if item is None:
-            raise NotFound("backlog_not_found", "no backlog file with id {id}", field="backlog_id", id=backlog_id)
+        item = get_or_404(db.session, BacklogFile, backlog_id, code="backlog_not_found",
+                          message=N_("no backlog file with id {id}"), field="backlog_id")
         return services.archive_backlog_file(db.session, item, actor=current_user(), now=now(),
                                              archive_location=args["archive_location"],
                                              material_count=args.get("material_count"))

@@ -57,7 +57,8 @@ def paired_officer_ids(session: Session, user: User) -> list[int]:
 
     return list(
         session.scalars(
-            select(FollowUpPairing.officer_id).join(Post, Post.id == FollowUpPairing.post_id).where(Post.user_id == user.id)
+            select(FollowUpPairing.officer_id).join(Post, Post.id == FollowUpPairing.post_id)
+            .where(Post.user_id == user.id)
         )
     )
 

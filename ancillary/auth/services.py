@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import re
 import secrets
@@ -84,10 +85,8 @@ def authenticate_password(session: Session, username: str, password: str) -> Use
     """Return the active user with this password, else raise Unauthorized."""
     user = session.scalar(select(User).where(User.username == username))
     if user is None or not user.password_hash or not user.is_active:
-        try:
+        with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password or "x")
-        except VerificationError:
-            pass
         raise Unauthorized("bad_credentials", "wrong username or password")
     try:
         _hasher.verify(user.password_hash, password)

@@ -37,8 +37,10 @@ class PartyArgsSchema(Schema):
     role = fields.Enum(PartyRole, by_value=True, required=True)
     name = fields.String(required=True, validate=_name)
     id_number = fields.String(validate=validate.Length(min=5, max=32), allow_none=True)
-    phones = fields.List(fields.String(validate=validate.Length(min=5, max=20)), validate=validate.Length(max=10), load_default=list)
-    emails = fields.List(fields.Email(validate=validate.Length(max=254)), validate=validate.Length(max=10), load_default=list)
+    phones = fields.List(fields.String(validate=validate.Length(min=5, max=20)), validate=validate.Length(max=10),
+                         load_default=list)
+    emails = fields.List(fields.Email(validate=validate.Length(max=254)), validate=validate.Length(max=10),
+                         load_default=list)
     addresses = fields.List(fields.Nested(AddressArgsSchema), validate=validate.Length(max=10), load_default=list)
     law_firm_id = Id(allow_none=True)
 

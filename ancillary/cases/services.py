@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from ancillary.audit.services import record
@@ -26,9 +28,12 @@ from ancillary.cases.models import (
     Person,
 )
 from ancillary.config import Settings
-from ancillary.errors import Conflict, Invalid, NotFound
+from ancillary.db import get_or_404
+from ancillary.display_names import N_
+from ancillary.errors import Conflict, Invalid
 from ancillary.queues import services as queues
 from ancillary.scheduling.models import Courtroom
+from ancillary.service.services import open_orders_at_filing
 from ancillary.timeutil import period_end_months
 from scanners.tokens import sign
 
@@ -103,10 +108,7 @@ def _person_for(session: Session, party: PartyIn, index: int) -> Person | None:
         )
     # One plaintiff (a bank, a landlord) files many cases at once: two filings may meet the
     # same new person. Insert-if-absent lets the database settle it; then both read the row.
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     session.execute(
         insert(Person).values(id_number=id_number, kind=kind, name=party.name)
         .on_conflict_do_nothing(index_elements=["id_number"])
@@ -120,6 +122,39 @@ def file_case(session: Session, data: CaseIn, *, actor: User, now: datetime, set
     """Enter a filed case with its parties, dossiers, deadline and first tasks."""
     kind = CaseKind(data.kind)
     number = data.number.strip()
+    _check_filing(session, data, number, kind, now)
+    case = Case(
+        number=number,
+        kind=kind,
+        venue=data.venue,
+        cause=data.cause,
+        filed_at=data.filed_at,
+        judge_id=data.judge_id,
+        volumes=data.volumes,
+        status=CaseStatus.open,
+        deadline_at=period_end_months(data.filed_at, settings.statutory_months[kind.value], settings.timezone),
+        created_by_id=actor.id,
+        created_at=now,
+    )
+    session.add(case)
+    for index, party_in in enumerate(data.parties):
+        case.parties.append(_party(party_in, _person_for(session, party_in, index), index))
+    session.flush()
+    for volume in range(1, data.volumes + 1):
+        code = dossier_code(case.id, volume)
+        case.dossiers.append(
+            Dossier(volume=volume, code=code, qr_token=sign(settings.qr_keyring, code), created_at=now)
+        )
+    session.flush()
+    record(session, actor, "case.file", case, now=now,
+           after={"number": case.number, "kind": kind.value, "judge_id": case.judge_id, "volumes": case.volumes})
+    tasks = queues.on_case_filed(session, case, now=now, settings=settings)
+    open_orders_at_filing(session, case, tasks, now=now, settings=settings)
+    return case
+
+
+def _check_filing(session: Session, data: CaseIn, number: str, kind: CaseKind, now: datetime) -> None:
+    """A new number, a known venue, not in the future, a fitting officer, known law firms."""
     if session.scalar(select(Case.id).where(Case.number == number)) is not None:
         raise Conflict("duplicate_number", "case {number} is already entered", field="number", number=number)
     if data.venue not in known_venues(session):
@@ -137,72 +172,31 @@ def file_case(session: Session, data: CaseIn, *, actor: User, now: datetime, set
                 id=party.law_firm_id,
             )
 
-    case = Case(
-        number=number,
-        kind=kind,
-        venue=data.venue,
-        cause=data.cause,
-        filed_at=data.filed_at,
-        judge_id=data.judge_id,
-        volumes=data.volumes,
-        status=CaseStatus.open,
-        deadline_at=period_end_months(data.filed_at, settings.statutory_months[kind.value], settings.timezone),
-        created_by_id=actor.id,
-        created_at=now,
-    )
-    session.add(case)
-    for index, party_in in enumerate(data.parties):
-        person = _person_for(session, party_in, index)
-        party = Party(
-            role=PartyRole(party_in.role),
-            name=party_in.name.strip(),
-            id_number=person.id_number if person else None,
-            person_id=person.id if person else None,
-            law_firm_id=party_in.law_firm_id,
-        )
-        for number, phone in enumerate(party_in.phones):
-            party.contacts.append(
-                PartyContact(kind=ContactKind.phone, value=normalize_phone(phone, f"parties.{index}.phones.{number}"))
-            )
-        for email in party_in.emails:
-            party.contacts.append(PartyContact(kind=ContactKind.email, value=email.strip().lower()))
-        for address in party_in.addresses:
-            party.contacts.append(
-                PartyContact(
-                    kind=ContactKind.address,
-                    value=address.text.strip(),
-                    latitude=address.latitude,
-                    longitude=address.longitude,
-                )
-            )
-        case.parties.append(party)
-    session.flush()
-    for volume in range(1, data.volumes + 1):
-        code = dossier_code(case.id, volume)
-        case.dossiers.append(
-            Dossier(volume=volume, code=code, qr_token=sign(settings.qr_keyring, code), created_at=now)
-        )
-    session.flush()
-    record(
-        session,
-        actor,
-        "case.file",
-        case,
-        now=now,
-        after={"number": case.number, "kind": kind.value, "judge_id": case.judge_id, "volumes": case.volumes},
-    )
-    tasks = queues.on_case_filed(session, case, now=now, settings=settings)
-    from ancillary.service.services import open_orders_at_filing
 
-    open_orders_at_filing(session, case, tasks, now=now, settings=settings)
-    return case
+def _party(party_in, person, index: int) -> Party:
+    """A party of the filing with its phones, e-mails and addresses."""
+    party = Party(
+        role=PartyRole(party_in.role),
+        name=party_in.name.strip(),
+        id_number=person.id_number if person else None,
+        person_id=person.id if person else None,
+        law_firm_id=party_in.law_firm_id,
+    )
+    for number, phone in enumerate(party_in.phones):
+        party.contacts.append(
+            PartyContact(kind=ContactKind.phone, value=normalize_phone(phone, f"parties.{index}.phones.{number}"))
+        )
+    for email in party_in.emails:
+        party.contacts.append(PartyContact(kind=ContactKind.email, value=email.strip().lower()))
+    for address in party_in.addresses:
+        party.contacts.append(PartyContact(kind=ContactKind.address, value=address.text.strip(),
+                                           latitude=address.latitude, longitude=address.longitude))
+    return party
 
 
 def get_case(session: Session, case_id: int) -> Case:
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound("case_not_found", "no case with id {id}", field="case_id", id=case_id)
-    return case
+    return get_or_404(session, Case, case_id, code="case_not_found", message=N_("no case with id {id}"),
+                      field="case_id")
 
 
 def close_case(

@@ -156,7 +156,8 @@ class LawFirmsView(MethodView):
     @blp.response(200, LawFirmSchema(many=True), example=[FIRM_EXAMPLE])
     def get(self, args):
         """Law firms and whether they signed the e-service agreement."""
-        return db.session.scalars(select(LawFirm).order_by(LawFirm.id).limit(args["limit"]).offset(args["offset"])).all()
+        query = select(LawFirm).order_by(LawFirm.id).limit(args["limit"]).offset(args["offset"])
+        return db.session.scalars(query).all()
 
     @roles(Role.court_admin, Role.intake_clerk)
     @blp.arguments(LawFirmArgsSchema, example={"name": "山东某某律师事务所", "email": "service@lawfirm.example.cn",

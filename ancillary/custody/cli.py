@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from ancillary.cases.models import Dossier
+from ancillary.custody.services import verify_chains
+from ancillary.custody.views import label_info
+from ancillary.extensions import db
+from scanners.labels import render_label_sheet_pdf
 
 
 @click.group()
@@ -19,11 +27,6 @@ def custody():
 @with_appcontext
 def custody_verify():
     """Verify every custody chain; exit 1 naming the first bad event."""
-    import time
-
-    from ancillary.custody.services import verify_chains
-    from ancillary.extensions import db
-
     started = time.perf_counter()
     result = verify_chains(db.session, progress=lambda n: click.echo(f"  ... {n:,} events", err=True))
     seconds = time.perf_counter() - started
@@ -45,13 +48,6 @@ def custody_verify():
 @with_appcontext
 def labels(dossier_ids, out):
     """Write a printable A4 label sheet for DOSSIER_ID..."""
-    from sqlalchemy import select
-
-    from ancillary.cases.models import Dossier
-    from ancillary.custody.views import label_info
-    from ancillary.extensions import db
-    from scanners.labels import render_label_sheet_pdf
-
     found = {d.id: d for d in db.session.scalars(select(Dossier).where(Dossier.id.in_(dossier_ids)))}
     missing = [str(i) for i in dossier_ids if i not in found]
     if missing:

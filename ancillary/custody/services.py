@@ -22,6 +22,8 @@ from ancillary.auth.models import Role, User
 from ancillary.cases.models import Case, CaseStatus, Dossier
 from ancillary.custody.models import GENESIS, CustodyAction, CustodyEvent, CustodyHead, event_digest
 from ancillary.custody.verify import BadEvent, Verification, verify_chains  # noqa: F401 - the service's verify
+from ancillary.db import get_or_404
+from ancillary.display_names import N_
 from ancillary.errors import Conflict, Forbidden, Invalid, NotFound
 
 # Posts that handle paper files, and may scan any dossier.
@@ -79,10 +81,8 @@ def dossier_by_code(session: Session, code: str) -> Dossier:
 
 
 def get_dossier(session: Session, dossier_id: int) -> Dossier:
-    dossier = session.get(Dossier, dossier_id)
-    if dossier is None:
-        raise NotFound("dossier_not_found", "no dossier with id {id}", field="dossier_id", id=dossier_id)
-    return dossier
+    return get_or_404(session, Dossier, dossier_id, code="dossier_not_found", message=N_("no dossier with id {id}"),
+                      field="dossier_id")
 
 
 def check_chain_reader(user: User, case: Case) -> None:
@@ -240,10 +240,8 @@ def scan(
     if action == CustodyAction.receive:
         to_holder_id, new_location = actor.id, location or dossier.location
     else:
-        if dossier.holder_id is None:
-            to_holder_id = actor.id  # nobody has signed for it yet: whoever shelves it answers for it
-        else:
-            to_holder_id = dossier.holder_id
+        # nobody has signed for it yet: whoever shelves it answers for it
+        to_holder_id = actor.id if dossier.holder_id is None else dossier.holder_id
         new_location = location
     try:
         event = append_event(session, dossier, action=action, actor=actor, now=now, to_holder_id=to_holder_id,

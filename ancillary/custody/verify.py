@@ -35,7 +35,8 @@ def _sqlite_payload() -> str:
 
     def time(c):  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC)
         return (f"CASE WHEN e.{c} IS NULL THEN 'null' WHEN typeof(e.{c}) = 'text' AND length(e.{c}) = 26 AND "
-                f"substr(e.{c}, 11, 1) = ' ' THEN '\"' || substr(e.{c}, 1, 10) || 'T' || substr(e.{c}, 12) || 'Z\"' END")
+                f"substr(e.{c}, 11, 1) = ' ' THEN '\"' || substr(e.{c}, 1, 10) || 'T' || substr(e.{c}, 12) "
+                "|| 'Z\"' END")
 
     return _payload(integer, string, time, details="CASE WHEN e.details IS NULL OR e.details = 'null' THEN 'null' END",
                     conflict="CASE e.conflict WHEN 1 THEN 'true' WHEN 0 THEN 'false' END")

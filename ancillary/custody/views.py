@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from ancillary.auth.models import CONTRACTOR_ROLES, Role, User
 from ancillary.auth.policy import TOKEN_ROLES
 from ancillary.cases.models import Case, CaseStatus, Dossier
-from ancillary.custody import services
+from ancillary.custody import scan_page, services
 from ancillary.custody.models import CustodyEvent, CustodyHead
 from ancillary.custody.schemas import (
     CustodySchema,
@@ -27,11 +27,11 @@ from ancillary.custody.schemas import (
     VerifySchema,
     WhereArgsSchema,
 )
+from ancillary.display_names import N_
 from ancillary.errors import DomainError, Invalid
 from ancillary.extensions import db
-from ancillary.labels import N_
 from ancillary.schemas import paged
-from ancillary.web import current_user, now, roles
+from ancillary.web import current_user, now, pause_transaction, roles
 
 blp = Blueprint("Custody", __name__, url_prefix="/api/v1",
                 description="QR labels, scans, custody chains and their verification")
@@ -114,9 +114,7 @@ def decode_upload(data: bytes) -> list[str]:
     """Every QR text in the picture, or a clear 4xx for a picture that cannot be read."""
     from scanners.decoding import ImageError, decode_image
 
-    # Nothing is written before the decode: end the read transaction so the picture's
-    # decoding does not hold SQLite's write lock.
-    db.session.commit()
+    pause_transaction()  # the picture's decoding holds no database lock
     if not DECODE_SLOTS.acquire(timeout=DECODE_WAIT_SECONDS):
         raise _image_error("busy")
     try:
@@ -311,10 +309,4 @@ def label_info(dossier: Dossier):
 
 
 
-def _register_page(state):
-    from ancillary.custody.page import init_app
-
-    init_app(state)
-
-
-blp.record_once(_register_page)
+blp.record_once(scan_page.init_app)

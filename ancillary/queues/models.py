@@ -5,10 +5,13 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, update
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from ancillary.audit.services import record
+from ancillary.auth.models import Role
 from ancillary.db import Base, str_enum
+from ancillary.errors import Conflict, Forbidden
 
 
 class GroupCode(enum.StrEnum):
@@ -37,6 +40,19 @@ class TaskStatus(enum.StrEnum):
     claimed = "claimed"
     done = "done"
     cancelled = "cancelled"
+
+
+OPEN_STATES = (TaskStatus.open, TaskStatus.claimed)
+# Which role works which queue: only they may claim its tasks.
+QUEUE_ROLES: dict[Queue, frozenset[Role]] = {
+    Queue.pre_trial: frozenset({Role.intake_clerk}),
+    Queue.trial: frozenset({Role.scheduler}),
+    Queue.enforcement: frozenset({Role.scheduler}),
+    Queue.service: frozenset({Role.service_clerk}),
+    Queue.archive: frozenset({Role.archivist}),
+}
+# Lower sorts first: speedy cases lead every queue.
+KIND_PRIORITY = {"speedy": 0, "summary": 1, "ordinary": 1, "enforcement": 1}
 
 
 class SlaState(enum.StrEnum):
@@ -107,7 +123,7 @@ class Task(Base):
     completed_at: Mapped[datetime | None]
     note: Mapped[str | None] = mapped_column(String(500))
 
-    case: Mapped["Case"] = relationship()  # noqa: F821
+    case: Mapped[Case] = relationship()  # noqa: F821
 
     def sla_state(self, now: datetime) -> SlaState:
         """Where the task stands against its deadline at ``now``.
@@ -123,3 +139,89 @@ class Task(Base):
         if (self.due_at - now) * 5 < (self.due_at - self.created_at):
             return SlaState.due_soon
         return SlaState.open
+
+    # --- transitions: each owns its rule and its audit entry; none commits ------------------
+
+    @classmethod
+    def open_for(cls, session: Session, *, queue: Queue, kind: TaskKind, case, now: datetime, due_at: datetime,
+                 party_id: int | None = None, reason: str | None = None, actor=None) -> Task:
+        """A new open task on ``case``'s work, sorted by the case's kind."""
+        task = cls(queue=queue, kind=kind, case_id=case.id, party_id=party_id, priority=KIND_PRIORITY[case.kind.value],
+                   status=TaskStatus.open, created_at=now, due_at=due_at)
+        session.add(task)
+        session.flush()
+        after = {"kind": kind.value, "queue": queue.value} | ({"reason": reason} if reason else {})
+        record(session, actor, "task.create", task, now=now, after=after)
+        return task
+
+    def claim(self, session: Session, actor, *, now: datetime) -> Task:
+        """Take the open task; of two racing claims exactly one wins, the other gets 409."""
+        if actor.role not in QUEUE_ROLES[self.queue]:
+            raise Forbidden("wrong_queue", "the {queue} queue is not worked by {role}",
+                            queue=self.queue.value, role=actor.role.value)
+        # One conditional UPDATE: the database decides the race, on SQLite and PostgreSQL alike.
+        result = session.execute(
+            update(Task).where(Task.id == self.id, Task.status == TaskStatus.open)
+            .values(status=TaskStatus.claimed, assignee_id=actor.id, claimed_at=now)
+            .execution_options(synchronize_session=False))
+        session.refresh(self)
+        if result.rowcount != 1:
+            raise Conflict("already_claimed" if self.status == TaskStatus.claimed else "task_not_open",
+                           "task {id} is {status}", field="task_id", id=self.id, status=self.status.value,
+                           assignee_id=self.assignee_id)
+        record(session, actor, "task.claim", self, now=now, before={"status": "open"},
+               after={"status": "claimed", "assignee_id": actor.id})
+        return self
+
+    def release(self, session: Session, actor, *, now: datetime) -> Task:
+        """Give the claimed task back to its queue (the holder, or a contractor manager)."""
+        if self.status != TaskStatus.claimed:
+            raise Conflict("task_not_claimed", "task {id} is {status}", field="task_id",
+                           id=self.id, status=self.status.value)
+        if self.assignee_id != actor.id and actor.role != Role.contractor_manager:
+            raise Forbidden("not_your_task", "task {id} is held by someone else", id=self.id)
+        before = {"status": "claimed", "assignee_id": self.assignee_id}
+        self.status, self.assignee_id, self.claimed_at = TaskStatus.open, None, None
+        session.flush()
+        record(session, actor, "task.release", self, now=now, before=before, after={"status": "open"})
+        return self
+
+    def complete(self, session: Session, actor, *, now: datetime, note: str | None = None) -> Task:
+        """Mark the task one holds as done."""
+        if self.status != TaskStatus.claimed:
+            raise Conflict("task_not_claimed", "task {id} is {status}; claim it first", field="task_id",
+                           id=self.id, status=self.status.value)
+        if self.assignee_id != actor.id:
+            raise Forbidden("not_your_task", "task {id} is held by someone else", id=self.id)
+        self.status, self.completed_at, self.note = TaskStatus.done, now, note
+        session.flush()
+        record(session, actor, "task.complete", self, now=now, before={"status": "claimed"}, after={"status": "done"})
+        return self
+
+    def finish(self, session: Session, *, actor, now: datetime, reason: str, adopt: bool = True) -> Task:
+        """The work was done elsewhere (a hearing booked, a file archived, an order served).
+
+        Done by whoever holds the task, or by ``actor`` when ``adopt``; cancelled when
+        nobody did it (the system booked the hearing). A task already closed stays so.
+        """
+        if self.status not in OPEN_STATES:
+            return self
+        before = {"status": self.status.value, "assignee_id": self.assignee_id}
+        if adopt and self.assignee_id is None:
+            self.assignee_id = getattr(actor, "id", None)
+        holds = self.assignee_id is not None and (adopt or self.status == TaskStatus.claimed)
+        self.status = TaskStatus.done if holds else TaskStatus.cancelled
+        self.completed_at, self.note = now, reason
+        session.flush()
+        record(session, actor, "task.complete", self, now=now, before=before,
+               after={"status": self.status.value, "reason": reason})
+        return self
+
+    def cancel(self, session: Session, *, now: datetime, reason: str, actor=None) -> Task:
+        """No one needs the work any more (the case was closed); a closed task stays so."""
+        if self.status not in OPEN_STATES:
+            return self
+        self.status, self.completed_at = TaskStatus.cancelled, now
+        session.flush()
+        record(session, actor, "task.cancel", self, now=now, after={"reason": reason})
+        return self

@@ -47,7 +47,6 @@ def working_order(query: Select) -> Select:
     return query.order_by(Task.priority, Task.due_at, Task.id)
 
 
-OPEN_STATES = (TaskStatus.open, TaskStatus.claimed)
 
 
 def posts_with_workload(session: Session, now, *, group=None, kind=None, limit=100, offset=0) -> list[dict]:

@@ -29,7 +29,8 @@ class TaskSchema(Schema):
     due_at = LocalDateTime()
     claimed_at = LocalDateTime(allow_none=True)
     completed_at = LocalDateTime(allow_none=True)
-    sla = fields.Enum(SlaState, by_value=True, metadata={"description": "open, due_soon, overdue (met/missed once done)"})
+    sla = fields.Enum(SlaState, by_value=True,
+                      metadata={"description": "open, due_soon, overdue (met/missed once done)"})
     note = fields.String(allow_none=True)
 
 

@@ -1,182 +1,82 @@
-"""Tasks born of domain events, and the claim / release / complete moves on them."""
+"""Tasks born of domain events; the moves on them are ``Task``'s own (``queues/models.py``)."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from blinker import Namespace
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ancillary.audit.services import record
 from ancillary.auth.models import OFFICER_ROLES, Role, User
-from ancillary.errors import Conflict, Forbidden, Invalid, NotFound
+from ancillary.cases.models import CaseKind, PartyRole
+from ancillary.db import get_or_404
+from ancillary.display_names import N_
+from ancillary.errors import Conflict, Invalid
+from ancillary.queues.models import (
+    OPEN_STATES,
+    FollowUpPairing,
+    Group,
+    GroupCode,
+    Post,
+    Queue,
+    Task,
+    TaskKind,
+)
 from ancillary.timeutil import period_end_days
-from ancillary.queues.models import FollowUpPairing, Group, GroupCode, Post, Queue, Task, TaskKind, TaskStatus
 
-# Which role works which queue: only they may claim its tasks.
-QUEUE_ROLES: dict[Queue, frozenset[Role]] = {
-    Queue.pre_trial: frozenset({Role.intake_clerk}),
-    Queue.trial: frozenset({Role.scheduler}),
-    Queue.enforcement: frozenset({Role.scheduler}),
-    Queue.service: frozenset({Role.service_clerk}),
-    Queue.archive: frozenset({Role.archivist}),
-}
-# Lower sorts first: speedy cases lead every queue.
-KIND_PRIORITY = {"speedy": 0, "summary": 1, "ordinary": 1, "enforcement": 1}
 FOLLOW_UP_MIN, FOLLOW_UP_MAX = 3, 5
-# Dotted paths of ``fn(session, case, now)`` called when a case is closed, after its open
-# tasks are cancelled; they flush, not commit. Service of process withdraws its open orders;
-# scheduling cancels the hearings still to come.
-CLOSE_LISTENERS: list[str] = [
-    "ancillary.service.services.on_case_closed",
-    "ancillary.scheduling.services.on_case_closed",
-]
-
-
-def _new_task(session, *, queue, kind, case, now, due_at, party_id=None) -> Task:
-    task = Task(
-        queue=queue,
-        kind=kind,
-        case_id=case.id,
-        party_id=party_id,
-        priority=KIND_PRIORITY[case.kind.value],
-        status=TaskStatus.open,
-        created_at=now,
-        due_at=due_at,
-    )
-    session.add(task)
-    return task
+# Sent with the case when it is closed, after its open tasks are cancelled, with
+# ``session``, ``now`` and ``settings``; receivers flush, not commit. Service of process
+# withdraws its open orders; scheduling cancels the hearings still to come. Who listens is
+# written out in ``ancillary.wiring``.
+case_closed = Namespace().signal("queues.case-closed")
 
 
 def on_case_filed(session: Session, case, *, now: datetime, settings) -> list[Task]:
     """Filing opens a scheduling task (due +3 h) and a serve task per defendant."""
-    from ancillary.cases.models import CaseKind, PartyRole
-
     queue = Queue.enforcement if case.kind == CaseKind.enforcement else Queue.trial
     start = case.filed_at
-    tasks = [
-        _new_task(
-            session,
-            queue=queue,
-            kind=TaskKind.schedule_hearing,
-            case=case,
-            now=now,
-            due_at=start + timedelta(hours=settings.scheduling_task_hours),
-        )
-    ]
-    for party in case.parties:
-        if party.role == PartyRole.defendant:
-            tasks.append(
-                _new_task(
-                    session,
-                    queue=Queue.service,
-                    kind=TaskKind.serve,
-                    case=case,
-                    now=now,
-                    due_at=start + timedelta(days=settings.serve_task_days),
-                    party_id=party.id,
-                )
-            )
-    session.flush()
-    for task in tasks:
-        record(session, None, "task.create", task, now=now, after={"kind": task.kind.value, "queue": task.queue.value})
+    tasks = [Task.open_for(session, queue=queue, kind=TaskKind.schedule_hearing, case=case, now=now,
+                           due_at=start + timedelta(hours=settings.scheduling_task_hours))]
+    tasks += [Task.open_for(session, queue=Queue.service, kind=TaskKind.serve, case=case, now=now,
+                            due_at=start + timedelta(days=settings.serve_task_days), party_id=party.id)
+              for party in case.parties if party.role == PartyRole.defendant]
     return tasks
 
 
 def on_case_closed(session: Session, case, *, now: datetime, settings) -> Task:
     """Closing cancels the open scheduling and serve tasks and opens the archive task, due at
-    the end of the 30th day after closing; then the CLOSE_LISTENERS are told."""
-    import importlib
-
-    for task in session.scalars(
-        select(Task).where(
-            Task.case_id == case.id,
-            Task.kind.in_([TaskKind.schedule_hearing, TaskKind.serve]),
-            Task.status.in_([TaskStatus.open, TaskStatus.claimed]),
-        )
-    ):
-        task.status = TaskStatus.cancelled
-        task.completed_at = now
-        record(session, None, "task.cancel", task, now=now, after={"reason": "case closed"})
-    task = _new_task(
-        session,
-        queue=Queue.archive,
-        kind=TaskKind.archive,
-        case=case,
-        now=now,
-        due_at=period_end_days(case.closed_at, settings.archive_days, settings.timezone),
-    )
-    session.flush()
-    record(session, None, "task.create", task, now=now, after={"kind": "archive", "queue": "archive"})
-    for path in CLOSE_LISTENERS:
-        module, _, name = path.rpartition(".")
-        getattr(importlib.import_module(module), name)(session, case, now)
+    the end of the 30th day after closing; then the receivers of ``case_closed`` are told."""
+    for task in session.scalars(select(Task).where(
+            Task.case_id == case.id, Task.kind.in_([TaskKind.schedule_hearing, TaskKind.serve]),
+            Task.status.in_(OPEN_STATES))).all():
+        task.cancel(session, now=now, reason="case closed")
+    task = Task.open_for(session, queue=Queue.archive, kind=TaskKind.archive, case=case, now=now,
+                         due_at=period_end_days(case.closed_at, settings.archive_days, settings.timezone))
+    case_closed.send(case, session=session, now=now, settings=settings)
     return task
 
 
 def get_task(session: Session, task_id: int) -> Task:
-    task = session.get(Task, task_id)
-    if task is None:
-        raise NotFound("task_not_found", "no task with id {id}", field="task_id", id=task_id)
-    return task
+    return get_or_404(session, Task, task_id, code="task_not_found", message=N_("no task with id {id}"),
+                      field="task_id")
 
 
 def claim(session: Session, task_id: int, *, actor: User, now: datetime) -> Task:
     """Take an open task; of two racing claims exactly one wins, the other gets 409."""
-    task = get_task(session, task_id)
-    if actor.role not in QUEUE_ROLES[task.queue]:
-        raise Forbidden("wrong_queue", "the {queue} queue is not worked by {role}",
-                        queue=task.queue.value, role=actor.role.value)
-    # One conditional UPDATE: the database decides the race, on SQLite and PostgreSQL alike.
-    result = session.execute(
-        update(Task)
-        .where(Task.id == task_id, Task.status == TaskStatus.open)
-        .values(status=TaskStatus.claimed, assignee_id=actor.id, claimed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if result.rowcount != 1:
-        session.refresh(task)
-        raise Conflict(
-            "already_claimed" if task.status == TaskStatus.claimed else "task_not_open",
-            "task {id} is {status}",
-            field="task_id",
-            id=task_id,
-            status=task.status.value,
-            assignee_id=task.assignee_id,
-        )
-    session.refresh(task)
-    record(session, actor, "task.claim", task, now=now, before={"status": "open"},
-           after={"status": "claimed", "assignee_id": actor.id})
-    return task
+    return get_task(session, task_id).claim(session, actor, now=now)
 
 
 def release(session: Session, task_id: int, *, actor: User, now: datetime) -> Task:
     """Give a claimed task back to its queue (the holder, or a contractor manager)."""
-    task = get_task(session, task_id)
-    if task.status != TaskStatus.claimed:
-        raise Conflict("task_not_claimed", "task {id} is {status}", field="task_id",
-                       id=task_id, status=task.status.value)
-    if task.assignee_id != actor.id and actor.role != Role.contractor_manager:
-        raise Forbidden("not_your_task", "task {id} is held by someone else", id=task_id)
-    before = {"status": "claimed", "assignee_id": task.assignee_id}
-    task.status, task.assignee_id, task.claimed_at = TaskStatus.open, None, None
-    session.flush()
-    record(session, actor, "task.release", task, now=now, before=before, after={"status": "open"})
-    return task
+    return get_task(session, task_id).release(session, actor, now=now)
 
 
 def complete(session: Session, task_id: int, *, actor: User, now: datetime, note: str | None = None) -> Task:
     """Mark a task one holds as done."""
-    task = get_task(session, task_id)
-    if task.status != TaskStatus.claimed:
-        raise Conflict("task_not_claimed", "task {id} is {status}; claim it first", field="task_id",
-                       id=task_id, status=task.status.value)
-    if task.assignee_id != actor.id:
-        raise Forbidden("not_your_task", "task {id} is held by someone else", id=task_id)
-    task.status, task.completed_at, task.note = TaskStatus.done, now, note
-    session.flush()
-    record(session, actor, "task.complete", task, now=now, before={"status": "claimed"}, after={"status": "done"})
-    return task
+    return get_task(session, task_id).complete(session, actor, now=now, note=note)
 
 
 def group(session: Session, code: GroupCode) -> Group:

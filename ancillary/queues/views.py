@@ -7,7 +7,7 @@ from sqlalchemy import select
 from ancillary.auth.models import Role
 from ancillary.extensions import db
 from ancillary.queues import queries, services
-from ancillary.queues.models import Post, Task
+from ancillary.queues.models import OPEN_STATES, Post, Task
 from ancillary.queues.schemas import (
     CompleteArgsSchema,
     FollowUpPostArgsSchema,
@@ -59,11 +59,11 @@ class TasksView(MethodView):
             if name in args:
                 query = query.where(getattr(Task, name) == args[name])
         if "status" not in args and "case_id" not in args:
-            query = query.where(Task.status.in_(queries.OPEN_STATES))  # a queue shows work still to do
+            query = query.where(Task.status.in_(OPEN_STATES))  # a queue shows work still to do
         if args.get("mine"):
             query = query.where(Task.assignee_id == user.id)
         if args.get("overdue"):
-            query = query.where(Task.status.in_(queries.OPEN_STATES), Task.due_at < now())
+            query = query.where(Task.status.in_(OPEN_STATES), Task.due_at < now())
         page, total = paged(db.session, queries.working_order(query), args)
         items = db.session.scalars(page).all()
         return {"items": [_with_sla(t) for t in items], "total": total}

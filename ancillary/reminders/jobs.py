@@ -5,14 +5,16 @@ They flush and audit; the job wrapper (``ancillary.jobs.run_sweeps``) commits.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from ancillary.reminders import rules
-from ancillary.reminders.models import Notification, NotificationItem
-from ancillary.reminders.services import audit_step
+from ancillary.auth.models import Role, User
+from ancillary.cases.models import Case, CaseKind, CaseStatus
+from ancillary.outbox import Notification, NotificationItem, audit_step
+from ancillary.reminders import digests, rules
 
 
 def sweep_reminders(session: Session, now: datetime, settings) -> dict:
@@ -27,15 +29,12 @@ def sweep_reminders(session: Session, now: datetime, settings) -> dict:
         # a first sweep over a large court stages hundreds of thousands of items at once;
         # without fresh statistics the planner keeps treating the table as empty while folding
         session.execute(text("ANALYZE notification_items"))
-    messages = rules.fold(session, now, settings, [rules.ACTION, rules.FOLLOW_UP, rules.INFO, rules.HEARING])
+    messages = digests.fold(session, now, settings, [rules.ACTION, rules.FOLLOW_UP, rules.INFO, rules.HEARING])
     return {"items": staged, "messages": messages} if staged or messages else {}
 
 
 def sweep_escalations(session: Session, now: datetime, settings) -> dict:
     """Escalate action reminders unacknowledged for 24 h: management office, then president."""
-    from ancillary.auth.models import Role, User
-    from ancillary.cases.models import Case, CaseKind, CaseStatus
-
     wait = timedelta(hours=settings.escalation_hours)
     roots = session.scalars(
         select(Notification).where(
@@ -46,11 +45,7 @@ def sweep_escalations(session: Session, now: datetime, settings) -> dict:
             Notification.not_before <= now - wait,
         ).order_by(Notification.id)
     ).all()
-    office = [u for u in session.scalars(select(User).where(User.role == Role.court_admin, User.is_active.is_(True)))]
-    admins = [u.id for u in office if not u.is_president]
-    presidents = [u.id for u in office if u.is_president]
-    command = list(session.scalars(select(User.id).where(User.username.in_(settings.command_center),
-                                                         User.is_active.is_(True)))) if settings.command_center else []
+    office = _Office.of(session, settings)
     escalated = resolved = 0
     for root in roots:
         start = root.escalated_at if root.escalation_level else (root.sent_at or root.not_before)
@@ -65,32 +60,56 @@ def sweep_escalations(session: Session, now: datetime, settings) -> dict:
             audit_step(session, None, "reminder.resolve", root, now=now, after={"reason": "cases closed"})
             resolved += 1
             continue
-        level = root.escalation_level + 1
-        if level == 1:
-            targets = list(admins)
-            if command and any(kind == CaseKind.enforcement for _, kind, _ in cases):
-                targets += [c for c in command if c not in targets]
-        else:
-            targets = presidents
-        open_cases = {cid for cid, _, status in cases if status == CaseStatus.open}
-        rows = []
-        for item in items or [None]:
-            if item is not None and item.case_id not in open_cases:
-                continue
-            for target in targets:
-                rows.append(rules.Node(
-                    item.rule if item else root.kind, item.case_id if item else root.case_id, "",
-                    now, (target,), digest=rules.ESCALATION, object_type="notifications", object_id=root.id,
-                    params={**((item.params or {}) if item else {}), "officer_id": root.recipient_id,
-                            "level": level},
-                    key_part=f"e{level}:{item.id if item else 0}", root_id=root.id))
-        rules.stage(session, rows, now, settings, posts={})
-        root.escalation_level = level
-        root.escalated_at = now
-        session.flush()
-        audit_step(session, None, "reminder.escalate", root, now=now,
-                   after={"level": level, "to": targets, "to_role": "court_admin" if level == 1 else "president"})
+        _escalate(session, root, items, cases, office, now, settings)
         escalated += 1
-    messages = rules.fold(session, now, settings, [rules.ESCALATION])
+    messages = digests.fold(session, now, settings, [rules.ESCALATION])
     out = {"escalated": escalated, "resolved": resolved, "messages": messages}
     return out if any(out.values()) else {}
+
+
+@dataclass(frozen=True)
+class _Office:
+    """Who receives escalations: the management office, the president, the command center."""
+
+    admins: list[int]
+    presidents: list[int]
+    command: list[int]
+
+    @classmethod
+    def of(cls, session: Session, settings) -> _Office:
+        office = list(session.scalars(select(User).where(User.role == Role.court_admin, User.is_active.is_(True))))
+        command = list(session.scalars(select(User.id).where(
+            User.username.in_(settings.command_center), User.is_active.is_(True)))) if settings.command_center else []
+        return cls([u.id for u in office if not u.is_president], [u.id for u in office if u.is_president], command)
+
+    def targets(self, level: int, cases) -> list[int]:
+        """Level 1: the office (and, for enforcement cases, the command center); level 2: the president."""
+        if level != 1:
+            return self.presidents
+        targets = list(self.admins)
+        if self.command and any(kind == CaseKind.enforcement for _, kind, _ in cases):
+            targets += [c for c in self.command if c not in targets]
+        return targets
+
+
+def _escalate(session: Session, root: Notification, items, cases, office: _Office, now: datetime, settings) -> None:
+    """Stage one more level of ``root`` for its still-open cases."""
+    level = root.escalation_level + 1
+    targets = office.targets(level, cases)
+    open_cases = {cid for cid, _, status in cases if status == CaseStatus.open}
+    rows = []
+    for item in items or [None]:
+        if item is not None and item.case_id not in open_cases:
+            continue
+        for target in targets:
+            rows.append(rules.Node(
+                item.rule if item else root.kind, item.case_id if item else root.case_id, "",
+                now, (target,), digest=rules.ESCALATION, object_type="notifications", object_id=root.id,
+                params={**((item.params or {}) if item else {}), "officer_id": root.recipient_id, "level": level},
+                key_part=f"e{level}:{item.id if item else 0}", root_id=root.id))
+    rules.stage(session, rows, now, settings, posts={})
+    root.escalation_level = level
+    root.escalated_at = now
+    session.flush()
+    audit_step(session, None, "reminder.escalate", root, now=now,
+               after={"level": level, "to": targets, "to_role": "court_admin" if level == 1 else "president"})

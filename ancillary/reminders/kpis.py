@@ -11,7 +11,7 @@ from statistics import median
 
 from sqlalchemy import select
 
-from ancillary.reminders.models import Notification, NotificationStatus
+from ancillary.outbox import Notification, NotificationStatus
 from ancillary.reminders.rules import ACTION_KINDS
 
 SENT = {NotificationStatus.sent, NotificationStatus.delivered, NotificationStatus.undelivered}

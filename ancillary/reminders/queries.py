@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from ancillary.auth.models import Role, User
 from ancillary.auth.policy import paired_officer_ids
 from ancillary.errors import Forbidden, NotFound
+from ancillary.outbox import Notification, NotificationItem
 from ancillary.reminders import rules
-from ancillary.reminders.models import Notification
 
 FULL_READERS = frozenset({Role.court_admin})
 METADATA_READERS = frozenset({Role.contractor_manager})
@@ -87,8 +87,6 @@ def check_post_reader(user: User, post) -> None:
 def post_queue(session: Session, post, now: datetime, settings, *, officer_id: int | None = None,
                horizon_days: int = 7) -> list[dict]:
     """Due-soon and overdue nodes of the post's officers, overdue first, then by due time."""
-    from ancillary.reminders.models import NotificationItem
-
     officers = [p.officer_id for p in post.pairings]
     if officer_id is not None:
         if officer_id not in officers:

@@ -1,4 +1,4 @@
-"""The reminder rules, as nodes that fall due, and how a sweep folds them into messages.
+"""The reminder rules, as nodes that fall due, and how a sweep stages them.
 
 A *node* is something an officer (or a contractor post) must do by a time: book a second
 hearing, start the property search, release a payment, archive a file. Each rule is a
@@ -7,7 +7,8 @@ is computed from and streamed (``yield_per``), so a sweep over a million open ca
 reads only the slice that fell due. The same generators feed the follow-up posts' queues.
 
 A sweep *stages* one item per (node, recipient) under a unique key, then *folds* each
-recipient's staged items into one message per sweep (split only past the SMS length).
+recipient's staged items into one message per sweep (split only past the SMS length):
+``digests.py``.
 """
 
 from __future__ import annotations
@@ -16,14 +17,13 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from flask_babel import force_locale, gettext
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from ancillary.labels import N_
+from ancillary.display_names import N_
+from ancillary.outbox import Notification, NotificationItem
 from ancillary.reminders import sources
-from ancillary.reminders.models import Channel, EnforcementRecord, NotificationItem
-from ancillary.reminders.services import audit_step, enqueue, new_ack_code
+from ancillary.reminders.models import EnforcementRecord
 from ancillary.timeutil import end_of_local_day, period_end_days
 
 STREAM = {"yield_per": 2000}
@@ -75,7 +75,7 @@ class Node:
     root_id: int | None = None  # escalations: the reminder escalated
 
 
-def _day(at: datetime, settings) -> str:
+def local_day(at: datetime, settings) -> str:
     return at.astimezone(settings.timezone).date().isoformat()
 
 
@@ -108,7 +108,7 @@ def property_search_nodes(session, settings, due_from, due_to, officers=None) ->
         due = period_end_days(filed_at, days, settings.timezone)
         if due_from <= due < due_to:
             yield Node("property_search", case_id, number, due, (officer,), officer_id=officer, object_id=case_id,
-                       params={"days": days, "date": _day(filed_at, settings)})
+                       params={"days": days, "date": local_day(filed_at, settings)})
 
 
 def _record_nodes(session, settings, due_from, due_to, officers, *, rule, column, days, done_column=None):
@@ -125,7 +125,7 @@ def _record_nodes(session, settings, due_from, due_to, officers, *, rule, column
         due = period_end_days(at, days, settings.timezone)
         if due_from <= due < due_to:
             yield Node(rule, case_id, number, due, (officer,), officer_id=officer, object_id=case_id,
-                       params={"days": days, "date": _day(at, settings)})
+                       params={"days": days, "date": local_day(at, settings)})
 
 
 def enforcement_nodes(session, settings, due_from, due_to, officers=None) -> Iterator[Node]:
@@ -160,7 +160,7 @@ def heard_not_closed_nodes(session, settings, due_from, due_to, officers=None) -
             if due_from <= due < due_to:
                 yield Node("heard_not_closed", case_id, number, due, (officer,), officer_id=officer,
                            object_type="hearings", object_id=hearing_id,
-                           params={"days": days, "date": _day(ends_at, settings)})
+                           params={"days": days, "date": local_day(ends_at, settings)})
 
     for row in sources.last_held_hearings(session, low, high):
         batch.append(tuple(row))
@@ -180,7 +180,7 @@ def deadline_nodes(session, settings, due_from, due_to, officers=None) -> Iterat
         query = query.where(Case.judge_id.in_(officers))
     for case_id, number, officer, deadline in session.execute(query.execution_options(**STREAM)):
         yield Node("deadline", case_id, number, deadline, (officer,), officer_id=officer, object_id=case_id,
-                   params={"date": _day(deadline, settings), "days": 0})
+                   params={"date": local_day(deadline, settings), "days": 0})
 
 
 def deadline_warnings(session, now, settings) -> Iterator[Node]:
@@ -196,7 +196,7 @@ def deadline_warnings(session, now, settings) -> Iterator[Node]:
         left = (deadline.astimezone(tz).date() - today).days
         threshold = next(d for d in thresholds if d >= left)
         yield Node("deadline", case_id, number, deadline, (officer,), officer_id=officer, object_id=case_id,
-                   params={"date": _day(deadline, settings), "days": left}, key_part=f"d{threshold}")
+                   params={"date": local_day(deadline, settings), "days": left}, key_part=f"d{threshold}")
 
 
 # --- task nodes (archive deadlines, SLA breaches) ------------------------------------------
@@ -220,26 +220,25 @@ def task_nodes(session, settings, due_from, due_to) -> Iterator[Node]:
             .join(Case, Case.id == Task.case_id)
             .where(Task.status.in_([TaskStatus.open, TaskStatus.claimed])))
     archive = base.where(Task.kind == TaskKind.archive, Task.due_at >= due_from, Task.due_at < due_to + warn)
-    for task_id, kind, assignee, due, case_id, number in session.execute(archive.execution_options(**STREAM)):
+    for task_id, _kind, assignee, due, case_id, number in session.execute(archive.execution_options(**STREAM)):
         people = ((assignee,) if assignee else archivists) + managers
         if due_from <= due - warn < due_to:
             yield Node("archive_due", case_id, number, due - warn, people, object_type="tasks", object_id=task_id,
-                       params={"date": _day(due, settings)})
+                       params={"date": local_day(due, settings)})
         if due_from <= due < due_to:
             yield Node("archive_overdue", case_id, number, due, people, object_type="tasks", object_id=task_id,
-                       params={"date": _day(due, settings)})
+                       params={"date": local_day(due, settings)})
     if not managers:
         return
     late = base.where(Task.kind != TaskKind.archive, Task.due_at >= due_from, Task.due_at < due_to)
     for task_id, kind, _assignee, due, case_id, number in session.execute(late.execution_options(**STREAM)):
         yield Node("task_overdue", case_id, number, due, managers, digest=INFO, object_type="tasks",
-                   object_id=task_id, params={"date": _day(due, settings), "task": kind.value})
+                   object_id=task_id, params={"date": local_day(due, settings), "task": kind.value})
 
 
 def hearing_digest_nodes(session, now, settings) -> Iterator[Node]:
     """Tomorrow's hearings, once the digest time (18:00) has passed today."""
     from ancillary.cases.models import Case
-    from ancillary.reminders.models import Notification
 
     tz = settings.timezone
     local = now.astimezone(tz)
@@ -254,7 +253,7 @@ def hearing_digest_nodes(session, now, settings) -> Iterator[Node]:
         select(Case.id, Case.number, Case.judge_id).where(Case.id.in_({r.case_id for r in rows})))}
     judges = {r.judge_id or cases.get(r.case_id, (None, None))[1] for r in rows}
     done = set(session.scalars(select(Notification.recipient_id).where(
-        Notification.idempotency_key.in_([_hearing_key(j, tomorrow, 0) for j in judges if j]))))
+        Notification.idempotency_key.in_([hearing_key(j, tomorrow, 0) for j in judges if j]))))
     for row in rows:
         if row.case_id not in cases:
             continue
@@ -268,7 +267,7 @@ def hearing_digest_nodes(session, now, settings) -> Iterator[Node]:
                            "date": tomorrow.isoformat()})
 
 
-def _hearing_key(judge_id, day: date, chunk: int) -> str:
+def hearing_key(judge_id, day: date, chunk: int) -> str:
     return f"hearing_digest:{judge_id}:{day.isoformat()}:{chunk}"
 
 
@@ -294,7 +293,7 @@ def follow_up_posts_by_officer(session) -> dict[int, list[int]]:
 
 def _item_rows(nodes: Iterable[Node], now, settings, posts) -> Iterator[dict]:
     for node in nodes:
-        part = node.key_part or _day(node.due_at, settings)
+        part = node.key_part or local_day(node.due_at, settings)
         base = f"{node.rule}:{node.object_type}:{node.object_id}:{part}"
         targets = [(r, node.digest) for r in node.recipient_ids if r]
         if node.officer_id is not None and node.digest == ACTION:
@@ -344,115 +343,3 @@ def stage(session: Session, nodes: Iterable[Node], now: datetime, settings, post
     if chunk:
         staged += flush(chunk)
     return staged
-
-
-# --- folding staged items into messages ------------------------------------------------------
-
-
-def _line(item: NotificationItem, number: str, names: dict[int, str]) -> str:
-    params = dict(item.params or {})
-    try:
-        text = gettext(RULE_TEXT.get(item.rule, N_("needs your action"))).format(**params)
-    except (KeyError, IndexError, ValueError):
-        text = gettext(N_("needs your action"))
-    if item.rule == "task_overdue":
-        text = gettext(RULE_TEXT[item.rule]).format(task=gettext(params.get("task", "")), date=params.get("date"))
-    if item.rule == "hearing":
-        return f"{text} {number}"
-    line = f"{number} {text}"
-    if item.digest in (FOLLOW_UP, ESCALATION) and params.get("officer_id"):
-        line = f"{names.get(params['officer_id'], '')}: {line}"
-    return line
-
-
-def compose_body(session: Session, digest: str, items: list[NotificationItem], settings, ack_code: str | None,
-                 escalation_hours: int | None = None) -> str:
-    """The SMS text of a digest; every line names its case number."""
-    from ancillary.auth.models import User
-    from ancillary.cases.models import Case
-
-    numbers = dict(session.execute(select(Case.id, Case.number).where(Case.id.in_({i.case_id for i in items}))).all())
-    officer_ids = {(i.params or {}).get("officer_id") for i in items} - {None}
-    names = dict(session.execute(select(User.id, User.display_name).where(User.id.in_(officer_ids))).all())
-    lines = "; ".join(_line(i, numbers.get(i.case_id, "-"), names) for i in items)
-    court = settings.court_name
-    if digest == ACTION:
-        return gettext("{court}: {count} matter(s) need your action: {lines}. Reply OK {code} to acknowledge.").format(
-            court=court, count=len(items), lines=lines, code=ack_code)
-    if digest == FOLLOW_UP:
-        return gettext("{court} follow-up: your officers' matters: {lines}.").format(court=court, lines=lines)
-    if digest == HEARING:
-        day = (items[0].params or {}).get("date", "")
-        return gettext("{court}: your hearings tomorrow ({date}): {lines}.").format(court=court, date=day, lines=lines)
-    if digest == ESCALATION:
-        return gettext("{court}: reminders unanswered for {hours} h: {lines}. Reply OK {code} to take them over.").format(
-            court=court, hours=escalation_hours or settings.escalation_hours, lines=lines, code=ack_code)
-    return gettext("{court}: {count} task(s) past their deadline: {lines}.").format(court=court, count=len(items),
-                                                                                  lines=lines)
-
-
-def address_of(user) -> tuple[Channel, str]:
-    if user.phone:
-        return Channel.sms, user.phone
-    if user.email:
-        return Channel.email, user.email
-    return Channel.sms, ""
-
-
-def fold(session: Session, now: datetime, settings, digests: Iterable[str]) -> int:
-    """Fold each recipient's staged items into one message per digest (per sweep)."""
-    from ancillary.auth.models import User
-
-    digests = list(digests)
-    recipients = list(session.scalars(
-        select(NotificationItem.recipient_id).where(NotificationItem.notification_id.is_(None),
-                                                    NotificationItem.digest.in_(digests))
-        .distinct().order_by(NotificationItem.recipient_id)))
-    made = 0
-    stamp = now.strftime("%Y%m%dT%H%M%S")
-    with force_locale(_default_locale()):
-        for recipient_id in recipients:
-            user = session.get(User, recipient_id)
-            items_by_digest: dict[str, list[NotificationItem]] = {}
-            for item in session.scalars(
-                select(NotificationItem).where(NotificationItem.notification_id.is_(None),
-                                               NotificationItem.recipient_id == recipient_id,
-                                               NotificationItem.digest.in_(digests))
-                .order_by(NotificationItem.id)
-            ):
-                items_by_digest.setdefault(item.digest, []).append(item)
-            for digest, items in items_by_digest.items():
-                for index in range(0, len(items), ITEMS_PER_MESSAGE):
-                    chunk = items[index:index + ITEMS_PER_MESSAGE]
-                    made += _make_message(session, user, digest, chunk, index // ITEMS_PER_MESSAGE, stamp, now,
-                                          settings)
-            for items in items_by_digest.values():  # keep memory to one recipient's items
-                for item in items:
-                    session.expunge(item)
-    return made
-
-
-def _make_message(session, user, digest, chunk, number, stamp, now, settings) -> int:
-    code = new_ack_code() if digest in ACK_DIGESTS else None
-    body = compose_body(session, digest, chunk, settings, code)
-    if digest == HEARING:
-        key = _hearing_key(user.id, date.fromisoformat(chunk[0].params["date"]), number)
-    else:
-        key = f"{digest}:{user.id}:{stamp}:{number}"
-    channel, address = address_of(user)
-    cases = {i.case_id for i in chunk}
-    row = enqueue(session, key=key, channel=channel, to_address=address, body=body, kind=DIGEST_KIND[digest], now=now,
-                  recipient_id=user.id, subject=settings.court_name if channel == Channel.email else None,
-                  case_id=next(iter(cases)) if len(cases) == 1 else None, needs_ack=digest in ACK_DIGESTS,
-                  ack_code=code, settings=settings)
-    session.execute(update(NotificationItem).where(NotificationItem.id.in_([i.id for i in chunk]))
-                    .values(notification_id=row.id).execution_options(synchronize_session=False))
-    audit_step(session, None, "reminder.queue", row, now=now,
-               after={"rules": sorted({i.rule for i in chunk}), "not_before": row.not_before.isoformat()})
-    return 1
-
-
-def _default_locale() -> str:
-    from flask import current_app
-
-    return current_app.config.get("BABEL_DEFAULT_LOCALE", "zh")

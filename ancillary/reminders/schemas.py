@@ -1,6 +1,6 @@
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from ancillary.reminders.models import Channel, NotificationStatus
+from ancillary.outbox import Channel, NotificationStatus
 from ancillary.schemas import Id, ListArgsSchema, LocalDateTime
 
 
@@ -42,7 +42,8 @@ class NotificationPageSchema(Schema):
 
 NOTIFICATION_EXAMPLE = {
     "id": 17, "recipient_id": 12, "channel": "sms", "kind": "action_digest",
-    "body": "威海市环翠区人民法院：1项事项需您处理：(2027)鲁1002民初123号 2027-01-04开庭后未报结案……回复 OK 4821 确认。",
+    "body": "威海市环翠区人民法院：1项事项需您处理：(2027)鲁1002民初123号 2027-01-04开庭后未报结案……"
+            "回复 OK 4821 确认。",
     "to_address": "+8613800000012", "status": "delivered", "case_id": 3, "needs_ack": True, "ack_code": "4821",
     "created_at": "2027-01-20T08:00:00+08:00", "not_before": "2027-01-20T08:00:00+08:00",
     "sent_at": "2027-01-20T08:00:02+08:00", "delivered_at": "2027-01-20T08:00:05+08:00",

@@ -38,7 +38,8 @@ def hearings_between(session: Session, start: datetime, end: datetime) -> Iterat
     return iter([HearingRow(h.id, h.case_id, h.judge_id, h.starts_at, h.ends_at, room) for h, room in rows])
 
 
-def last_held_hearings(session: Session, ended_from: datetime, ended_to: datetime) -> Iterator[tuple[int, int, datetime]]:
+def last_held_hearings(session: Session, ended_from: datetime,
+                       ended_to: datetime) -> Iterator[tuple[int, int, datetime]]:
     """(case_id, hearing_id, ends_at) of each case's last live hearing, if it ended in the window."""
     live = Hearing.status == HearingStatus.booked
     latest = (

@@ -14,9 +14,9 @@ from ancillary.auth.models import Role
 from ancillary.auth.policy import case_view
 from ancillary.errors import Forbidden
 from ancillary.extensions import db
-from ancillary.schemas import paged
+from ancillary.outbox import Notification, apply_provider_status, get_notification
 from ancillary.reminders import queries, services
-from ancillary.reminders.models import EnforcementRecord, Notification
+from ancillary.reminders.models import EnforcementRecord
 from ancillary.reminders.schemas import (
     NOTIFICATION_EXAMPLE,
     EnforcementNodesArgsSchema,
@@ -30,6 +30,7 @@ from ancillary.reminders.schemas import (
     RemindArgsSchema,
     StatusCallbackSchema,
 )
+from ancillary.schemas import paged
 from ancillary.web import current_user, now, public, roles
 from notifications.webhooks import check_twilio_signature
 
@@ -83,7 +84,7 @@ class NotificationAckView(MethodView):
     def post(self, notification_id):
         """Acknowledge one of one's own messages: an action reminder's loop closes (403 for others')."""
         user = current_user()
-        row = services.get_notification(db.session, notification_id)
+        row = get_notification(db.session, notification_id)
         services.acknowledge(db.session, row, actor=user, now=now(), via="api")
         return queries.project(user, row)
 
@@ -98,7 +99,7 @@ class TwilioStatusView(MethodView):
     def post(self, args):
         """Twilio's delivery status callback (signed; 403 otherwise; 404 for a message we did not send)."""
         notification_id = request.args.get("notification", type=int)
-        row = services.apply_provider_status(db.session, provider_id=args["MessageSid"], status=args["MessageStatus"],
+        row = apply_provider_status(db.session, provider_id=args["MessageSid"], status=args["MessageStatus"],
                                              now=now(), error_code=args.get("ErrorCode"),
                                              notification_id=notification_id)
         return {"id": row.id, "status": row.status.value}

@@ -7,20 +7,10 @@ fraction in [0, 1], or None when there is nothing to divide by.
 
 from __future__ import annotations
 
-import importlib
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-
-# Dotted paths of providers, merged in this order. Contexts append theirs.
-PROVIDERS: list[str] = [
-    "ancillary.reports.kpis.case_kpis",
-    "ancillary.archive.services.archive_kpis",
-    "ancillary.scheduling.kpis.scheduling_kpis",
-    "ancillary.service.queries.service_kpis",
-    "ancillary.reminders.kpis.reminder_kpis",
-]
 
 
 def window(start: date, end: date, tz) -> tuple[datetime, datetime]:
@@ -49,10 +39,10 @@ def case_kpis(session: Session, start: datetime, end: datetime, settings) -> dic
     }
 
 
-def collect(session: Session, start_day: date, end_day: date, settings) -> dict:
+def collect(session: Session, start_day: date, end_day: date, settings, providers) -> dict:
+    """Every provider's figures for the local dates, merged in the order given."""
     start, end = window(start_day, end_day, settings.timezone)
     body: dict = {"from": start_day.isoformat(), "to": end_day.isoformat()}
-    for path in PROVIDERS:
-        module, _, name = path.rpartition(".")
-        body.update(getattr(importlib.import_module(module), name)(session, start, end, settings))
+    for provider in providers:
+        body.update(provider(session, start, end, settings))
     return body

@@ -9,6 +9,7 @@ from ancillary.extensions import db
 from ancillary.reports.kpis import collect
 from ancillary.reports.schemas import KpiArgsSchema
 from ancillary.web import roles
+from ancillary.wiring import wiring_of
 
 blp = Blueprint("Reports", __name__, url_prefix="/api/v1/reports", description="KPIs and reports")
 
@@ -20,4 +21,5 @@ class KpisView(MethodView):
     @blp.response(200, example={"from": "2027-01-01", "to": "2027-01-31", "closed_within_limit_rate": 0.998})
     def get(self, args):
         """KPIs over local dates ``from``..``to``, both included; every rate a fraction in [0, 1]."""
-        return collect(db.session, args["from_"], args["to"], current_app.config["SETTINGS"])
+        return collect(db.session, args["from_"], args["to"], current_app.config["SETTINGS"],
+                       wiring_of(current_app).kpi_providers)

@@ -9,15 +9,15 @@ measures how close this gets to min(demand, capacity) per venue, the proven opti
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ancillary.errors import Invalid
+from ancillary.scheduling import bulk, packing
 from ancillary.scheduling.models import Courtroom, Hearing, HearingStatus
 from ancillary.scheduling.queries import earliest_start
-from ancillary.scheduling import bulk, packing
 from ancillary.scheduling.rules import Ledger, Need
 
 
@@ -67,7 +67,8 @@ def _reason(need: Need, ledger: Ledger, first: date, last: date, not_before: dat
     return "no_free_slot", "no room at the venue and the judge free together in the window"
 
 
-def plan(session: Session, first: date, last: date, *, now: datetime, settings, venue: str | None = None) -> tuple[Plan, list]:
+def plan(session: Session, first: date, last: date, *, now: datetime, settings,
+         venue: str | None = None) -> tuple[Plan, list]:
     """Decide slots for the pending cases (nothing is written); returns the plan and the placements."""
     tz = settings.timezone
     check_window(first, last, now, settings)
@@ -76,7 +77,7 @@ def plan(session: Session, first: date, last: date, *, now: datetime, settings, 
     needs.sort(key=lambda n: (n.kind != "speedy", n.latest, n.filed_at, n.case_id))
     ledger = Ledger.load(session, first, last, tz=tz)
     days = ledger.working.between(first, last)
-    window_start = datetime.combine(first, time(0), tz).astimezone(timezone.utc)
+    window_start = datetime.combine(first, time(0), tz).astimezone(UTC)
     not_before = {n.case_id: max(earliest_start(n, now, settings), window_start) for n in needs}
     packed, rest = packing.pack(ledger, needs, days, not_before)
     placements = [(p.need, p.room, p.starts_at, p.ends_at, p.lane) for p in packed]

@@ -93,7 +93,8 @@ class WorkingDays:
 
     @classmethod
     def load(cls, session: Session, first: date, last: date) -> WorkingDays:
-        rows = session.execute(select(CourtDay.day, CourtDay.is_working).where(CourtDay.day >= first, CourtDay.day <= last))
+        rows = session.execute(select(CourtDay.day, CourtDay.is_working)
+                               .where(CourtDay.day >= first, CourtDay.day <= last))
         return cls({day: working for day, working in rows})
 
     def __call__(self, day: date) -> bool:

@@ -8,7 +8,13 @@ from datetime import date
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
+from ancillary.auth.models import Role, User
+from ancillary.command import transaction
+from ancillary.extensions import db
+from ancillary.scheduling import auto
+from ancillary.scheduling.calendar import OFFICIAL, load_official
 from ancillary.timeutil import app_now
 
 
@@ -34,27 +40,15 @@ def _date(value: str, name: str) -> date:
 @with_appcontext
 def auto_command(first, last, username, venue, dry_run):
     """Place every pending case it can between --from and --to; print why not for the rest."""
-    from sqlalchemy import select
-
-    from ancillary.auth.models import Role, User
-    from ancillary.errors import DomainError
-    from ancillary.extensions import db
-    from ancillary.scheduling import auto
-
     settings = current_app.config["SETTINGS"]
     session = db.session
     actor = session.scalar(select(User).where(User.username == username))
     if actor is None or actor.role != Role.scheduler or not actor.is_active:
         click.secho(f"error: {username!r} is not an active scheduler", fg="red", err=True)
         sys.exit(1)
-    try:
+    with transaction():
         result = auto.run(session, _date(first, "from"), _date(last, "to"), actor=actor, now=app_now(),
                           settings=settings, venue=venue, dry_run=dry_run)
-        session.commit()
-    except DomainError as exc:
-        session.rollback()
-        click.secho(f"error: {exc.message}" + (f" (field {exc.field})" if exc.field else ""), fg="red", err=True)
-        sys.exit(1)
     tz = settings.timezone
     verb = "would book" if dry_run else "booked"
     click.echo(f"{verb} {len(result['scheduled'])} hearing(s); {len(result['unscheduled'])} case(s) not placed")
@@ -70,14 +64,12 @@ def auto_command(first, last, username, venue, dry_run):
 @with_appcontext
 def calendar_command(years):
     """Load the official holiday calendar of YEARS (default: this year and next); office entries are kept."""
-    from ancillary.extensions import db
-    from ancillary.scheduling.calendar import OFFICIAL, load_official
-
     now = app_now()
     years = years or (now.year, now.year + 1)
-    written = load_official(db.session, years, now=now)
-    db.session.commit()
+    with transaction() as session:
+        written = load_official(session, years, now=now)
     for year in years:
         source = OFFICIAL.get(year, ("missing",))[0]
-        click.echo(f"  {year}: {source}" + ("" if year in OFFICIAL else " — enter it with PUT /api/v1/court-days/{day}"))
+        hint = "" if year in OFFICIAL else " — enter it with PUT /api/v1/court-days/{day}"
+        click.echo(f"  {year}: {source}{hint}")
     click.echo(f"{written} day(s) written")

@@ -46,7 +46,8 @@ def scheduling_kpis(session: Session, start: datetime, end: datetime, settings) 
         speedy_total += 1
         speedy_in_time += starts is not None and starts <= limit
     tz = settings.timezone
-    use = utilization(session, start.astimezone(tz).date(), (end - timedelta(seconds=1)).astimezone(tz).date(), settings)
+    last_day = (end - timedelta(seconds=1)).astimezone(tz).date()
+    use = utilization(session, start.astimezone(tz).date(), last_day, settings)
     return {
         "scheduling_turnaround_minutes_p50": _percentile(minutes, 0.5),
         "scheduling_turnaround_minutes_p95": _percentile(minutes, 0.95),

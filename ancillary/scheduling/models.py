@@ -131,7 +131,8 @@ class Hearing(Base):
     lane: Mapped[int] = mapped_column(Integer, default=0)
     # The case could share its slot when booked (tribunal, served in person, mediation likely).
     is_overlap_eligible: Mapped[bool] = mapped_column(Boolean, default=False)
-    status: Mapped[HearingStatus] = mapped_column(str_enum(HearingStatus, "hearing_status"), default=HearingStatus.booked)
+    status: Mapped[HearingStatus] = mapped_column(str_enum(HearingStatus, "hearing_status"),
+                                                  default=HearingStatus.booked)
     # RFC 5545 SEQUENCE: bumped on every move or cancellation, so phones update the event.
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -140,7 +141,7 @@ class Hearing(Base):
     cancelled_at: Mapped[datetime | None]
     cancel_reason: Mapped[str | None] = mapped_column(String(200))
 
-    case: Mapped["Case"] = relationship()  # noqa: F821
+    case: Mapped[Case] = relationship()  # noqa: F821
     courtroom: Mapped[Courtroom] = relationship()
 
 

@@ -298,9 +298,9 @@ def _evict_for_speedy(ledger: Ledger, need: Need, placed: list[Placement], days,
     order = sorted(range(len(placed)), key=lambda i: (placed[i].need.minutes, placed[i].starts_at))
     for index in order:
         other = placed[index]
-        if ((other.need.kind == "speedy" and other.need.latest <= need.latest) or other.lane != 0 or other.room.venue != need.venue
-                or other.need.minutes < need.minutes or other.starts_at < not_before[need.case_id]
-                or other.starts_at + length > need.latest):
+        if ((other.need.kind == "speedy" and other.need.latest <= need.latest) or other.lane != 0
+                or other.room.venue != need.venue or other.need.minutes < need.minutes
+                or other.starts_at < not_before[need.case_id] or other.starts_at + length > need.latest):
             continue
         _remove(ledger, other)
         refusal, lane = ledger.refusal(need, other.room.id, other.starts_at, other.starts_at + length)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, joinedload
@@ -66,7 +66,7 @@ def earliest_start(need: Need, now: datetime, settings) -> datetime:
     tz = settings.timezone
     days = settings.speedy_notice_days if need.kind == "speedy" else settings.hearing_notice_days
     first_day = now.astimezone(tz).date() + timedelta(days=days)
-    return max(now, datetime.combine(first_day, time(0), tz).astimezone(timezone.utc))
+    return max(now, datetime.combine(first_day, time(0), tz).astimezone(UTC))
 
 
 SUGGESTION_HORIZON_DAYS = 62
@@ -142,7 +142,8 @@ def utilization(session: Session, first: date, last: date, settings, *, venue: s
         for day in days:
             open_minutes = ledger.open_minutes(room.id, day)
             opens, closes = ledger.opening(ledger.rooms[room.id], day)
-            blocked = _union_minutes([(max(s, opens), min(e, closes)) for s, e, _, _ in ledger.room_blocks.get(room.id, ())
+            blocked = _union_minutes([(max(s, opens), min(e, closes))
+                                      for s, e, _, _ in ledger.room_blocks.get(room.id, ())
                                       if s < closes and e > opens])
             open_minutes -= blocked
             used = _union_minutes([(b.starts_at, b.ends_at) for b in ledger.by_room.get((room.id, day), ())])

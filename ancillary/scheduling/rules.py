@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
@@ -155,7 +155,7 @@ def limit_refusal(need: Need, ends_at: datetime, tz: ZoneInfo) -> Refusal | None
 def round_up(value: datetime, minutes: int = GRID_MINUTES) -> datetime:
     stamp = value.timestamp()
     step = minutes * 60
-    return datetime.fromtimestamp(math.ceil(stamp / step) * step, timezone.utc)
+    return datetime.fromtimestamp(math.ceil(stamp / step) * step, UTC)
 
 
 class Ledger:
@@ -215,7 +215,8 @@ class Ledger:
         self.by_room[(booked.courtroom_id, day)].append(booked)
         self.by_judge[(booked.judge_id, day)].append(booked)
         if booked.lane == 0:
-            self.used_minutes[(booked.courtroom_id, day)] += int((booked.ends_at - booked.starts_at).total_seconds() // 60)
+            minutes = int((booked.ends_at - booked.starts_at).total_seconds() // 60)
+            self.used_minutes[(booked.courtroom_id, day)] += minutes
 
     def remove(self, hearing_id: int) -> None:
         for index in (self.by_room, self.by_judge):
@@ -229,8 +230,8 @@ class Ledger:
         return (room.closes.hour * 60 + room.closes.minute) - (room.opens.hour * 60 + room.opens.minute)
 
     def opening(self, room: Room, day: date) -> tuple[datetime, datetime]:
-        return (datetime.combine(day, room.opens, self.tz).astimezone(timezone.utc),
-                datetime.combine(day, room.closes, self.tz).astimezone(timezone.utc))
+        return (datetime.combine(day, room.opens, self.tz).astimezone(UTC),
+                datetime.combine(day, room.closes, self.tz).astimezone(UTC))
 
     # --- the rules -----------------------------------------------------------------
 
@@ -256,7 +257,8 @@ class Ledger:
                            {"room": room.name, "opens": room.opens.strftime("%H:%M"),
                             "closes": room.closes.strftime("%H:%M"),
                             "conflict": {"rule": "opening_hours", "courtroom_id": room.id,
-                                         "opens": room.opens.strftime("%H:%M"), "closes": room.closes.strftime("%H:%M")}},
+                                         "opens": room.opens.strftime("%H:%M"),
+                                         "closes": room.closes.strftime("%H:%M")}},
                            resume_at=opens if starts_at < opens else None, final_for_day=starts_at >= opens), 0
         for b_start, b_end, b_id, reason in self.room_blocks.get(room_id, ()):
             if b_start < ends_at and starts_at < b_end:
@@ -298,13 +300,16 @@ class Ledger:
     # --- finding slots ---------------------------------------------------------------
 
     def rooms_for(self, venue: str) -> list[Room]:
-        return sorted((r for r in self.rooms.values() if r.venue == venue and r.is_active), key=lambda r: (r.name, r.id))
+        return sorted((r for r in self.rooms.values() if r.venue == venue and r.is_active),
+                      key=lambda r: (r.name, r.id))
 
     def slots_in_day(self, need: Need, room: Room, day: date, not_before: datetime, limit: int = 1):
         """Up to ``limit`` feasible (starts_at, ends_at, lane) in one room on one day, earliest first."""
         found = []
-        if not self.working(day) or self.open_minutes(room.id, day) - self.used_minutes.get((room.id, day), 0) < need.minutes \
-                and not need.eligible:
+        if not self.working(day):
+            return found
+        free = self.open_minutes(room.id, day) - self.used_minutes.get((room.id, day), 0)
+        if free < need.minutes and not need.eligible:
             return found
         opens, closes = self.opening(room, day)
         start = round_up(max(opens, not_before))

@@ -285,7 +285,8 @@ class FeedTokenSchema(Schema):
 
 class CalendarArgsSchema(Schema):
     token = fields.String(validate=validate.Length(max=100),
-                          metadata={"description": "the judge's feed token, for phone calendars that cannot send headers"})
+                          metadata={"description": "the judge's feed token, for phone calendars that cannot "
+                                                   "send headers"})
 
 
 class UtilizationArgsSchema(Schema):

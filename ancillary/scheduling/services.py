@@ -21,8 +21,11 @@ from sqlalchemy.orm import Session
 
 from ancillary.audit.services import record
 from ancillary.auth.models import OFFICER_ROLES, Role, User
+from ancillary.db import get_or_404
+from ancillary.display_names import N_
 from ancillary.errors import Conflict, Forbidden, Invalid, NotFound
-from ancillary.labels import N_
+from ancillary.outbox import enqueue
+from ancillary.queues.models import OPEN_STATES, Queue, Task, TaskKind
 from ancillary.scheduling.models import Blocking, CalendarFeed, CourtDay, Courtroom, Hearing, HearingStatus
 from ancillary.scheduling.rules import Ledger, Need
 
@@ -186,10 +189,8 @@ def _flush_guarded(session: Session, hearing: Hearing, tz) -> None:
 
 
 def get_hearing(session: Session, hearing_id: int) -> Hearing:
-    hearing = session.get(Hearing, hearing_id)
-    if hearing is None:
-        raise NotFound("hearing_not_found", "no hearing with id {id}", field="hearing_id", id=hearing_id)
-    return hearing
+    return get_or_404(session, Hearing, hearing_id, code="hearing_not_found", message=N_("no hearing with id {id}"),
+                      field="hearing_id")
 
 
 def book(session: Session, *, case_id: int, courtroom_id: int, starts_at: datetime, ends_at: datetime, actor,
@@ -274,51 +275,30 @@ def cancel(session: Session, hearing: Hearing, *, reason: str, actor, now: datet
     return hearing
 
 
-def on_case_closed(session: Session, case, now: datetime) -> None:
-    """A closed case needs no more hearings: cancel those still to come and tell the judge."""
-    from flask import current_app
+def on_case_closed(case, *, session: Session, now: datetime, settings) -> None:
+    """A closed case needs no more hearings: cancel those still to come and tell the judge.
 
-    settings = current_app.config["SETTINGS"]
+    Connected to ``ancillary.queues.services.case_closed`` in ``ancillary.wiring``.
+    """
     for hearing in session.scalars(select(Hearing).where(
             Hearing.case_id == case.id, Hearing.status == HearingStatus.booked, Hearing.starts_at > now)):
         cancel(session, hearing, reason="case closed", actor=None, now=now, settings=settings)
 
 
 def _complete_scheduling_task(session: Session, case, *, actor, now: datetime) -> None:
-    from ancillary.queues.models import Task, TaskKind, TaskStatus
-
     for task in session.scalars(select(Task).where(
-            Task.case_id == case.id, Task.kind == TaskKind.schedule_hearing,
-            Task.status.in_([TaskStatus.open, TaskStatus.claimed]))):
-        before = {"status": task.status.value, "assignee_id": task.assignee_id}
-        if task.assignee_id is None:
-            task.assignee_id = getattr(actor, "id", None) or task.assignee_id
-        if task.assignee_id is None:  # the system booked it (auto-scheduling from the CLI): close it as done by none
-            task.status = TaskStatus.cancelled
-        else:
-            task.status = TaskStatus.done
-        task.completed_at = now
-        task.note = "hearing booked"
-        session.flush()
-        record(session, actor, "task.complete", task, now=now, before=before,
-               after={"status": task.status.value, "reason": "hearing booked"})
+            Task.case_id == case.id, Task.kind == TaskKind.schedule_hearing, Task.status.in_(OPEN_STATES))).all():
+        task.finish(session, actor=actor, now=now, reason="hearing booked")
 
 
 def _reopen_scheduling_task(session: Session, case, *, now: datetime, settings) -> None:
-    from ancillary.queues.models import Queue, Task, TaskKind, TaskStatus
-    from ancillary.queues.services import KIND_PRIORITY
-
     exists = session.scalar(select(Task.id).where(
-        Task.case_id == case.id, Task.kind == TaskKind.schedule_hearing,
-        Task.status.in_([TaskStatus.open, TaskStatus.claimed])))
+        Task.case_id == case.id, Task.kind == TaskKind.schedule_hearing, Task.status.in_(OPEN_STATES)))
     if exists:
         return
-    task = Task(queue=Queue.enforcement if case.kind.value == "enforcement" else Queue.trial,
-                kind=TaskKind.schedule_hearing, case_id=case.id, priority=KIND_PRIORITY[case.kind.value],
-                status=TaskStatus.open, created_at=now, due_at=now + timedelta(hours=settings.scheduling_task_hours))
-    session.add(task)
-    session.flush()
-    record(session, None, "task.create", task, now=now, after={"kind": "schedule_hearing", "reason": "hearing cancelled"})
+    Task.open_for(session, queue=Queue.enforcement if case.kind.value == "enforcement" else Queue.trial,
+                  kind=TaskKind.schedule_hearing, case=case, now=now,
+                  due_at=now + timedelta(hours=settings.scheduling_task_hours), reason="hearing cancelled")
 
 
 # The SMS the judge's phone gets; msgids are English, translated in the catalogue.
@@ -331,8 +311,6 @@ _MESSAGES = {
 
 def notify_judge(session: Session, hearing: Hearing, case, room: Courtroom, kind: str, *, now: datetime, settings):
     """Queue an SMS to the case's judge through the outbox (idempotent per change)."""
-    from ancillary.reminders.services import enqueue
-
     judge = session.get(User, hearing.judge_id)
     if judge is None or not judge.phone:
         log.info("judge %s has no phone: %s of hearing %s not sent", hearing.judge_id, kind, hearing.id)
@@ -345,7 +323,7 @@ def notify_judge(session: Session, hearing: Hearing, case, room: Courtroom, kind
                                            end=end.strftime("%H:%M"))
     return enqueue(session, key=f"{kind}:hearing{hearing.id}:v{hearing.sequence}:user{judge.id}", channel="sms",
                    to_address=judge.phone, body=body, kind=kind, now=now, recipient_id=judge.id, case_id=case.id,
-                   obj=hearing)
+                   obj=hearing, settings=settings)
 
 
 # --- judges' calendar feeds -------------------------------------------------------------

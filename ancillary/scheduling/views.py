@@ -12,7 +12,6 @@ from ancillary.audit.services import log_access
 from ancillary.auth.models import OFFICER_ROLES, Role
 from ancillary.errors import Forbidden, Unauthorized
 from ancillary.extensions import db
-from ancillary.schemas import paged
 from ancillary.scheduling import auto, ics, queries, services
 from ancillary.scheduling.calendar import WorkingDays
 from ancillary.scheduling.models import Blocking, CourtDay, Courtroom, Hearing
@@ -42,6 +41,7 @@ from ancillary.scheduling.schemas import (
     UtilizationArgsSchema,
     WorkingDaySchema,
 )
+from ancillary.schemas import paged
 from ancillary.web import current_user, now, public, roles
 
 blp = Blueprint("Scheduling", __name__, url_prefix="/api/v1", description="Courtrooms, court calendar and hearings")
@@ -68,7 +68,7 @@ def dump_hearings(hearings: list[Hearing]) -> list[dict]:
     schema = HearingSchema() if with_names else HearingSchema(exclude=("case.parties",))
     bodies = schema.dump(hearings, many=True)
     if with_names:
-        for hearing, body in zip(hearings, bodies):
+        for hearing in hearings:
             log_access(db.session, user, hearing.case_id, [p.id for p in hearing.case.parties],
                        f"{request.method} {request.path}", now())
     return bodies
@@ -107,7 +107,8 @@ class CourtroomsView(MethodView):
         return db.session.scalars(query.limit(args["limit"]).offset(args["offset"])).all()
 
     @roles(Role.court_admin)
-    @blp.arguments(CourtroomArgsSchema, example={"name": "第一法庭", "venue": "main", "opens": "08:30", "closes": "17:30"})
+    @blp.arguments(CourtroomArgsSchema,
+                   example={"name": "第一法庭", "venue": "main", "opens": "08:30", "closes": "17:30"})
     @blp.response(201, CourtroomSchema, example=COURTROOM_EXAMPLE)
     def post(self, args):
         """Add a courtroom (management office)."""
@@ -205,7 +206,8 @@ class HearingsView(MethodView):
     @blp.response(201, HearingSchema, example=HEARING_EXAMPLE)
     @blp.alt_response(409, description="the room or judge is taken, or a rule refuses the slot; "
                                        "`conflict` names the hearing, blocking or rule",
-                      example={"code": 409, "error": "room_taken", "message": "courtroom 第一法庭 is taken by hearing 6",
+                      example={"code": 409, "error": "room_taken",
+                               "message": "courtroom 第一法庭 is taken by hearing 6",
                                "field": "starts_at", "conflict": {"hearing_id": 6, "courtroom_id": 3,
                                                                   "starts_at": "2027-01-07T09:00:00+08:00",
                                                                   "ends_at": "2027-01-07T10:00:00+08:00"}})
@@ -328,9 +330,12 @@ class AutoView(MethodView):
                                           "starts_at": "2027-01-11T08:30:00+08:00",
                                           "ends_at": "2027-01-11T09:30:00+08:00", "overlap": False}],
                            "unscheduled": [{"case_id": 43, "case_number": "(2027)鲁1002民初124号",
-                                            "reason": "no_free_slot", "detail": "no room at the venue and the judge free together in the window"}]})
+                                            "reason": "no_free_slot",
+                                            "detail": "no room at the venue and the judge free together "
+                                                      "in the window"}]})
     def post(self, args):
-        """Place every pending case it can in the window (speedy and earliest limits first); say why not for the rest."""
+        """Place every pending case it can in the window (speedy and earliest limits first); say why not for
+        the rest."""
         return auto.run(db.session, args["from_"], args["to"], venue=args.get("venue"), dry_run=args["dry_run"],
                         actor=current_user(), now=now(), settings=settings())
 
@@ -351,7 +356,8 @@ class JudgeCalendarView(MethodView):
                 raise Unauthorized("invalid_feed_token", "the calendar feed token is unknown or was replaced")
         elif user is None:
             raise Unauthorized("auth_required", "sign in: send Authorization: Bearer <token>")
-        elif not (user.role in (Role.scheduler, Role.court_admin) or (user.role in OFFICER_ROLES and user.id == judge_id)):
+        elif not (user.role in (Role.scheduler, Role.court_admin)
+                  or (user.role in OFFICER_ROLES and user.id == judge_id)):
             raise Forbidden("not_your_calendar", "you see only your own hearings", field="judge_id")
         judge = services.officer(db.session, judge_id)
         body = ics.judge_calendar(db.session, judge, now=now(), settings=settings())

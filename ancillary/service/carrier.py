@@ -36,7 +36,7 @@ S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
 
 def s10_check_digit(serial8: str) -> int:
     """UPU S10 check digit of the 8-digit serial."""
-    check = 11 - sum(int(d) * w for d, w in zip(serial8, S10_WEIGHTS)) % 11
+    check = 11 - sum(int(d) * w for d, w in zip(serial8, S10_WEIGHTS, strict=False)) % 11
     return {10: 0, 11: 5}.get(check, check)
 
 

@@ -10,6 +10,10 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from ancillary.errors import DomainError
+from ancillary.extensions import db
+from ancillary.service.carrier import CSV_COLUMNS, DEFAULT_CARRIER, CarrierEventIn
+from ancillary.service.services import apply_carrier_event
 from ancillary.timeutil import app_now
 
 
@@ -18,9 +22,7 @@ def service():
     """Service of process."""
 
 
-def parse_row(row: dict, tz) -> "CarrierEventIn":  # noqa: F821
-    from ancillary.service.carrier import DEFAULT_CARRIER, CarrierEventIn
-
+def parse_row(row: dict, tz) -> CarrierEventIn:
     raw_at = (row.get("event_at") or "").strip()
     if not raw_at:
         raise ValueError("event_at is empty")
@@ -52,11 +54,6 @@ def import_carrier(path, batch):
     offset), code, and optionally location, description, signed_by, carrier. Bad rows
     are skipped and reported; the exit status is 1 when there were any.
     """
-    from ancillary.errors import DomainError
-    from ancillary.extensions import db
-    from ancillary.service.carrier import CSV_COLUMNS
-    from ancillary.service.services import apply_carrier_event
-
     settings = current_app.config["SETTINGS"]
     session = db.session
     counts = {"applied": 0, "duplicate": 0}

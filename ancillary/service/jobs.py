@@ -8,9 +8,13 @@ from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from ancillary.audit.services import record
+from ancillary.auth.models import Role, User
+from ancillary.outbox import Notification, court_locale, enqueue
+from ancillary.queues.models import Task, TaskStatus
+from ancillary.service.addresses import usable_addresses
+from ancillary.service.ladder import enter_layer, exhaust, next_step, open_posting, serve
 from ancillary.service.models import AttemptOutcome, Layer, OrderStatus, ServiceOrder
-from ancillary.service.services import _enter_layer, _quiet_hours_end, exhaust, next_step, serve, usable_addresses
-from ancillary.service.text import court_locale
 
 
 def sweep(session: Session, now: datetime, settings) -> dict:
@@ -54,11 +58,11 @@ def _escalate(session: Session, now: datetime, settings, done: dict) -> int:
             exhaust(session, order, now=now)  # nowhere to go in person or by mail: public notice
             done["exhausted"] += 1
         elif order.layer == Layer.electronic:
-            _enter_layer(session, order, Layer.direct, closed_at, settings, now=now, reason="window closed")
+            enter_layer(session, order, Layer.direct, closed_at, settings, now=now, reason="window closed")
             done["escalated"] += 1
             moved += 1
         elif order.layer == Layer.direct and order.failed_direct_attempts() >= settings.service_direct_attempts:
-            _enter_layer(session, order, Layer.mail, closed_at, settings, now=now, reason="window closed")
+            enter_layer(session, order, Layer.mail, closed_at, settings, now=now, reason="window closed")
             done["escalated"] += 1
             moved += 1
         elif order.layer == Layer.direct:
@@ -67,8 +71,7 @@ def _escalate(session: Session, now: datetime, settings, done: dict) -> int:
         elif order.layer == Layer.mail and order.posting_open_at is None:
             mail = order.mail_attempt()
             if mail is not None and mail.outcome == AttemptOutcome.sent:
-                order.posting_open_at = closed_at
-                order.layer_due_at = closed_at + timedelta(days=settings.service_posting_days)
+                open_posting(order, closed_at, settings)
                 done["posting_opened"] += 1
         elif order.layer == Layer.public_notice and order.notice_published_at is not None:
             notice = next(a for a in reversed(order.attempts) if a.channel.value == "public_notice")
@@ -84,11 +87,6 @@ def _overdue(session: Session, order: ServiceOrder, closed_at: datetime, now: da
     The serve task keeps the closed window as its deadline, so it reads overdue. The clerk
     holding it and every active contractor manager get one SMS.
     """
-    from ancillary.audit.services import record
-    from ancillary.auth.models import Role, User
-    from ancillary.queues.models import TaskStatus
-    from ancillary.reminders.services import enqueue
-
     order.overdue_at = closed_at
     task = order.task
     if task is not None and task.status in (TaskStatus.open, TaskStatus.claimed):
@@ -115,16 +113,11 @@ def _overdue(session: Session, order: ServiceOrder, closed_at: datetime, now: da
             continue
         enqueue(session, key=f"service.overdue:{order.id}:{order.layer}:{closed_at.isoformat()}:{user.id}",
                 channel="sms", to_address=user.phone, body=body, kind="service.overdue", now=now,
-                recipient_id=user.id, case_id=order.case_id, obj=order,
-                not_before=_quiet_hours_end(now, settings.timezone))
+                recipient_id=user.id, case_id=order.case_id, obj=order, settings=settings)
 
 
 def _warn(session: Session, now: datetime, settings) -> int:
     """One SMS per order and deadline to the clerk holding its task, before the window closes."""
-    from ancillary.queues.models import Task, TaskStatus
-    from ancillary.reminders.models import Notification
-    from ancillary.reminders.services import enqueue
-
     horizon = now + timedelta(hours=settings.service_warn_hours)
     rows = session.execute(
         select(ServiceOrder, Task)
@@ -136,8 +129,6 @@ def _warn(session: Session, now: datetime, settings) -> int:
     ).all()
     sent = 0
     for order, task in rows:
-        from ancillary.auth.models import User
-
         clerk = session.get(User, task.assignee_id)
         if clerk is None or not clerk.phone:
             continue
@@ -151,6 +142,6 @@ def _warn(session: Session, now: datetime, settings) -> int:
                            number=order.case.number, channel=step.get("channel", ""), due=local_due)
         enqueue(session, key=key, channel="sms", to_address=clerk.phone, body=body, kind="service.deadline",
                 now=now, recipient_id=clerk.id, case_id=order.case_id, obj=order,
-                not_before=_quiet_hours_end(now, settings.timezone), needs_ack=False)
+                settings=settings, needs_ack=False)
         sent += 1
     return sent

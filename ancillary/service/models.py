@@ -109,7 +109,8 @@ class ServiceOrder(Base):
     recipient_party_id: Mapped[int] = mapped_column(ForeignKey("parties.id"), index=True)
     task_id: Mapped[int | None] = mapped_column(ForeignKey("tasks.id"), unique=True)
     documents: Mapped[str] = mapped_column(String(500))
-    status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus, "service_order_status"), default=OrderStatus.pending)
+    status: Mapped[OrderStatus] = mapped_column(str_enum(OrderStatus, "service_order_status"),
+                                                default=OrderStatus.pending)
     layer: Mapped[int] = mapped_column(Integer, default=1)
     layer_entered_at: Mapped[datetime]
     layer_due_at: Mapped[datetime | None]
@@ -130,9 +131,9 @@ class ServiceOrder(Base):
     withdrawn_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(index=True)
 
-    case: Mapped["Case"] = relationship()  # noqa: F821
-    recipient: Mapped["Party"] = relationship()  # noqa: F821
-    task: Mapped["Task | None"] = relationship()  # noqa: F821
+    case: Mapped[Case] = relationship()  # noqa: F821
+    recipient: Mapped[Party] = relationship()  # noqa: F821
+    task: Mapped[Task | None] = relationship()  # noqa: F821
     attempts: Mapped[list[ServiceAttempt]] = relationship(
         back_populates="order", order_by="ServiceAttempt.seq", cascade="all, delete-orphan"
     )

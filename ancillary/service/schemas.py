@@ -7,10 +7,12 @@ from flask_babel import gettext
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates_schema
 
 from ancillary.schemas import Id, ListArgsSchema, LocalDateTime
+from ancillary.service.addresses import usable_addresses
+from ancillary.service.attempts import AttemptIn, attempts_in_time
 from ancillary.service.carrier import EVENT_CODES, TRACKING_SHAPES, CarrierEventIn
+from ancillary.service.ladder import next_step
 from ancillary.service.models import AttemptChannel, AttemptOutcome, OrderStatus
 from ancillary.service.queries import OrderLevel
-from ancillary.service.services import AttemptIn, attempts_in_time, next_step, usable_addresses
 
 
 class ServiceAttemptArgsSchema(Schema):

@@ -16,14 +16,14 @@ from ancillary.cases.services import get_case
 from ancillary.errors import Forbidden, Invalid
 from ancillary.extensions import db
 from ancillary.schemas import paged
-from ancillary.service import queries, services
+from ancillary.service import attempts, queries, services
 from ancillary.service.evidence import TooLarge
 from ancillary.service.models import ServiceOrder
 from ancillary.service.queries import OrderLevel
 from ancillary.service.schemas import (
-    ServiceAttemptArgsSchema,
     CarrierWebhookArgsSchema,
     CarrierWebhookResultSchema,
+    ServiceAttemptArgsSchema,
     ServiceOrderArgsSchema,
     ServiceOrderListArgsSchema,
     ServiceOrderPageSchema,
@@ -167,7 +167,7 @@ class AttemptsView(MethodView):
         if level != OrderLevel.full:
             raise Forbidden("not_your_order", "you may not record attempts on this order")
         data, photo = _attempt_input(settings().photo_max_bytes)
-        services.record_attempt(db.session, order, data, photo=photo, actor=current_user(), now=now(),
+        attempts.record_attempt(db.session, order, data, photo=photo, actor=current_user(), now=now(),
                                 settings=settings())
         return _answer(order, level, 201)
 
@@ -202,9 +202,8 @@ class CarrierWebhookView(MethodView):
     @blp.response(200, CarrierWebhookResultSchema, example={"applied": 1, "duplicates": 0, "unknown": []})
     def post(self):
         """Carrier tracking events, signed with the shared secret; 403 when the signature fails."""
-        from notifications.webhooks import check_body_signature
-
         from ancillary.service.carrier import CarrierEventIn  # noqa: F401  (the events' type)
+        from notifications.webhooks import check_body_signature
 
         body = request.get_data(cache=True)
         if not check_body_signature(settings().carrier_secret, body, request.headers.get(SIGNATURE_HEADER)):

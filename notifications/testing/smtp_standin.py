@@ -62,7 +62,7 @@ class _Fault:
 
 @dataclass
 class _Handler:
-    standin: "SmtpStandin"
+    standin: SmtpStandin
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd hook name
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
@@ -122,7 +122,7 @@ class SmtpStandin:
                 return AuthResult(success=True, auth_data=auth_data)
         return AuthResult(success=False, handled=False)
 
-    def start(self) -> "SmtpStandin":
+    def start(self) -> SmtpStandin:
         if self._controller is not None:
             return self
         kwargs: dict[str, Any] = {}
@@ -138,7 +138,7 @@ class SmtpStandin:
             self._controller.stop()
             self._controller = None
 
-    def __enter__(self) -> "SmtpStandin":
+    def __enter__(self) -> SmtpStandin:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

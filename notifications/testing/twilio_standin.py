@@ -22,6 +22,7 @@ It listens on 127.0.0.1 only, on a free port, and serves each request in its own
 from __future__ import annotations
 
 import base64
+import contextlib
 import hmac
 import json
 import queue
@@ -31,7 +32,7 @@ import socket
 import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
@@ -49,7 +50,7 @@ ROUTE_RE = re.compile(
 
 def _rfc2822(moment: datetime) -> str:
     """Format a time the way Twilio's API does: ``Thu, 26 Nov 2026 14:05:23 +0000``."""
-    return moment.astimezone(timezone.utc).strftime("%a, %d %b %Y %H:%M:%S +0000")
+    return moment.astimezone(UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
 
 
 def _error(code: int, message: str, status: int) -> dict[str, Any]:
@@ -82,7 +83,7 @@ class DeliveredCallback:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
-    standin: "TwilioStandin"
+    standin: TwilioStandin
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that gave up (timeout) closes its end while a delayed answer is
@@ -168,7 +169,7 @@ class TwilioStandin:
 
     # --- lifecycle ---------------------------------------------------------------------
 
-    def start(self) -> "TwilioStandin":
+    def start(self) -> TwilioStandin:
         if self._server is not None:
             return self
         self._stopping.clear()
@@ -196,16 +197,14 @@ class TwilioStandin:
         with self._lock:
             connections = list(self._connections)
         for conn in connections:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         assert self._thread is not None and self._callback_thread is not None
         self._thread.join(5)
         self._callback_thread.join(5)
         self._server = None
 
-    def __enter__(self) -> "TwilioStandin":
+    def __enter__(self) -> TwilioStandin:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -439,7 +438,7 @@ class TwilioStandin:
 
     def _base_resource(self, prefix: str, collection: str, form: Mapping[str, str]) -> dict[str, Any]:
         sid = prefix + secrets.token_hex(16)
-        now = _rfc2822(datetime.now(timezone.utc))
+        now = _rfc2822(datetime.now(UTC))
         return {
             "account_sid": self.account_sid,
             "api_version": API_VERSION,

@@ -76,7 +76,7 @@ def test_deadline_warnings_go_out_once_at_7_and_1_days(court, dossiers, app, clo
     from sqlalchemy import select
 
     from ancillary.jobs import run_sweeps
-    from ancillary.reminders.models import Notification
+    from ancillary.outbox import Notification
 
     court.make_actor("archivist", phone="+8613800000099")
     _close(court, dossiers[0]["case_id"])

@@ -65,3 +65,36 @@ def test_tick_needs_an_instant_with_offset(app):
     assert runner.invoke(args=["tick", "--at", "tomorrow"]).exit_code == 1
     ok = runner.invoke(args=["tick", "--at", "2027-01-04T08:00:00+08:00"])
     assert ok.exit_code == 0 and "tick at 2027-01-04T08:00:00+08:00" in ok.output
+
+
+def test_a_refused_command_writes_nothing_and_a_good_one_commits(app):
+    import click
+    import pytest
+    from sqlalchemy import func, select
+
+    from ancillary.auth.models import User
+    from ancillary.command import transaction
+    from ancillary.errors import Invalid
+    from ancillary.extensions import db
+    from tests.conftest import NOW
+
+    def person(name):
+        return User(username=name, role="judge", display_name=name, is_active=True, created_at=NOW)
+
+    def users():
+        with app.app_context():
+            return db.session.scalar(select(func.count()).select_from(User))
+
+    before = users()
+    with app.app_context(), pytest.raises(SystemExit) as refused, transaction() as session:
+        session.add(person("half"))
+        session.flush()
+        raise Invalid("bad", "refused half-way", field="role")
+    assert refused.value.code == 1 and users() == before
+    with app.app_context(), pytest.raises(click.ClickException), transaction() as session:
+        session.add(person("half"))
+        raise click.ClickException("any other error rolls back too")
+    assert users() == before
+    with app.app_context(), transaction() as session:
+        session.add(person("whole"))
+    assert users() == before + 1

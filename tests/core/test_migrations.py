@@ -22,8 +22,8 @@ def fresh_app(new_database, tmp_path):
 
 
 def _diff(app):
-    from ancillary.extensions import db
     from ancillary.db import include_name
+    from ancillary.extensions import db
 
     with db.engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True, "include_name": include_name})

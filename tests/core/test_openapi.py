@@ -32,9 +32,9 @@ def test_every_route_of_the_api_is_in_the_document(app, client):
     missing = []
     for rule in app.url_map.iter_rules():
         route = re.sub(r"<\w+:", "<", rule.rule)
-        if route.startswith("/api/v1/") and not route.startswith(("/api/v1/docs", "/api/v1/openapi")):
-            if route not in documented:
-                missing.append(route)
+        own = route.startswith("/api/v1/") and not route.startswith(("/api/v1/docs", "/api/v1/openapi"))
+        if own and route not in documented:
+            missing.append(route)
     assert missing == []
 
 

@@ -199,10 +199,8 @@ def test_the_database_refuses_edits_and_verify_names_the_first_bad_event(court, 
     from ancillary.extensions import db
 
     for statement in ("UPDATE custody_events SET location = 'x'", "DELETE FROM custody_events"):
-        with app.app_context():
-            with pytest.raises(DatabaseError, match="append-only"):
-                with db.engine.begin() as conn:
-                    conn.execute(text(statement))
+        with app.app_context(), pytest.raises(DatabaseError, match="append-only"), db.engine.begin() as conn:
+            conn.execute(text(statement))
 
     target = dossiers[1]["id"]
     with guards_off(app) as conn:

@@ -31,16 +31,15 @@ def test_every_fresh_start_signs_in_promptly(court):
     env, instance = court
     for attempt in range(10):
         port = free_port()
-        log = open(instance / f"serve{attempt}.log", "wb")
-        server = subprocess.Popen([ANCILLARY, "serve", "--port", str(port)], env=env, stdout=log,
-                                  stderr=subprocess.STDOUT)
-        try:
-            opened = wait_for_port(port, server)
-            answer = sign_in(f"http://127.0.0.1:{port}", timeout=SIGN_IN_BOUND)
-            took = time.monotonic() - opened
-            assert answer.status_code == 201, (attempt, answer.status_code, answer.text)
-            assert answer.json()["role"] == "court_admin"
-            assert took < SIGN_IN_BOUND, f"start {attempt}: signing in took {took:.1f} s after the port opened"
-        finally:
-            assert stop(server) == 0, (instance / f"serve{attempt}.log").read_text()
-            log.close()
+        with open(instance / f"serve{attempt}.log", "wb") as log:
+            server = subprocess.Popen([ANCILLARY, "serve", "--port", str(port)], env=env, stdout=log,
+                                      stderr=subprocess.STDOUT)
+            try:
+                opened = wait_for_port(port, server)
+                answer = sign_in(f"http://127.0.0.1:{port}", timeout=SIGN_IN_BOUND)
+                took = time.monotonic() - opened
+                assert answer.status_code == 201, (attempt, answer.status_code, answer.text)
+                assert answer.json()["role"] == "court_admin"
+                assert took < SIGN_IN_BOUND, f"start {attempt}: signing in took {took:.1f} s after the port opened"
+            finally:
+                assert stop(server) == 0, (instance / f"serve{attempt}.log").read_text()

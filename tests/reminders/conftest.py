@@ -34,7 +34,7 @@ def standin():
 @pytest.fixture
 def twilio(app, standin):
     """Point the app at the stand-in: ANCILLARY_SMS_BACKEND=twilio, TWILIO_API_BASE=http://127.0.0.1:port."""
-    from ancillary.reminders.sender import build_channels
+    from ancillary.outbox import build_channels
 
     original = app.config["SETTINGS"]
     settings = original.with_overrides(
@@ -80,7 +80,7 @@ def tick(app, at: str, **kw):
 
 def notifications(app, **filters):
     from ancillary.extensions import db
-    from ancillary.reminders.models import Notification
+    from ancillary.outbox import Notification
 
     with app.app_context():
         query = select(Notification).order_by(Notification.id)

@@ -4,7 +4,15 @@ signed, and an unanswered reminder escalates to the management office, then the 
 
 from sqlalchemy import select
 
-from tests.reminders.conftest import PHONES, PRESIDENT_PHONE, PUBLIC_URL, enforcement_case, notifications, signed_post, tick
+from tests.reminders.conftest import (
+    PHONES,
+    PRESIDENT_PHONE,
+    PUBLIC_URL,
+    enforcement_case,
+    notifications,
+    signed_post,
+    tick,
+)
 
 STATUS = "/api/v1/webhooks/twilio/status"
 INBOUND = "/api/v1/webhooks/twilio/inbound"

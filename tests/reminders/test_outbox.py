@@ -10,12 +10,12 @@ AT = "2027-01-04T10:00:00+08:00"
 
 def put(app, n=1, to="+8613800138000", **kw):
     from ancillary.extensions import db
-    from ancillary.reminders.services import enqueue
+    from ancillary.outbox import enqueue
 
     with app.app_context():
         for i in range(n):
             enqueue(db.session, key=f"t:{i}:{to}", channel=kw.pop("channel", "sms"), to_address=to, body=f"提醒 {i}",
-                    kind="test", now=datetime.fromisoformat(AT), **kw)
+                    kind="test", now=datetime.fromisoformat(AT), settings=app.config["SETTINGS"], **kw)
         db.session.commit()
 
 
@@ -66,7 +66,7 @@ def test_a_number_not_in_e164_fails_visibly_without_a_request(app, twilio):
 
 def test_a_timeout_after_the_request_left_is_never_resent(app, twilio):
     app.config["SETTINGS"] = app.config["SETTINGS"].with_overrides(sms_timeout_seconds=1.0)
-    from ancillary.reminders.sender import build_channels
+    from ancillary.outbox import build_channels
 
     app.config["CHANNELS"] = build_channels(app.config["SETTINGS"])
     put(app)
@@ -79,7 +79,7 @@ def test_a_timeout_after_the_request_left_is_never_resent(app, twilio):
 
 def test_a_sender_that_died_after_claiming_leaves_an_unknown_row_not_a_resend(app, twilio):
     from ancillary.extensions import db
-    from ancillary.reminders.sender import claim_one
+    from ancillary.outbox import claim_one
 
     put(app)
     with app.app_context():
@@ -90,9 +90,8 @@ def test_a_sender_that_died_after_claiming_leaves_an_unknown_row_not_a_resend(ap
 
 
 def test_e_mail_goes_through_smtp(app, tmp_path):
+    from ancillary.outbox import build_channels
     from notifications.testing.smtp_standin import SmtpStandin
-
-    from ancillary.reminders.sender import build_channels
 
     with SmtpStandin() as smtp:
         settings = app.config["SETTINGS"].with_overrides(smtp_url=f"smtp://127.0.0.1:{smtp.port}")
@@ -123,7 +122,7 @@ def test_stop_is_honoured_for_contractor_staff_but_not_for_judges(app, client, s
 
     signed_post(client, inbound, {"From": manager, "Body": "START"}, twilio.auth_token)
     from ancillary.extensions import db
-    from ancillary.reminders.models import SmsOptOut
+    from ancillary.outbox import SmsOptOut
 
     with app.app_context():
         assert db.session.get(SmsOptOut, manager) is None

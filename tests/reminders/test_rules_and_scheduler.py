@@ -3,7 +3,7 @@
 import subprocess
 import sys
 import time as clock_time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -107,7 +107,7 @@ def test_archive_deadlines_reach_the_archivist_and_the_manager(app, staffed, twi
 
 
 def test_catching_up_after_an_hour_down_sends_each_reminder_once(app, staffed, twilio):
-    for n in range(3):
+    for _n in range(3):
         staffed.file_case(filed_at="2026-10-20T09:00:00+08:00")
     tick(app, "2027-01-04T11:00:00+08:00")  # the scheduler comes back after missing 10:00-11:00
     sent = len(twilio.messages)
@@ -128,7 +128,7 @@ def test_the_scheduler_coalesces_missed_runs_into_one(app, tmp_path, monkeypatch
     try:
         job = scheduler.get_job("tick")
         assert job.coalesce and job.misfire_grace_time == MISFIRE_GRACE_SECONDS
-        scheduler.modify_job("tick", next_run_time=datetime.now(timezone.utc) - timedelta(hours=1))
+        scheduler.modify_job("tick", next_run_time=datetime.now(UTC) - timedelta(hours=1))
         scheduler.resume()
         deadline = clock_time.monotonic() + 5
         while not marker.exists() and clock_time.monotonic() < deadline:
@@ -169,9 +169,8 @@ def test_the_command_line_refuses_to_start_with_a_clear_message(tmp_path):
 
 
 def test_tick_command_prints_what_it_did(app, staffed, monkeypatch):
+    from ancillary.outbox import Channels
     from notifications.channels import FakeSms
-
-    from ancillary.reminders.sender import Channels
 
     fake = FakeSms()
     app.config["CHANNELS"] = Channels(sms=fake)

@@ -41,20 +41,20 @@ def _env(app, standin, tmp_path):
 
 def _fill_outbox(app, count: int) -> None:
     from ancillary.extensions import db
-    from ancillary.reminders.services import enqueue
+    from ancillary.outbox import enqueue
     from ancillary.timeutil import utcnow
 
     now = utcnow() - timedelta(minutes=1)  # the processes read the real clock
     with app.app_context():
         for i in range(count):
             enqueue(db.session, key=f"bench:{i}", channel="sms", to_address=f"+86139{i:08d}", body=f"提醒 {i}",
-                    kind="test", now=now, is_urgent=True)  # urgent: whatever the hour, it may go now
+                    kind="test", now=now, is_urgent=True, settings=app.config["SETTINGS"])  # urgent: whatever the hour, it may go now
         db.session.commit()
 
 
 def _count_sent(app) -> int:
     from ancillary.extensions import db
-    from ancillary.reminders.models import Notification
+    from ancillary.outbox import Notification
 
     with app.app_context():
         value = db.session.scalar(select(func.count()).where(Notification.provider_id.is_not(None)))
@@ -78,7 +78,7 @@ def _senders(env, n, tmp_path):
 
 def _restart_and_check(app, standin, env, total):
     from ancillary.extensions import db
-    from ancillary.reminders.models import Notification, NotificationStatus
+    from ancillary.outbox import Notification, NotificationStatus
     from ancillary.timeutil import utcnow
 
     # the restart: a tick past the claim timeout recovers what the dead sender held

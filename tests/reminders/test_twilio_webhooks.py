@@ -62,7 +62,7 @@ def test_auto_callbacks_from_the_standin_reach_the_app_over_http(app, standin):
 
     from werkzeug.serving import make_server
 
-    from ancillary.reminders.sender import build_channels
+    from ancillary.outbox import build_channels
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
     base = f"http://127.0.0.1:{server.server_port}"
@@ -108,15 +108,16 @@ def test_ok_with_a_code_acknowledges_exactly_that_reminder(app, client, staffed,
     tick(app, "2027-01-12T09:00:00+08:00")
     enforcement_case(staffed, n=402, filed_at="2027-01-04T09:10:00+08:00")
     # a second reminder for the same officer, a day later
-    from ancillary.extensions import db
-    from ancillary.reminders.services import enqueue
-
     from datetime import datetime
+
+    from ancillary.extensions import db
+    from ancillary.outbox import enqueue
 
     with app.app_context():
         newer = enqueue(db.session, key="x", channel="sms", to_address=PHONES["enforcement_officer"], body="另一提醒",
                         kind="remind_now", now=datetime.fromisoformat("2027-01-12T10:00:00+08:00"),
-                        recipient_id=staffed["enforcement_officer"].id, needs_ack=True, ack_code="9999")
+                        recipient_id=staffed["enforcement_officer"].id, needs_ack=True, ack_code="9999",
+                        settings=app.config["SETTINGS"])
         db.session.commit()
         newer_id = newer.id
     [first] = notifications(app, kind="action_digest")
@@ -139,7 +140,7 @@ def test_a_callback_that_outruns_the_sender_still_finds_its_message(app, client,
     from sqlalchemy import update
 
     from ancillary.extensions import db
-    from ancillary.reminders.models import Notification
+    from ancillary.outbox import Notification
 
     sid = sent_one(app, twilio)
     [row] = notifications(app)

@@ -9,7 +9,14 @@ from PIL import Image, ImageDraw
 
 from scanners import labels
 from scanners.decoding import decode_image
-from scanners.labels import LabelFontError, LabelInfo, qr_matrix, render_label_png, render_label_sheet_pdf, render_label_svg
+from scanners.labels import (
+    LabelFontError,
+    LabelInfo,
+    qr_matrix,
+    render_label_png,
+    render_label_sheet_pdf,
+    render_label_svg,
+)
 
 from ._images import encode, make_label
 

@@ -3,7 +3,7 @@
 from sqlalchemy import select
 
 from ancillary.audit.models import AuditEntry
-from ancillary.reminders.models import Notification
+from ancillary.outbox import Notification
 from ancillary.scheduling.models import Hearing
 
 

@@ -55,7 +55,7 @@ def test_closing_a_case_cancels_its_hearings_still_to_come(sched, app):
     assert [h["status"] for h in listed if h["id"] == hearing.get_json()["id"]] == ["cancelled"]
     from sqlalchemy import select
 
-    from ancillary.reminders.models import Notification
+    from ancillary.outbox import Notification
 
     bodies = sched.session_do(lambda s: s.scalars(select(Notification.body).where(
         Notification.kind == "hearing_cancelled")).all())

@@ -36,7 +36,7 @@ def test_sixteen_schedulers_one_room_one_minute_exactly_one_wins(sched, app):
     cases = [sched.file(judge_id=j.id) for j in judges]  # different judges: only the room is contended
     requests = [(s, {"case_id": c["id"], "courtroom_id": sched.main_room["id"],
                      "starts_at": "2027-01-07T09:00:00+08:00", "ends_at": "2027-01-07T10:00:00+08:00"})
-                for s, c in zip(schedulers, cases)]
+                for s, c in zip(schedulers, cases, strict=False)]
     statuses = _race(app, requests)
     codes = sorted(code for code, _ in statuses)
     assert codes == [201] + [409] * (THREADS - 1), statuses

@@ -3,7 +3,6 @@
 import pytest
 
 
-
 def test_utilisation_per_room_per_day_counts_an_overlap_once(sched):
     from tests.scheduling.test_scheduling_plans import serve_in_person
 

@@ -105,8 +105,8 @@ def service(open_service) -> Service:
 def deliver(app, notification_id: int, status: str = "delivered", at: datetime | None = None) -> None:
     """What the Twilio status webhook does: set the status and tell the listeners."""
     from ancillary.extensions import db
-    from ancillary.reminders.models import Notification, NotificationStatus
-    from ancillary.reminders.services import on_status_change
+    from ancillary.outbox import Notification, NotificationStatus
+    from ancillary.outbox import notify_status_change as on_status_change
 
     with app.app_context():
         notification = db.session.get(Notification, notification_id)

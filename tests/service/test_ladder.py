@@ -21,7 +21,7 @@ def outbox(app, **filters):
     from sqlalchemy import select
 
     from ancillary.extensions import db
-    from ancillary.reminders.models import Notification
+    from ancillary.outbox import Notification
 
     with app.app_context():
         query = select(Notification).order_by(Notification.id)

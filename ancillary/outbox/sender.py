@@ -35,17 +35,12 @@ import requests
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ancillary.reminders.models import Channel, Notification, NotificationStatus
-from ancillary.reminders.services import (
-    QUIET_CHANNELS,
-    RANK,
-    audit_step,
-    in_quiet_hours,
-    is_opted_out,
-    map_provider_status,
-    on_status_change,
-    release_time,
-)
+from ancillary.config import smtp_options
+from ancillary.extensions import db
+from ancillary.outbox.models import Channel, Notification, NotificationStatus
+from ancillary.outbox.quiet import QUIET_CHANNELS, held_back, in_quiet_hours, release_time
+from ancillary.outbox.services import RANK, audit_step, is_opted_out, map_provider_status, notify_status_change
+from ancillary.timeutil import utcnow
 from notifications.channels import ChannelError
 
 log = logging.getLogger(__name__)
@@ -79,7 +74,6 @@ def build_channels(settings) -> Channels:
     else:
         sms, voice = ConsoleSms(), None
     if settings.smtp_url:
-        from ancillary.config import smtp_options
         from notifications.smtp import SmtpEmail
 
         email = SmtpEmail(sender=settings.smtp_sender, timeout=settings.sms_timeout_seconds, **smtp_options(settings))
@@ -150,7 +144,7 @@ def _fail(session, row: Notification, now: datetime, error: str) -> None:
     row.last_error = error[:500]
     session.flush()
     audit_step(session, None, "reminder.failed", row, now=now, after={"error": row.last_error})
-    on_status_change(session, row, now)
+    notify_status_change(session, row, now)
 
 
 def claim_one(session: Session, now: datetime, settings) -> tuple[int, str] | str | None:
@@ -170,7 +164,7 @@ def claim_one(session: Session, now: datetime, settings) -> tuple[int, str] | st
         if row is None:
             session.commit()
             return None
-        if row.channel in QUIET_CHANNELS and not row.is_urgent and in_quiet_hours(now, settings):
+        if held_back(row.channel, row.is_urgent) and in_quiet_hours(now, settings):
             row.not_before = release_time(now, settings)  # written outside the quiet hours' rules: wait
             session.commit()
             continue
@@ -247,7 +241,7 @@ def send_one(session: Session, claim: tuple[int, str], now: datetime, settings, 
         audit_step(session, None, "reminder.sent", row, now=now,
                    after={"provider_id": result.provider_id, "status": row.status.value, "attempt": row.attempts})
         if row.status != before:
-            on_status_change(session, row, now)
+            notify_status_change(session, row, now)
         session.commit()
         return "sent"
     if _ambiguous(error):
@@ -289,9 +283,6 @@ def deliver_due(session: Session, now: datetime, settings, channels: Channels, *
 
 def run_sender(app, *, until_idle: bool = False, poll_seconds: float = 1.0, clock=None, stop=None) -> dict:
     """Deliver forever (or until nothing is due): the ``ancillary send`` process."""
-    from ancillary.extensions import db
-    from ancillary.timeutil import utcnow
-
     clock = clock or app.config.get("CLOCK") or utcnow
     total: Counter = Counter()
     with app.app_context():

@@ -1,0 +1,164 @@
+"""Write messages into the outbox; apply what the provider says about them.
+
+Commands here flush and audit but never commit: the request, the CLI or the job
+wrapper commits. The sender (``sender.py``) delivers rows after that commit.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from blinker import Namespace
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ancillary.audit.services import record
+from ancillary.db import get_or_404
+from ancillary.display_names import N_
+from ancillary.errors import Invalid, NotFound
+from ancillary.outbox.models import Channel, Notification, NotificationItem, NotificationStatus, SmsOptOut
+from ancillary.outbox.quiet import held_back, release_time
+
+signals = Namespace()
+# Sent with the notification whenever its delivery status changes (the sender, or a
+# provider's status webhook), with ``session`` and ``now``; receivers flush, not commit.
+# Who listens is written out in ``ancillary.wiring``.
+status_changed = signals.signal("outbox.status-changed")
+
+
+def new_ack_code() -> str:
+    """Four digits printed in a reminder; a reply "OK 4821" acknowledges exactly that one."""
+    return f"{secrets.randbelow(10000):04d}"
+
+
+def enqueue(session: Session, *, key: str, channel: Channel | str, to_address: str, body: str, kind: str,
+            now: datetime, settings, recipient_id: int | None = None, subject: str | None = None,
+            case_id: int | None = None, obj=None, not_before: datetime | None = None, is_urgent: bool = False,
+            needs_ack: bool = False, ack_code: str | None = None) -> Notification:
+    """Add a message to the outbox, or return the one already there under ``key``.
+
+    ``key`` names the rule, the object, the recipient and the day, so running a
+    rule twice (a retried request, a re-run sweep) never creates a second message.
+    A non-urgent SMS or call that would fall in the quiet hours waits (status
+    ``pending``, ``not_before`` at the end of the quiet hours).
+    """
+    existing = session.scalar(select(Notification).where(Notification.idempotency_key == key))
+    if existing is not None:
+        return existing
+    channel = Channel(channel)
+    due = not_before or now
+    if held_back(channel, is_urgent):
+        due = release_time(due, settings)
+    row = Notification(
+        idempotency_key=key, recipient_id=recipient_id, to_address=to_address, channel=channel, kind=kind,
+        subject=subject, body=body, case_id=case_id,
+        object_type=type(obj).__tablename__ if obj is not None else None, object_id=getattr(obj, "id", None),
+        is_urgent=is_urgent, needs_ack=needs_ack, status=NotificationStatus.pending, not_before=due,
+        created_at=now, attempts=0, ack_code=ack_code, escalation_level=0,
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def notify_status_change(session: Session, notification: Notification, now: datetime) -> None:
+    """Tell every listener that ``notification`` changed status; they flush, not commit."""
+    status_changed.send(notification, session=session, now=now)
+
+
+def case_ids_of(session: Session, notification: Notification) -> list[int]:
+    """The cases a message is about: its items' cases, or its own case."""
+    ids = sorted(set(session.scalars(
+        select(NotificationItem.case_id).where(
+            NotificationItem.notification_id == notification.id, NotificationItem.case_id.is_not(None)))))
+    if not ids and notification.case_id is not None:
+        ids = [notification.case_id]
+    return ids
+
+
+def audit_step(session: Session, actor, action: str, notification: Notification, *, now: datetime,
+               after: dict | None = None) -> None:
+    """Write one audit entry per case the message names, so each case's history shows the step."""
+    body = {"notification_id": notification.id, "kind": notification.kind, "recipient_id": notification.recipient_id,
+            **(after or {})}
+    cases = case_ids_of(session, notification)
+    for case_id in cases or [None]:
+        record(session, actor, action, notification, now=now, after=body, case_id=case_id)
+
+
+def get_notification(session: Session, notification_id: int) -> Notification:
+    return get_or_404(session, Notification, notification_id, code="notification_not_found",
+                      message=N_("no notification with id {id}"), field="notification_id")
+
+
+def is_opted_out(session: Session, phone: str) -> bool:
+    return session.get(SmsOptOut, phone) is not None
+
+
+# --- provider status ----------------------------------------------------------------------
+
+# Twilio's words -> ours; ``RANK`` keeps late or repeated callbacks from moving a row back.
+PROVIDER_STATUS = {
+    "accepted": NotificationStatus.queued,
+    "scheduled": NotificationStatus.queued,
+    "queued": NotificationStatus.queued,
+    "sending": NotificationStatus.queued,
+    "sent": NotificationStatus.sent,
+    "delivered": NotificationStatus.delivered,
+    "read": NotificationStatus.delivered,
+    "undelivered": NotificationStatus.undelivered,
+    "failed": NotificationStatus.failed,
+    "canceled": NotificationStatus.failed,
+}
+RANK = {
+    NotificationStatus.pending: 0,
+    NotificationStatus.queued: 1,
+    NotificationStatus.sent: 2,
+    NotificationStatus.delivered: 3,
+    NotificationStatus.undelivered: 3,
+    NotificationStatus.failed: 3,
+}
+
+
+def map_provider_status(word: str) -> NotificationStatus | None:
+    return PROVIDER_STATUS.get((word or "").strip().lower())
+
+
+def _row_for_callback(session: Session, provider_id: str, notification_id: int | None) -> Notification:
+    row = session.scalar(select(Notification).where(Notification.provider_id == provider_id))
+    if row is None and notification_id is not None:
+        # Wait for a sender still recording this row, then look again: it may now carry the SID.
+        row = session.scalar(select(Notification).where(Notification.id == notification_id).with_for_update())
+        if row is not None and row.provider_id is None:
+            row.provider_id = provider_id
+        elif row is not None and row.provider_id != provider_id:
+            row = None  # a stray SID cannot take another message's row
+    if row is None:
+        raise NotFound("unknown_message", "no notification was sent as {sid}", field="MessageSid", sid=provider_id)
+    return row
+
+
+def apply_provider_status(session: Session, *, provider_id: str, status: str, now: datetime,
+                          error_code: str | None = None, notification_id: int | None = None) -> Notification:
+    """Record a delivery status the provider reported for one of our messages.
+
+    The callback URL names our row (``notification_id``): a callback that arrives before
+    the sender recorded the SID still finds its message, and records the SID itself.
+    """
+    new = map_provider_status(status)
+    if new is None:
+        raise Invalid("unknown_status", "unknown message status {status}", field="MessageStatus", status=status)
+    row = _row_for_callback(session, provider_id, notification_id)
+    if RANK[new] <= RANK[row.status]:
+        return row  # late, repeated or out-of-order callback: keep the furthest state
+    before = row.status.value
+    row.status = new
+    if new == NotificationStatus.delivered:
+        row.delivered_at = now
+    if new in (NotificationStatus.undelivered, NotificationStatus.failed):
+        row.last_error = f"provider reported {status}" + (f" (error {error_code})" if error_code else "")
+    session.flush()
+    audit_step(session, None, "reminder.delivery", row, now=now, after={"from": before, "to": new.value})
+    notify_status_change(session, row, now)
+    return row
