@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from ancillary.audit.services import record
 from ancillary.auth.models import User
-from ancillary.outbox.services import enqueue
+from ancillary.outbox import enqueue
 from ancillary.queues.models import OPEN_STATES, Task, TaskKind, TaskStatus
 from ancillary.scheduling.models import Courtroom, Hearing, HearingStatus
 from ancillary.scheduling.services import _MESSAGES

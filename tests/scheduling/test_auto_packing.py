@@ -44,7 +44,7 @@ def test_booking_a_plan_in_bulk_writes_what_booking_one_by_one_writes(sched, app
     from ancillary.audit.models import AuditEntry
     from ancillary.auth.models import User
     from ancillary.extensions import db
-    from ancillary.outbox.models import Notification
+    from ancillary.outbox import Notification
     from ancillary.queues.models import Task
     from ancillary.scheduling import auto, bulk, services
 
