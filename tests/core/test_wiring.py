@@ -12,6 +12,8 @@ def test_the_sweeps_a_tick_runs_in_order(app):
         "ancillary.reminders.jobs.sweep_reminders",
         "ancillary.reminders.jobs.sweep_escalations",
         "ancillary.custody.checkpoints.sweep",
+        "ancillary.service.jobs.sweep_orphan_photos",
+        "ancillary.archive.services.sweep_orphan_scans",
     ]
 
 
