@@ -25,7 +25,7 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock
 from zoneinfo import ZoneInfo
 
-from _common import fresh_database, make_app, write
+from common import fresh_database, make_app, write
 
 TZ = ZoneInfo("Asia/Shanghai")
 YEAR = (date(2026, 1, 1), date(2026, 12, 31))
