@@ -70,10 +70,11 @@ def _walk(lines: queue.Queue, gone: threading.Event) -> None:
         def progress(done: int) -> None:
             if gone.is_set():
                 raise _Left
-            lines.put({"done": done, "total": total})
+            lines.put({"done": done, "total": max(total, done)})  # scans go on while the walk does
 
         result = verify_all(db.session, settings(), progress=progress, every=max(1, total // REPORTS))
-        lines.put({"done": result.events_checked, "total": total, "result": verification_body(result)})
+        lines.put({"done": result.events_checked, "total": max(total, result.events_checked),
+                   "result": verification_body(result)})
     except _Left:
         pass
     except Exception:  # the reader gets a sentence, the log the trace

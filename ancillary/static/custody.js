@@ -24,7 +24,7 @@
   function finish(line) {
     button.disabled = false;
     if (line.error) { say("bad", line.message || text.failed); return; }
-    draw({done: line.total, total: line.total});
+    draw({done: line.total, total: line.total});  /* the walk is over: the bar stands at its end */
     var body = line.result;
     say(body.ok ? "ok" : "bad", (body.ok ? text.ok : text.bad).replace("{n}", body.events_checked)
       .replace("{message}", body.message || ""));
