@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from ancillary.auth.models import Role
 from ancillary.errors import DomainError, Forbidden, Invalid, Unauthorized
 from ancillary.extensions import db
-from ancillary.openapi import error_body
+from ancillary.openapi import document_errors, error_body
 from ancillary.timeutil import app_now
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def roles(*allowed: Role):
             return func(*args, **kwargs)
 
         wrapper.allowed_roles = frozenset(allowed)
-        return wrapper
+        return document_errors(wrapper, 401, 403)
 
     return decorate
 

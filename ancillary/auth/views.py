@@ -2,7 +2,6 @@
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from ancillary.auth import services
@@ -17,6 +16,7 @@ from ancillary.auth.schemas import (
     UserSchema,
 )
 from ancillary.extensions import db
+from ancillary.openapi import Blueprint, errors
 from ancillary.schemas import paged
 from ancillary.web import current_user, now, public, roles
 
@@ -84,6 +84,7 @@ class UsersView(MethodView):
     @roles(Role.sysadmin)
     @blp.arguments(UserArgsSchema, example={"username": "judge07", "role": "judge", "phone": "+8613800000007"})
     @blp.response(201, UserSchema, example=USER_EXAMPLE)
+    @errors(409)
     def post(self, args):
         """Add a user (system administrators)."""
         return services.create_user(db.session, actor=current_user(), now=now(), **args)

@@ -6,7 +6,6 @@ import functools
 
 from flask import Response, current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -14,6 +13,7 @@ from ancillary.auth.models import Role
 from ancillary.auth.policy import case_view
 from ancillary.errors import Forbidden
 from ancillary.extensions import db
+from ancillary.openapi import Blueprint, errors
 from ancillary.outbox import Notification, apply_provider_status, get_notification
 from ancillary.reminders import queries, services
 from ancillary.reminders.models import EnforcementRecord
@@ -96,6 +96,7 @@ class TwilioStatusView(MethodView):
     @blp.arguments(StatusCallbackSchema, location="form",
                    example={"MessageSid": "SM0123456789abcdef0123456789abcdef", "MessageStatus": "delivered"})
     @blp.response(200, example={"id": 17, "status": "delivered"})
+    @errors(403)
     def post(self, args):
         """Twilio's delivery status callback (signed; 403 otherwise; 404 for a message we did not send)."""
         notification_id = request.args.get("notification", type=int)
@@ -111,6 +112,7 @@ class TwilioInboundView(MethodView):
     @twilio_signed
     @blp.arguments(InboundSmsSchema, location="form", example={"From": "+8613800000012", "Body": "OK 4821"})
     @blp.response(200, description="TwiML: a <Message> reply, or an empty <Response/>")
+    @errors(403)
     def post(self, args):
         """An SMS reply: OK [code] acknowledges; STOP / START for contractor staff and parties."""
         reply = services.handle_inbound(db.session, from_number=args["From"], body=args.get("Body", ""), now=now())

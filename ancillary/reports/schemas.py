@@ -12,3 +12,60 @@ class KpiArgsSchema(Schema):
                 raise ValidationError("Must not be before from.", "to")
             if (data["to"] - data["from_"]).days > 3660:
                 raise ValidationError("The window may span at most ten years.", "to")
+
+
+def _rate(**kw):
+    return fields.Float(allow_none=True, **kw)
+
+
+class OfficerReminderSchema(Schema):
+    """One officer's (or one post's) reminder figures."""
+
+    officer_id = fields.Integer(allow_none=True)
+    post_id = fields.Integer()
+    officer_ids = fields.List(fields.Integer())
+    reminders = fields.Integer()
+    sent = fields.Integer()
+    delivered = fields.Integer()
+    failed = fields.Integer()
+    acknowledged = fields.Integer()
+    acknowledged_rate = _rate()
+    ack_minutes_p50 = _rate()
+    escalated = fields.Integer()
+    escalated_to_president = fields.Integer()
+
+
+class KpiSchema(Schema):
+    """Every figure of the window; a rate is a fraction in [0, 1], null when nothing to divide by."""
+
+    from_ = fields.String(data_key="from", attribute="from", required=True)
+    to = fields.String(required=True)
+    cases_filed = fields.Integer()
+    cases_closed = fields.Integer()
+    closed_within_limit_rate = _rate()
+    archived_within_30_days_rate = _rate()
+    cases_archived = fields.Integer()
+    cases_awaiting_archive = fields.Integer()
+    scheduling_turnaround_minutes_p50 = _rate()
+    scheduling_turnaround_minutes_p95 = _rate()
+    scheduled_within_3_hours_rate = _rate()
+    cases_scheduled = fields.Integer()
+    courtroom_utilization = _rate()
+    speedy_heard_within_7_days_rate = _rate()
+    service_orders_opened = fields.Integer()
+    service_orders_decided = fields.Integer()
+    service_success_rate = _rate()
+    service_success_by_layer = fields.Dict(keys=fields.String(), values=_rate())
+    service_time_to_serve_days_p50 = _rate()
+    service_time_to_serve_days_p95 = _rate()
+    service_electronic_share = _rate()
+    reminders_sent = fields.Integer()
+    reminders_delivered = fields.Integer()
+    reminders_failed = fields.Integer()
+    reminders_acknowledged = fields.Integer()
+    reminders_acknowledged_rate = _rate()
+    reminders_ack_minutes_p50 = _rate()
+    reminders_escalated = fields.Integer()
+    reminders_escalated_to_president = fields.Integer()
+    reminders_by_officer = fields.List(fields.Nested(OfficerReminderSchema))
+    reminders_by_post = fields.List(fields.Nested(OfficerReminderSchema))

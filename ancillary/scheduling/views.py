@@ -5,13 +5,13 @@ from datetime import datetime, time, timedelta
 from flask import Response, current_app, g, jsonify, request, url_for
 from flask.views import MethodView
 from flask_babel import gettext
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from ancillary.audit.services import log_access
 from ancillary.auth.models import OFFICER_ROLES, Role
 from ancillary.errors import Forbidden, Unauthorized
 from ancillary.extensions import db
+from ancillary.openapi import Blueprint, errors
 from ancillary.scheduling import auto, ics, queries, services
 from ancillary.scheduling.calendar import WorkingDays
 from ancillary.scheduling.models import Blocking, CourtDay, Courtroom, Hearing
@@ -348,6 +348,7 @@ class JudgeCalendarView(MethodView):
                   example="BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Ancillary//Court scheduling//ZH\r\n"
                           "BEGIN:VEVENT\r\nUID:hearing-7@ancillary\r\nSEQUENCE:0\r\nSTATUS:CONFIRMED\r\n"
                           "END:VEVENT\r\nEND:VCALENDAR\r\n")
+    @errors(401)
     def get(self, args, judge_id):
         """A judge's hearings as iCalendar: bearer token (the judge, a scheduler, the office) or ``?token=``."""
         user = g.get("user")

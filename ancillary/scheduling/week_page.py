@@ -7,8 +7,8 @@ other client, so it sees exactly what the signed-in role may see.
 from flask import Response, render_template
 from flask.views import MethodView
 from flask_babel import get_locale, gettext
-from flask_smorest import Blueprint
 
+from ancillary.openapi import Blueprint
 from ancillary.web import public
 
 blp = Blueprint("SchedulePage", __name__, url_prefix="", description="The scheduler's week view (HTML)")
