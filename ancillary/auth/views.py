@@ -33,6 +33,7 @@ class TokensView(MethodView):
     @blp.arguments(TokenArgsSchema, example={"username": "sched01", "password": "demo-password"})
     @blp.response(201, TokenSchema, example={"token": "anc_Zk3q…", "role": "scheduler",
                                                 "expires_at": "2027-02-03T09:30:00+08:00"})
+    @errors(401)
     def post(self, args):
         """Exchange a username and password for a bearer token."""
         user = services.authenticate_password(db.session, args["username"], args["password"])
