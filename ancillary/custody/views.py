@@ -175,7 +175,7 @@ class ScansView(MethodView):
                   description="recorded; a replay of the same client_scan_id answers 200 with the same body")
     @blp.alt_response(200, schema=ScanResultSchema, description="a replay: nothing changed",
                       example=SCAN_RESULT_EXAMPLE)
-    @errors(409, 422, 503)
+    @errors(400, 404, 409, 422, 503)
     def post(self):
         """Scan a dossier label: `receive` signs for it, `store` puts it into a location."""
         if request.mimetype == "multipart/form-data":

@@ -25,6 +25,7 @@ from ancillary.reminders.schemas import (
     NotificationListArgsSchema,
     NotificationPageSchema,
     NotificationSchema,
+    NotificationStatusSchema,
     QueueArgsSchema,
     QueuePageSchema,
     RemindArgsSchema,
@@ -95,15 +96,15 @@ class TwilioStatusView(MethodView):
     @twilio_signed
     @blp.arguments(StatusCallbackSchema, location="form",
                    example={"MessageSid": "SM0123456789abcdef0123456789abcdef", "MessageStatus": "delivered"})
-    @blp.response(200, example={"id": 17, "status": "delivered"})
-    @errors(403)
+    @blp.response(200, NotificationStatusSchema, example={"id": 17, "status": "delivered"})
+    @errors(403, 404)
     def post(self, args):
         """Twilio's delivery status callback (signed; 403 otherwise; 404 for a message we did not send)."""
         notification_id = request.args.get("notification", type=int)
         row = apply_provider_status(db.session, provider_id=args["MessageSid"], status=args["MessageStatus"],
                                              now=now(), error_code=args.get("ErrorCode"),
                                              notification_id=notification_id)
-        return {"id": row.id, "status": row.status.value}
+        return row
 
 
 @blp.route("/webhooks/twilio/inbound")
@@ -189,6 +190,7 @@ class PostRemindView(MethodView):
     @roles(Role.follow_up)
     @blp.arguments(RemindArgsSchema, example={"officer_id": 12})
     @blp.response(201, NotificationSchema, example=NOTIFICATION_EXAMPLE)
+    @errors(409)
     def post(self, args, post_id):
         """Remind an officer now of their due and overdue nodes, through the outbox (quiet hours apply)."""
         user = current_user()

@@ -162,6 +162,7 @@ class AttemptsView(MethodView):
                         "notes": "邮件退回后张贴送达"}},
     }})
     @blp.response(201, ServiceOrderSchema, example={"id": 7, "status": "served", "layer": 3, "next_step": None})
+    @errors(400, 409, 422)
     def post(self, order_id):
         """Record an attempt (the clerk holding the task; the judge orders public notice); answers the order."""
         order, level = _visible_order(order_id)
@@ -202,6 +203,7 @@ class CarrierWebhookView(MethodView):
                      "schema": {"type": "string"}, "description": "sha256=<hex HMAC-SHA256 of the body>"}])
     @blp.response(200, CarrierWebhookResultSchema, example={"applied": 1, "duplicates": 0, "unknown": []})
     @errors(403)
+    @errors(422)
     def post(self):
         """Carrier tracking events, signed with the shared secret; 403 when the signature fails."""
         from ancillary.service.carrier import CarrierEventIn  # noqa: F401  (the events' type)
