@@ -62,6 +62,21 @@ class ApiContract:
                 registry=self.registry, format_checker=oas30_format_checker)
         return self._validators[key]
 
+    def example_problems(self) -> list[str]:
+        """Where a documented JSON answer's example does not match its own schema."""
+        found = []
+        for template, operations in self.spec["paths"].items():
+            for method, operation in operations.items():
+                for status in (operation.get("responses", {}) if isinstance(operation, dict) else {}):
+                    content = self._response(operation["responses"][status])[0].get("content", {})
+                    media = content.get("application/json", {})
+                    examples = ([media["example"]] if "example" in media
+                                else [e["value"] for e in media.get("examples", {}).values()])
+                    validator = self._validator(template, method, status, operation) if examples else None
+                    found += [f"{method.upper()} {template} {status} example: {error.message}"
+                              for example in examples if validator for error in validator.iter_errors(example)]
+        return found
+
     def problems(self, method: str, path: str, response) -> list[str]:
         """What in ``response`` the document does not describe; empty when it matches."""
         if not path.startswith("/api/v1/") or path.startswith(UNCHECKED) or method in ("HEAD", "OPTIONS"):

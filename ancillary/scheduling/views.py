@@ -208,7 +208,7 @@ class HearingsView(MethodView):
     @blp.response(201, HearingSchema, example=HEARING_EXAMPLE)
     @blp.alt_response(409, schema="Error", description="the room or judge is taken, or a rule refuses the slot; "
                                        "`conflict` names the hearing, blocking or rule",
-                      example={"code": 409, "error": "room_taken",
+                      example={"code": 409, "status": "Conflict", "error": "room_taken",
                                "message": "courtroom 第一法庭 is taken by hearing 6",
                                "field": "starts_at", "conflict": {"hearing_id": 6, "courtroom_id": 3,
                                                                   "starts_at": "2027-01-07T09:00:00+08:00",

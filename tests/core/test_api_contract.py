@@ -43,3 +43,7 @@ def test_the_suite_client_is_the_checking_one(app, client, make_actor):
     judge = make_actor("judge")
     assert type(client).__name__ == "ContractClient"
     assert judge.get("/api/v1/me").status_code == 200
+
+
+def test_every_documented_example_matches_its_schema(contract):
+    assert contract.example_problems() == []
