@@ -16,6 +16,8 @@ from ancillary.cases import views as case_views
 from ancillary.config import Settings
 from ancillary.custody import views as custody_views
 from ancillary.extensions import api, babel, db, migrate
+from ancillary.ops import requestlog
+from ancillary.ops import views as ops_views
 from ancillary.queues import views as queue_views
 from ancillary.reminders import views as reminder_views
 from ancillary.reports import views as report_views
@@ -35,6 +37,7 @@ BLUEPRINTS = (
     archive_views.blp,
     service_views.blp,
     reminder_views.blp,
+    ops_views.blp,
 )
 LOCALES = ("zh", "en")
 
@@ -75,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     migrate.init_app(app, db, directory=str(_migrations_dir()), compare_type=True, render_as_batch=True)
     babel.init_app(app, locale_selector=_locale)
     api.init_app(app)
+    requestlog.init_app(app)  # before web: its after_request runs after the commit
     web.init_app(app)
     openapi.init_docs_assets(app)
     for blueprint in BLUEPRINTS:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import sys
 from datetime import datetime
@@ -16,9 +15,12 @@ from ancillary.archive.cli import archive
 from ancillary.auth.models import User
 from ancillary.auth.services import create_user, issue_token
 from ancillary.command import fail, transaction
+from ancillary.config import SettingsError
 from ancillary.custody.cli import custody, labels
 from ancillary.demo import load_demo
-from ancillary.jobs import build_scheduler, run_sweeps
+from ancillary.jobs import run_sweeps
+from ancillary.leader import SchedulerProcess
+from ancillary.ops.checks import check_before_start
 from ancillary.outbox import run_sender
 from ancillary.scheduling.cli import schedule
 from ancillary.service.cli import service
@@ -31,6 +33,15 @@ def init_app(app) -> None:
     for command in (users, tokens, demo, serve, tick, scheduler_command, send, custody, labels, archive, schedule,
                     service):
         app.cli.add_command(command)
+
+
+def _check_before_start(app) -> None:
+    """Refuse to start, in one line naming the variable, when the database or storage is unusable."""
+    try:
+        check_before_start(app.config["SETTINGS"])
+    except SettingsError as exc:
+        click.secho(f"refusing to start: {exc}", fg="red", err=True)
+        sys.exit(2)
 
 
 @click.group()
@@ -103,6 +114,7 @@ def serve(port, host, workers, no_scheduler):
     """Serve the API under gunicorn, with the scheduler beside it as its own process."""
 
     app = current_app._get_current_object()
+    _check_before_start(app)
     sqlite = app.config["SETTINGS"].database_url.startswith("sqlite")
     workers = workers or (1 if sqlite else 2)
     click.echo(f"Ancillary on http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)")
@@ -111,15 +123,19 @@ def serve(port, host, workers, no_scheduler):
 
 @click.command("scheduler")
 @click.option("--parent-pid", type=int, hidden=True, help="stop when this process (ancillary serve) is gone")
+@click.option("--first-tick-delay", type=click.FloatRange(0, 600), default=0, hidden=True,
+              help="seconds before the first tick once leading")
 @with_appcontext
-def scheduler_command(parent_pid):
-    """Run the scheduler alone (exactly one per court)."""
-    scheduler = build_scheduler(current_app._get_current_object(), blocking=True)
+def scheduler_command(parent_pid, first_tick_delay):
+    """Run a scheduler: it leads when no other does (several may run, on several machines)."""
+    _check_before_start(current_app._get_current_object())
+    process = SchedulerProcess(current_app._get_current_object(), first_tick_delay=first_tick_delay)
     if parent_pid:
-        follow_parent(parent_pid, lambda: os.kill(os.getpid(), signal.SIGTERM))
-    signal.signal(signal.SIGTERM, lambda *_: scheduler.shutdown(wait=True))
-    click.echo("scheduler running; Ctrl-C stops it")
-    scheduler.start()
+        follow_parent(parent_pid, process.stop.set)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: process.stop.set())
+    click.echo(f"scheduler {process.node} waiting to lead; SIGTERM or Ctrl-C stops it")
+    process.run()
 
 
 @click.command()

@@ -88,6 +88,17 @@ class Settings:
     sms_retry_base_seconds: float = 30.0
     claim_timeout_seconds: int = 300  # a claimed row older than this, unanswered, is outcome-unknown
     sms_timeout_seconds: float = 10.0
+    # --- operations (see docs/deploy.md) ---
+    tick_seconds: int = 300  # the scheduler runs every sweep at instants aligned to this period
+    heartbeat_seconds: int = 10  # scheduler heartbeat; /readyz wants one younger than twice this
+    log_format: str = "text"  # "json": one JSON line per request (request id, user id, status, duration)
+    proxy_count: int = 0  # reverse proxies whose X-Forwarded-* headers are trusted (1 behind nginx)
+    storage_backend: str = "local"  # "s3": an S3-compatible object store (see ancillary/storage.py)
+    s3_endpoint: str = ""
+    s3_bucket: str = ""
+    s3_region: str = ""
+    s3_access_key: str = ""
+    s3_secret_key: str = ""
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
@@ -124,6 +135,7 @@ class Settings:
             storage_dir=Path(env.get("ANCILLARY_STORAGE_DIR") or INSTANCE_DIR / "storage"),
             carrier_secret=env.get("ANCILLARY_CARRIER_SECRET", ""),
         )
+        values.update(_ops_settings(env))
         if "ANCILLARY_COURT_NAME" in env:
             values["court_name"] = env["ANCILLARY_COURT_NAME"]
         values.update(_reminder_settings(env))
@@ -158,6 +170,24 @@ class Settings:
             raise SettingsError("archive window must be 1-365 days")
 
         self._check_reminders()
+        self._check_ops()
+
+    def _check_ops(self) -> None:
+        if not 10 <= self.tick_seconds <= 3600:
+            raise SettingsError(f"ANCILLARY_TICK_SECONDS={self.tick_seconds} must be 10-3600 seconds")
+        if not 1 <= self.heartbeat_seconds <= 300:
+            raise SettingsError(f"ANCILLARY_HEARTBEAT_SECONDS={self.heartbeat_seconds} must be 1-300 seconds")
+        if self.proxy_count not in (0, 1):
+            raise SettingsError("ANCILLARY_PROXY_COUNT must be 0 or 1 (the number of proxies in front)")
+        if self.log_format not in ("text", "json"):
+            raise SettingsError(f"ANCILLARY_LOG_FORMAT={self.log_format!r} must be 'text' or 'json'")
+        if self.storage_backend not in ("local", "s3"):
+            raise SettingsError(f"ANCILLARY_STORAGE={self.storage_backend!r} must be 'local' or 's3'")
+        if self.storage_backend == "s3" and not self.s3_bucket:
+            raise SettingsError("ANCILLARY_STORAGE=s3 needs ANCILLARY_S3_BUCKET")
+        scheme = self.database_url.partition(":")[0]
+        if scheme != "sqlite" and not scheme.startswith("postgresql"):
+            raise SettingsError("ANCILLARY_DATABASE_URL must start with postgresql+psycopg:// or sqlite:///")
 
     def _check_reminders(self) -> None:
         if self.smtp_url:
@@ -215,6 +245,30 @@ def _instance_secret(name: str) -> str:
     path.write_text(value)
     path.chmod(0o600)
     return value
+
+
+def _ops_settings(env: dict[str, str]) -> dict:
+    values: dict = {}
+    names = (("ANCILLARY_TICK_SECONDS", "tick_seconds"), ("ANCILLARY_HEARTBEAT_SECONDS", "heartbeat_seconds"))
+    for name, attr in names:
+        if env.get(name):
+            try:
+                values[attr] = int(env[name])
+            except ValueError:
+                raise SettingsError(f"{name}={env[name]!r} is not a whole number of seconds") from None
+    if env.get("ANCILLARY_PROXY_COUNT"):
+        try:
+            values["proxy_count"] = int(env["ANCILLARY_PROXY_COUNT"])
+        except ValueError:
+            raise SettingsError("ANCILLARY_PROXY_COUNT must be 0 or 1 (the number of proxies in front)") from None
+    if env.get("ANCILLARY_LOG_FORMAT"):
+        values["log_format"] = env["ANCILLARY_LOG_FORMAT"]
+    if env.get("ANCILLARY_STORAGE"):
+        values["storage_backend"] = env["ANCILLARY_STORAGE"]
+    for name in ("endpoint", "bucket", "region", "access_key", "secret_key"):
+        if env.get(f"ANCILLARY_S3_{name.upper()}"):
+            values[f"s3_{name}"] = env[f"ANCILLARY_S3_{name.upper()}"]
+    return values
 
 
 # --- reminder settings -----------------------------------------------------------------

@@ -16,6 +16,7 @@ sends exactly what the missed ticks would have sent, once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -36,8 +37,13 @@ MISFIRE_GRACE_SECONDS = 3600
 DELIVER = "ancillary.outbox.sender.deliver"
 
 
-def run_sweeps(app, now: datetime, only: list[str] | None = None, *, deliver: bool = True) -> list[tuple[str, dict]]:
-    """Run every sweep as of ``now``, each in its own committed transaction, then deliver."""
+def run_sweeps(app, now: datetime, only: list[str] | None = None, *, deliver: bool = True,
+               claim: Callable | None = None) -> list[tuple[str, dict]]:
+    """Run every sweep as of ``now``, each in its own committed transaction, then deliver.
+
+    ``claim(session, path, now)``, when given, runs first in the sweep's transaction and
+    returns False to skip a sweep already done for this instant (see ancillary.leader).
+    """
     results = []
     with app.app_context():
         settings = app.config["SETTINGS"]
@@ -45,6 +51,10 @@ def run_sweeps(app, now: datetime, only: list[str] | None = None, *, deliver: bo
             if only and sweep.__name__ not in only:
                 continue
             try:
+                if claim is not None and not claim(db.session, dotted(sweep), now):
+                    db.session.rollback()
+                    results.append((dotted(sweep), {"skipped": "already done for this instant"}))
+                    continue
                 outcome = sweep(db.session, now, settings) or {}
                 db.session.commit()
             except Exception:

@@ -4,8 +4,9 @@ Nothing crosses a fork: the gunicorn master never runs the scheduler or touches 
 database, so a worker is forked from a process that holds no lock, connection or
 thread of ours; ``ancillary.db.reset_after_fork`` also runs in every child, and
 ``post_fork`` says so in the log. The scheduler is a separate ``ancillary scheduler``
-process started by the master once the workers are up (fork+exec: it shares nothing),
-stopped by the master on exit, and it stops by itself if the master dies.
+process (fork+exec: it shares nothing) started by the master as it starts, niced,
+its first tick a little later; the master stops it on exit, and it stops by itself
+if the master dies.
 """
 
 from __future__ import annotations
@@ -19,14 +20,21 @@ import threading
 
 from gunicorn.app.base import BaseApplication
 
+from ancillary.db import reset_after_fork
+
 log = logging.getLogger(__name__)
 
 GRACEFUL_SECONDS = 30  # a running request or sweep gets this long to finish after SIGTERM
+NICENESS = 10
+
+
+FIRST_TICK_DELAY = 15  # beside a fresh server, people signing in go first; sweeps catch up after
 
 
 def scheduler_argv() -> list[str]:
     """The command line of a scheduler that follows this process (it exits when we do)."""
-    return [sys.executable, "-m", "ancillary", "scheduler", "--parent-pid", str(os.getpid())]
+    return [sys.executable, "-m", "ancillary", "scheduler", "--parent-pid", str(os.getpid()),
+            "--first-tick-delay", str(FIRST_TICK_DELAY)]
 
 
 class SchedulerChild:
@@ -36,7 +44,9 @@ class SchedulerChild:
         self.process: subprocess.Popen | None = None
 
     def start(self, server=None) -> None:
-        self.process = subprocess.Popen(scheduler_argv())
+        # Niced: its start-up and sweeps yield the CPU to the workers answering people.
+        # (The master is single-threaded here, so preexec_fn is safe.)
+        self.process = subprocess.Popen(scheduler_argv(), preexec_fn=lambda: os.nice(NICENESS))
         log.info("scheduler started as process %s", self.process.pid)
 
     def stop(self, server=None) -> None:
@@ -52,8 +62,6 @@ class SchedulerChild:
 
 def _post_fork(server, worker) -> None:
     """Belt and braces: the at-fork hook has already reset the child; say so in the log."""
-    from ancillary.db import reset_after_fork
-
     reset_after_fork()
     server.log.info("worker %s starts with fresh database pools", worker.pid)
 
@@ -77,7 +85,8 @@ class Server(BaseApplication):
         self.cfg.set("control_socket_disable", True)  # one fixed path per user: two servers would fight
         self.cfg.set("post_fork", _post_fork)
         if self.scheduler is not None:
-            self.cfg.set("when_ready", self.scheduler.start)
+            # Started before the port opens: its imports are done by the time people arrive.
+            self.cfg.set("on_starting", self.scheduler.start)
             self.cfg.set("on_exit", self.scheduler.stop)
 
     def load(self):

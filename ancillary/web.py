@@ -29,7 +29,6 @@ PUBLIC_ENDPOINTS = {
     "docs_assets",
     "static",
     "Auth.TokensView",
-    "health",
     "home",
 }
 
@@ -83,10 +82,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(IntegrityError, _integrity_error)
     app.register_error_handler(OperationalError, _operational_error)
     app.register_error_handler(Exception, _unexpected_error)
-
-    @app.get("/healthz", endpoint="health")
-    def health():
-        return {"ok": True}
 
     @app.get("/", endpoint="home")
     def home():
@@ -219,11 +214,27 @@ def _integrity_error(error: IntegrityError):
 
 
 def _operational_error(error: OperationalError):
-    db.session.rollback()
-    log.warning("database busy: %s", error.orig)
-    response = _json_error(503, "database_busy", gettext("the database is busy; try again in a moment"))
+    """503 for a database that is busy (SQLite's lock) or away (a lost connection); both pass."""
+    try:
+        db.session.rollback()
+    except OperationalError:
+        db.session.close()  # the connection is gone: drop it, the pool makes a new one next time
+    if _database_away(error):
+        log.warning("database unreachable: %s", error.orig)
+        response = _json_error(503, "database_unavailable",
+                               gettext("the database cannot be reached just now; try again in a moment"))
+    else:
+        log.warning("database busy: %s", error.orig)
+        response = _json_error(503, "database_busy", gettext("the database is busy; try again in a moment"))
     response.headers["Retry-After"] = "1"
     return response
+
+
+def _database_away(error: OperationalError) -> bool:
+    """A lost or refused connection, as opposed to a lock that was not granted in time."""
+    if error.connection_invalidated:
+        return True
+    return type(error.orig).__module__.startswith("psycopg")
 
 
 def _unexpected_error(error: Exception):

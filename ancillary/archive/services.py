@@ -25,6 +25,7 @@ from ancillary.custody.services import append_event
 from ancillary.errors import Conflict, Forbidden, Invalid
 from ancillary.outbox import enqueue, reader_locale
 from ancillary.queues.models import Task, TaskKind, TaskStatus
+from ancillary.storage import storage_for
 
 STEPS = ("count", "bind", "digitise", "archive")
 MAX_PDF_BYTES = 200 * 1024 * 1024
@@ -85,14 +86,8 @@ def record_step(
         if not pdf or not pdf.startswith(b"%PDF-"):
             raise Invalid("not_a_pdf", "the scanned file must be a PDF", field="file")
         digest = hashlib.sha256(pdf).hexdigest()
-        folder = settings.storage_dir / "archive"
-        folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{digest}.pdf"
-        if not path.exists():
-            tmp = path.with_suffix(".part")
-            tmp.write_bytes(pdf)
-            tmp.replace(path)
-        rec.scan_sha256, rec.scan_bytes, rec.scan_path, rec.digitised_at = digest, len(pdf), str(path), now
+        key = storage_for(settings).put(f"archive/{digest}.pdf", pdf, "application/pdf")
+        rec.scan_sha256, rec.scan_bytes, rec.scan_path, rec.digitised_at = digest, len(pdf), key, now
         details = {"sha256": digest, "bytes": len(pdf)}
     elif step == "archive":
         if rec.digitised_at is None:

@@ -43,8 +43,8 @@ def custody_verify():
 
 @click.command("labels")
 @click.argument("dossier_ids", nargs=-1, required=True, type=int)
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="the PDF file to write (A4, 3 x 8 labels a page)")
+@click.option("--out", "out", type=click.Path(dir_okay=False, path_type=Path),
+              help="also write the PDF here (A4, 3 x 8 labels a page); it is always kept in the storage")
 @with_appcontext
 def labels(dossier_ids, out):
     """Write a printable A4 label sheet for DOSSIER_ID..."""
@@ -55,5 +55,13 @@ def labels(dossier_ids, out):
         sys.exit(1)
     with current_app.test_request_context():
         pdf = render_label_sheet_pdf([label_info(found[i]) for i in dossier_ids])
-    out.write_bytes(pdf)
-    click.echo(f"{len(dossier_ids)} label(s) written to {out}")
+    import hashlib
+
+    from ancillary.storage import storage_for
+
+    key = storage_for(current_app.config["SETTINGS"]).put(
+        f"labels/{hashlib.sha256(pdf).hexdigest()}.pdf", pdf, "application/pdf")
+    click.echo(f"{len(dossier_ids)} label(s) kept in the storage as {key}")
+    if out:
+        out.write_bytes(pdf)
+        click.echo(f"{len(dossier_ids)} label(s) written to {out}")

@@ -27,6 +27,7 @@ from ancillary.service.models import (
     ServiceAttempt,
     ServiceOrder,
 )
+from ancillary.storage import storage_for
 
 # What a clerk may report for each channel they record by hand. For SMS and e-mail, ``sent``
 # sends a message through the outbox; ``delivered`` and ``failed`` (a bounce, an SMS the
@@ -282,7 +283,7 @@ def _photo_evidence(order: ServiceOrder, photo: bytes, address: str | None, atte
     flags, distance = evidence.place_and_age_flags(
         checked, address_position=position, attempted_at=attempted_at,
         max_distance_m=settings.posting_max_distance_m, max_age=timedelta(hours=settings.posting_max_age_hours))
-    return dict(photo_path=evidence.store(checked, settings.storage_dir), photo_sha256=checked.sha256,
+    return dict(photo_path=evidence.store(checked, storage_for(settings)), photo_sha256=checked.sha256,
                 photo_mime=checked.mime, photo_bytes=len(photo), photo_taken_at=checked.taken_at,
                 latitude=checked.latitude, longitude=checked.longitude, distance_m=distance, flags=flags)
 

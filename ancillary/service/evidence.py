@@ -7,7 +7,7 @@ is decoded), and EXIF GPS that cannot be a place on Earth. Flagged, not refused:
 no time, far from the address, older than the limit — a clerk's photo is still evidence,
 and a judge weighs the flags.
 
-Stored file: ``<storage_dir>/service/<sha[:2]>/<sha256>.<ext>``, written once (the name is
+Stored file: key ``service/<sha[:2]>/<sha256>.<ext>`` in the storage (ancillary/storage.py), written once (the name is
 the content hash, so a retried upload writes nothing new).
 """
 
@@ -16,11 +16,9 @@ from __future__ import annotations
 import hashlib
 import io
 import math
-import os
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from PIL import ExifTags, Image, UnidentifiedImageError
@@ -184,18 +182,11 @@ def place_and_age_flags(photo: Photo, *, address_position: tuple[float, float] |
     return flags, distance
 
 
-def store(photo: Photo, storage_dir: Path) -> str:
-    """Keep the original under its hash; return the path relative to ``storage_dir``."""
-    relative = Path("service") / photo.sha256[:2] / f"{photo.sha256}{photo.extension}"
-    target = Path(storage_dir) / relative
-    if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        temporary = target.with_suffix(target.suffix + f".{os.getpid()}.part")
-        temporary.write_bytes(photo.content)
-        os.replace(temporary, target)
-    return str(relative)
+def store(photo: Photo, storage) -> str:
+    """Keep the original under its hash in ``storage``; return its key."""
+    key = f"service/{photo.sha256[:2]}/{photo.sha256}{photo.extension}"
+    return storage.put(key, photo.content, photo.mime)
 
 
-def read_stored(storage_dir: Path, relative: str) -> bytes | None:
-    path = Path(storage_dir) / relative
-    return path.read_bytes() if path.is_file() else None
+def read_stored(storage, key: str) -> bytes | None:
+    return storage.get(key)

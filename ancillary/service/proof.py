@@ -28,6 +28,7 @@ from ancillary.outbox import reader_locale
 from ancillary.service.attempts import attempts_in_time
 from ancillary.service.evidence import read_stored
 from ancillary.service.schemas import source_text
+from ancillary.storage import storage_for
 
 FONT_NAME = "WenQuanYiMicroHei"
 FONT_PATHS = (
@@ -199,7 +200,7 @@ class _Proof:
             meta.append((gettext("Distance from address"), gettext("%(m)s m", m=round(attempt.distance_m))))
         if attempt.flags:
             meta.append((gettext("Flags"), ", ".join(attempt.flags)))
-        image = _photo(self.settings.storage_dir, attempt.photo_path)
+        image = _photo(storage_for(self.settings), attempt.photo_path)
         cells = [[image or self.p(gettext("photo file missing"), self.small),
                   self.pairs(meta, [30 * mm, 70 * mm])]]
         table = Table(cells, colWidths=[PHOTO_WIDTH + 2 * mm, 100 * mm])
@@ -232,9 +233,9 @@ def _grid(rows, widths, header=False) -> Table:
     return table
 
 
-def _photo(storage_dir, relative: str | None):
+def _photo(storage, key: str | None):
     """The stored photo, downscaled to print size (the original stays in storage)."""
-    content = read_stored(storage_dir, relative) if relative else None
+    content = read_stored(storage, key) if key else None
     if content is None:
         return None
     with PILImage.open(io.BytesIO(content)) as image:

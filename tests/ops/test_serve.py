@@ -22,7 +22,7 @@ def court(tmp_path_factory):
 
 
 # The broken server waited 30 s on an inherited lock, then answered 503. The goal is 2 s
-# (bench/serve_cold_start.py measures it); the bound here leaves room for a loaded machine
+# (bench/process_model.py measures it); the bound here leaves room for a loaded machine
 # without letting the 30 s wait through.
 SIGN_IN_BOUND = 10.0
 

@@ -1,0 +1,1 @@
+"""Operations: the scheduler's heartbeat and sweep ledger, health and readiness."""

@@ -1,0 +1,90 @@
+"""The storage interface on a folder and on an S3-compatible store (moto's server, over HTTP)."""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+from moto.server import ThreadedMotoServer
+
+from ancillary.service import evidence
+from ancillary.storage import LocalStorage, S3Storage, StorageError, storage_for
+from tests.conftest import make_settings
+from tests.ops.processes import free_port, process_env, run
+
+KEYS = {"ANCILLARY_S3_ACCESS_KEY": "testing", "ANCILLARY_S3_SECRET_KEY": "testing", "ANCILLARY_S3_REGION": "us-east-1"}
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint():
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
+                 aws_secret_access_key="testing").create_bucket(Bucket="court-files")
+    yield endpoint
+    server.stop()
+
+
+def _s3(endpoint, bucket="court-files"):
+    return S3Storage(bucket=bucket, endpoint=endpoint, region="us-east-1", access_key="testing", secret_key="testing")
+
+
+@pytest.mark.parametrize("kind", ["local", "s3"])
+def test_a_file_put_is_read_back_by_another_client(kind, s3_endpoint, tmp_path):
+    first, second = ((LocalStorage(tmp_path), LocalStorage(tmp_path)) if kind == "local"
+                     else (_s3(s3_endpoint), _s3(s3_endpoint)))
+    key = f"archive/{kind}-0123.pdf"
+    assert second.get(key) is None and not second.exists(key)
+    assert first.put(key, b"%PDF-1.7 scan", "application/pdf") == key
+    assert first.put(key, b"%PDF-1.7 scan", "application/pdf") == key  # written again: the same bytes
+    assert second.exists(key) and second.get(key) == b"%PDF-1.7 scan"
+    second.check()
+
+
+@pytest.mark.parametrize("key", ["../etc/passwd", "/abs/path", "archive/../../x", "archive", ""])
+def test_keys_that_leave_the_store_are_refused(key, tmp_path):
+    with pytest.raises(ValueError):
+        LocalStorage(tmp_path).put(key, b"x")
+
+
+def test_service_photos_go_to_the_object_store(s3_endpoint, tmp_path):
+    settings = make_settings("sqlite:///unused.sqlite3", tmp_path, storage_backend="s3", s3_endpoint=s3_endpoint,
+                             s3_bucket="court-files", s3_region="us-east-1", s3_access_key="testing",
+                             s3_secret_key="testing")
+    photo = evidence.Photo(content=b"\xff\xd8 jpeg bytes", sha256="ab" * 32, mime="image/jpeg", extension=".jpg",
+                           width=1, height=1)
+    key = evidence.store(photo, storage_for(settings))
+    assert key == f"service/ab/{'ab' * 32}.jpg"
+    assert evidence.read_stored(_s3(s3_endpoint), key) == b"\xff\xd8 jpeg bytes"
+    assert not (tmp_path / "storage" / "service").exists()  # nothing went to the local folder
+
+
+def test_a_missing_bucket_or_unreachable_store_is_named(s3_endpoint):
+    with pytest.raises(StorageError, match="ANCILLARY_S3_BUCKET='no-such-bucket'"):
+        _s3(s3_endpoint, bucket="no-such-bucket").check()
+    with pytest.raises(StorageError, match="ANCILLARY_S3_ENDPOINT='http://127.0.0.1:9'"):
+        _s3("http://127.0.0.1:9").check()
+
+
+def test_the_scheduler_refuses_to_start_with_an_unreachable_store(tmp_path):
+    env = process_env(f"sqlite:///{tmp_path / 'db.sqlite3'}", tmp_path, ANCILLARY_STORAGE="s3",
+                      ANCILLARY_S3_ENDPOINT="http://127.0.0.1:9", ANCILLARY_S3_BUCKET="court-files", **KEYS)
+    done = run(env, "scheduler", timeout=120)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "ANCILLARY_S3_ENDPOINT" in lines[0] and lines[0].startswith("refusing to start")
+
+
+@pytest.mark.parametrize("url, named", [
+    ("postgresql+psycopg://nobody:wrong@127.0.0.1:9/ancillary", "cannot connect"),
+    ("sqlite:////no/such/folder/ancillary.sqlite3", "cannot connect"),
+    ("mysql://court@db/ancillary", "must start with"),
+])
+@pytest.mark.parametrize("command", [("serve", "--port", "0"), ("scheduler",)])
+def test_a_wrong_database_url_refuses_to_start_in_one_line(url, named, command, tmp_path):
+    done = run(process_env(url, tmp_path), *command, timeout=120)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith("refusing to start") and "ANCILLARY_DATABASE_URL" in lines[0] and named in lines[0]
