@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import select
 
 from ancillary.jobs import run_sweeps
-from ancillary.wiring import SWEEPS, dotted
 from ancillary.leader import claimer, tick_instant
+from ancillary.wiring import SWEEPS, dotted
 from notifications.testing.twilio_standin import TwilioStandin
 from tests.conftest import DB_KIND
 from tests.ops.processes import ANCILLARY, process_env
