@@ -79,7 +79,7 @@ def _wait_for(condition, timeout=60.0):
 
 def _notifications(app):
     from ancillary.extensions import db
-    from ancillary.reminders.models import Notification
+    from ancillary.outbox import Notification
 
     with app.app_context():
         rows = db.session.scalars(select(Notification)).all()
@@ -90,7 +90,7 @@ def _notifications(app):
 
 @pytest.mark.skipif(DB_KIND != "postgresql", reason="leadership across machines is PostgreSQL's advisory lock")
 def test_the_standby_takes_over_after_the_leader_is_killed_and_nothing_is_sent_twice(app, tmp_path):
-    from ancillary.reminders.models import NotificationStatus
+    from ancillary.outbox import NotificationStatus
 
     total = 120
     with TwilioStandin() as standin:
