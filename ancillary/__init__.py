@@ -8,21 +8,31 @@ from pathlib import Path
 from flask import Flask, has_request_context, request
 
 import ancillary.models  # noqa: F401  (every table on the metadata)
-from ancillary import cli, openapi, web, wiring
+from ancillary import cli, hardening, openapi, pages, web, wiring
+from ancillary.archive import pages as archive_pages
 from ancillary.archive import views as archive_views
 from ancillary.audit import views as audit_views
+from ancillary.auth import pages as auth_pages
 from ancillary.auth import views as auth_views
+from ancillary.auth.sessions import COOKIE_CONFIG
+from ancillary.cases import pages as case_pages
 from ancillary.cases import views as case_views
 from ancillary.config import Settings
+from ancillary.custody import pages as custody_pages
 from ancillary.custody import views as custody_views
 from ancillary.extensions import api, babel, db, migrate
 from ancillary.ops import requestlog
 from ancillary.ops import views as ops_views
+from ancillary.pages import session_locale
+from ancillary.queues import pages as queue_pages
 from ancillary.queues import views as queue_views
+from ancillary.reminders import pages as reminder_pages
 from ancillary.reminders import views as reminder_views
+from ancillary.reports import pages as report_pages
 from ancillary.reports import views as report_views
+from ancillary.scheduling import pages as schedule_pages
 from ancillary.scheduling import views as scheduling_views
-from ancillary.scheduling import week_page
+from ancillary.service import pages as service_pages
 from ancillary.service import views as service_views
 
 BLUEPRINTS = (
@@ -30,7 +40,6 @@ BLUEPRINTS = (
     case_views.blp,
     queue_views.blp,
     scheduling_views.blp,
-    week_page.blp,
     audit_views.blp,
     report_views.blp,
     custody_views.blp,
@@ -38,6 +47,18 @@ BLUEPRINTS = (
     service_views.blp,
     reminder_views.blp,
     ops_views.blp,
+)
+# Server-rendered pages: each module's plain Flask blueprint ``bp`` (see ancillary/pages.py).
+PAGES = (
+    auth_pages,
+    queue_pages,
+    case_pages,
+    service_pages,
+    archive_pages,
+    reminder_pages,
+    custody_pages,
+    report_pages,
+    schedule_pages,
 )
 LOCALES = ("zh", "en")
 
@@ -70,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE="zh",
         BABEL_DEFAULT_TIMEZONE=settings.timezone.key,
         BABEL_TRANSLATION_DIRECTORIES="translations",
+        **COOKIE_CONFIG,
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
@@ -77,12 +99,16 @@ def create_app(settings: Settings | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=str(_migrations_dir()), compare_type=True, render_as_batch=True)
     babel.init_app(app, locale_selector=_locale)
+    hardening.init_app(app)  # the id converter must be in place before any route
     api.init_app(app)
     requestlog.init_app(app)  # before web: its after_request runs after the commit
     web.init_app(app)
+    pages.init_app(app)
     openapi.init_docs_assets(app)
     for blueprint in BLUEPRINTS:
         api.register_blueprint(blueprint)
+    for page in PAGES:
+        app.register_blueprint(page.bp)
     cli.init_app(app)
     wiring.wire(app)
     return app
@@ -91,7 +117,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 def _locale() -> str:
     """The caller's language; outside a request (CLI, jobs) the court's default, Chinese."""
     if has_request_context():
-        return request.accept_languages.best_match(LOCALES) or "zh"
+        return session_locale() or request.accept_languages.best_match(LOCALES) or "zh"
     return "zh"
 
 

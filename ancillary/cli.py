@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from ancillary.archive.cli import archive
+from ancillary.auth.accounts import reset_password, set_active
 from ancillary.auth.models import User
 from ancillary.auth.services import create_user, issue_token
 from ancillary.command import fail, transaction
@@ -66,6 +67,50 @@ def users_add(username, role, phone, display_name, president, password_stdin):
     click.echo(f"user {user.username} (id {user.id}) added with role {user.role.value}")
 
 
+def _user_or_fail(session, username):
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        fail(f"error: no user {username!r}")
+    return user
+
+
+@users.command("disable")
+@click.argument("username")
+@with_appcontext
+def users_disable(username):
+    """Disable USERNAME: their tokens and sessions stop at once."""
+    with transaction() as session:
+        set_active(session, _user_or_fail(session, username), False, actor=None, now=_now())
+    click.echo(f"user {username} disabled")
+
+
+@users.command("enable")
+@click.argument("username")
+@with_appcontext
+def users_enable(username):
+    """Enable USERNAME again (old tokens stay revoked)."""
+    with transaction() as session:
+        set_active(session, _user_or_fail(session, username), True, actor=None, now=_now())
+    click.echo(f"user {username} enabled")
+
+
+@users.command("reset-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="read the one-time password from standard input")
+@with_appcontext
+def users_reset_password(username, password_stdin):
+    """Give USERNAME a one-time password; they choose their own at next sign-in.
+
+    Without --password-stdin a random one is printed.
+    """
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+    with transaction() as session:
+        given = reset_password(session, _user_or_fail(session, username), actor=None, now=_now(), password=password)
+    click.echo(f"password of {username} reset; they choose a new one at next sign-in")
+    if not password_stdin:
+        click.echo(f"one-time password: {given}")
+
+
 @click.group()
 def tokens():
     """Issue API tokens."""
@@ -78,7 +123,7 @@ def tokens_issue(username):
     """Print a new API token for USERNAME."""
     with transaction() as session:
         user = session.scalar(select(User).where(User.username == username))
-        if user is None or not user.is_active:
+        if user is None or not user.may_act():
             fail(f"error: no active user {username!r}; add one with `ancillary users add`")
         token, _ = issue_token(session, user, now=_now(), lifetime=current_app.config["SETTINGS"].token_lifetime)
     click.echo(token)

@@ -3,25 +3,30 @@
 from __future__ import annotations
 
 import os
-import secrets
 from dataclasses import dataclass, field, replace
 from datetime import time, timedelta
 from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ancillary.config_env import (
+    INSTANCE_DIR,
+    SettingsError,
+    _custody_settings,
+    _instance_secret,
+    _ops_settings,
+    _parse_smtp_url,
+    _reminder_settings,
+)
 from scanners.tokens import Keyring
 
-INSTANCE_DIR = Path(os.environ.get("ANCILLARY_INSTANCE_DIR", Path.cwd() / "instance"))
+__all__ = ["INSTANCE_DIR", "DEFAULT_HEARING_MINUTES", "DEFAULT_STATUTORY_MONTHS", "Settings", "SettingsError",
+           "smtp_options"]
+
 
 # Statutory periods from filing to closing, in months, by kind (SPEC section 2).
 DEFAULT_STATUTORY_MONTHS = {"speedy": 1, "summary": 3, "ordinary": 6, "enforcement": 6}
 # Hearing length in minutes by kind (SPEC section 2).
 DEFAULT_HEARING_MINUTES = {"speedy": 30, "summary": 60, "ordinary": 120, "enforcement": 60}
-
-
-class SettingsError(ValueError):
-    """A setting that makes no sense; the process refuses to start with this message."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,10 @@ class Settings:
     speedy_notice_days: int = 1
     speedy_hearing_days: int = 7
     auto_schedule_max_days: int = 31
+    # A new courtroom's lunch break, local times *(default 12:00-13:30)*; each room keeps its own.
+    lunch_break: tuple[time, time] = (time(12, 0), time(13, 30))
+    # The longest period the dashboard reports at once, in days.
+    dashboard_max_days: int = 366
     # Service of process (SPEC section 3; a "(default)" figure there is a setting here).
     carrier_secret: str = ""
     service_documents: str = "起诉状副本、应诉通知书、举证通知书、传票"
@@ -61,10 +70,16 @@ class Settings:
     service_posting_days: int = 5
     service_public_notice_days: int = 30
     service_warn_hours: int = 24
+    service_address_reuse: bool = True  # layer 0: attach addresses confirmed in the person's other cases
+    service_timed_escalation: bool = True  # the sweep moves an order on when its electronic window closes
     posting_max_distance_m: int = 200
     posting_max_age_hours: int = 24
     photo_max_bytes: int = 15 * 1024 * 1024
     photo_max_pixels: int = 60_000_000
+    # Custody checkpoints (docs/custody.md): Ed25519 seed, the append-only log's folder.
+    custody_signing_key: bytes | None = None
+    custody_checkpoint_dir: Path = INSTANCE_DIR / "checkpoints"
+    custody_checkpoint_minutes: int = 60
     run_scheduler: bool = False
     testing: bool = False
     # --- reminders (SPEC section 3 defaults; see docs/reminders.md) ---
@@ -136,6 +151,7 @@ class Settings:
             carrier_secret=env.get("ANCILLARY_CARRIER_SECRET", ""),
         )
         values.update(_ops_settings(env))
+        values.update(_custody_settings(env, testing=overrides.get("testing", False)))
         if "ANCILLARY_COURT_NAME" in env:
             values["court_name"] = env["ANCILLARY_COURT_NAME"]
         values.update(_reminder_settings(env))
@@ -235,108 +251,6 @@ class Settings:
         return replace(self, **changes)
 
 
-def _instance_secret(name: str) -> str:
-    """Return a random secret kept in the instance folder, made on first use."""
-    path = INSTANCE_DIR / f".{name}"
-    if path.exists():
-        return path.read_text().strip()
-    INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(32)
-    path.write_text(value)
-    path.chmod(0o600)
-    return value
-
-
-def _ops_settings(env: dict[str, str]) -> dict:
-    values: dict = {}
-    names = (("ANCILLARY_TICK_SECONDS", "tick_seconds"), ("ANCILLARY_HEARTBEAT_SECONDS", "heartbeat_seconds"))
-    for name, attr in names:
-        if env.get(name):
-            try:
-                values[attr] = int(env[name])
-            except ValueError:
-                raise SettingsError(f"{name}={env[name]!r} is not a whole number of seconds") from None
-    if env.get("ANCILLARY_PROXY_COUNT"):
-        try:
-            values["proxy_count"] = int(env["ANCILLARY_PROXY_COUNT"])
-        except ValueError:
-            raise SettingsError("ANCILLARY_PROXY_COUNT must be 0 or 1 (the number of proxies in front)") from None
-    if env.get("ANCILLARY_LOG_FORMAT"):
-        values["log_format"] = env["ANCILLARY_LOG_FORMAT"]
-    if env.get("ANCILLARY_STORAGE"):
-        values["storage_backend"] = env["ANCILLARY_STORAGE"]
-    for name in ("endpoint", "bucket", "region", "access_key", "secret_key"):
-        if env.get(f"ANCILLARY_S3_{name.upper()}"):
-            values[f"s3_{name}"] = env[f"ANCILLARY_S3_{name.upper()}"]
-    return values
-
-
-# --- reminder settings -----------------------------------------------------------------
-
-_INT_SETTINGS = {
-    "ANCILLARY_HEARD_NOT_CLOSED_DAYS": "heard_not_closed_days",
-    "ANCILLARY_ESCALATION_HOURS": "escalation_hours",
-    "ANCILLARY_PROPERTY_SEARCH_DAYS": "property_search_days",
-    "ANCILLARY_SEIZED_CLOSE_DAYS": "seized_close_days",
-    "ANCILLARY_AUCTION_MEASURES_DAYS": "auction_measures_days",
-    "ANCILLARY_PAYMENT_RELEASE_DAYS": "payment_release_days",
-    "ANCILLARY_ARCHIVE_WARNING_DAYS": "archive_warning_days",
-    "ANCILLARY_SWEEP_LOOKBACK_DAYS": "sweep_lookback_days",
-    "ANCILLARY_CLAIM_TIMEOUT": "claim_timeout_seconds",
-}
-_FLOAT_SETTINGS = {
-    "ANCILLARY_SMS_RATE": "sms_rate_per_second",
-    "ANCILLARY_SMS_GIVE_UP_HOURS": "sms_give_up_hours",
-    "ANCILLARY_SMS_RETRY_SECONDS": "sms_retry_base_seconds",
-    "ANCILLARY_SMS_TIMEOUT": "sms_timeout_seconds",
-}
-
-
-def _clock_time(name: str, value: str) -> time:
-    try:
-        hours, minutes = value.strip().split(":")
-        return time(int(hours), int(minutes))
-    except ValueError:
-        raise SettingsError(f"{name}={value!r} is not a time of day written HH:MM") from None
-
-
-def _reminder_settings(env: dict[str, str]) -> dict:
-    values: dict = {}
-    for name, attr in _INT_SETTINGS.items():
-        if env.get(name):
-            try:
-                values[attr] = int(env[name])
-            except ValueError:
-                raise SettingsError(f"{name}={env[name]!r} is not a whole number") from None
-    for name, attr in _FLOAT_SETTINGS.items():
-        if env.get(name):
-            try:
-                values[attr] = float(env[name])
-            except ValueError:
-                raise SettingsError(f"{name}={env[name]!r} is not a number") from None
-    if env.get("ANCILLARY_QUIET_HOURS"):
-        start, sep, end = env["ANCILLARY_QUIET_HOURS"].partition("-")
-        if not sep:
-            raise SettingsError("ANCILLARY_QUIET_HOURS must look like 21:00-08:00")
-        values["quiet_start"] = _clock_time("ANCILLARY_QUIET_HOURS", start)
-        values["quiet_end"] = _clock_time("ANCILLARY_QUIET_HOURS", end)
-    if env.get("ANCILLARY_DIGEST_TIME"):
-        values["digest_time"] = _clock_time("ANCILLARY_DIGEST_TIME", env["ANCILLARY_DIGEST_TIME"])
-    if env.get("ANCILLARY_DEADLINE_WARNINGS"):
-        try:
-            values["deadline_warning_days"] = tuple(
-                sorted((int(d) for d in env["ANCILLARY_DEADLINE_WARNINGS"].split(",")), reverse=True))
-        except ValueError:
-            raise SettingsError("ANCILLARY_DEADLINE_WARNINGS must be whole days, e.g. 30,15,7,1") from None
-    if env.get("ANCILLARY_COMMAND_CENTER"):
-        values["command_center"] = tuple(u.strip() for u in env["ANCILLARY_COMMAND_CENTER"].split(",") if u.strip())
-    if "ANCILLARY_SMTP_URL" in env:
-        values["smtp_url"] = env["ANCILLARY_SMTP_URL"]
-    if env.get("ANCILLARY_SMTP_SENDER"):
-        values["smtp_sender"] = env["ANCILLARY_SMTP_SENDER"]
-    return values
-
-
 def _minutes_between(start: time, end: time) -> int:
     """Length of the daily window start..end in minutes (it may wrap past midnight)."""
     a, b = start.hour * 60 + start.minute, end.hour * 60 + end.minute
@@ -347,26 +261,6 @@ def _in_window(moment: time, start: time, end: time) -> bool:
     if start <= end:
         return start <= moment < end
     return moment >= start or moment < end
-
-
-def _parse_smtp_url(url: str) -> dict:
-    """``smtp://[user[:password]@]host[:port][?starttls=1]`` or ``smtps://...`` -> SmtpEmail kwargs."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
-        raise SettingsError(f"ANCILLARY_SMTP_URL={url!r} must look like smtp://user:password@host:25")
-    try:
-        port = parts.port or (465 if parts.scheme == "smtps" else 25)
-    except ValueError:
-        raise SettingsError("ANCILLARY_SMTP_URL has a bad port") from None
-    query = parse_qs(parts.query)
-    return {
-        "host": parts.hostname,
-        "port": port,
-        "username": unquote(parts.username) if parts.username else None,
-        "password": unquote(parts.password) if parts.password else None,
-        "use_ssl": parts.scheme == "smtps",
-        "starttls": query.get("starttls", ["0"])[0] in ("1", "true", "yes"),
-    }
 
 
 def smtp_options(settings: Settings) -> dict:

@@ -13,6 +13,7 @@ from flask.cli import FlaskGroup
 
 from ancillary import create_app
 from ancillary.config import SettingsError
+from ancillary.replay.cli import replay_command
 
 
 def _create_app():
@@ -26,6 +27,10 @@ def _create_app():
 @click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=False, add_version_option=False)
 def main():
     """Ancillary: court auxiliary services (法院辅助事务外包平台)."""
+
+
+# The replay builds an app of its own (its own database), so it hangs here, above the factory.
+main.add_command(replay_command)
 
 
 if __name__ == "__main__":

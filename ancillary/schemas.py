@@ -28,6 +28,16 @@ class LocalDateTime(fields.AwareDateTime):
         return result
 
 
+class LocalDate(fields.Date):
+    """A calendar date (YYYY-MM-DD) in a sane range, so no year 1 or 9999 reaches a query."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        result = super()._deserialize(value, attr, data, **kwargs)
+        if not 2000 <= result.year <= 2100:
+            raise ValidationError("Date out of range (2000-2100).")
+        return result
+
+
 class Id(fields.Integer):
     """A database id: a positive integer that fits the column.
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import functools
 import logging
 
-from flask import Flask, current_app, g, jsonify, request
+from flask import Flask, current_app, g, jsonify, redirect, request, url_for
 from flask_babel import gettext
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from ancillary.auth import sessions
 from ancillary.auth.models import Role
+from ancillary.display_names import label
 from ancillary.errors import DomainError, Forbidden, Invalid, Unauthorized
 from ancillary.extensions import db
 from ancillary.openapi import document_errors, error_body
@@ -29,7 +31,6 @@ PUBLIC_ENDPOINTS = {
     "docs_assets",
     "static",
     "Auth.TokensView",
-    "home",
 }
 
 
@@ -83,14 +84,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(OperationalError, _operational_error)
     app.register_error_handler(Exception, _unexpected_error)
 
-    @app.get("/", endpoint="home")
-    def home():
-        """The front page: where the scan station, the schedule and the API docs are."""
-        from flask import render_template
-        from flask_babel import get_locale
-
-        return render_template("index.html", court_name=app.config["SETTINGS"].court_name,
-                               locale=str(get_locale() or "zh"))
 
 
 def _view_function(endpoint: str):
@@ -137,10 +130,15 @@ def _refuse_nul_characters():
 
 
 def _authenticate():
-    """Identify the caller; refuse a bad token, and anonymous calls to non-public views."""
+    """Identify the caller by bearer token or session cookie; refuse anonymous calls to non-public views.
+
+    A page asked for without a session redirects to the sign-in form; anything else is 401.
+    A state-changing request that the cookie authenticates must carry the CSRF token.
+    """
     from ancillary.auth.services import user_for_token
 
     g.user = None
+    g.via_cookie = False
     header = request.headers.get("Authorization", "")
     endpoint = request.endpoint
     view = _view_function(endpoint) if endpoint else None
@@ -151,10 +149,17 @@ def _authenticate():
         if user is None and not is_public:
             raise Unauthorized("invalid_token", "the token is unknown, expired or revoked: sign in again")
         g.user = user
+    elif endpoint is not None and not is_public:
+        g.user = sessions.cookie_user(db.session, now=now())
+        g.via_cookie = g.user is not None
     if endpoint is None:
         return None  # 404 / 405 answered by the router
     if not is_public and g.user is None:
+        if getattr(view, "is_page", False):
+            return redirect(url_for("auth_pages.login", next=request.full_path.rstrip("?")))
         raise Unauthorized("auth_required", "sign in: send Authorization: Bearer <token>")
+    if g.via_cookie:
+        sessions.check_csrf()
     return None
 
 
@@ -188,22 +193,28 @@ def _json_error(status, code, message, field=None, **extra):
     return response
 
 
-def _domain_error(error: DomainError):
-    db.session.rollback()
-    from ancillary.display_names import label
+def error_message(error: DomainError) -> str:
+    """A domain error's sentence in the reader's language, enum values in words."""
 
     readable = {name: label(value) for name, value in error.params.items()}
     template = gettext(error.template)
     try:
-        message = template.format(**readable)
+        return template.format(**readable)
     except (KeyError, IndexError, ValueError):
-        message = error.render(template)
+        return error.render(template)
+
+
+def _domain_error(error: DomainError):
+    db.session.rollback()
+    message = error_message(error)
     errors = {error.field: [message]} if error.field else None
-    extra = {k: v for k, v in error.params.items() if k in ("conflict", "assignee_id", "conflicts")}
+    extra = {k: v for k, v in error.params.items() if k in ("conflict", "assignee_id", "conflicts", "retry_after")}
     response = _json_error(error.status, error.code, message, error.field,
                            **({"errors": errors} if errors else {}), **extra)
     if error.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="ancillary"'
+    if error.status == 429:
+        response.headers["Retry-After"] = str(error.params.get("retry_after", 1))
     return response
 
 

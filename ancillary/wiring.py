@@ -16,10 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ancillary.archive.services import archive_kpis, deadline_sweep
+from ancillary.custody import checkpoints
 from ancillary.outbox import status_changed
 from ancillary.queues.services import case_closed
 from ancillary.reminders.jobs import sweep_escalations, sweep_reminders
 from ancillary.reminders.kpis import reminder_kpis
+from ancillary.reports.figures import seed_figures
 from ancillary.reports.kpis import case_kpis
 from ancillary.scheduling import services as scheduling
 from ancillary.scheduling.kpis import scheduling_kpis
@@ -29,8 +31,8 @@ from ancillary.service.queries import service_kpis
 
 KEY = "ancillary.wiring"
 
-SWEEPS = (deadline_sweep, service_jobs.sweep, sweep_reminders, sweep_escalations)
-KPI_PROVIDERS = (case_kpis, archive_kpis, scheduling_kpis, service_kpis, reminder_kpis)
+SWEEPS = (deadline_sweep, service_jobs.sweep, sweep_reminders, sweep_escalations, checkpoints.sweep)
+KPI_PROVIDERS = (case_kpis, archive_kpis, scheduling_kpis, service_kpis, reminder_kpis, seed_figures)
 RECEIVERS = (
     (status_changed, service.on_notification_status),
     (case_closed, service.on_case_closed),

@@ -56,8 +56,10 @@ def fill(url: str, events: int, per_dossier: int) -> float:
                                      "filed_at": t0, "judge_id": 1, "volumes": 1, "status": "open",
                                      "deadline_at": t0 + timedelta(days=90), "mediation_likely": False,
                                      "created_by_id": 2, "created_at": t0} for i in range(1, dossiers + 1)])
+        # Holder and location as the chain's last event leaves them (verify checks them).
         conn.execute(insert(Dossier), [{"id": i, "case_id": i, "volume": 1, "code": f"DS{i:07d}-01",
-                                        "qr_token": f"tok{i}", "created_at": t0} for i in range(1, dossiers + 1)])
+                                        "qr_token": f"tok{i}", "created_at": t0, "holder_id": 2 + per_dossier % 2,
+                                        "location": "审判组 3楼"} for i in range(1, dossiers + 1)])
     batch, heads, done = [], [], 0
     with engine.begin() as conn:
         for d in range(1, dossiers + 1):

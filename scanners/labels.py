@@ -201,6 +201,11 @@ def _register_pdf_font(path: str) -> str:
     return PDF_FONT_NAME
 
 
+def pdf_font(path: str = FONT_PATH) -> str:
+    """Register the CJK font with reportlab (embedded in every PDF that uses it); return its name."""
+    return _register_pdf_font(path)
+
+
 def render_label_sheet_pdf(labels: list[LabelInfo], *, font_path: str = FONT_PATH) -> bytes:
     """Return A4 pages of 3 x 8 labels with the CJK font embedded; QR codes as vectors."""
     from reportlab.lib.pagesizes import A4

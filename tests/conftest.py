@@ -19,6 +19,8 @@ from ancillary import create_app
 from ancillary.config import Settings
 from tests.api_contract import ContractClient
 
+pytest_plugins = ["tests.browser"]
+
 DB_KIND = os.environ.get("ANCILLARY_TEST_DB", "sqlite")
 QR_KEYS = "K2:test-signing-secret-0123456789,K1:test-older-secret-0123456789"
 NOW = datetime(2027, 1, 4, 1, 30, tzinfo=UTC)  # 09:30 in Shanghai, a Monday

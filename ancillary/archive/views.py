@@ -1,6 +1,8 @@
 """The archivist's queue, archiving steps, and the backlog."""
 
-from flask import current_app, request
+import io
+
+from flask import current_app, request, send_file
 from flask.views import MethodView
 
 from ancillary.archive import services
@@ -17,9 +19,10 @@ from ancillary.auth.models import Role
 from ancillary.custody.services import get_dossier
 from ancillary.db import get_or_404
 from ancillary.display_names import N_
-from ancillary.errors import Invalid
+from ancillary.errors import Invalid, NotFound
 from ancillary.extensions import db
 from ancillary.openapi import Blueprint, errors
+from ancillary.storage import storage_for
 from ancillary.web import current_user, now, roles
 
 blp = Blueprint("Archive", __name__, url_prefix="/api/v1", description="Archiving within 30 days, and the backlog")
@@ -79,6 +82,19 @@ class StepView(MethodView):
 
 @blp.route("/dossiers/<int:dossier_id>/archive/scan")
 class DigitiseView(MethodView):
+    @roles(Role.archivist, Role.court_admin)
+    @blp.response(200, {"type": "string", "format": "binary"}, content_type="application/pdf",
+                  description="the bound volume's scanned PDF, as uploaded", example="%PDF-1.4 ...")
+    def get(self, dossier_id):
+        """The scanned PDF of an archived (or digitised) volume, to read in the browser."""
+        dossier = get_dossier(db.session, dossier_id)
+        found = db.session.query(ArchiveRecord).filter_by(dossier_id=dossier.id).one_or_none()
+        content = storage_for(settings()).get(found.scan_path) if found is not None and found.scan_path else None
+        if content is None:
+            raise NotFound("scan_not_found", "dossier {dossier_code} has no scanned PDF yet", field="dossier_id",
+                           dossier_code=dossier.code)
+        return send_file(io.BytesIO(content), mimetype="application/pdf", download_name=f"{dossier.code}.pdf")
+
     @roles(Role.archivist)
     @blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
         "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}})

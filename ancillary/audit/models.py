@@ -34,6 +34,9 @@ class AccessLogEntry(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     party_ids: Mapped[list[int]] = mapped_column(JSON)
     purpose: Mapped[str] = mapped_column(String(100))
+    # What was read when it is not a case's party list (a message to a party, a proof PDF).
+    object_type: Mapped[str | None] = mapped_column(String(64))
+    object_id: Mapped[int | None]

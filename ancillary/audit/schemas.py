@@ -36,9 +36,11 @@ class AccessLogEntrySchema(Schema):
     id = fields.Integer()
     at = LocalDateTime()
     user_id = fields.Integer()
-    case_id = fields.Integer()
+    case_id = fields.Integer(allow_none=True)
     party_ids = fields.List(fields.Integer())
     purpose = fields.String()
+    object_type = fields.String(allow_none=True, metadata={"description": "what was read, when not a party list"})
+    object_id = fields.Integer(allow_none=True)
 
 
 class AuditPageSchema(Schema):

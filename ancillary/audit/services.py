@@ -40,9 +40,9 @@ def record(
     return entry
 
 
-def log_access(session: Session, user, case_id: int, party_ids: list[int], purpose: str, now: datetime) -> None:
-    """Record that ``user`` was shown party data of ``case_id``."""
-    if party_ids:
-        session.add(
-            AccessLogEntry(at=now, user_id=user.id, case_id=case_id, party_ids=sorted(party_ids), purpose=purpose)
-        )
+def log_access(session: Session, user, case_id: int | None, party_ids: list[int], purpose: str, now: datetime,
+               *, object_type: str | None = None, object_id: int | None = None) -> None:
+    """Record that ``user`` was shown party data of ``case_id`` (or of the named object)."""
+    if party_ids or object_type:
+        session.add(AccessLogEntry(at=now, user_id=user.id, case_id=case_id, party_ids=sorted(party_ids),
+                                   purpose=purpose, object_type=object_type, object_id=object_id))

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ancillary.audit.services import record
-from ancillary.auth.models import ApiToken, Role, User
+from ancillary.auth.models import PARTY_DATA_ROLES, ApiToken, Role, User
+from ancillary.auth.passwords import check_password
 from ancillary.errors import Conflict, Invalid, Unauthorized
 
 E164_RE = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -40,6 +41,21 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+def needs_court_approval(role: Role, is_president: bool, actor: User | None) -> bool:
+    """A grant by a system administrator that reaches party data waits for a court_admin.
+
+    The server console (``actor`` None) is trusted: it makes the first court_admin.
+    """
+    return actor is not None and actor.role == Role.sysadmin and (role in PARTY_DATA_ROLES or is_president)
+
+
+def _checked_role(role) -> Role:
+    try:
+        return Role(role)
+    except ValueError:
+        raise Invalid("invalid_role", "unknown role {role}", field="role", role=role) from None
+
+
 def create_user(
     session: Session,
     *,
@@ -53,17 +69,26 @@ def create_user(
     password: str | None = None,
     is_president: bool = False,
 ) -> User:
-    """Add a user; the username is unique and the phone E.164."""
+    """Add a user; the username is unique, the phone E.164, the password strong.
+
+    A grant that needs the court's approval starts inactive and without a password: the
+    approving court_admin hands the person a one-time password, so the system
+    administrator never knows a password that opens party data.
+    """
     if not re.match(r"^[A-Za-z0-9_.\-]{2,64}$", username or ""):
         raise Invalid("invalid_username", "username: 2-64 letters, digits, _ . -", field="username")
-    try:
-        role = Role(role)
-    except ValueError:
-        raise Invalid("invalid_role", "unknown role {role}", field="role", role=role) from None
+    role = _checked_role(role)
+    if is_president and role != Role.court_admin:
+        raise Invalid("president_not_court_admin", "only a court_admin account can be the president",
+                      field="is_president")
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict("username_taken", "username {username} is taken", field="username", username=username)
-    if password is not None and len(password) < 8:
-        raise Invalid("weak_password", "password must be at least 8 characters", field="password")
+    pending = needs_court_approval(role, is_president, actor)
+    if pending and password is not None:
+        raise Invalid("password_set_by_court", "the court gives this person their first password when it approves"
+                      " the account; leave the password out", field="password")
+    if password is not None:
+        check_password(password, username=username, display_name=display_name)
     user = User(
         username=username,
         display_name=display_name or username,
@@ -72,19 +97,22 @@ def create_user(
         email=email,
         password_hash=hash_password(password) if password else None,
         is_active=True,
-        is_president=is_president and role == Role.court_admin,
+        is_president=is_president,
+        is_approved=not pending,
+        must_change_password=actor is not None and password is not None,
         created_at=now,
     )
     session.add(user)
     session.flush()
-    record(session, actor, "user.create", user, after={"username": username, "role": role.value}, now=now)
+    record(session, actor, "user.create", user, now=now, after={
+        "username": username, "role": role.value, "is_president": is_president, "pending_approval": pending})
     return user
 
 
 def authenticate_password(session: Session, username: str, password: str) -> User:
     """Return the active user with this password, else raise Unauthorized."""
     user = session.scalar(select(User).where(User.username == username))
-    if user is None or not user.password_hash or not user.is_active:
+    if user is None or not user.password_hash or not user.may_act():
         with contextlib.suppress(VerificationError):
             _hasher.verify(_DUMMY_HASH, password or "x")
         raise Unauthorized("bad_credentials", "wrong username or password")
@@ -118,7 +146,7 @@ def user_for_token(session: Session, token: str, *, now: datetime) -> User | Non
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(token)))
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
-    if not row.user.is_active:
+    if not row.user.may_act(row.created_at):
         return None
     return row.user
 

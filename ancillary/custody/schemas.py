@@ -18,6 +18,15 @@ class ScanArgsSchema(Schema):
     client_scan_id = fields.String(validate=validate.Length(min=1, max=64), allow_none=True,
                                    metadata={"description": "the device's id for this scan; a replay answers 200"})
     scanned_at = LocalDateTime(allow_none=True, metadata={"description": "device time of an offline scan"})
+    typed = fields.Boolean(load_default=False, metadata={
+        "description": "code is the dossier code printed under a torn label's QR (DS0000123-01), typed by hand; "
+                       "marked so in the chain"})
+
+
+class LookupArgsSchema(Schema):
+    code = fields.String(required=True, validate=validate.Length(min=1, max=MAX_CODE),
+                         metadata={"description": "a scanned label, or the printed dossier code with typed=true"})
+    typed = fields.Boolean(load_default=False)
 
 
 class ScanFormSchema(ScanArgsSchema):
@@ -45,6 +54,19 @@ class ScanResultSchema(Schema):
     conflict = fields.Boolean()
     scanned_at = LocalDateTime(allow_none=True)
     recorded_at = LocalDateTime()
+    typed = fields.Boolean(metadata={"description": "the code was typed by hand, not scanned"})
+
+
+class LookupSchema(Schema):
+    dossier_id = fields.Integer()
+    code = fields.String()
+    case_number = fields.String()
+    volume = fields.Integer()
+    holder = fields.Nested(UserRefSchema, allow_none=True)
+    location = fields.String(allow_none=True)
+    last_action = fields.String(allow_none=True, metadata={"description": "receive, store, or an archiving step"})
+    last_moved_at = LocalDateTime(allow_none=True)
+    chain_length = fields.Integer()
 
 
 class DecodeResultSchema(Schema):
@@ -71,10 +93,13 @@ class EventSchema(Schema):
 
 class BadEventSchema(Schema):
     id = fields.Integer(allow_none=True)
-    dossier_id = fields.Integer()
+    dossier_id = fields.Integer(allow_none=True)
     seq = fields.Integer(allow_none=True)
     reason = fields.String(metadata={"description": "content_altered, broken_link, missing_event, sequence_broken, "
-                                                    "chain_truncated or head_mismatch"})
+                                                    "chain_truncated, head_mismatch; against the signed checkpoint: "
+                                                    "chain_rewritten, chain_deleted, holder_mismatch, "
+                                                    "checkpoint_signature_invalid, checkpoint_leaves_missing, "
+                                                    "checkpoint_leaves_altered"})
 
 
 class CustodySchema(Schema):
@@ -89,10 +114,19 @@ class CustodySchema(Schema):
     first_bad_event = fields.Nested(BadEventSchema, allow_none=True)
 
 
+class CheckpointRefSchema(Schema):
+    number = fields.Integer()
+    made_at = fields.String(metadata={"description": "when the checkpoint was signed (ISO 8601)"})
+    root = fields.String(metadata={"description": "the Merkle root over every chain head, hex"})
+
+
 class VerifySchema(Schema):
     ok = fields.Boolean()
     events_checked = fields.Integer()
     first_bad_event = fields.Nested(BadEventSchema, allow_none=True)
+    checkpoint = fields.Nested(CheckpointRefSchema, allow_none=True, metadata={
+        "description": "the latest signed checkpoint the chains were checked against; null before the first"})
+    message = fields.String(allow_none=True, metadata={"description": "the first bad event in a sentence"})
 
 
 class RecentScansArgsSchema(Schema):

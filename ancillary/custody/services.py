@@ -9,6 +9,7 @@ the unique constraint on (actor_id, client_scan_id) and a second look.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -71,6 +72,25 @@ def token_to_code(keyring, raw: str) -> str:
                           "withdrawn", field="code") from None
         raise Invalid("forged_label", "the label's signature does not match: forged or altered",
                       field="code") from None
+
+
+TYPED_CODE_RE = re.compile(r"^DS\d{7}-\d{2}$")
+
+
+def typed_code(raw: str) -> str:
+    """The dossier code a person typed from under a torn label's QR (DS0000123-01), or Invalid."""
+    from scanners.wedge import clean_scanned_text
+
+    code = re.sub(r"\s+", "", clean_scanned_text(raw or "")).upper()
+    if not TYPED_CODE_RE.match(code):
+        raise Invalid("not_a_dossier_code", "type the code printed under the QR code, like DS0000123-01",
+                      field="code")
+    return code
+
+
+def dossier_to_read(session: Session, keyring, code: str, *, typed: bool) -> Dossier:
+    """The dossier a scanned label or a typed code names (the label's signature checked)."""
+    return dossier_by_code(session, typed_code(code) if typed else token_to_code(keyring, code))
 
 
 def dossier_by_code(session: Session, code: str) -> Dossier:
@@ -198,6 +218,20 @@ def append_event(
     return event
 
 
+def _scan_action(action: str, device_at: datetime | None, now: datetime) -> CustodyAction:
+    """The scan's action, refused unless receive or store; a device clock that cannot be right is refused."""
+    action = CustodyAction(action)
+    if action not in SCAN_ACTIONS:
+        raise Invalid("bad_action", "action must be receive or store", field="action")
+    if device_at is not None:
+        if device_at > now + DEVICE_CLOCK_SKEW:
+            raise Invalid("scanned_in_future", "scanned_at lies in the future: check the device clock",
+                          field="scanned_at")
+        if device_at < now - OFFLINE_MAX_AGE:
+            raise Invalid("scan_too_old", "scanned_at is more than 30 days ago", field="scanned_at")
+    return action
+
+
 def scan(
     session: Session,
     *,
@@ -209,19 +243,16 @@ def scan(
     device_at: datetime | None,
     actor: User,
     now: datetime,
+    typed: bool = False,
 ) -> ScanResult:
-    """Record a scan of a dossier label: ``receive`` signs for it, ``store`` shelves it."""
-    action = CustodyAction(action)
-    if action not in SCAN_ACTIONS:
-        raise Invalid("bad_action", "action must be receive or store", field="action")
-    if device_at is not None:
-        if device_at > now + DEVICE_CLOCK_SKEW:
-            raise Invalid("scanned_in_future", "scanned_at lies in the future: check the device clock",
-                          field="scanned_at")
-        if device_at < now - OFFLINE_MAX_AGE:
-            raise Invalid("scan_too_old", "scanned_at is more than 30 days ago", field="scanned_at")
-    dossier_code = token_to_code(keyring, code)
-    dossier = dossier_by_code(session, dossier_code)
+    """Record a scan of a dossier label: ``receive`` signs for it (and clears the old storage
+    location unless a new one is given), ``store`` shelves it.
+
+    ``typed``: the person typed the code printed under a torn label's QR; it is accepted
+    from those who may scan that dossier and marked so in the chain.
+    """
+    action = _scan_action(action, device_at, now)
+    dossier = dossier_to_read(session, keyring, code, typed=typed)
     case = dossier.case
     check_scanner(actor, case)
     existing = _existing(session, actor, client_scan_id)
@@ -238,7 +269,7 @@ def scan(
         return _as_replay(existing, dossier, action)
     session.refresh(dossier)
     if action == CustodyAction.receive:
-        to_holder_id, new_location = actor.id, location or dossier.location
+        to_holder_id, new_location = actor.id, location  # out of its shelf: the old location no longer holds
     else:
         # nobody has signed for it yet: whoever shelves it answers for it
         to_holder_id = actor.id if dossier.holder_id is None else dossier.holder_id
@@ -246,7 +277,7 @@ def scan(
     try:
         event = append_event(session, dossier, action=action, actor=actor, now=now, to_holder_id=to_holder_id,
                              location=new_location, device_at=device_at, client_scan_id=client_scan_id,
-                             head=head, locked=True)
+                             head=head, locked=True, details={"entry": "typed"} if typed else None)
     except IntegrityError:
         # Another copy of this scan won the race to the unique constraint: answer with its event.
         existing = _existing(session, actor, client_scan_id)

@@ -14,12 +14,15 @@ from sqlalchemy import func, select
 from ancillary.auth.models import CONTRACTOR_ROLES, Role, User
 from ancillary.auth.policy import TOKEN_ROLES
 from ancillary.cases.models import Case, CaseStatus, Dossier
-from ancillary.custody import scan_page, services
+from ancillary.custody import queries, services
+from ancillary.custody.checkpoints import verify_all
 from ancillary.custody.models import CustodyEvent, CustodyHead
 from ancillary.custody.schemas import (
     CustodySchema,
     DecodeResultSchema,
     DossierWherePageSchema,
+    LookupArgsSchema,
+    LookupSchema,
     RecentScansArgsSchema,
     ScanArgsSchema,
     ScanFormSchema,
@@ -27,6 +30,7 @@ from ancillary.custody.schemas import (
     VerifySchema,
     WhereArgsSchema,
 )
+from ancillary.custody.timeline_pdf import render_timeline
 from ancillary.display_names import N_
 from ancillary.errors import DomainError, Invalid
 from ancillary.extensions import db
@@ -93,6 +97,7 @@ def scan_body(session, event: CustodyEvent) -> dict:
         "volume": dossier.volume, "action": event.action.value, "holder": user_ref(session, event.to_holder_id),
         "location": event.location, "seq": event.seq, "hash": event.hash, "conflict": event.conflict,
         "scanned_at": event.device_at, "recorded_at": event.server_at,
+        "typed": (event.details or {}).get("entry") == "typed",
     }
 
 
@@ -190,9 +195,29 @@ class ScansView(MethodView):
         result = services.scan(
             db.session, keyring=settings().qr_keyring, code=args["code"], action=args["action"],
             location=args.get("location"), client_scan_id=args.get("client_scan_id"),
-            device_at=args.get("scanned_at"), actor=current_user(), now=now(),
+            device_at=args.get("scanned_at"), actor=current_user(), now=now(), typed=args.get("typed", False),
         )
         return scan_body(db.session, result.event), (200 if result.replayed else 201)
+
+
+@blp.route("/dossiers/lookup")
+class LookupView(MethodView):
+    @roles(*services.SCAN_ROLES)
+    @blp.arguments(LookupArgsSchema, location="query")
+    @blp.response(200, LookupSchema, example={
+        "dossier_id": 123, "code": "DS0000123-01", "case_number": "(2027)鲁1002民初123号", "volume": 1,
+        "holder": {"id": 9, "username": "file01", "display_name": "王芳"}, "location": "档案室 A-3",
+        "last_action": "store", "last_moved_at": "2027-01-05T10:00:00+08:00", "chain_length": 2})
+    def get(self, args):
+        """Where a dossier is and who holds it, from its label or its typed code; nothing is recorded."""
+        dossier = services.dossier_to_read(db.session, settings().qr_keyring, args["code"], typed=args["typed"])
+        services.check_scanner(current_user(), dossier.case)
+        events = services.chain(db.session, dossier)
+        last = events[-1] if events else None
+        return {"dossier_id": dossier.id, "code": dossier.code, "case_number": dossier.case.number,
+                "volume": dossier.volume, "holder": user_ref(db.session, dossier.holder_id),
+                "location": dossier.location, "last_action": last.action.value if last else None,
+                "last_moved_at": last.server_at if last else None, "chain_length": len(events)}
 
 
 @blp.route("/scans/decode")
@@ -253,10 +278,33 @@ class VerifyView(MethodView):
                                                "first_bad_event": {"id": 4411, "dossier_id": 77, "seq": 3,
                                                                    "reason": "content_altered"}})
     def get(self):
-        """Verify every custody chain; name the first event that does not verify."""
-        result = services.verify_chains(db.session)
-        return {"ok": result.ok, "events_checked": result.events_checked,
-                "first_bad_event": result.first_bad_event.as_dict() if result.first_bad_event else None}
+        """Verify every chain against the latest signed checkpoint; name the first thing that does not verify."""
+        result = verify_all(db.session, current_app.config["SETTINGS"])
+        checkpoint = result.checkpoint
+        body = {"ok": result.ok, "events_checked": result.events_checked, "first_bad_event": result.first_bad_event,
+                "checkpoint": {"number": checkpoint["number"], "made_at": checkpoint["made_at"],
+                               "root": checkpoint["root"]} if checkpoint else None}
+        if not result.ok:
+            body["message"] = queries.describe_finding(db.session, result.first_bad_event, settings().timezone)
+        return body
+
+
+@blp.route("/dossiers/<int:dossier_id>/custody.pdf")
+class CustodyPdfView(MethodView):
+    @roles(*CHAIN_ROLES)
+    @blp.response(200, description="the dossier's custody timeline, A4 PDF with the CJK font embedded",
+                  content_type="application/pdf")
+    def get(self, dossier_id):
+        """A dossier's custody timeline as a PDF: who, when, where, how, and whether the chain verifies."""
+        dossier = services.get_dossier(db.session, dossier_id)
+        services.check_chain_reader(current_user(), dossier.case)
+        verification = services.verify_chains(db.session, dossier.id)
+        tz = settings().timezone
+        pdf = render_timeline(dossier, queries.timeline(db.session, dossier, tz), verified=verification.ok,
+                              problem=queries.describe_bad(db.session, verification, tz), settings=settings(),
+                              now=now())
+        return Response(pdf, mimetype="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="custody-{dossier.code}.pdf"'})
 
 
 @blp.route("/custody/dossiers")
@@ -303,12 +351,25 @@ class LabelView(MethodView):
                         headers={"Content-Disposition": f'inline; filename="{dossier.code}.png"'})
 
 
+@blp.route("/cases/<int:case_id>/labels.pdf")
+class CaseLabelSheetView(MethodView):
+    @roles(*TOKEN_ROLES)
+    @blp.response(200, description="an A4 sheet (3 x 8 labels a page) with one label per volume of the case",
+                  content_type="application/pdf", example="%PDF-1.4 ...")
+    def get(self, case_id):
+        """The case's printable A4 label sheet: one QR label per dossier, in volume order."""
+        from ancillary.cases.services import get_case
+        from scanners.labels import render_label_sheet_pdf
+
+        case = get_case(db.session, case_id)
+        dossiers = sorted(case.dossiers, key=lambda d: d.volume)
+        pdf = render_label_sheet_pdf([label_info(d) for d in dossiers])
+        return Response(pdf, mimetype="application/pdf",
+                        headers={"Content-Disposition": f'inline; filename="labels-case-{case.id}.pdf"'})
+
+
 def label_info(dossier: Dossier):
     from scanners.labels import LabelInfo
 
     return LabelInfo(token=dossier.qr_token, court_name=settings().court_name, case_number=dossier.case.number,
                      volume=dossier.volume, dossier_code=dossier.code)
-
-
-
-blp.record_once(scan_page.init_app)

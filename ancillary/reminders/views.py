@@ -9,6 +9,7 @@ from flask.views import MethodView
 from sqlalchemy import select
 from twilio.twiml.messaging_response import MessagingResponse
 
+from ancillary.audit.services import log_access
 from ancillary.auth.models import Role
 from ancillary.auth.policy import case_view
 from ancillary.errors import Forbidden
@@ -75,7 +76,13 @@ class NotificationsView(MethodView):
             query = query.where(Notification.needs_ack.is_(True), Notification.acked_at.is_(None))
         page, total = paged(db.session, query.order_by(Notification.created_at.desc(), Notification.id.desc()), args)
         rows = db.session.scalars(page).all()
-        return {"items": [queries.project(user, n) for n in rows], "total": total}
+        items = [queries.project(user, n) for n in rows]
+        for row, item in zip(rows, items, strict=True):
+            # Someone else's message (a service SMS names the party and their phone) is party data.
+            if row.recipient_id != user.id and (item["body"] or item["to_address"]):
+                log_access(db.session, user, row.case_id, [], "notifications.list", now(),
+                           object_type="notifications", object_id=row.id)
+        return {"items": items, "total": total}
 
 
 @blp.route("/notifications/<int:notification_id>/ack")

@@ -2,7 +2,9 @@
 
 A provider is ``fn(session, start, end, settings) -> dict`` where ``start`` and
 ``end`` are aware UTC instants bounding the window [start, end). Every rate is a
-fraction in [0, 1], or None when there is nothing to divide by.
+fraction in [0, 1], or None when there is nothing to divide by. A provider also
+returns ``rate_counts``: for each rate, its ``[numerator, denominator]``, so a reader
+can check it; ``collect`` merges them.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ def case_kpis(session: Session, start: datetime, end: datetime, settings) -> dic
         "cases_filed": filed,
         "cases_closed": closed_total,
         "closed_within_limit_rate": rate(closed_in_time, closed_total),
+        "rate_counts": {"closed_within_limit_rate": [closed_in_time, closed_total]},
     }
 
 
@@ -43,6 +46,10 @@ def collect(session: Session, start_day: date, end_day: date, settings, provider
     """Every provider's figures for the local dates, merged in the order given."""
     start, end = window(start_day, end_day, settings.timezone)
     body: dict = {"from": start_day.isoformat(), "to": end_day.isoformat()}
+    counts: dict = {}
     for provider in providers:
-        body.update(provider(session, start, end, settings))
+        figures = provider(session, start, end, settings)
+        counts.update(figures.pop("rate_counts", {}))
+        body.update(figures)
+    body["rate_counts"] = counts
     return body

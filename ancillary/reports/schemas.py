@@ -1,9 +1,11 @@
 from marshmallow import Schema, ValidationError, fields, validates_schema
 
+from ancillary.schemas import LocalDate
+
 
 class KpiArgsSchema(Schema):
-    from_ = fields.Date(required=True, data_key="from", metadata={"example": "2027-01-01"})
-    to = fields.Date(required=True, metadata={"example": "2027-01-31"})
+    from_ = LocalDate(required=True, data_key="from", metadata={"example": "2027-01-01"})
+    to = LocalDate(required=True, metadata={"example": "2027-01-31"})
 
     @validates_schema
     def ordered_and_bounded(self, data, **kwargs):
@@ -69,3 +71,10 @@ class KpiSchema(Schema):
     reminders_escalated_to_president = fields.Integer()
     reminders_by_officer = fields.List(fields.Nested(OfficerReminderSchema))
     reminders_by_post = fields.List(fields.Nested(OfficerReminderSchema))
+
+
+class DashboardArgsSchema(Schema):
+    """A period of local dates, both included; its order and length are checked by the dashboard."""
+
+    from_ = LocalDate(required=True, data_key="from", metadata={"example": "2027-01-01"})
+    to = LocalDate(required=True, metadata={"example": "2027-03-31"})

@@ -1,14 +1,16 @@
 """KPIs for the management office and the contractor's manager."""
 
-from flask import current_app
+from flask import Response, current_app
 from flask.views import MethodView
+from flask_babel import gettext
 
 from ancillary.auth.models import Role
 from ancillary.extensions import db
 from ancillary.openapi import Blueprint
+from ancillary.reports import dashboard
 from ancillary.reports.kpis import collect
-from ancillary.reports.schemas import KpiArgsSchema, KpiSchema
-from ancillary.web import roles
+from ancillary.reports.schemas import DashboardArgsSchema, KpiArgsSchema, KpiSchema
+from ancillary.web import now, roles
 from ancillary.wiring import wiring_of
 
 blp = Blueprint("Reports", __name__, url_prefix="/api/v1/reports", description="KPIs and reports")
@@ -23,3 +25,45 @@ class KpisView(MethodView):
         """KPIs over local dates ``from``..``to``, both included; every rate a fraction in [0, 1]."""
         return collect(db.session, args["from_"], args["to"], current_app.config["SETTINGS"],
                        wiring_of(current_app).kpi_providers)
+
+
+DASHBOARD_EXAMPLE = {
+    "from": "2027-01-04", "to": "2027-01-10",
+    "figures": [{"key": "service_success_rate", "label": "Service of process succeeded", "value": 0.9,
+                 "numerator": 9, "denominator": 10, "target": 0.882, "target_source": "seed", "met": True}],
+    "trend": [{"from": "2027-01-04", "to": "2027-01-10", "values": {"service_success_rate": 0.9}}],
+    "workload": {"people": [{"user_id": 31, "name": "王芳", "role": "service_clerk", "post": "service_clerk",
+                             "group": "审判辅助组", "held": 35, "overdue": 12}],
+                 "queues": [{"queue": "service", "open": 4, "held": 35, "overdue": 12}],
+                 "posts": [{"post": "service_clerk", "people": 1, "held": 35, "overdue": 12}]},
+    "kpis": {"service_success_rate": 0.9, "rate_counts": {"service_success_rate": [9, 10]}},
+}
+
+
+def _dashboard(args, with_trend=True) -> dict:
+    return dashboard.dashboard(db.session, args["from_"], args["to"], now=now(),
+                               settings=current_app.config["SETTINGS"],
+                               providers=wiring_of(current_app).kpi_providers, with_trend=with_trend)
+
+
+@blp.route("/dashboard")
+class DashboardView(MethodView):
+    @roles(Role.court_admin, Role.contractor_manager)
+    @blp.arguments(DashboardArgsSchema, location="query")
+    @blp.response(200, example=DASHBOARD_EXAMPLE)
+    def get(self, args):
+        """The seed's figures against their targets (with numerator and denominator), the weekly trend, and
+        tasks held and overdue per person, queue and post; at most 366 days; no party data."""
+        return _dashboard(args)
+
+
+@blp.route("/dashboard.csv")
+class DashboardCsvView(MethodView):
+    @roles(Role.court_admin, Role.contractor_manager)
+    @blp.arguments(DashboardArgsSchema, location="query")
+    @blp.response(200, content_type="text/csv", example="\ufeff指标,数值,分子,分母,目标,达标,起,止\r\n")
+    def get(self, args):
+        """The dashboard's table as CSV, for a spreadsheet."""
+        text = dashboard.to_csv(_dashboard(args, with_trend=False), gettext)
+        name = f"dashboard-{args['from_']}-{args['to']}.csv"
+        return Response(text, mimetype="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -40,6 +40,9 @@ class Courtroom(Base):
         UniqueConstraint("venue", "name"),
         CheckConstraint("opens < closes", name="hours_order"),
         CheckConstraint("capacity BETWEEN 1 AND 1000", name="capacity_range"),
+        CheckConstraint("(lunch_starts IS NULL) = (lunch_ends IS NULL)", name="lunch_both"),
+        CheckConstraint("lunch_starts IS NULL OR (opens <= lunch_starts AND lunch_starts < lunch_ends"
+                        " AND lunch_ends <= closes)", name="lunch_inside"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -47,6 +50,9 @@ class Courtroom(Base):
     venue: Mapped[str] = mapped_column(String(100), index=True)
     opens: Mapped[time] = mapped_column(Time)
     closes: Mapped[time] = mapped_column(Time)
+    # The room's lunch break (local times), when nothing is heard; both NULL: no break.
+    lunch_starts: Mapped[time | None] = mapped_column(Time)
+    lunch_ends: Mapped[time | None] = mapped_column(Time)
     capacity: Mapped[int] = mapped_column(Integer, default=30)
     has_video: Mapped[bool] = mapped_column(Boolean, default=False)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -143,6 +149,7 @@ class Hearing(Base):
 
     case: Mapped[Case] = relationship()  # noqa: F821
     courtroom: Mapped[Courtroom] = relationship()
+    judge: Mapped[User] = relationship(viewonly=True, foreign_keys=[judge_id])  # noqa: F821
 
 
 class CalendarFeed(Base):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from ancillary.auth.models import Role, User
 from ancillary.auth.policy import paired_officer_ids
+from ancillary.cases.models import Case
 from ancillary.errors import Forbidden
 from ancillary.scheduling.models import Courtroom, Hearing, HearingStatus
 from ancillary.scheduling.rules import Ledger, Need, Refusal, limit_refusal
@@ -24,7 +25,9 @@ def visible_hearings(session: Session, user: User, judge_id: int | None = None) 
     """``select(Hearing)`` limited to what ``user`` may see, or Forbidden."""
     from ancillary.queues.models import Task, TaskKind, TaskStatus
 
-    query = select(Hearing).options(joinedload(Hearing.case), joinedload(Hearing.courtroom))
+    # One query for the cases' parties and each judge, not one per hearing (a full week is 400+).
+    query = select(Hearing).options(joinedload(Hearing.case).selectinload(Case.parties), joinedload(Hearing.courtroom),
+                                    joinedload(Hearing.judge))
     role = user.role
     if role in (Role.scheduler, Role.court_admin):
         return query

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from ancillary.cases.models import Case
 from ancillary.scheduling.calendar import WorkingDays
 from ancillary.scheduling.models import Blocking, Courtroom, Hearing, HearingStatus
 from ancillary.timeutil import period_end_days
@@ -108,6 +109,7 @@ class Booked:
     ends_at: datetime
     lane: int
     eligible: bool
+    number: str | None = None  # the case number, to name the conflict to people
 
 
 @dataclass
@@ -118,6 +120,15 @@ class Room:
     opens: time
     closes: time
     is_active: bool = True
+    lunch_starts: time | None = None
+    lunch_ends: time | None = None
+
+    @property
+    def lunch_minutes(self) -> int:
+        if self.lunch_starts is None or self.lunch_ends is None:
+            return 0
+        ends, starts = self.lunch_ends, self.lunch_starts
+        return (ends.hour * 60 + ends.minute) - (starts.hour * 60 + starts.minute)
 
 
 @dataclass
@@ -152,6 +163,13 @@ def limit_refusal(need: Need, ends_at: datetime, tz: ZoneInfo) -> Refusal | None
     return None
 
 
+def naming(number: str | None, starts_at: datetime, ends_at: datetime, tz: ZoneInfo) -> dict:
+    """A hearing as people name it in a refusal: its case number, local day and times."""
+    starts, ends = starts_at.astimezone(tz), ends_at.astimezone(tz)
+    return {"number": number or "", "day": starts.strftime("%Y-%m-%d"), "starts": starts.strftime("%H:%M"),
+            "ends": ends.strftime("%H:%M")}
+
+
 def round_up(value: datetime, minutes: int = GRID_MINUTES) -> datetime:
     stamp = value.timestamp()
     step = minutes * 60
@@ -180,11 +198,14 @@ class Ledger:
         room_query = select(Courtroom)
         if room_ids is not None:
             room_query = room_query.where(Courtroom.id.in_(room_ids))
-        rooms = [Room(r.id, r.name, r.venue, r.opens, r.closes, r.is_active) for r in session.scalars(room_query)]
+        rooms = [Room(r.id, r.name, r.venue, r.opens, r.closes, r.is_active, r.lunch_starts, r.lunch_ends)
+                 for r in session.scalars(room_query)]
         ledger = cls(rooms, WorkingDays.load(session, first, last), tz)
         start = datetime.combine(first, time(0), tz)
         end = datetime.combine(last + timedelta(days=1), time(0), tz)
-        hearing_query = select(Hearing).where(
+        hearing_query = select(Hearing.id, Hearing.case_id, Hearing.courtroom_id, Hearing.judge_id,
+                               Hearing.starts_at, Hearing.ends_at, Hearing.lane, Hearing.is_overlap_eligible,
+                               Case.number).join(Case, Case.id == Hearing.case_id).where(
             Hearing.status == HearingStatus.booked, Hearing.starts_at < end, Hearing.ends_at > start)
         subjects = []
         if room_ids is not None:
@@ -195,9 +216,8 @@ class Ledger:
             hearing_query = hearing_query.where(or_(*subjects))
         if exclude_hearing_id is not None:
             hearing_query = hearing_query.where(Hearing.id != exclude_hearing_id)
-        for h in session.scalars(hearing_query):
-            ledger.add(Booked(h.id, h.case_id, h.courtroom_id, h.judge_id, h.starts_at, h.ends_at, h.lane,
-                              h.is_overlap_eligible))
+        for h in session.execute(hearing_query):
+            ledger.add(Booked(*h))
         block_query = select(Blocking).where(Blocking.starts_at < end, Blocking.ends_at > start)
         for b in session.scalars(block_query):
             entry = (b.starts_at, b.ends_at, b.id, b.reason)
@@ -227,7 +247,15 @@ class Ledger:
         room = self.rooms[room_id]
         if not self.working(day):
             return 0
-        return (room.closes.hour * 60 + room.closes.minute) - (room.opens.hour * 60 + room.opens.minute)
+        hours = (room.closes.hour * 60 + room.closes.minute) - (room.opens.hour * 60 + room.opens.minute)
+        return hours - room.lunch_minutes
+
+    def lunch(self, room: Room, day: date) -> tuple[datetime, datetime] | None:
+        """The room's lunch break on ``day`` as UTC instants, or None."""
+        if room.lunch_starts is None or room.lunch_ends is None:
+            return None
+        return (datetime.combine(day, room.lunch_starts, self.tz).astimezone(UTC),
+                datetime.combine(day, room.lunch_ends, self.tz).astimezone(UTC))
 
     def opening(self, room: Room, day: date) -> tuple[datetime, datetime]:
         return (datetime.combine(day, room.opens, self.tz).astimezone(UTC),
@@ -236,8 +264,12 @@ class Ledger:
     # --- the rules -----------------------------------------------------------------
 
     def _booked_view(self, b: Booked) -> dict:
-        return {"hearing_id": b.id, "case_id": b.case_id, "courtroom_id": b.courtroom_id, "judge_id": b.judge_id,
-                "starts_at": _iso(b.starts_at, self.tz), "ends_at": _iso(b.ends_at, self.tz)}
+        return {"hearing_id": b.id, "case_id": b.case_id, "case_number": b.number, "courtroom_id": b.courtroom_id,
+                "judge_id": b.judge_id, "starts_at": _iso(b.starts_at, self.tz), "ends_at": _iso(b.ends_at, self.tz)}
+
+    def _naming(self, b: Booked) -> dict:
+        return {**naming(b.number, b.starts_at, b.ends_at, self.tz), "hearing_id": b.id,
+                "conflict": self._booked_view(b)}
 
     def refusal(self, need: Need, room_id: int, starts_at: datetime, ends_at: datetime) -> tuple[Refusal | None, int]:
         """Why ``need`` cannot have ``room_id`` from ``starts_at`` to ``ends_at``, or (None, lane)."""
@@ -260,6 +292,14 @@ class Ledger:
                                          "opens": room.opens.strftime("%H:%M"),
                                          "closes": room.closes.strftime("%H:%M")}},
                            resume_at=opens if starts_at < opens else None, final_for_day=starts_at >= opens), 0
+        lunch = self.lunch(room, day)
+        if lunch is not None and lunch[0] < ends_at and starts_at < lunch[1]:
+            opens_at, ends = room.lunch_starts.strftime("%H:%M"), room.lunch_ends.strftime("%H:%M")
+            return Refusal("lunch_break", "courtroom {room} breaks for lunch {lunch_starts}-{lunch_ends}",
+                           {"room": room.name, "lunch_starts": opens_at, "lunch_ends": ends,
+                            "conflict": {"rule": "lunch_break", "courtroom_id": room.id,
+                                         "lunch_starts": opens_at, "lunch_ends": ends}},
+                           resume_at=lunch[1]), 0
         for b_start, b_end, b_id, reason in self.room_blocks.get(room_id, ()):
             if b_start < ends_at and starts_at < b_end:
                 return Refusal("room_blocked", "courtroom {room} is blocked: {reason}",
@@ -276,8 +316,8 @@ class Ledger:
             free = [lane for lane in (0, 1) if lane not in lanes]
             if not (need.eligible and all(b.eligible for b in sharing) and free):
                 first = min(sharing, key=lambda b: b.starts_at)
-                return Refusal("room_taken", "courtroom {room} is taken by hearing {hearing_id}",
-                               {"room": room.name, "hearing_id": first.id, "conflict": self._booked_view(first)},
+                return Refusal("room_taken", "courtroom {room} is taken by case {number} on {day} {starts}-{ends}",
+                               {"room": room.name, **self._naming(first)},
                                resume_at=min(b.ends_at for b in sharing)), 0
             lane = free[0]
         shared_ids = {id(b) for b in sharing}
@@ -286,8 +326,8 @@ class Ledger:
                 continue
             if id(b) in shared_ids and b.lane != lane:
                 continue  # the other hearing of this overlap pair, in the same room
-            return Refusal("judge_busy", "the judge already sits in hearing {hearing_id} then",
-                           {"hearing_id": b.id, "conflict": self._booked_view(b)}, resume_at=b.ends_at), 0
+            return Refusal("judge_busy", "the judge already sits in case {number} on {day} {starts}-{ends}",
+                           self._naming(b), resume_at=b.ends_at), 0
         for b_start, b_end, b_id, reason in self.user_blocks.get(need.judge_id, ()):
             if b_start < ends_at and starts_at < b_end:
                 return Refusal("judge_unavailable", "the judge is unavailable: {reason}",

@@ -2,7 +2,7 @@ from datetime import time
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from ancillary.schemas import Id, ListArgsSchema, LocalDateTime
+from ancillary.schemas import Id, ListArgsSchema, LocalDate, LocalDateTime
 
 
 class ClockTime(fields.Field):
@@ -27,11 +27,33 @@ class CourtroomArgsSchema(Schema):
     closes = ClockTime(required=True)
     capacity = fields.Integer(strict=True, load_default=30, validate=validate.Range(min=1, max=1000))
     has_video = fields.Boolean(load_default=False)
+    lunch_starts = ClockTime(allow_none=True, metadata={
+        "description": "start of the lunch break; left out: 12:00 when the room is open then; null: no break"})
+    lunch_ends = ClockTime(allow_none=True, metadata={"description": "end of the lunch break (13:30 by default)"})
 
     @validates_schema
     def opens_before_closes(self, data, **kwargs):
         if "opens" in data and "closes" in data and data["opens"] >= data["closes"]:
             raise ValidationError("Must be later than opens.", "closes")
+        _lunch_pair(data)
+
+
+def _lunch_pair(data) -> None:
+    """Both ends of the lunch break given (or both null), or neither."""
+    if ("lunch_starts" in data) != ("lunch_ends" in data):
+        raise ValidationError("Give lunch_starts and lunch_ends together.",
+                              "lunch_ends" if "lunch_starts" in data else "lunch_starts")
+    if (data.get("lunch_starts") is None) != (data.get("lunch_ends") is None):
+        raise ValidationError("Give both ends of the lunch break, or null for both.", "lunch_ends")
+
+
+class LunchBreakArgsSchema(Schema):
+    lunch_starts = ClockTime(required=True, allow_none=True, metadata={"description": "null: no lunch break"})
+    lunch_ends = ClockTime(required=True, allow_none=True)
+
+    @validates_schema
+    def paired(self, data, **kwargs):
+        _lunch_pair(data)
 
 
 class CourtroomSchema(Schema):
@@ -42,6 +64,8 @@ class CourtroomSchema(Schema):
     closes = ClockTime()
     capacity = fields.Integer()
     has_video = fields.Boolean()
+    lunch_starts = ClockTime(allow_none=True)
+    lunch_ends = ClockTime(allow_none=True)
     is_active = fields.Boolean()
     created_at = LocalDateTime()
 
@@ -59,15 +83,15 @@ class CourtDayArgsSchema(Schema):
 
 
 class CourtDaySchema(Schema):
-    day = fields.Date()
+    day = LocalDate()
     is_working = fields.Boolean()
     name = fields.String()
     source = fields.String(metadata={"description": "official, provisional (before the State Council notice) or admin"})
 
 
 class CourtDayListArgsSchema(Schema):
-    from_ = fields.Date(required=True, data_key="from")
-    to = fields.Date(required=True)
+    from_ = LocalDate(required=True, data_key="from")
+    to = LocalDate(required=True)
 
     @validates_schema
     def bounded(self, data, **kwargs):
@@ -79,7 +103,7 @@ class CourtDayListArgsSchema(Schema):
 
 
 class WorkingDaySchema(Schema):
-    day = fields.Date()
+    day = LocalDate()
     is_working = fields.Boolean()
     name = fields.String(allow_none=True)
 
@@ -158,7 +182,7 @@ class HearingListArgsSchema(ListArgsSchema):
     courtroom_id = Id()
     judge_id = Id()
     case_id = Id()
-    day = fields.Date(metadata={"description": "one local date, instead of from/to"})
+    day = LocalDate(metadata={"description": "one local date, instead of from/to"})
     status = fields.String(validate=validate.OneOf(["booked", "cancelled"]))
 
     @validates_schema
@@ -194,6 +218,7 @@ class HearingSchema(Schema):
     lane = fields.Integer()
     sequence = fields.Integer()
     courtroom_name = fields.String(attribute="courtroom.name")
+    judge_name = fields.String(attribute="judge.display_name")
     venue = fields.String(attribute="courtroom.venue")
     case = fields.Nested(HearingCaseSchema)
     created_at = LocalDateTime()
@@ -237,8 +262,8 @@ class ExplainedSuggestionsSchema(Schema):
 
 
 class AutoArgsSchema(Schema):
-    from_ = fields.Date(required=True, data_key="from", metadata={"example": "2027-01-11"})
-    to = fields.Date(required=True, metadata={"example": "2027-01-15"})
+    from_ = LocalDate(required=True, data_key="from", metadata={"example": "2027-01-11"})
+    to = LocalDate(required=True, metadata={"example": "2027-01-15"})
     venue = fields.String(validate=validate.Length(min=1, max=100))
     dry_run = fields.Boolean(load_default=False)
 
@@ -271,8 +296,8 @@ class UnscheduledSchema(Schema):
 
 
 class AutoResultSchema(Schema):
-    from_ = fields.Date(data_key="from")
-    to = fields.Date()
+    from_ = LocalDate(data_key="from")
+    to = LocalDate()
     dry_run = fields.Boolean()
     scheduled = fields.List(fields.Nested(AutoScheduledSchema))
     unscheduled = fields.List(fields.Nested(UnscheduledSchema))
@@ -290,8 +315,8 @@ class CalendarArgsSchema(Schema):
 
 
 class UtilizationArgsSchema(Schema):
-    from_ = fields.Date(required=True, data_key="from", metadata={"example": "2027-01-04"})
-    to = fields.Date(required=True, metadata={"example": "2027-01-08"})
+    from_ = LocalDate(required=True, data_key="from", metadata={"example": "2027-01-04"})
+    to = LocalDate(required=True, metadata={"example": "2027-01-08"})
     venue = fields.String(validate=validate.Length(max=100))
 
     @validates_schema

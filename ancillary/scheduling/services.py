@@ -27,29 +27,68 @@ from ancillary.errors import Conflict, Forbidden, Invalid, NotFound
 from ancillary.outbox import enqueue
 from ancillary.queues.models import OPEN_STATES, Queue, Task, TaskKind
 from ancillary.scheduling.models import Blocking, CalendarFeed, CourtDay, Courtroom, Hearing, HearingStatus
-from ancillary.scheduling.rules import Ledger, Need
+from ancillary.scheduling.rules import Ledger, Need, naming
 
 log = logging.getLogger(__name__)
 
 MIN_MINUTES, MAX_MINUTES = 10, 480
 
 
+_DEFAULT = object()
+
+
 def create_courtroom(
     session: Session, *, name: str, venue: str, opens: time, closes: time, capacity: int = 30,
-    has_video: bool = False, actor, now: datetime,
+    has_video: bool = False, actor, now: datetime, lunch=_DEFAULT, settings=None,
 ) -> Courtroom:
-    """Add a courtroom to a venue ('main' or a people's tribunal)."""
+    """Add a courtroom to a venue ('main' or a people's tribunal).
+
+    ``lunch`` is (starts, ends) or None for no break; left out, the room gets the
+    default break of ``settings`` when it lies inside the opening hours.
+    """
     name, venue = name.strip(), venue.strip()
+    if lunch is _DEFAULT:
+        default = settings.lunch_break if settings is not None else (time(12), time(13, 30))
+        lunch = default if opens <= default[0] and default[1] <= closes else None
+    else:
+        _check_lunch(opens, closes, lunch)
     if session.scalar(select(Courtroom.id).where(Courtroom.venue == venue, Courtroom.name == name)):
         raise Conflict("duplicate_courtroom", "courtroom {name} already exists at {venue}", field="name",
                        name=name, venue=venue)
     room = Courtroom(name=name, venue=venue, opens=opens, closes=closes, capacity=capacity, has_video=has_video,
-                     is_active=True, created_at=now)
+                     is_active=True, created_at=now, lunch_starts=lunch[0] if lunch else None,
+                     lunch_ends=lunch[1] if lunch else None)
     session.add(room)
     session.flush()
     record(session, actor, "courtroom.create", room, now=now,
            after={"name": name, "venue": venue, "opens": opens.isoformat(), "closes": closes.isoformat()})
     return room
+
+
+def _check_lunch(opens: time, closes: time, lunch) -> None:
+    if lunch is None:
+        return
+    starts, ends = lunch
+    if ends <= starts:
+        raise Invalid("lunch_order", "the lunch break must end after it starts", field="lunch_ends")
+    if starts < opens or ends > closes:
+        raise Invalid("lunch_outside_hours", "the lunch break must lie within the opening hours {opens}-{closes}",
+                      field="lunch_starts", opens=opens.strftime("%H:%M"), closes=closes.strftime("%H:%M"))
+
+
+def set_lunch_break(session: Session, room: Courtroom, lunch, *, actor, now: datetime) -> Courtroom:
+    """Set a courtroom's lunch break ((starts, ends), or None for none); hearings already booked stay."""
+    _check_lunch(room.opens, room.closes, lunch)
+    before = {"lunch_starts": _hhmm(room.lunch_starts), "lunch_ends": _hhmm(room.lunch_ends)}
+    room.lunch_starts, room.lunch_ends = lunch if lunch else (None, None)
+    session.flush()
+    record(session, actor, "courtroom.lunch_break", room, now=now, before=before,
+           after={"lunch_starts": _hhmm(room.lunch_starts), "lunch_ends": _hhmm(room.lunch_ends)})
+    return room
+
+
+def _hhmm(value: time | None) -> str | None:
+    return None if value is None else value.strftime("%H:%M")
 
 
 # --- the court calendar and blockings ----------------------------------------------
@@ -178,14 +217,18 @@ def _flush_guarded(session: Session, hearing: Hearing, tz) -> None:
         other = session.scalar(select(Hearing).where(
             subject == value, Hearing.status == HearingStatus.booked, Hearing.lane == hearing.lane,
             Hearing.starts_at < hearing.ends_at, Hearing.ends_at > hearing.starts_at))
-        conflict = {} if other is None else {
-            "hearing_id": other.id, "case_id": other.case_id, "courtroom_id": other.courtroom_id,
-            "judge_id": other.judge_id, "starts_at": other.starts_at.astimezone(tz).isoformat(),
-            "ends_at": other.ends_at.astimezone(tz).isoformat()}
-        code, template = (("room_taken", "courtroom {room} is taken by hearing {hearing_id}") if "room" in name
-                          else ("judge_busy", "the judge already sits in hearing {hearing_id} then"))
-        raise Conflict(code, template, field="starts_at", room=hearing.courtroom_id,
-                       hearing_id=conflict.get("hearing_id"), conflict=conflict) from None
+        if other is None:
+            raise Conflict("double_booked", "the slot was taken meanwhile; try again", field="starts_at") from None
+        conflict = {"hearing_id": other.id, "case_id": other.case_id, "case_number": other.case.number,
+                    "courtroom_id": other.courtroom_id, "judge_id": other.judge_id,
+                    "starts_at": other.starts_at.astimezone(tz).isoformat(),
+                    "ends_at": other.ends_at.astimezone(tz).isoformat()}
+        code, template = (("room_taken", "courtroom {room} is taken by case {number} on {day} {starts}-{ends}")
+                          if "room" in name else
+                          ("judge_busy", "the judge already sits in case {number} on {day} {starts}-{ends}"))
+        room = session.get(Courtroom, hearing.courtroom_id)
+        raise Conflict(code, template, field="starts_at", room=room.name, hearing_id=other.id, conflict=conflict,
+                       **naming(other.case.number, other.starts_at, other.ends_at, tz)) from None
 
 
 def get_hearing(session: Session, hearing_id: int) -> Hearing:
@@ -203,8 +246,10 @@ def book(session: Session, *, case_id: int, courtroom_id: int, starts_at: dateti
         Hearing.case_id == case.id, Hearing.status == HearingStatus.booked, Hearing.ends_at > now))
     if active is not None:
         tz = settings.timezone
-        raise Conflict("already_booked", "case {number} already has hearing {hearing_id}; move it instead",
-                       field="case_id", number=case.number, hearing_id=active.id,
+        raise Conflict("already_booked",
+                       "case {number} already has a hearing on {day} {starts}-{ends}; move it instead",
+                       field="case_id", hearing_id=active.id,
+                       **naming(case.number, active.starts_at, active.ends_at, tz),
                        conflict={"hearing_id": active.id, "courtroom_id": active.courtroom_id,
                                  "starts_at": active.starts_at.astimezone(tz).isoformat(),
                                  "ends_at": active.ends_at.astimezone(tz).isoformat()})

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from ancillary.audit.services import log_access
 from ancillary.auth.models import OFFICER_ROLES, Role
-from ancillary.errors import Forbidden, Unauthorized
+from ancillary.errors import Forbidden, NotFound, Unauthorized
 from ancillary.extensions import db
 from ancillary.openapi import Blueprint, errors
 from ancillary.scheduling import auto, ics, queries, services
@@ -37,6 +37,7 @@ from ancillary.scheduling.schemas import (
     HearingMoveArgsSchema,
     HearingPageSchema,
     HearingSchema,
+    LunchBreakArgsSchema,
     SuggestionArgsSchema,
     SuggestionSchema,
     UtilizationArgsSchema,
@@ -93,7 +94,8 @@ BLOCKING_EXAMPLE = {"id": 2, "courtroom_id": 3, "user_id": None, "starts_at": "2
                     "ends_at": "2027-01-06T17:30:00+08:00", "reason": "音视频设备维修"}
 COURT_DAY_EXAMPLE = {"day": "2027-02-20", "is_working": True, "name": "春节调休上班", "source": "admin"}
 COURTROOM_EXAMPLE = {"id": 1, "name": "第一法庭", "venue": "main", "opens": "08:30", "closes": "17:30", "capacity": 30,
-                     "has_video": True, "is_active": True, "created_at": "2027-01-04T09:30:00+08:00"}
+                     "has_video": True, "lunch_starts": "12:00", "lunch_ends": "13:30", "is_active": True,
+                     "created_at": "2027-01-04T09:30:00+08:00"}
 
 
 @blp.route("/courtrooms")
@@ -113,8 +115,25 @@ class CourtroomsView(MethodView):
                    example={"name": "第一法庭", "venue": "main", "opens": "08:30", "closes": "17:30"})
     @blp.response(201, CourtroomSchema, example=COURTROOM_EXAMPLE)
     def post(self, args):
-        """Add a courtroom (management office)."""
-        return services.create_courtroom(db.session, actor=current_user(), now=now(), **args)
+        """Add a courtroom (management office); its lunch break is 12:00-13:30 unless given."""
+        if "lunch_starts" in args:
+            starts, ends = args.pop("lunch_starts"), args.pop("lunch_ends")
+            args["lunch"] = (starts, ends) if starts is not None else None
+        return services.create_courtroom(db.session, actor=current_user(), now=now(), settings=settings(), **args)
+
+
+@blp.route("/courtrooms/<int:courtroom_id>/lunch-break")
+class LunchBreakView(MethodView):
+    @roles(Role.court_admin)
+    @blp.arguments(LunchBreakArgsSchema, example={"lunch_starts": "12:00", "lunch_ends": "13:30"})
+    @blp.response(200, CourtroomSchema, example=COURTROOM_EXAMPLE)
+    def put(self, args, courtroom_id):
+        """Set a courtroom's lunch break, when nothing is suggested, auto-scheduled or booked (null: none)."""
+        room = db.session.get(Courtroom, courtroom_id)
+        if room is None:
+            raise NotFound("courtroom_not_found", "no courtroom with id {id}", field="courtroom_id", id=courtroom_id)
+        lunch = None if args["lunch_starts"] is None else (args["lunch_starts"], args["lunch_ends"])
+        return services.set_lunch_break(db.session, room, lunch, actor=current_user(), now=now())
 
 
 @blp.route("/court-days")

@@ -19,14 +19,15 @@ from ancillary.service.models import (
 )
 
 
-def attach_addresses(session: Session, order: ServiceOrder, party, case, now: datetime) -> int:
+def attach_addresses(session: Session, order: ServiceOrder, party, case, now: datetime, *, reuse: bool = True) -> int:
     """Addresses confirmed in the person's other cases first (newest first), then the filing's.
 
     Confirmed: an address where personal service, signed mail or a posting served this
     person in another case. An address where they had moved or were unknown is marked
     failed (unless confirmed again later), so it is not tried again blindly.
     """
-    confirmed, failed, positions = _history(session, party, case) if party.person_id is not None else ([], {}, {})
+    known_person = party.person_id is not None and reuse  # the court may switch address reuse off
+    confirmed, failed, positions = _history(session, party, case) if known_person else ([], {}, {})
     for contact in party.contacts:
         if contact.kind == ContactKind.address and contact.latitude is not None:
             positions[contact.value] = (contact.latitude, contact.longitude)

@@ -73,6 +73,17 @@ class AttemptIn:
     duration_seconds: int | None = None
     consent: bool = False
     skip_reason: str | None = None
+    client_id: str | None = None
+    device_latitude: float | None = None
+    device_longitude: float | None = None
+
+
+def replayed_attempt(session: Session, order: ServiceOrder, client_id: str | None) -> ServiceAttempt | None:
+    """The attempt already recorded on ``order`` under the sender's ``client_id``, if any."""
+    if not client_id:
+        return None
+    return session.scalar(select(ServiceAttempt).where(ServiceAttempt.order_id == order.id,
+                                                       ServiceAttempt.client_id == client_id))
 
 
 def attempts_in_time(order: ServiceOrder) -> list[ServiceAttempt]:
@@ -95,14 +106,16 @@ def record_attempt(session: Session, order: ServiceOrder, data: AttemptIn, *, ph
                   notes=(data.notes or "").strip() or None, duration_seconds=data.duration_seconds,
                   received_by=data.received_by, witness=data.witness,
                   skip_reason=skip_reason if target > order.layer and channel != AttemptChannel.public_notice
-                  else None)
+                  else None, client_id=data.client_id)
     check = CHANNEL_CHECKS.get(channel)
     if check is not None:
         values.update(check(session, order, data, outcome, photo, target, now))
     if data.consent and not ((data.notes or "").strip() or photo is not None):
         raise Invalid("consent_needs_record", "record the signed consent in notes or with a photo", field="consent")
     if photo is not None:
-        values.update(_photo_evidence(order, photo, values.get("address"), attempted_at, settings))
+        values.update(_photo_evidence(order, photo, values.get("address"), attempted_at, settings, data))
+    elif data.device_latitude is not None:
+        values.update(latitude=data.device_latitude, longitude=data.device_longitude, flags=["position_from_device"])
     notification = None
     if channel in ELECTRONIC:  # the message goes through the outbox; delivery comes back later
         notification, values["contact"] = send_message(session, order, channel, data.contact, actor=actor, now=now,
@@ -272,10 +285,17 @@ CHANNEL_CHECKS = {
 
 
 def _photo_evidence(order: ServiceOrder, photo: bytes, address: str | None, attempted_at: datetime,
-                    settings) -> dict:
-    """Check and store the photo; flag it when taken far from the address or long before."""
+                    settings, data: AttemptIn) -> dict:
+    """Check and store the photo; flag it when taken far from the address or long before.
+
+    A photo without GPS takes the phone's own position when the page sent one, flagged so.
+    """
     checked = evidence.inspect_photo(photo, max_bytes=settings.photo_max_bytes,
                                      max_pixels=settings.photo_max_pixels, tz=settings.timezone)
+    from_device = []
+    if checked.latitude is None and data.device_latitude is not None:
+        checked.latitude, checked.longitude = data.device_latitude, data.device_longitude
+        from_device = ["position_from_device"]
     position = None
     for known in order.addresses:
         if known.text == address and known.latitude is not None:
@@ -285,7 +305,8 @@ def _photo_evidence(order: ServiceOrder, photo: bytes, address: str | None, atte
         max_distance_m=settings.posting_max_distance_m, max_age=timedelta(hours=settings.posting_max_age_hours))
     return dict(photo_path=evidence.store(checked, storage_for(settings)), photo_sha256=checked.sha256,
                 photo_mime=checked.mime, photo_bytes=len(photo), photo_taken_at=checked.taken_at,
-                latitude=checked.latitude, longitude=checked.longitude, distance_m=distance, flags=flags)
+                latitude=checked.latitude, longitude=checked.longitude, distance_m=distance,
+                flags=flags + from_device)
 
 
 def report_message(session, order: ServiceOrder, channel: AttemptChannel, outcome: AttemptOutcome,

@@ -57,6 +57,8 @@ def _escalate(session: Session, now: datetime, settings, done: dict) -> int:
         if order.layer in (Layer.electronic, Layer.direct) and not usable_addresses(order):
             exhaust(session, order, now=now)  # nowhere to go in person or by mail: public notice
             done["exhausted"] += 1
+        elif order.layer == Layer.electronic and not settings.service_timed_escalation:
+            continue  # the clerk moves the order on by hand (a court without the ladder's clock)
         elif order.layer == Layer.electronic:
             enter_layer(session, order, Layer.direct, closed_at, settings, now=now, reason="window closed")
             done["escalated"] += 1

@@ -183,6 +183,8 @@ class ServiceAttempt(Base):
     __tablename__ = "service_attempts"
     __table_args__ = (
         UniqueConstraint("order_id", "seq"),
+        # A phone that queued the attempt offline resends it with the same id: recorded once.
+        UniqueConstraint("order_id", "client_id", name="uq_service_attempts_client_id"),
         CheckConstraint("latitude IS NULL OR latitude BETWEEN -90 AND 90", name="latitude_range"),
         CheckConstraint("longitude IS NULL OR longitude BETWEEN -180 AND 180", name="longitude_range"),
         Index("ix_service_attempts_notification", "notification_id"),
@@ -218,6 +220,7 @@ class ServiceAttempt(Base):
     longitude: Mapped[float | None] = mapped_column(Float)
     distance_m: Mapped[float | None] = mapped_column(Float)
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
+    client_id: Mapped[str | None] = mapped_column(String(64))
 
     order: Mapped[ServiceOrder] = relationship(back_populates="attempts")
     carrier_events: Mapped[list[CarrierEvent]] = relationship(

@@ -130,6 +130,9 @@ def service_kpis(session: Session, start, end, settings) -> dict:
         "service_time_to_serve_days_p50": _round(_percentile(days, 0.5)),
         "service_time_to_serve_days_p95": _round(_percentile(days, 0.95)),
         "service_electronic_share": _rate(electronic, len(served)),
+        "rate_counts": {"service_success_rate": [len(served), decided],
+                        **{f"service_success_by_layer.{LAYER_NAMES[layer]}": [served_in[layer], reached[layer]]
+                           for layer in LAYER_NAMES}},
     }
 
 

@@ -35,6 +35,18 @@ class ServiceAttemptArgsSchema(Schema):
     skip_reason = fields.String(validate=validate.Length(max=500), metadata={
         "description": "why a later layer is tried before this one's window closed; required then, stored on the "
                        "attempt; accepted and ignored when the attempt skips nothing"})
+    client_id = fields.String(validate=[validate.Length(min=8, max=64), validate.Regexp(r"^[A-Za-z0-9_.:-]+$")],
+                              metadata={"description": "the sender's own id for this attempt: a resend with the same "
+                                                       "id records nothing and answers the order (200)"})
+    device_latitude = fields.Float(validate=validate.Range(min=-90, max=90), metadata={
+        "description": "the phone's position when the attempt was made; kept when the photo has no GPS"})
+    device_longitude = fields.Float(validate=validate.Range(min=-180, max=180))
+
+    @validates_schema
+    def both_coordinates(self, data, **kwargs):
+        if ("device_latitude" in data) != ("device_longitude" in data):
+            missing = "device_longitude" if "device_latitude" in data else "device_latitude"
+            raise ValidationError("Give latitude and longitude together.", missing)
 
     @post_load
     def make(self, data, **kwargs):
@@ -141,7 +153,9 @@ class ServiceAttemptSchema(ServiceAttemptOutcomeSchema):
     longitude = fields.Float(allow_none=True, metadata={"description": "the photo's GPS longitude, decimal degrees"})
     distance_m = fields.Float(allow_none=True, metadata={"description": "metres from the address's known position"})
     flags = fields.List(fields.String(), metadata={
-        "description": "no_gps, no_time, far_from_address, older_than_limit, taken_after_attempt, address_not_located"})
+        "description": "no_gps, no_time, far_from_address, older_than_limit, taken_after_attempt, address_not_located, "
+                       "position_from_device (latitude and longitude came from the phone, not the photo)"})
+    client_id = fields.String(allow_none=True)
     carrier_events = fields.List(fields.Nested(CarrierEventSchema))
 
     def get_photo(self, attempt):

@@ -68,7 +68,7 @@ def open_order(session: Session, case, party, *, task=None, documents: str | Non
         order.task = task
     session.add(order)
     session.flush()
-    found = attach_addresses(session, order, party, case, now)
+    found = attach_addresses(session, order, party, case, now, reuse=settings.service_address_reuse)
     add_attempt(order, channel=AttemptChannel.address_reuse,
                  outcome=AttemptOutcome.delivered if found else AttemptOutcome.failed,
                  attempted_at=now, recorded_at=now, actor_id=None,

@@ -37,7 +37,8 @@ blp = Blueprint("Service", __name__, url_prefix="/api/v1", description="Service 
 
 SIGNATURE_HEADER = "X-Carrier-Signature"
 ATTEMPT_EXAMPLE = {"channel": "personal", "outcome": "no_answer", "attempted_at": "2027-01-08T10:15:00+08:00",
-                   "address": "山东省威海市环翠区统一路2号", "notes": "敲门无人应答"}
+                   "address": "山东省威海市环翠区统一路2号", "notes": "敲门无人应答",
+                   "client_id": "c1f3e0a2-7d4b-4f7e-9a51-0b6d2e8c4a10"}
 WEBHOOK_EXAMPLE = {"events": [{"tracking_number": "EA123456785CN", "event_at": "2027-01-20T15:02:00+08:00",
                                "code": "signed", "location": "威海环翠投递部", "signed_by": "李四"}]}
 
@@ -164,11 +165,16 @@ class AttemptsView(MethodView):
     @blp.response(201, ServiceOrderSchema, example={"id": 7, "status": "served", "layer": 3, "next_step": None})
     @errors(400, 409, 422)
     def post(self, order_id):
-        """Record an attempt (the clerk holding the task; the judge orders public notice); answers the order."""
+        """Record an attempt (the clerk holding the task; the judge orders public notice); answers the order.
+
+        With ``client_id``, a resend of an attempt already recorded answers 200 and records nothing.
+        """
         order, level = _visible_order(order_id)
         if level != OrderLevel.full:
             raise Forbidden("not_your_order", "you may not record attempts on this order")
         data, photo = _attempt_input(settings().photo_max_bytes)
+        if attempts.replayed_attempt(db.session, order, data.client_id) is not None:
+            return _answer(order, level, 200)  # a resend of a recorded attempt: nothing changes
         attempts.record_attempt(db.session, order, data, photo=photo, actor=current_user(), now=now(),
                                 settings=settings())
         return _answer(order, level, 201)

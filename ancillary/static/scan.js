@@ -1,46 +1,20 @@
-// The scan station: sign in, then send each scan (typed by a handheld scanner or a photo)
-// to the API and show the answer in large type. The token lives in sessionStorage only.
+/* The scan station: each scan (typed by a handheld scanner, a photo, or a torn label's code
+   typed by hand) goes to the API with the browser's session; the answer shows in large type.
+   "Look up only" asks where the dossier is and records nothing. */
 (function () {
   "use strict";
-  const T = JSON.parse(document.getElementById("messages").textContent);
-  const KEY = "ancillary.token";
-  const $ = (id) => document.getElementById(id);
-  const codeInput = $("code");
-
-  function token() { return sessionStorage.getItem(KEY); }
+  var A = window.Ancillary, Q = window.OfflineQueue, T = A.strings("messages"), el = A.el;
+  var $ = function (id) { return document.getElementById(id); };
+  var codeInput = $("code");
 
   function scanId() {
-    if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
+    if (window.crypto && crypto.randomUUID) { return crypto.randomUUID(); }
     return Date.now().toString(36) + "-" + Math.random().toString(36).slice(2);
-  }
-
-  async function api(path, options) {
-    options = options || {};
-    options.headers = Object.assign({ "Authorization": "Bearer " + token() }, options.headers || {});
-    const response = await fetch(path, options);
-    if (response.status === 401) { signOut(); }
-    let body = null;
-    try { body = await response.json(); } catch (e) { body = null; }
-    return { status: response.status, body: body };
-  }
-
-  function show(which) {
-    $("login").hidden = which !== "login";
-    $("station").hidden = which !== "station";
-    $("logout").hidden = which !== "station";
-    $("whoami").hidden = which !== "station";
-    if (which === "station") { codeInput.focus(); }
-  }
-
-  function signOut() {
-    sessionStorage.removeItem(KEY);
-    show("login");
   }
 
   function beep(ok) {
     try {
-      const ctx = new (window.AudioContext || window.webkitAudioContext)();
-      const osc = ctx.createOscillator();
+      var ctx = new (window.AudioContext || window.webkitAudioContext)(), osc = ctx.createOscillator();
       osc.frequency.value = ok ? 880 : 220;
       osc.connect(ctx.destination);
       osc.start();
@@ -48,106 +22,147 @@
     } catch (e) { /* no audio: the colour is the cue */ }
   }
 
-  function text(tag, value, cls) {
-    const el = document.createElement(tag);
-    el.textContent = value;
-    if (cls) el.className = cls;
-    return el;
+  function facts(rows) {
+    var dl = el("dl");
+    rows.forEach(function (r) { dl.appendChild(el("dt", {text: r[0]})); dl.appendChild(el("dd", {class: r[2], text: r[1]})); });
+    return dl;
   }
 
-  function showResult(status, body) {
-    const box = $("result");
+  function holderName(body) { return body.holder ? (body.holder.display_name || body.holder.username) : "—"; }
+
+  function showResult(answer, lookup) {
+    var box = $("result"), body = answer ? answer.body : null;
     box.replaceChildren();
-    if (status === 200 || status === 201) {
-      const replay = status === 200;
-      box.className = "result " + (replay ? "replay" : "ok");
-      box.dataset.state = replay ? "replay" : "ok";
-      let headline = body.action === "store" ? T.stored : T.received;
-      if (replay) headline = T.replayed;
-      box.appendChild(text("div", headline, "headline"));
-      if (body.conflict) box.appendChild(text("div", T.conflict, "conflict"));
-      const dl = document.createElement("dl");
-      const holder = body.holder ? (body.holder.display_name || body.holder.username) : "—";
-      [[T.holder, holder, "holder"], [T.location, body.location || "—", "location"],
-       [T.case_number, body.case_number, "case-number"], [T.volume, String(body.volume), "volume"],
-       [T.chain_length, String(body.seq), "chain-length"]].forEach(function (pair) {
-        dl.appendChild(text("dt", pair[0]));
-        dl.appendChild(text("dd", pair[1], pair[2]));
-      });
-      box.appendChild(dl);
+    if (answer && answer.ok) {
+      var state = lookup ? "lookup" : answer.status === 200 ? "replay" : "ok";
+      box.className = "result " + state;
+      box.dataset.state = state;
+      var headline = lookup ? T.lookedUp : state === "replay" ? T.replayed : body.action === "store" ? T.stored : T.received;
+      box.appendChild(el("div", {class: "headline", text: headline}));
+      if (body.conflict) { box.appendChild(el("div", {class: "conflict", text: T.conflict})); }
+      if (body.typed) { box.appendChild(el("div", {class: "typed", text: T.typed})); }
+      box.appendChild(facts([[T.holder, holderName(body), "holder"], [T.location, body.location || "—", "location"],
+                             [T.case_number, body.case_number, "case-number"], [T.volume, String(body.volume), "volume"],
+                             [T.chain_length, String(lookup ? body.chain_length : body.seq), "chain-length"]]));
       beep(true);
     } else {
       box.className = "result error";
       box.dataset.state = "error";
-      box.appendChild(text("div", T.error, "headline"));
-      box.appendChild(text("div", (body && body.message) || T.network, "reason"));
+      box.appendChild(el("div", {class: "headline", text: answer && answer.status === 404 ? T.notFound : T.error}));
+      box.appendChild(el("div", {class: "reason", text: (body && body.message) || T.network}));
       beep(false);
     }
   }
 
-  async function loadRecent() {
-    const answer = await api("/api/v1/scans/mine?limit=20");
-    const list = $("recent");
-    list.replaceChildren();
-    if (answer.status !== 200) return;
-    if (!answer.body.length) { list.appendChild(text("li", T.no_scans)); return; }
-    answer.body.forEach(function (scan) {
-      const when = (scan.recorded_at || "").replace("T", " ").slice(0, 19);
-      const holder = scan.holder ? (scan.holder.display_name || scan.holder.username) : "—";
-      list.appendChild(text("li", when + "  " + scan.case_number + " / " + scan.volume + "  " + holder +
-                                  "  " + (scan.location || "")));
+  function loadRecent() {
+    return A.api("GET", "/api/v1/scans/mine?limit=20").then(function (answer) {
+      var list = $("recent");
+      if (!answer.ok) { return; }
+      if (!answer.body.length) { list.replaceChildren(el("li", {text: T.no_scans})); return; }
+      list.replaceChildren.apply(list, answer.body.map(function (scan) {
+        var when = (scan.recorded_at || "").replace("T", " ").slice(5, 16);
+        return el("li", {"data-action": scan.action}, [
+          el("div", {class: "title", text: (T.actions[scan.action] || "") + " · " + scan.case_number + " · " + T.volume + " " + scan.volume}),
+          el("div", {class: "muted", text: when + " · " + holderName(scan) + (scan.location ? " · " + scan.location : "") +
+                                          (scan.typed ? " · " + T.typed : "")})]);
+      }));
+    }, function () { /* no network: the list refreshes after the next scan goes through */ });
+  }
+
+  function mode() { return $("action").value; }
+
+  function lookup(code, typed) {
+    var query = "?code=" + encodeURIComponent(code) + (typed ? "&typed=true" : "");
+    return A.api("GET", "/api/v1/dossiers/lookup" + query).then(function (a) { showResult(a, true); },
+                                                              function () { showResult(null, true); });
+  }
+
+  /* Every scan goes through the device's queue (offline_queue.js) under its client_scan_id:
+     without signal it waits and is sent when the network returns; a lost answer is resent
+     and the server answers the first recording (200) instead of recording it twice. */
+  var form = $("scan-form"), skew = Date.parse(form.dataset.now) - Date.now();
+  var retryIn = 2000, retryTimer = null;
+
+  function sendScan(entry) {
+    var body = entry.body;
+    if (entry.photo) {
+      body = new FormData();
+      Object.keys(entry.body).forEach(function (k) {
+        if (entry.body[k] !== null && entry.body[k] !== undefined) { body.append(k, String(entry.body[k])); }
+      });
+      body.append("image", entry.photo, entry.photo.name || "label.jpg");
+    }
+    return A.api("POST", "/api/v1/scans", body);
+  }
+
+  function reported(entry, answer) { showResult(answer, false); }
+
+  function flush() {
+    return Q.drain("scan", sendScan, reported).then(function () {
+      retryIn = 2000;
+      return Promise.all([loadRecent(), showQueued()]);
+    }, function () {
+      clearTimeout(retryTimer);
+      retryTimer = setTimeout(flush, retryIn);
+      retryIn = Math.min(retryIn * 2, 30000);
+      return showQueued().then(function (count) {
+        if (count) { var box = $("result"); box.className = "result replay"; box.dataset.state = "queued"; box.textContent = T.queued; }
+      });
     });
   }
 
-  function fields() {
-    const location = $("location").value.trim();
-    return { action: $("action").value, location: location || null, client_scan_id: scanId() };
+  function showQueued() {
+    return Q.all().then(function (entries) {
+      var count = entries.filter(function (e) { return e.kind === "scan"; }).length;
+      $("queued").hidden = count === 0;
+      $("queued-count").textContent = String(count);
+      return count;
+    });
   }
 
-  async function sendCode(code) {
-    const body = JSON.stringify(Object.assign(fields(), { code: code }));
-    // A lost answer is retried with the same client_scan_id: the server answers the first
-    // recording (200) instead of recording the scan twice.
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        const answer = await api("/api/v1/scans", {
-          method: "POST", headers: { "Content-Type": "application/json" }, body: body,
-        });
-        showResult(answer.status, answer.body);
-        loadRecent();
-        return;
-      } catch (e) {
-        await new Promise(function (resolve) { setTimeout(resolve, 300 * (attempt + 1)); });
-      }
-    }
-    showResult(0, null);
+  function enqueue(body, photo) {
+    var id = scanId();
+    body.client_scan_id = id;
+    body.scanned_at = new Date(Date.now() + skew).toISOString();
+    return Q.put({client_id: id, kind: "scan", queued_at: body.scanned_at, body: body, photo: photo || null}).then(flush);
   }
 
-  async function sendPhoto(file) {
-    const form = new FormData();
-    const f = fields();
-    form.append("image", file);
-    form.append("action", f.action);
-    form.append("client_scan_id", f.client_scan_id);
-    if (f.location) form.append("location", f.location);
-    const box = $("result");
+  function record(code, typed) {
+    var location = $("location").value.trim();
+    return enqueue({code: code, action: mode(), location: location || null, typed: !!typed}, null);
+  }
+
+  function handle(code, typed) { return mode() === "lookup" ? lookup(code, typed) : record(code, typed); }
+
+  function sendPhoto(file) {
+    var box = $("result");
     box.className = "result idle";
     box.textContent = T.decoding;
-    try {
-      const answer = await api("/api/v1/scans", { method: "POST", body: form });
-      showResult(answer.status, answer.body);
-    } catch (e) {
-      showResult(0, null);
+    if (mode() === "lookup") {
+      var picture = new FormData();
+      picture.append("image", file);
+      return A.api("POST", "/api/v1/scans/decode", picture).then(function (answer) {
+        if (!answer.ok || !answer.body.codes.length) { showResult(answer.ok ? {ok: false, status: 422, body: null} : answer, true); return; }
+        return lookup(answer.body.codes[0], false);
+      }, function () { showResult(null, true); });
     }
-    loadRecent();
+    var location = $("location").value.trim();
+    return enqueue({action: mode(), location: location || null}, file);
   }
 
   codeInput.addEventListener("keydown", function (event) {
-    if (event.key !== "Enter") return;
+    if (event.key !== "Enter") { return; }
     event.preventDefault();
-    const code = codeInput.value;
+    var code = codeInput.value;
     codeInput.value = "";
-    if (code.trim()) sendCode(code);
+    if (code.trim()) { handle(code, false); }
+  });
+  $("typed").addEventListener("keydown", function (event) {
+    if (event.key === "Enter") { event.preventDefault(); $("send-typed").click(); }
+  });
+  $("send-typed").addEventListener("click", function () {
+    var code = $("typed").value.trim();
+    if (code) { handle(code, true).then(function () { $("typed").value = ""; codeInput.focus(); }); }
   });
   $("location").addEventListener("keydown", function (event) {
     if (event.key === "Enter") { event.preventDefault(); codeInput.focus(); }
@@ -155,48 +170,15 @@
   $("action").addEventListener("change", function () { codeInput.focus(); });
   $("scan-form").addEventListener("submit", function (event) { event.preventDefault(); });
   $("photo").addEventListener("change", function () {
-    const file = $("photo").files[0];
-    if (file) sendPhoto(file);
+    var file = $("photo").files[0];
+    if (file) { sendPhoto(file); }
     $("photo").value = "";
     codeInput.focus();
   });
   // A handheld scanner types into whatever has focus: keep it on the code field.
   document.addEventListener("click", function (event) {
-    if (!$("station").hidden && !event.target.closest("input, select, button, label")) codeInput.focus();
+    if (!event.target.closest("input, select, button, label, a")) { codeInput.focus(); }
   });
-
-  $("login").addEventListener("submit", async function (event) {
-    event.preventDefault();
-    const data = new FormData($("login"));
-    $("login-error").textContent = "";
-    try {
-      const response = await fetch("/api/v1/auth/tokens", {
-        method: "POST", headers: { "Content-Type": "application/json" },
-        body: JSON.stringify({ username: data.get("username"), password: data.get("password") }),
-      });
-      const body = await response.json();
-      if (response.status !== 201) {
-        $("login-error").textContent = T.login_failed + ": " + (body.message || response.status);
-        return;
-      }
-      sessionStorage.setItem(KEY, body.token);
-      start();
-    } catch (e) {
-      $("login-error").textContent = T.network;
-    }
-  });
-  $("logout").addEventListener("click", async function () {
-    await api("/api/v1/auth/tokens/current", { method: "DELETE" });
-    signOut();
-  });
-
-  async function start() {
-    if (!token()) { show("login"); return; }
-    const me = await api("/api/v1/me");
-    if (me.status !== 200) { signOut(); return; }
-    $("whoami").textContent = me.body.username + " (" + me.body.role + ")";
-    show("station");
-    loadRecent();
-  }
-  start();
+  window.addEventListener("online", flush);
+  flush();
 })();

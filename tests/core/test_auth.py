@@ -113,9 +113,8 @@ def test_roles_are_the_eleven_of_the_specification():
         "enforcement_officer", "court_admin", "contractor_manager", "sysadmin"}
 
 
-def test_front_page_is_public_and_in_chinese(app, client):
-    page = client.get("/")
-    assert page.status_code == 200
-    text = page.get_data(as_text=True)
-    assert "卷宗扫描台" in text and "/scan" in text and "/schedule" in text and "/api/v1/docs" in text
-    assert "Scan station" in client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+def test_front_page_sends_a_stranger_to_the_chinese_sign_in_form(app, client):
+    assert client.get("/").headers["Location"] == "/login?next=/"
+    text = client.get("/login").get_data(as_text=True)
+    assert "用户名" in text and "登录" in text
+    assert "Username" in client.get("/login", headers={"Accept-Language": "en"}).get_data(as_text=True)

@@ -11,6 +11,7 @@ def test_the_sweeps_a_tick_runs_in_order(app):
         "ancillary.service.jobs.sweep",
         "ancillary.reminders.jobs.sweep_reminders",
         "ancillary.reminders.jobs.sweep_escalations",
+        "ancillary.custody.checkpoints.sweep",
     ]
 
 

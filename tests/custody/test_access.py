@@ -61,7 +61,7 @@ def test_anonymous_callers_are_refused(client, dossiers):
     for path in (f"/api/v1/dossiers/{dossiers[0]['id']}/custody", "/api/v1/custody/verify", "/api/v1/scans/mine"):
         assert client.get(path).status_code == 401
     assert client.post("/api/v1/scans", json={"code": dossiers[0]["qr_token"], "action": "receive"}).status_code == 401
-    assert client.get("/scan").status_code == 200  # the page itself is public; it signs in from the browser
+    assert client.get("/scan").headers["Location"] == "/login?next=/scan"  # the page asks to sign in first
 
 
 @pytest.mark.parametrize("path", ["/api/v1/dossiers/999999/custody", "/api/v1/dossiers/999999/label.png"])

@@ -194,7 +194,7 @@ def test_the_database_refuses_edits_and_verify_names_the_first_bad_event(court, 
             assert scan(clerk, dossier["qr_token"]).status_code == 201
     admin = court["court_admin"]
     ok = admin.get("/api/v1/custody/verify").get_json()
-    assert ok == {"ok": True, "events_checked": 6, "first_bad_event": None}
+    assert ok == {"ok": True, "events_checked": 6, "first_bad_event": None, "checkpoint": None}
 
     from ancillary.extensions import db
 

@@ -109,8 +109,10 @@ def test_the_api_and_the_cli_use_the_fast_verifier(court, dossiers, app):
         bad_id = _event_id(conn, a, 2)
         conn.execute(text("UPDATE custody_events SET location = '别处' WHERE id = :id"), {"id": bad_id})
     report = court["court_admin"].get("/api/v1/custody/verify").get_json()
+    assert report.pop("message").startswith("卷宗")  # the first bad event in a sentence
     assert report == {"ok": False, "events_checked": 2,
-                      "first_bad_event": {"id": bad_id, "dossier_id": a, "seq": 2, "reason": "content_altered"}}
+                      "first_bad_event": {"id": bad_id, "dossier_id": a, "seq": 2, "reason": "content_altered"},
+                      "checkpoint": None}
     result = app.test_cli_runner().invoke(args=["custody", "verify"])
     assert result.exit_code == 1 and f"event {bad_id}" in result.output
 

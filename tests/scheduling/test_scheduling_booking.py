@@ -73,7 +73,7 @@ def test_working_days_opening_hours_and_blockings(sched):
     refused = sched.book(case, starts="2027-01-09T09:00:00+08:00", ends="2027-01-09T10:00:00+08:00")
     assert refused.status_code == 409 and refused.get_json()["error"] == "room_blocked"
     assert refused.get_json()["conflict"]["blocking_id"] == blocked.get_json()["id"]
-    ok = sched.book(case, starts="2027-01-09T13:00:00+08:00", ends="2027-01-09T14:00:00+08:00")
+    ok = sched.book(case, starts="2027-01-09T13:30:00+08:00", ends="2027-01-09T14:30:00+08:00")
     assert ok.status_code == 201, ok.get_json()
 
     # The judge's leave.

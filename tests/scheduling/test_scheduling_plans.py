@@ -62,8 +62,8 @@ def test_suggestions_are_the_earliest_feasible_slots(sched):
     assert [(s["starts_at"], s["ends_at"]) for s in slots] == [
         ("2027-01-07T10:00:00+08:00", "2027-01-07T11:00:00+08:00"),
         ("2027-01-07T11:00:00+08:00", "2027-01-07T12:00:00+08:00"),
-        ("2027-01-07T12:00:00+08:00", "2027-01-07T13:00:00+08:00"),
-        ("2027-01-08T08:30:00+08:00", "2027-01-08T09:30:00+08:00"),
+        ("2027-01-07T13:30:00+08:00", "2027-01-07T14:30:00+08:00"),  # after the 12:00-13:30 lunch break
+        ("2027-01-08T08:30:00+08:00", "2027-01-08T09:30:00+08:00"),  # at most three a room-day
     ]
     assert all(s["courtroom_id"] == sched.main_room["id"] for s in slots)
     # Booking the first suggestion succeeds; the speedy case's slots start tomorrow and end by its limit.
@@ -148,7 +148,7 @@ def test_auto_scheduling_places_speedy_first_packs_rooms_and_explains_the_rest(s
     assert sorted(placed[c["id"]]["starts_at"] for c in speedy) == [
         "2027-01-05T08:30:00+08:00", "2027-01-05T09:00:00+08:00", "2027-01-05T09:30:00+08:00"]
     assert sorted(placed[c["id"]]["starts_at"] for c in ordinary) == [
-        "2027-01-07T08:30:00+08:00", "2027-01-07T10:30:00+08:00"]
+        "2027-01-07T08:30:00+08:00", "2027-01-07T13:30:00+08:00"]  # 10:30-12:30 would cross lunch
     assert body["unscheduled"] == [{"case_id": stale["id"], "case_number": stale["number"],
                                     "reason": "speedy_limit_before_window", "detail": body["unscheduled"][0]["detail"]}]
     assert sched.count(Hearing) == 5

@@ -6,24 +6,25 @@ import pytest
 def test_utilisation_per_room_per_day_counts_an_overlap_once(sched):
     from tests.scheduling.test_scheduling_plans import serve_in_person
 
-    for _ in range(2):  # an overlap pair, 09:00-10:00, in the tribunal room (open 08:30-17:00: 510 min)
+    # Open minutes leave out the 12:00-13:30 lunch break: main 08:30-17:30 is 450, the tribunal 08:30-17:00 420.
+    for _ in range(2):  # an overlap pair, 09:00-10:00, in the tribunal room
         case = sched.file(venue=sched.tribunal)
         sched.judge.patch(f"/api/v1/cases/{case['id']}", json={"mediation_likely": True})
         serve_in_person(sched.court, case)
         assert sched.book(case, room=sched.tribunal_room).status_code == 201
     assert sched.book(sched.file(), starts="2027-01-07T08:30:00+08:00", ends="2027-01-07T17:30:00+08:00").status_code == 422
     other_judge = sched.court["judge"].id  # sched.judge sits in the tribunal at 09:00
-    assert sched.book(sched.file(kind="ordinary", judge_id=other_judge), starts="2027-01-07T08:30:00+08:00",
-                      ends="2027-01-07T16:30:00+08:00").status_code == 201  # 480 of 540 minutes
+    assert sched.book(sched.file(kind="ordinary", judge_id=other_judge), starts="2027-01-07T13:30:00+08:00",
+                      ends="2027-01-07T17:30:00+08:00").status_code == 201  # 240 of 450 minutes
     report = sched["court_admin"].get("/api/v1/reports/utilization?from=2027-01-07&to=2027-01-08").get_json()
     rooms = {r["courtroom_id"]: r for r in report["rooms"]}
     tribunal_day = rooms[sched.tribunal_room["id"]]["days"][0]
-    assert tribunal_day == {"date": "2027-01-07", "booked_minutes": 60, "open_minutes": 510,
-                            "utilization": round(60 / 510, 4)}
+    assert tribunal_day == {"date": "2027-01-07", "booked_minutes": 60, "open_minutes": 420,
+                            "utilization": round(60 / 420, 4)}
     main_days = rooms[sched.main_room["id"]]["days"]
-    assert [d["utilization"] for d in main_days] == [round(480 / 540, 4), 0.0]
+    assert [d["utilization"] for d in main_days] == [round(240 / 450, 4), 0.0]
     assert report["working_days"] == 2
-    assert report["utilization"] == round(540 / (2 * 540 + 2 * 510), 4)
+    assert report["utilization"] == round(300 / (2 * 450 + 2 * 420), 4)
     bad = sched["court_admin"].get("/api/v1/reports/utilization?from=2027-01-08&to=2027-01-07")
     assert bad.status_code == 422 and bad.get_json()["field"] == "to"
 
@@ -41,4 +42,4 @@ def test_kpis_report_turnaround_utilisation_and_speedy_within_7_days(sched, cloc
     assert kpis["scheduled_within_3_hours_rate"] == 0.5
     assert kpis["speedy_heard_within_7_days_rate"] == 1.0
     assert 0 <= kpis["courtroom_utilization"] <= 1
-    assert kpis["courtroom_utilization"] == pytest.approx(90 / (5 * 540 + 5 * 510), abs=1e-4)
+    assert kpis["courtroom_utilization"] == pytest.approx(90 / (5 * 450 + 5 * 420), abs=1e-4)

@@ -1,0 +1,178 @@
+"""Parsers of the environment's sections for ``ancillary.config.Settings.from_env``.
+
+Each returns the settings it read, or raises ``SettingsError`` naming the variable.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import os
+import secrets
+from datetime import time
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+INSTANCE_DIR = Path(os.environ.get("ANCILLARY_INSTANCE_DIR", Path.cwd() / "instance"))
+
+
+class SettingsError(ValueError):
+    """A setting that makes no sense; the process refuses to start with this message."""
+
+
+def parse_signing_key(text: str) -> bytes:
+    """An Ed25519 seed: 64 hex digits or 32 bytes in URL-safe base64."""
+    text = text.strip()
+    try:
+        seed = bytes.fromhex(text) if len(text) == 64 else base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (ValueError, binascii.Error):
+        seed = b""
+    if len(seed) != 32:
+        raise SettingsError("ANCILLARY_CUSTODY_SIGNING_KEY must be 32 bytes: 64 hex digits or URL-safe base64")
+    return seed
+
+
+def _custody_settings(env: dict[str, str], *, testing: bool) -> dict:
+    """The checkpoint key never enters the database; the demo keeps a random one in instance/."""
+    text = env.get("ANCILLARY_CUSTODY_SIGNING_KEY") or ("" if testing else _instance_secret("custody_key"))
+    values: dict = {"custody_signing_key": parse_signing_key(text) if text else None}
+    if env.get("ANCILLARY_CUSTODY_CHECKPOINT_DIR"):
+        values["custody_checkpoint_dir"] = Path(env["ANCILLARY_CUSTODY_CHECKPOINT_DIR"])
+    minutes = env.get("ANCILLARY_CUSTODY_CHECKPOINT_MINUTES")
+    if minutes:
+        if not minutes.isdigit() or not 1 <= int(minutes) <= 60:
+            raise SettingsError("ANCILLARY_CUSTODY_CHECKPOINT_MINUTES must be 1-60 (a checkpoint at least hourly)")
+        values["custody_checkpoint_minutes"] = int(minutes)
+    return values
+
+
+def _instance_secret(name: str) -> str:
+    """Return a random secret kept in the instance folder, made on first use.
+
+    Several processes may start at once (senders, workers): the secret is written to a
+    private temporary file and linked into place, so a reader sees the whole secret or
+    none, and exactly one writer wins.
+    """
+    path = INSTANCE_DIR / f".{name}"
+    if not path.exists():
+        INSTANCE_DIR.mkdir(parents=True, exist_ok=True)
+        temporary = INSTANCE_DIR / f".{name}.{os.getpid()}.{secrets.token_hex(4)}"
+        temporary.write_text(secrets.token_urlsafe(32))
+        temporary.chmod(0o600)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass  # another process made it first; theirs is the secret
+        finally:
+            temporary.unlink()
+    return path.read_text().strip()
+
+
+def _ops_settings(env: dict[str, str]) -> dict:
+    values: dict = {}
+    names = (("ANCILLARY_TICK_SECONDS", "tick_seconds"), ("ANCILLARY_HEARTBEAT_SECONDS", "heartbeat_seconds"))
+    for name, attr in names:
+        if env.get(name):
+            try:
+                values[attr] = int(env[name])
+            except ValueError:
+                raise SettingsError(f"{name}={env[name]!r} is not a whole number of seconds") from None
+    if env.get("ANCILLARY_PROXY_COUNT"):
+        try:
+            values["proxy_count"] = int(env["ANCILLARY_PROXY_COUNT"])
+        except ValueError:
+            raise SettingsError("ANCILLARY_PROXY_COUNT must be 0 or 1 (the number of proxies in front)") from None
+    if env.get("ANCILLARY_LOG_FORMAT"):
+        values["log_format"] = env["ANCILLARY_LOG_FORMAT"]
+    if env.get("ANCILLARY_STORAGE"):
+        values["storage_backend"] = env["ANCILLARY_STORAGE"]
+    for name in ("endpoint", "bucket", "region", "access_key", "secret_key"):
+        if env.get(f"ANCILLARY_S3_{name.upper()}"):
+            values[f"s3_{name}"] = env[f"ANCILLARY_S3_{name.upper()}"]
+    return values
+
+
+# --- reminder settings -----------------------------------------------------------------
+
+_INT_SETTINGS = {
+    "ANCILLARY_HEARD_NOT_CLOSED_DAYS": "heard_not_closed_days",
+    "ANCILLARY_ESCALATION_HOURS": "escalation_hours",
+    "ANCILLARY_PROPERTY_SEARCH_DAYS": "property_search_days",
+    "ANCILLARY_SEIZED_CLOSE_DAYS": "seized_close_days",
+    "ANCILLARY_AUCTION_MEASURES_DAYS": "auction_measures_days",
+    "ANCILLARY_PAYMENT_RELEASE_DAYS": "payment_release_days",
+    "ANCILLARY_ARCHIVE_WARNING_DAYS": "archive_warning_days",
+    "ANCILLARY_SWEEP_LOOKBACK_DAYS": "sweep_lookback_days",
+    "ANCILLARY_CLAIM_TIMEOUT": "claim_timeout_seconds",
+}
+_FLOAT_SETTINGS = {
+    "ANCILLARY_SMS_RATE": "sms_rate_per_second",
+    "ANCILLARY_SMS_GIVE_UP_HOURS": "sms_give_up_hours",
+    "ANCILLARY_SMS_RETRY_SECONDS": "sms_retry_base_seconds",
+    "ANCILLARY_SMS_TIMEOUT": "sms_timeout_seconds",
+}
+
+
+def _clock_time(name: str, value: str) -> time:
+    try:
+        hours, minutes = value.strip().split(":")
+        return time(int(hours), int(minutes))
+    except ValueError:
+        raise SettingsError(f"{name}={value!r} is not a time of day written HH:MM") from None
+
+
+def _reminder_settings(env: dict[str, str]) -> dict:
+    values: dict = {}
+    for name, attr in _INT_SETTINGS.items():
+        if env.get(name):
+            try:
+                values[attr] = int(env[name])
+            except ValueError:
+                raise SettingsError(f"{name}={env[name]!r} is not a whole number") from None
+    for name, attr in _FLOAT_SETTINGS.items():
+        if env.get(name):
+            try:
+                values[attr] = float(env[name])
+            except ValueError:
+                raise SettingsError(f"{name}={env[name]!r} is not a number") from None
+    if env.get("ANCILLARY_QUIET_HOURS"):
+        start, sep, end = env["ANCILLARY_QUIET_HOURS"].partition("-")
+        if not sep:
+            raise SettingsError("ANCILLARY_QUIET_HOURS must look like 21:00-08:00")
+        values["quiet_start"] = _clock_time("ANCILLARY_QUIET_HOURS", start)
+        values["quiet_end"] = _clock_time("ANCILLARY_QUIET_HOURS", end)
+    if env.get("ANCILLARY_DIGEST_TIME"):
+        values["digest_time"] = _clock_time("ANCILLARY_DIGEST_TIME", env["ANCILLARY_DIGEST_TIME"])
+    if env.get("ANCILLARY_DEADLINE_WARNINGS"):
+        try:
+            values["deadline_warning_days"] = tuple(
+                sorted((int(d) for d in env["ANCILLARY_DEADLINE_WARNINGS"].split(",")), reverse=True))
+        except ValueError:
+            raise SettingsError("ANCILLARY_DEADLINE_WARNINGS must be whole days, e.g. 30,15,7,1") from None
+    if env.get("ANCILLARY_COMMAND_CENTER"):
+        values["command_center"] = tuple(u.strip() for u in env["ANCILLARY_COMMAND_CENTER"].split(",") if u.strip())
+    if "ANCILLARY_SMTP_URL" in env:
+        values["smtp_url"] = env["ANCILLARY_SMTP_URL"]
+    if env.get("ANCILLARY_SMTP_SENDER"):
+        values["smtp_sender"] = env["ANCILLARY_SMTP_SENDER"]
+    return values
+
+
+def _parse_smtp_url(url: str) -> dict:
+    """``smtp://[user[:password]@]host[:port][?starttls=1]`` or ``smtps://...`` -> SmtpEmail kwargs."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise SettingsError(f"ANCILLARY_SMTP_URL={url!r} must look like smtp://user:password@host:25")
+    try:
+        port = parts.port or (465 if parts.scheme == "smtps" else 25)
+    except ValueError:
+        raise SettingsError("ANCILLARY_SMTP_URL has a bad port") from None
+    query = parse_qs(parts.query)
+    return {
+        "host": parts.hostname,
+        "port": port,
+        "username": unquote(parts.username) if parts.username else None,
+        "password": unquote(parts.password) if parts.password else None,
+        "use_ssl": parts.scheme == "smtps",
+        "starttls": query.get("starttls", ["0"])[0] in ("1", "true", "yes"),
+    }

@@ -1,0 +1,1 @@
+"""A year at the seed court replayed through the product: ``ancillary replay --out DIR``."""
