@@ -38,7 +38,7 @@ class TokensView(MethodView):
     @blp.arguments(TokenArgsSchema, example={"username": "sched01", "password": "demo-password"})
     @blp.response(201, TokenSchema, example={"token": "anc_Zk3q…", "role": "scheduler",
                                                 "expires_at": "2027-02-03T09:30:00+08:00"})
-    @errors(401)
+    @errors(401, 403, 409, 429)
     def post(self, args):
         """Exchange a username and password for a bearer token.
 
@@ -119,6 +119,7 @@ class ApproveView(MethodView):
     @blp.response(200, ApprovedUserSchema, example={**USER_EXAMPLE, "is_approved": True,
                                                      "must_change_password": True,
                                                      "temporary_password": "x3Jq9VbLk2PzR7wA"})
+    @errors(409)
     def post(self, user_id):
         """Approve a grant waiting for the court; answers the person's one-time password."""
         user = accounts.get_user(db.session, user_id)

@@ -1,4 +1,4 @@
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from marshmallow import INCLUDE, Schema, ValidationError, fields, post_dump, validates_schema
 
 from ancillary.schemas import LocalDate
 
@@ -38,10 +38,19 @@ class OfficerReminderSchema(Schema):
 
 
 class KpiSchema(Schema):
-    """Every figure of the window; a rate is a fraction in [0, 1], null when nothing to divide by."""
+    """Every figure of the window; a rate is a fraction in [0, 1], null when nothing to divide by.
 
-    from_ = fields.String(data_key="from", attribute="from", required=True)
-    to = fields.String(required=True)
+    Open: a context wired in later adds its own figures, which are answered as they are."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    @post_dump(pass_original=True)
+    def keep_every_figure(self, data, original, **kwargs):
+        return {**original, **data}
+
+    from_ = fields.String(data_key="from", attribute="from")
+    to = fields.String()
     cases_filed = fields.Integer()
     cases_closed = fields.Integer()
     closed_within_limit_rate = _rate()
@@ -78,3 +87,65 @@ class DashboardArgsSchema(Schema):
 
     from_ = LocalDate(required=True, data_key="from", metadata={"example": "2027-01-01"})
     to = LocalDate(required=True, metadata={"example": "2027-03-31"})
+
+
+def _number():
+    return fields.Float(allow_none=True)
+
+
+class FigureSchema(Schema):
+    key = fields.String(required=True)
+    label = fields.String(required=True)
+    value = _number()
+    numerator = fields.Integer(allow_none=True)
+    denominator = fields.Integer(allow_none=True)
+    target = _number()
+    target_source = fields.String(allow_none=True)
+    met = fields.Boolean(allow_none=True)
+
+
+class TrendSchema(Schema):
+    from_ = fields.String(data_key="from", attribute="from", required=True)
+    to = fields.String(required=True)
+    values = fields.Dict(keys=fields.String(), values=_number())
+
+
+class PersonLoadSchema(Schema):
+    user_id = fields.Integer(required=True)
+    name = fields.String(allow_none=True)
+    role = fields.String(required=True)
+    post = fields.String(allow_none=True)
+    group = fields.String(allow_none=True)
+    held = fields.Integer(required=True)
+    overdue = fields.Integer(required=True)
+
+
+class QueueLoadSchema(Schema):
+    queue = fields.String(required=True)
+    open = fields.Integer(required=True)
+    held = fields.Integer(required=True)
+    overdue = fields.Integer(required=True)
+
+
+class PostLoadSchema(Schema):
+    post = fields.String(allow_none=True)
+    people = fields.Integer(required=True)
+    held = fields.Integer(required=True)
+    overdue = fields.Integer(required=True)
+
+
+class WorkloadSchema(Schema):
+    people = fields.List(fields.Nested(PersonLoadSchema), required=True)
+    queues = fields.List(fields.Nested(QueueLoadSchema), required=True)
+    posts = fields.List(fields.Nested(PostLoadSchema), required=True)
+
+
+class DashboardSchema(Schema):
+    """The seed's figures against their targets, the weekly trend, tasks held per person, queue, post."""
+
+    from_ = fields.String(data_key="from", attribute="from", required=True)
+    to = fields.String(required=True)
+    figures = fields.List(fields.Nested(FigureSchema), required=True)
+    trend = fields.List(fields.Nested(TrendSchema))
+    workload = fields.Nested(WorkloadSchema, required=True)
+    kpis = fields.Nested(KpiSchema, required=True, metadata={"description": "every figure, as /reports/kpis"})

@@ -9,7 +9,7 @@ from ancillary.extensions import db
 from ancillary.openapi import Blueprint
 from ancillary.reports import dashboard
 from ancillary.reports.kpis import collect
-from ancillary.reports.schemas import DashboardArgsSchema, KpiArgsSchema, KpiSchema
+from ancillary.reports.schemas import DashboardArgsSchema, DashboardSchema, KpiArgsSchema, KpiSchema
 from ancillary.web import now, roles
 from ancillary.wiring import wiring_of
 
@@ -50,7 +50,7 @@ def _dashboard(args, with_trend=True) -> dict:
 class DashboardView(MethodView):
     @roles(Role.court_admin, Role.contractor_manager)
     @blp.arguments(DashboardArgsSchema, location="query")
-    @blp.response(200, example=DASHBOARD_EXAMPLE)
+    @blp.response(200, DashboardSchema, example=DASHBOARD_EXAMPLE)
     def get(self, args):
         """The seed's figures against their targets (with numerator and denominator), the weekly trend, and
         tasks held and overdue per person, queue and post; at most 366 days; no party data."""
