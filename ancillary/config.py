@@ -76,6 +76,11 @@ class Settings:
     posting_max_age_hours: int = 24
     photo_max_bytes: int = 15 * 1024 * 1024
     photo_max_pixels: int = 60_000_000
+    # Contact harvesting (docs/service.md): a service clerk's claims and releases of serve
+    # tasks per rolling hour; a release this soon after reading the contacts, with nothing
+    # attempted, is shown to the managers.
+    serve_moves_per_hour: int = 20
+    quick_release_minutes: int = 60
     # Custody checkpoints (docs/custody.md): Ed25519 seed, the append-only log's folder.
     custody_signing_key: bytes | None = None
     custody_checkpoint_dir: Path = INSTANCE_DIR / "checkpoints"
@@ -184,6 +189,10 @@ class Settings:
             raise SettingsError("scheduling task window must be 1-72 hours")
         if not 1 <= self.archive_days <= 365:
             raise SettingsError("archive window must be 1-365 days")
+        if not 2 <= self.serve_moves_per_hour <= 1000:
+            raise SettingsError("ANCILLARY_SERVE_MOVES_PER_HOUR must be 2-1000 (a claim and a release at least)")
+        if not 1 <= self.quick_release_minutes <= 24 * 60:
+            raise SettingsError("ANCILLARY_QUICK_RELEASE_MINUTES must be 1-1440")
 
         self._check_reminders()
         self._check_ops()

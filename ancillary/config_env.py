@@ -104,6 +104,8 @@ _INT_SETTINGS = {
     "ANCILLARY_ARCHIVE_WARNING_DAYS": "archive_warning_days",
     "ANCILLARY_SWEEP_LOOKBACK_DAYS": "sweep_lookback_days",
     "ANCILLARY_CLAIM_TIMEOUT": "claim_timeout_seconds",
+    "ANCILLARY_SERVE_MOVES_PER_HOUR": "serve_moves_per_hour",
+    "ANCILLARY_QUICK_RELEASE_MINUTES": "quick_release_minutes",
 }
 _FLOAT_SETTINGS = {
     "ANCILLARY_SMS_RATE": "sms_rate_per_second",

@@ -47,3 +47,9 @@ class Forbidden(DomainError):
 
 class Unauthorized(DomainError):
     status = 401
+
+
+class RateLimited(DomainError):
+    """Too many of one kind of move in a while: 429, with ``retry_after`` seconds."""
+
+    status = 429

@@ -132,7 +132,7 @@ class JsonApi(Api):
     def handle_http_exception(self, error: HTTPException):
         status = error.code or 500
         data = getattr(error, "data", {}) or {}
-        messages = data.get("messages")
+        messages = _string_keys(data.get("messages"))
         if messages:
             field = _first_field(messages)
             message = (gettext("invalid input in field {field}").format(field=field) if field
@@ -160,6 +160,22 @@ class JsonApi(Api):
         for name, value in (data.get("headers") or {}).items():
             response.headers[name] = value
         return response
+
+
+def _string_keys(messages):
+    """Errors keyed by strings only: a multipart part without a name arrives keyed by None,
+    and a body can hold both None and "" (JSON cannot sort or write such keys)."""
+    if not isinstance(messages, dict):
+        return messages
+    merged: dict = {}
+    for key, value in messages.items():
+        name = "" if key is None else str(key)
+        value = _string_keys(value)
+        if name in merged and isinstance(merged[name], list) and isinstance(value, list):
+            merged[name] = merged[name] + [v for v in value if v not in merged[name]]
+        else:
+            merged[name] = value
+    return merged
 
 
 _HTTP_MESSAGES = {

@@ -12,14 +12,37 @@ A key is a relative path such as ``service/ab/<sha256>.jpg``. Files are named by
 content hash and written once, so a write that is repeated (a retry, two processes)
 writes the same bytes and nothing is half-written: the folder writes a temporary file and
 renames it; an S3 PUT is atomic.
+
+A file and its row agree. A service never puts a file itself: it calls :func:`stage`,
+which writes the bytes at once to a private file under ``<ANCILLARY_STORAGE_DIR>/.staging/``
+(a full disk fails the request, not the commit) and remembers it on the session. When the
+session commits, each staged file is put into the store and its staging copy deleted; when
+it rolls back, the staged files are deleted. A refused or failed request leaves nothing
+behind, and a file reaches the store only after the row that names it is committed.
+
+A process that dies in between is tidied by :func:`sweep_orphans` (each context's sweep, for
+its own folder): a staged file whose row was committed is put into the store, any other
+staged file is deleted, and a stored file no row names is deleted. Files younger than an
+hour are left alone, since a request may be writing them. The store is listed *before* the
+rows are read, so a file put meanwhile already has its row committed.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+log = logging.getLogger(__name__)
 
 KEY = re.compile(r"^[a-z0-9_-]+(/[A-Za-z0-9_.-]+)+$")
 
@@ -53,6 +76,15 @@ class LocalStorage:
 
     def exists(self, key: str) -> bool:
         return (self.root / _checked(key)).is_file()
+
+    def listing(self, prefix: str) -> list[tuple[str, float]]:
+        """Every key under ``prefix/`` with its modification time (seconds since the epoch)."""
+        folder = self.root / prefix
+        files = folder.rglob("*") if folder.is_dir() else []
+        return [(p.relative_to(self.root).as_posix(), p.stat().st_mtime) for p in files if p.is_file()]
+
+    def delete(self, key: str) -> None:
+        (self.root / key).unlink(missing_ok=True)
 
     def check(self) -> None:
         try:
@@ -90,6 +122,15 @@ class S3Storage:
             if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
                 return None
             raise
+
+    def listing(self, prefix: str) -> list[tuple[str, float]]:
+        found = []
+        for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=f"{prefix}/"):
+            found += [(item["Key"], item["LastModified"].timestamp()) for item in page.get("Contents", [])]
+        return found
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=key)
 
     def exists(self, key: str) -> bool:
         try:
@@ -139,3 +180,97 @@ def storage_for(settings, *, fresh: bool = False):
                                             access_key=config[3], secret_key=config[4])
             return _stores[config]
     return LocalStorage(settings.storage_dir)
+
+
+# --- staging: a file reaches the store only with its committed row ---------------------------
+
+STAGING = ".staging"
+STAGED = "ancillary.storage.staged"
+GRACE = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Staged:
+    path: Path  # the private staging copy
+    key: str
+    content_type: str
+    settings: object
+
+
+def stage(session: Session, settings, key: str, content: bytes, content_type: str = "application/octet-stream") -> str:
+    """Write ``content`` for ``key``; it reaches the store when ``session`` commits."""
+    path = Path(settings.storage_dir) / STAGING / uuid.uuid4().hex / _checked(key)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    session.info.setdefault(STAGED, []).append(Staged(path, key, content_type, settings))
+    return key
+
+
+def _put(staged: Staged) -> None:
+    storage_for(staged.settings).put(staged.key, staged.path.read_bytes(), staged.content_type)
+    _discard(staged.path)
+
+
+def _discard(path: Path) -> None:
+    """Delete a staging copy and the folders it leaves empty."""
+    path.unlink(missing_ok=True)
+    folder = path.parent
+    while STAGING in folder.parts and folder.name != STAGING:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+        folder = folder.parent
+
+
+def _after_commit(session: Session) -> None:
+    for staged in session.info.pop(STAGED, []):
+        try:
+            _put(staged)
+        except Exception:  # noqa: BLE001 - the sweep puts it later: its row is committed
+            log.exception("could not store %s after its commit", staged.key)
+
+
+def _after_rollback(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is not None:
+        return  # a savepoint: the request may still commit; the sweep tidies what it left
+    for staged in session.info.pop(STAGED, []):
+        _discard(staged.path)
+
+
+def install() -> None:
+    """Listen to every session's commit and rollback (once; called by ``ancillary.wiring``)."""
+    if not event.contains(Session, "after_commit", _after_commit):
+        event.listen(Session, "after_commit", _after_commit)
+        event.listen(Session, "after_soft_rollback", _after_rollback)
+
+
+def sweep_orphans(settings, folder: str, referenced: Callable[[], set[str]], *, now: datetime,
+                  grace: timedelta = GRACE) -> dict:
+    """Tidy ``folder``: put staged files whose row exists, delete files no row names.
+
+    ``referenced()`` gives the keys (``folder/...``) that committed rows name; it is called
+    after the store is listed. Returns what was done (empty when nothing).
+    """
+    before = (now - grace).timestamp()
+    staging = Path(settings.storage_dir) / STAGING
+    staged = [p for p in (staging.rglob("*") if staging.is_dir() else [])
+              if p.is_file() and p.stat().st_mtime < before and len(p.relative_to(staging).parts) > 2
+              and p.relative_to(staging).parts[1] == folder]
+    store = storage_for(settings)
+    stored = [key for key, mtime in store.listing(folder) if mtime < before]
+    names = referenced()
+    result = {"recovered": 0, "orphans_removed": 0}
+    for path in staged:
+        key = Path(*path.relative_to(staging).parts[1:]).as_posix()
+        if key in names and not store.exists(key):
+            _put(Staged(path, key, "application/octet-stream", settings))
+            result["recovered"] += 1
+        else:
+            _discard(path)
+            result["orphans_removed"] += key not in names
+    for key in stored:
+        if key not in names:
+            store.delete(key)
+            result["orphans_removed"] += 1
+    return {name: count for name, count in result.items() if count}

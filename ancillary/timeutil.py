@@ -26,6 +26,11 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+def local_day_start(day: date, tz: ZoneInfo) -> datetime:
+    """The first instant of ``day`` in ``tz`` (00:00), as UTC."""
+    return datetime.combine(day, time(0), tz).astimezone(UTC)
+
+
 def end_of_local_day(day: date, tz: ZoneInfo) -> datetime:
     """The last instant of ``day`` in ``tz`` (23:59:59), as UTC."""
     return datetime.combine(day, time(23, 59, 59), tz).astimezone(UTC)

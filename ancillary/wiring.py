@@ -6,7 +6,8 @@ signal (blinker, as Flask itself uses) or offers a function, and the wiring belo
 
 - ``SWEEPS``: what every tick runs, in this order (``ancillary.jobs.run_sweeps``);
 - ``KPI_PROVIDERS``: who contributes figures to ``GET /api/v1/reports/kpis``, merged in order;
-- ``RECEIVERS``: who hears a notification's delivery status change and a case's closing.
+- ``RECEIVERS``: who hears a notification's delivery status change and a case's closing;
+- ``ancillary.storage.install``: stored files follow their session's commit or rollback.
 
 ``tests/core/test_wiring.py`` lists what is wired.
 """
@@ -15,7 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ancillary.archive.services import archive_kpis, deadline_sweep
+from ancillary import storage
+from ancillary.archive.services import archive_kpis, deadline_sweep, sweep_orphan_scans
 from ancillary.custody import checkpoints
 from ancillary.outbox import status_changed
 from ancillary.queues.services import case_closed
@@ -31,7 +33,8 @@ from ancillary.service.queries import service_kpis
 
 KEY = "ancillary.wiring"
 
-SWEEPS = (deadline_sweep, service_jobs.sweep, sweep_reminders, sweep_escalations, checkpoints.sweep)
+SWEEPS = (deadline_sweep, service_jobs.sweep, sweep_reminders, sweep_escalations, checkpoints.sweep,
+          service_jobs.sweep_orphan_photos, sweep_orphan_scans)
 KPI_PROVIDERS = (case_kpis, archive_kpis, scheduling_kpis, service_kpis, reminder_kpis, seed_figures)
 RECEIVERS = (
     (status_changed, service.on_notification_status),
@@ -50,6 +53,7 @@ def wire(app) -> Wiring:
     """Connect the receivers (once: blinker ignores a second connect) and give the app its lists."""
     for signal, receiver in RECEIVERS:
         signal.connect(receiver, weak=False)
+    storage.install()
     wiring = app.extensions[KEY] = Wiring(sweeps=SWEEPS, kpi_providers=KPI_PROVIDERS)
     return wiring
 

@@ -182,6 +182,131 @@ def auto_month(kind: str, n_cases: int, tmp: Path) -> dict:
         drop()
 
 
+DENSE_LENGTHS = {"speedy": 30, "summary": 60, "ordinary": 120, "enforcement": 60}
+DENSE_NOW = datetime(2027, 2, 25, 9, 0, tzinfo=UTC)  # Thursday 17:00 local: every notice ends by 1 March
+
+
+def flow_bound(needs, not_before: dict, capacity_by_day: dict, tz) -> int:
+    """An upper bound on bookable minutes: each case's minutes may go (split) to any day it may be heard.
+
+    Earliest-deadline-first over the days solves this relaxation exactly; rooms' timetables
+    and judges are ignored, so no schedule can book more. Reaching it proves optimality.
+    """
+    total, left = 0, {n.case_id: n.minutes for n in needs}
+    for day in sorted(capacity_by_day):
+        room = capacity_by_day[day]
+        for need in sorted(needs, key=lambda n: n.latest):
+            if room <= 0:
+                break
+            if left[need.case_id] and not_before[need.case_id].astimezone(tz).date() <= day <= need.latest.astimezone(tz).date():
+                given = min(room, left[need.case_id])
+                left[need.case_id] -= given
+                room -= given
+                total += given
+    # Every speedy case (30 minutes) must be heard; the other lengths are whole hours, so
+    # the booked minutes are 30 x (speedy cases) plus whole hours: no more than the largest
+    # such figure under the bound.
+    speedy = sum(1 for n in needs if n.kind == "speedy")
+    if all(n.minutes % 60 == 0 for n in needs if n.kind != "speedy") and (total - 30 * speedy) % 60:
+        total -= 30
+    return total
+
+
+def dense_court(session, settings, first: date, last: date, seed: int, overload: float = 1.05):
+    """2 rooms at the main court, 6 judges, and pending cases worth ``overload`` x the rooms' open minutes."""
+    from ancillary.auth.models import Role, User
+    from ancillary.cases.services import CaseIn, PartyIn, file_case
+    from ancillary.scheduling.calendar import load_official
+    from ancillary.scheduling.rules import Ledger
+    from ancillary.scheduling.services import create_courtroom
+
+    rng = random.Random(seed)
+    tz = settings.timezone
+    judges = [User(username=f"j{i}", display_name=f"j{i}", role=Role.judge, phone=f"+8613800{i:06d}",
+                   is_active=True, is_president=False, created_at=NOW) for i in range(6)]
+    intake = User(username="intake", display_name="i", role=Role.intake_clerk, is_active=True, is_president=False,
+                  created_at=NOW)
+    session.add_all([*judges, intake])
+    session.flush()
+    for n in (1, 2):
+        create_courtroom(session, name=f"第{n}法庭", venue="main", opens=time(8, 30), closes=time(17, 30), actor=None,
+                         now=NOW)
+    load_official(session, [2027], now=NOW)
+    ledger = Ledger.load(session, first, last, tz=tz)
+    capacity = sum(ledger.open_minutes(r, d) for r in ledger.rooms for d in ledger.working.between(first, last))
+    kinds, weights = list(KIND_WEIGHTS), list(KIND_WEIGHTS.values())
+    demand, index = 0, 0
+    while demand < capacity * overload:
+        kind = rng.choices(kinds, weights)[0]
+        # Filed in the week before the window (speedy limits fall in its first week).
+        filed_at = datetime.combine(date(2027, 2, 22) + timedelta(days=rng.randrange(4)), time(9), tz)
+        file_case(session, CaseIn(number=f"D{seed}-{index}", kind=kind, venue="main", filed_at=filed_at,
+                                  judge_id=rng.choice(judges).id, parties=[PartyIn(role="plaintiff", name="甲")]),
+                  actor=intake, now=filed_at, settings=settings)
+        demand += DENSE_LENGTHS[kind]  # the lengths by kind (SPEC 2); no track is set
+        index += 1
+    session.commit()
+    return capacity, demand, index
+
+
+def dense(first: date, last: date, seeds: int, tmp: Path) -> dict:
+    """Plan dense windows with the packer and, as the reference, plain earliest-fit; booked minutes of the optimum."""
+    from flask_migrate import upgrade
+
+    from ancillary.extensions import db
+    from ancillary.scheduling import auto, packing
+    from ancillary.scheduling.queries import earliest_start
+    from ancillary.scheduling.rules import Ledger, Need
+
+    rows = []
+    for seed in range(seeds):
+        url, drop = new_database("sqlite", tmp)
+        app = create_app(settings_for(url, tmp))
+        settings = app.config["SETTINGS"]
+        try:
+            with app.app_context():
+                upgrade()
+                capacity, demand, cases = dense_court(db.session, settings, first, last, seed)
+                started = clock.perf_counter()
+                plan, placements = auto.plan(db.session, first, last, now=DENSE_NOW, settings=settings)
+                seconds = clock.perf_counter() - started
+                packed = sum(n.minutes for n, *_ in placements)
+                speedy_left = sum(1 for u in plan.unscheduled if u["reason"] == "no_slot_before_speedy_limit")
+                # Reference: each case, in the same order, at its earliest feasible slot.
+                needs = sorted((Need.of(db.session, c, settings) for c in auto.pending_cases(db.session, DENSE_NOW)),
+                               key=lambda n: (n.kind != "speedy", n.latest, n.filed_at, n.case_id))
+                ledger = Ledger.load(db.session, first, last, tz=settings.timezone)
+                days = ledger.working.between(first, last)
+                not_before = {n.case_id: earliest_start(n, DENSE_NOW, settings) for n in needs}
+                bound = flow_bound(needs, not_before, {d: sum(ledger.open_minutes(r, d) for r in ledger.rooms)
+                                                       for d in days}, settings.timezone)
+                speedy = [n for n in needs if n.kind == "speedy"]
+                speedy_bound = flow_bound(speedy, not_before, {d: sum(ledger.open_minutes(r, d) for r in ledger.rooms)
+                                                               for d in days}, settings.timezone) // 30
+                earliest_fit = 0
+                for need in needs:
+                    found = packing.earliest(ledger, need, days, not_before[need.case_id])
+                    if found is not None:
+                        packing._add(ledger, found)
+                        earliest_fit += need.minutes
+            optimum = min(capacity, demand, bound)
+            rows.append({"seed": seed, "cases": cases, "capacity_minutes": capacity, "demand_minutes": demand,
+                         "optimum_bound_minutes": optimum, "packed_minutes": packed,
+                         "packed_of_optimum": round(packed / optimum, 4),
+                         "earliest_fit_of_optimum": round(earliest_fit / optimum, 4),
+                         "speedy_without_slot": speedy_left,
+                         "speedy_placed": len(speedy) - speedy_left, "speedy_placeable_at_most": speedy_bound,
+                         "plan_seconds": round(seconds, 3)})
+            log(f"  [dense {first}..{last} seed {seed}] {json.dumps(rows[-1])}")
+        finally:
+            with app.app_context():
+                db.engine.dispose()
+            drop()
+    return {"window": [first.isoformat(), last.isoformat()], "runs": rows,
+            "packed_of_optimum_min": min(r["packed_of_optimum"] for r in rows),
+            "earliest_fit_of_optimum_min": min(r["earliest_fit_of_optimum"] for r in rows)}
+
+
 def race(rounds: int, tmp: Path, clients: int = 16) -> dict:
     """``clients`` racing clients (16; 1 measures a booking alone) booking through the API on PostgreSQL."""
     from flask_migrate import upgrade
@@ -280,22 +405,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=1300)
     parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--seeds", type=int, default=5, help="dense weeks and months to plan")
+    parser.add_argument("--only", choices=["dense", "auto", "race"], help="run one part only")
     args = parser.parse_args()
     out: dict = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "auto": [], "race": None}
     databases = ["sqlite"] + (["postgresql"] if os.environ.get("ANCILLARY_TEST_POSTGRES_URL") else [])
     with tempfile.TemporaryDirectory() as folder:
         tmp = Path(folder)
-        for kind in databases:
+        if args.only in (None, "dense"):
+            out["dense"] = []
+            for first, last in ((date(2027, 3, 1), date(2027, 3, 5)), WINDOW):
+                log(f"==> dense window {first}..{last}: 2 rooms, 6 judges, demand 5% over capacity, {args.seeds} seeds")
+                out["dense"].append(dense(first, last, args.seeds, tmp))
+        for kind in databases if args.only in (None, "auto") else []:
             for n in (args.cases, args.cases * 2):
                 log(f"==> auto-scheduling {WINDOW[0]}..{WINDOW[1]} with {n} pending cases on {kind}")
                 figures = auto_month(kind, n, tmp)
                 out["auto"].append(figures)
                 log(json.dumps({k: v for k, v in figures.items() if k != "by_venue"}, ensure_ascii=False))
-        if "postgresql" in databases:
+        if "postgresql" in databases and args.only in (None, "race"):
             log("==> booking race on PostgreSQL")
             out["race"] = race(args.rounds, tmp)
             log(json.dumps(out["race"]))
-        else:
+        elif args.only in (None, "race"):
             log("(no ANCILLARY_TEST_POSTGRES_URL: run under scripts/with-postgres.sh for the PostgreSQL race)")
     target = ROOT / "bench" / "out" / "scheduling.json"
     target.parent.mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ from flask_babel import gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ancillary import storage
 from ancillary.archive.models import ArchiveRecord, BacklogFile
 from ancillary.audit.services import record
 from ancillary.auth.models import Role, User
@@ -25,10 +26,23 @@ from ancillary.custody.services import append_event
 from ancillary.errors import Conflict, Forbidden, Invalid
 from ancillary.outbox import enqueue, reader_locale
 from ancillary.queues.models import Task, TaskKind, TaskStatus
-from ancillary.storage import storage_for
 
 STEPS = ("count", "bind", "digitise", "archive")
 MAX_PDF_BYTES = 200 * 1024 * 1024
+
+
+def scan_relative_path(digest: str) -> str:
+    """Where a scanned PDF is kept, relative to the storage folder: named by its hash."""
+    return f"archive/{digest}.pdf"
+
+
+def sweep_orphan_scans(session: Session, now: datetime, settings) -> dict:
+    """Remove scanned PDFs no archive record names; place those whose record was committed."""
+    def referenced() -> set[str]:
+        digests = session.scalars(select(ArchiveRecord.scan_sha256).where(ArchiveRecord.scan_sha256.is_not(None)))
+        return {scan_relative_path(d) for d in digests}
+
+    return storage.sweep_orphans(settings, "archive", referenced, now=now)
 
 
 def _record(session: Session, dossier: Dossier) -> ArchiveRecord:
@@ -86,7 +100,7 @@ def record_step(
         if not pdf or not pdf.startswith(b"%PDF-"):
             raise Invalid("not_a_pdf", "the scanned file must be a PDF", field="file")
         digest = hashlib.sha256(pdf).hexdigest()
-        key = storage_for(settings).put(f"archive/{digest}.pdf", pdf, "application/pdf")
+        key = storage.stage(session, settings, scan_relative_path(digest), pdf, "application/pdf")
         rec.scan_sha256, rec.scan_bytes, rec.scan_path, rec.digitised_at = digest, len(pdf), key, now
         details = {"sha256": digest, "bytes": len(pdf)}
     elif step == "archive":

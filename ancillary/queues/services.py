@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 
 from blinker import Namespace
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ancillary.audit.models import AuditEntry
 from ancillary.audit.services import record
 from ancillary.auth.models import OFFICER_ROLES, Role, User
 from ancillary.cases.models import CaseKind, PartyRole
 from ancillary.db import get_or_404
 from ancillary.display_names import N_
-from ancillary.errors import Conflict, Invalid
+from ancillary.errors import Conflict, Invalid, RateLimited
 from ancillary.queues.models import (
     OPEN_STATES,
     FollowUpPairing,
@@ -64,14 +66,51 @@ def get_task(session: Session, task_id: int) -> Task:
                       field="task_id")
 
 
-def claim(session: Session, task_id: int, *, actor: User, now: datetime) -> Task:
+def claim(session: Session, task_id: int, *, actor: User, now: datetime, settings=None) -> Task:
     """Take an open task; of two racing claims exactly one wins, the other gets 409."""
-    return get_task(session, task_id).claim(session, actor, now=now)
+    task = get_task(session, task_id)
+    if settings is not None:
+        check_move_rate(session, task, actor, now=now, settings=settings)
+    return task.claim(session, actor, now=now)
 
 
-def release(session: Session, task_id: int, *, actor: User, now: datetime) -> Task:
+def release(session: Session, task_id: int, *, actor: User, now: datetime, settings=None) -> Task:
     """Give a claimed task back to its queue (the holder, or a contractor manager)."""
-    return get_task(session, task_id).release(session, actor, now=now)
+    task = get_task(session, task_id)
+    if settings is not None:
+        check_move_rate(session, task, actor, now=now, settings=settings)
+    return task.release(session, actor, now=now)
+
+
+SERVE_MOVES = ("task.claim", "task.release")
+
+
+def serve_moves(actor_id: int, since: datetime):
+    """When ``actor_id`` claimed or released a serve task after ``since``, oldest first."""
+    return (select(AuditEntry.at).join(Task, Task.id == AuditEntry.object_id)
+            .where(AuditEntry.actor_id == actor_id, AuditEntry.action.in_(SERVE_MOVES),
+                   AuditEntry.object_type == Task.__tablename__, Task.kind == TaskKind.serve, AuditEntry.at > since)
+            .order_by(AuditEntry.at))
+
+
+def check_move_rate(session: Session, task: Task, actor: User, *, now: datetime, settings) -> None:
+    """A service clerk claims and releases serve tasks at most ``serve_moves_per_hour`` times in
+    any hour: each claim shows a recipient's contacts, so claiming and releasing in turn
+    would harvest them. 429 with the seconds until the oldest move leaves the hour."""
+    if task.kind != TaskKind.serve or actor.role != Role.service_clerk:
+        return
+    # One clerk's moves queue here (PostgreSQL row lock; SQLite's BEGIN IMMEDIATE already
+    # serialises writers), so the count sees every move committed before this one.
+    session.execute(select(User.id).where(User.id == actor.id).with_for_update())
+    limit = settings.serve_moves_per_hour
+    times = session.scalars(serve_moves(actor.id, now - timedelta(hours=1))).all()
+    if len(times) < limit:
+        return
+    seconds = max(1, math.ceil((times[len(times) - limit] + timedelta(hours=1) - now).total_seconds()))
+    raise RateLimited("serve_moves_limited",
+                      N_("you have claimed and released service tasks {limit} times in the last hour; "
+                         "try again in {minutes} minutes"),
+                      field="task_id", limit=limit, minutes=math.ceil(seconds / 60), retry_after=seconds)
 
 
 def complete(session: Session, task_id: int, *, actor: User, now: datetime, note: str | None = None) -> Task:

@@ -1,5 +1,6 @@
 """Work queues: list, claim, release, complete; follow-up posts."""
 
+from flask import current_app
 from flask.views import MethodView
 from sqlalchemy import select
 
@@ -91,8 +92,13 @@ class TaskClaimView(MethodView):
     @blp.response(200, TaskSchema, example=TASK_EXAMPLE)
     @errors(409)
     def post(self, task_id):
-        """Take a task; when two clerks race, one wins and the other gets 409."""
-        return _with_sla(services.claim(db.session, task_id, actor=current_user(), now=now()))
+        """Take a task; when two clerks race, one wins and the other gets 409.
+
+        A service clerk claims and releases serve tasks at most ``ANCILLARY_SERVE_MOVES_PER_HOUR``
+        times in any hour (20 by default); beyond that 429 with ``Retry-After``.
+        """
+        return _with_sla(services.claim(db.session, task_id, actor=current_user(), now=now(),
+                                        settings=current_app.config["SETTINGS"]))
 
 
 @blp.route("/tasks/<int:task_id>/release")
@@ -100,8 +106,9 @@ class TaskReleaseView(MethodView):
     @roles(*CLAIMERS, Role.contractor_manager)
     @blp.response(200, TaskSchema, example=TASK_EXAMPLE)
     def post(self, task_id):
-        """Give a claimed task back to its queue."""
-        return _with_sla(services.release(db.session, task_id, actor=current_user(), now=now()))
+        """Give a claimed task back to its queue (counts against a service clerk's hourly moves)."""
+        return _with_sla(services.release(db.session, task_id, actor=current_user(), now=now(),
+                                          settings=current_app.config["SETTINGS"]))
 
 
 @blp.route("/tasks/<int:task_id>/complete")

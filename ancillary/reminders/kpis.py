@@ -49,6 +49,7 @@ def reminder_kpis(session, start, end, settings) -> dict:
     posts: dict[int, list[int]] = {}
     for post_id, officer in session.execute(
         select(Post.id, FollowUpPairing.officer_id).join(FollowUpPairing, FollowUpPairing.post_id == Post.id)
+        .order_by(Post.id, FollowUpPairing.officer_id)  # the same answer every time, on every database
     ):
         posts.setdefault(post_id, []).append(officer)
     totals = _figures(rows)

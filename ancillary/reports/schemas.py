@@ -1,6 +1,6 @@
 from marshmallow import INCLUDE, Schema, ValidationError, fields, post_dump, validates_schema
 
-from ancillary.schemas import LocalDate
+from ancillary.schemas import LocalDate, LocalDateTime
 
 
 class KpiArgsSchema(Schema):
@@ -80,6 +80,43 @@ class KpiSchema(Schema):
     reminders_escalated_to_president = fields.Integer()
     reminders_by_officer = fields.List(fields.Nested(OfficerReminderSchema))
     reminders_by_post = fields.List(fields.Nested(OfficerReminderSchema))
+class ReleasePatternArgsSchema(Schema):
+    from_ = LocalDate(data_key="from", metadata={"description": "first local date; default: 6 days before to"})
+    to = LocalDate(metadata={"description": "last local date, included; default: today"})
+
+    @validates_schema
+    def ordered_and_bounded(self, data, **kwargs):
+        if "from_" in data and "to" in data:
+            if data["to"] < data["from_"]:
+                raise ValidationError("Must not be before from.", "to")
+            if (data["to"] - data["from_"]).days > 366:
+                raise ValidationError("The window may span at most a year.", "to")
+
+
+class QuickReleaseSchema(Schema):
+    task_id = fields.Integer()
+    case_number = fields.String()
+    claimed_at = LocalDateTime()
+    read_at = LocalDateTime(metadata={"description": "when the clerk first read the recipient's contacts"})
+    released_at = LocalDateTime()
+
+
+class ReleasePatternSchema(Schema):
+    user_id = fields.Integer()
+    username = fields.String()
+    display_name = fields.String()
+    claims = fields.Integer(metadata={"description": "serve tasks claimed in the window"})
+    releases = fields.Integer(metadata={"description": "serve tasks released in the window"})
+    unusual = fields.Boolean()
+    reasons = fields.List(fields.String(), metadata={"description": "why the pattern is unusual, as sentences"})
+    quick_releases = fields.List(fields.Nested(QuickReleaseSchema), metadata={
+        "description": "released soon after reading the contacts, with no attempt recorded"})
+
+
+class ReleasePatternPageSchema(Schema):
+    from_ = fields.Date(data_key="from")
+    to = fields.Date()
+    items = fields.List(fields.Nested(ReleasePatternSchema))
 
 
 class DashboardArgsSchema(Schema):

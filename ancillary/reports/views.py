@@ -1,4 +1,6 @@
-"""KPIs for the management office and the contractor's manager."""
+"""KPIs and release patterns for the management office and the contractor's manager."""
+
+from datetime import timedelta
 
 from flask import Response, current_app
 from flask.views import MethodView
@@ -9,7 +11,16 @@ from ancillary.extensions import db
 from ancillary.openapi import Blueprint
 from ancillary.reports import dashboard
 from ancillary.reports.kpis import collect
-from ancillary.reports.schemas import DashboardArgsSchema, DashboardSchema, KpiArgsSchema, KpiSchema
+from ancillary.reports.release_patterns import release_patterns
+from ancillary.reports.schemas import (
+    DashboardArgsSchema,
+    DashboardSchema,
+    KpiArgsSchema,
+    KpiSchema,
+    ReleasePatternArgsSchema,
+    ReleasePatternPageSchema,
+)
+from ancillary.timeutil import local_day_start
 from ancillary.web import now, roles
 from ancillary.wiring import wiring_of
 
@@ -25,6 +36,32 @@ class KpisView(MethodView):
         """KPIs over local dates ``from``..``to``, both included; every rate a fraction in [0, 1]."""
         return collect(db.session, args["from_"], args["to"], current_app.config["SETTINGS"],
                        wiring_of(current_app).kpi_providers)
+
+
+RELEASE_EXAMPLE = {"from": "2027-01-04", "to": "2027-01-10", "items": [{
+    "user_id": 12, "username": "serve03", "display_name": "王芳", "claims": 14, "releases": 9, "unusual": True,
+    "reasons": ["在阅读受送达人联系方式后 60 分钟内退回 6 个任务，且未记录送达"],
+    "quick_releases": [{"task_id": 301, "case_number": "(2027)鲁1002民初123号",
+                        "claimed_at": "2027-01-05T09:02:00+08:00", "read_at": "2027-01-05T09:03:00+08:00",
+                        "released_at": "2027-01-05T09:05:00+08:00"}]}]}
+
+
+@blp.route("/release-patterns")
+class ReleasePatternsView(MethodView):
+    @roles(Role.court_admin, Role.contractor_manager)
+    @blp.arguments(ReleasePatternArgsSchema, location="query")
+    @blp.response(200, ReleasePatternPageSchema, example=RELEASE_EXAMPLE)
+    def get(self, args):
+        """How service clerks claimed and released serve tasks over local dates ``from``..``to`` (the last
+        7 days by default): unusual patterns first (releases soon after reading contacts, many releases)."""
+        settings = current_app.config["SETTINGS"]
+        to = args.get("to") or now().astimezone(settings.timezone).date()
+        start = args.get("from_") or to - timedelta(days=6)
+        if to < start:
+            start = to
+        items = release_patterns(db.session, start=local_day_start(start, settings.timezone),
+                                 end=local_day_start(to + timedelta(days=1), settings.timezone), settings=settings)
+        return {"from_": start, "to": to, "items": items}
 
 
 DASHBOARD_EXAMPLE = {

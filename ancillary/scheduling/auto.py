@@ -1,10 +1,9 @@
 """Auto-scheduling: place every pending case it can in a window, and say why not for the rest.
 
-Greedy list scheduling over the rules' ledger: speedy cases first, then the
-earliest limit (7-day limit or statutory deadline), then the earliest filing; each
-case takes the earliest feasible slot over the venue's rooms, right after the room's
-previous hearing, so rooms fill from the morning without gaps. The bench measures
-how close this gets to min(demand, capacity) per venue.
+Cases are ordered speedy first, then by the earliest limit (7-day limit or statutory
+deadline), then by filing; ``packing`` fills the room-days (urgent cases first, then
+best-fit decreasing by duration, then repair moves that fill holes). The bench
+measures how close this gets to min(demand, capacity) per venue, the proven optimum.
 """
 
 from __future__ import annotations
@@ -16,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ancillary.errors import Invalid
+from ancillary.scheduling import bulk, packing
 from ancillary.scheduling.models import Courtroom, Hearing, HearingStatus
 from ancillary.scheduling.queries import earliest_start
-from ancillary.scheduling.rules import Booked, Ledger, Need
+from ancillary.scheduling.rules import Ledger, Need
 
 
 @dataclass
@@ -78,39 +78,31 @@ def plan(session: Session, first: date, last: date, *, now: datetime, settings,
     ledger = Ledger.load(session, first, last, tz=tz)
     days = ledger.working.between(first, last)
     window_start = datetime.combine(first, time(0), tz).astimezone(UTC)
-    placements, unscheduled = [], []
-    for need in needs:
-        not_before = max(earliest_start(need, now, settings), window_start)
-        found = ledger.first_slot(need, [d for d in days if d >= not_before.astimezone(tz).date()], not_before)
-        if found is None:
-            code, detail = _reason(need, ledger, first, last, not_before, tz)
-            unscheduled.append({"case_id": need.case_id, "case_number": need.number, "reason": code,
-                                "detail": detail})
-            continue
-        room, starts_at, ends_at, lane = found
-        ledger.add(Booked(None, need.case_id, room.id, need.judge_id, starts_at, ends_at, lane, need.eligible))
-        placements.append((need, room, starts_at, ends_at))
+    not_before = {n.case_id: max(earliest_start(n, now, settings), window_start) for n in needs}
+    packed, rest = packing.pack(ledger, needs, days, not_before)
+    placements = [(p.need, p.room, p.starts_at, p.ends_at, p.lane) for p in packed]
+    placements.sort(key=lambda item: (item[2], item[1].venue, item[1].name, item[1].id))
+    unscheduled = []
+    for need in rest:
+        code, detail = _reason(need, ledger, first, last, not_before[need.case_id], tz)
+        unscheduled.append({"case_id": need.case_id, "case_number": need.number, "reason": code, "detail": detail})
     scheduled = [{"case_id": n.case_id, "case_number": n.number, "courtroom_id": r.id, "starts_at": s, "ends_at": e}
-                 for n, r, s, e in placements]
+                 for n, r, s, e, _ in placements]
     return Plan(scheduled, unscheduled), placements
 
 
 def run(session: Session, first: date, last: date, *, actor, now: datetime, settings, venue: str | None = None,
         dry_run: bool = False) -> dict:
-    """Plan and book; every booking goes through ``services.book`` and its checks."""
-    from ancillary.scheduling import services
-
-    result, placements = plan(session, first, last, now=now, settings=settings, venue=venue)
-    scheduled = []
+    """Plan and book in one go: the rooms and judges are locked first, so the plan is what gets booked."""
     if not dry_run:
-        rooms = {r.id: r for r in session.scalars(select(Courtroom))}
-        for need, room, starts_at, ends_at in placements:
-            hearing = services.book(session, case_id=need.case_id, courtroom_id=room.id, starts_at=starts_at,
-                                    ends_at=ends_at, actor=actor, now=now, settings=settings, need=need)
-            scheduled.append({"id": hearing.id, "case_id": need.case_id, "case_number": need.number,
-                              "courtroom_id": room.id, "courtroom_name": rooms[room.id].name,
-                              "judge_id": need.judge_id, "starts_at": starts_at, "ends_at": ends_at,
-                              "overlap": hearing.lane == 1})
-    else:
-        scheduled = result.scheduled
+        judges = {c.judge_id for c in pending_cases(session, now)}
+        bulk.lock(session, session.scalars(select(Courtroom.id)).all(), judges)
+    result, placements = plan(session, first, last, now=now, settings=settings, venue=venue)
+    scheduled = result.scheduled
+    if not dry_run:
+        hearings = bulk.book_all(session, placements, actor=actor, now=now, settings=settings)
+        scheduled = [{"id": h.id, "case_id": n.case_id, "case_number": n.number, "courtroom_id": r.id,
+                      "courtroom_name": r.name, "judge_id": n.judge_id, "starts_at": s, "ends_at": e,
+                      "overlap": lane == 1}
+                     for h, (n, r, s, e, lane) in zip(hearings, placements, strict=True)]
     return {"from": first, "to": last, "dry_run": dry_run, "scheduled": scheduled, "unscheduled": result.unscheduled}

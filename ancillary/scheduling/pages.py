@@ -17,7 +17,7 @@ from ancillary.auth.models import Role
 from ancillary.extensions import db
 from ancillary.outbox import Notification
 from ancillary.pages import page
-from ancillary.scheduling import queries, services
+from ancillary.scheduling import feeds, queries
 from ancillary.scheduling.models import Hearing, HearingStatus
 from ancillary.web import now
 
@@ -104,5 +104,5 @@ def my_hearings():
 @page(Role.judge, Role.enforcement_officer)
 def subscribe():
     """Issue a new secret feed address for my phone's calendar (the old one stops) and show it with a QR code."""
-    token = services.issue_feed_token(db.session, g.user, actor=g.user, now=now())
+    token = feeds.issue_feed_token(db.session, g.user, actor=g.user, now=now())
     return _my_page(feed=_feed(g.user.id, token))

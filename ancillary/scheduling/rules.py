@@ -271,6 +271,17 @@ class Ledger:
         return {**naming(b.number, b.starts_at, b.ends_at, self.tz), "hearing_id": b.id,
                 "conflict": self._booked_view(b)}
 
+    def _lunch_refusal(self, room: Room, day: date, starts_at: datetime, ends_at: datetime) -> Refusal | None:
+        lunch = self.lunch(room, day)
+        if lunch is None or not (lunch[0] < ends_at and starts_at < lunch[1]):
+            return None
+        opens_at, ends = room.lunch_starts.strftime("%H:%M"), room.lunch_ends.strftime("%H:%M")
+        return Refusal("lunch_break", "courtroom {room} breaks for lunch {lunch_starts}-{lunch_ends}",
+                       {"room": room.name, "lunch_starts": opens_at, "lunch_ends": ends,
+                        "conflict": {"rule": "lunch_break", "courtroom_id": room.id,
+                                     "lunch_starts": opens_at, "lunch_ends": ends}},
+                       resume_at=lunch[1])
+
     def refusal(self, need: Need, room_id: int, starts_at: datetime, ends_at: datetime) -> tuple[Refusal | None, int]:
         """Why ``need`` cannot have ``room_id`` from ``starts_at`` to ``ends_at``, or (None, lane)."""
         tz = self.tz
@@ -292,14 +303,9 @@ class Ledger:
                                          "opens": room.opens.strftime("%H:%M"),
                                          "closes": room.closes.strftime("%H:%M")}},
                            resume_at=opens if starts_at < opens else None, final_for_day=starts_at >= opens), 0
-        lunch = self.lunch(room, day)
-        if lunch is not None and lunch[0] < ends_at and starts_at < lunch[1]:
-            opens_at, ends = room.lunch_starts.strftime("%H:%M"), room.lunch_ends.strftime("%H:%M")
-            return Refusal("lunch_break", "courtroom {room} breaks for lunch {lunch_starts}-{lunch_ends}",
-                           {"room": room.name, "lunch_starts": opens_at, "lunch_ends": ends,
-                            "conflict": {"rule": "lunch_break", "courtroom_id": room.id,
-                                         "lunch_starts": opens_at, "lunch_ends": ends}},
-                           resume_at=lunch[1]), 0
+        at_lunch = self._lunch_refusal(room, day, starts_at, ends_at)
+        if at_lunch is not None:
+            return at_lunch, 0
         for b_start, b_end, b_id, reason in self.room_blocks.get(room_id, ()):
             if b_start < ends_at and starts_at < b_end:
                 return Refusal("room_blocked", "courtroom {room} is blocked: {reason}",

@@ -9,9 +9,7 @@ exclusion constraints stand behind that check.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext
@@ -26,7 +24,7 @@ from ancillary.display_names import N_
 from ancillary.errors import Conflict, Forbidden, Invalid, NotFound
 from ancillary.outbox import enqueue
 from ancillary.queues.models import OPEN_STATES, Queue, Task, TaskKind
-from ancillary.scheduling.models import Blocking, CalendarFeed, CourtDay, Courtroom, Hearing, HearingStatus
+from ancillary.scheduling.models import Blocking, CourtDay, Courtroom, Hearing, HearingStatus
 from ancillary.scheduling.rules import Ledger, Need, naming
 
 log = logging.getLogger(__name__)
@@ -369,31 +367,6 @@ def notify_judge(session: Session, hearing: Hearing, case, room: Courtroom, kind
     return enqueue(session, key=f"{kind}:hearing{hearing.id}:v{hearing.sequence}:user{judge.id}", channel="sms",
                    to_address=judge.phone, body=body, kind=kind, now=now, recipient_id=judge.id, case_id=case.id,
                    obj=hearing, settings=settings)
-
-
-# --- judges' calendar feeds -------------------------------------------------------------
-
-
-def feed_token_digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def issue_feed_token(session: Session, judge: User, *, actor, now: datetime) -> str:
-    """A new secret feed token for ``judge`` (the old one stops working)."""
-    token = "ics_" + secrets.token_urlsafe(32)
-    feed = session.scalar(select(CalendarFeed).where(CalendarFeed.user_id == judge.id))
-    if feed is None:
-        feed = CalendarFeed(user_id=judge.id, token_hash=feed_token_digest(token), created_at=now)
-        session.add(feed)
-    else:
-        feed.token_hash, feed.created_at = feed_token_digest(token), now
-    session.flush()
-    record(session, actor, "calendar_feed.issue", feed, now=now, after={"user_id": judge.id})
-    return token
-
-
-def feed_user(session: Session, token: str) -> int | None:
-    return session.scalar(select(CalendarFeed.user_id).where(CalendarFeed.token_hash == feed_token_digest(token)))
 
 
 def officer(session: Session, user_id: int) -> User:

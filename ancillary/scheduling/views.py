@@ -2,18 +2,19 @@
 
 from datetime import datetime, time, timedelta
 
-from flask import Response, current_app, g, jsonify, request, url_for
+from flask import current_app, jsonify, request
 from flask.views import MethodView
 from flask_babel import gettext
 from sqlalchemy import select
 
 from ancillary.audit.services import log_access
-from ancillary.auth.models import OFFICER_ROLES, Role
-from ancillary.errors import Forbidden, NotFound, Unauthorized
+from ancillary.auth.models import Role
+from ancillary.errors import Forbidden, NotFound
 from ancillary.extensions import db
 from ancillary.openapi import Blueprint, errors
-from ancillary.scheduling import auto, ics, queries, services
+from ancillary.scheduling import auto, queries, services
 from ancillary.scheduling.calendar import WorkingDays
+from ancillary.scheduling.examples import BLOCKING_EXAMPLE, COURT_DAY_EXAMPLE, COURTROOM_EXAMPLE, HEARING_EXAMPLE
 from ancillary.scheduling.models import Blocking, CourtDay, Courtroom, Hearing
 from ancillary.scheduling.schemas import (
     UTILIZATION_EXAMPLE,
@@ -22,7 +23,6 @@ from ancillary.scheduling.schemas import (
     BlockingArgsSchema,
     BlockingListArgsSchema,
     BlockingSchema,
-    CalendarArgsSchema,
     CourtDayArgsSchema,
     CourtDayListArgsSchema,
     CourtDaySchema,
@@ -30,7 +30,6 @@ from ancillary.scheduling.schemas import (
     CourtroomListArgsSchema,
     CourtroomSchema,
     ExplainedSuggestionsSchema,
-    FeedTokenSchema,
     HearingArgsSchema,
     HearingCancelArgsSchema,
     HearingListArgsSchema,
@@ -45,18 +44,11 @@ from ancillary.scheduling.schemas import (
     WorkingDaySchema,
 )
 from ancillary.schemas import paged
-from ancillary.web import current_user, now, public, roles
+from ancillary.web import current_user, now, roles
 
 blp = Blueprint("Scheduling", __name__, url_prefix="/api/v1", description="Courtrooms, court calendar and hearings")
 
 VIEWERS = tuple(r for r in Role if r != Role.sysadmin)
-HEARING_EXAMPLE = {
-    "id": 7, "case_id": 42, "courtroom_id": 3, "judge_id": 12, "starts_at": "2027-01-07T09:00:00+08:00",
-    "ends_at": "2027-01-07T10:00:00+08:00", "overlap": False, "status": "booked", "lane": 0, "sequence": 0,
-    "courtroom_name": "第一法庭", "venue": "main",
-    "case": {"number": "(2027)鲁1002民初123号", "kind": "summary", "track": None, "venue": "main",
-             "mediation_likely": False, "parties": [{"role": "plaintiff", "name": "张三"}]},
-}
 
 
 def settings():
@@ -89,13 +81,6 @@ def _visible_hearing(hearing_id: int) -> Hearing:
         services.get_hearing(db.session, hearing_id)
         raise Forbidden("hearing_not_visible", "hearing {id} is not one you may see", id=hearing_id)
     return hearing
-
-BLOCKING_EXAMPLE = {"id": 2, "courtroom_id": 3, "user_id": None, "starts_at": "2027-01-06T08:30:00+08:00",
-                    "ends_at": "2027-01-06T17:30:00+08:00", "reason": "音视频设备维修"}
-COURT_DAY_EXAMPLE = {"day": "2027-02-20", "is_working": True, "name": "春节调休上班", "source": "admin"}
-COURTROOM_EXAMPLE = {"id": 1, "name": "第一法庭", "venue": "main", "opens": "08:30", "closes": "17:30", "capacity": 30,
-                     "has_video": True, "lunch_starts": "12:00", "lunch_ends": "13:30", "is_active": True,
-                     "created_at": "2027-01-04T09:30:00+08:00"}
 
 
 @blp.route("/courtrooms")
@@ -361,50 +346,6 @@ class AutoView(MethodView):
         the rest."""
         return auto.run(db.session, args["from_"], args["to"], venue=args.get("venue"), dry_run=args["dry_run"],
                         actor=current_user(), now=now(), settings=settings())
-
-
-@blp.route("/judges/<int:judge_id>/calendar.ics")
-class JudgeCalendarView(MethodView):
-    @public
-    @blp.arguments(CalendarArgsSchema, location="query")
-    @blp.response(200, content_type="text/calendar",
-                  example="BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Ancillary//Court scheduling//ZH\r\n"
-                          "BEGIN:VEVENT\r\nUID:hearing-7@ancillary\r\nSEQUENCE:0\r\nSTATUS:CONFIRMED\r\n"
-                          "END:VEVENT\r\nEND:VCALENDAR\r\n")
-    @errors(401, 403)
-    def get(self, args, judge_id):
-        """A judge's hearings as iCalendar: bearer token (the judge, a scheduler, the office) or ``?token=``."""
-        user = g.get("user")
-        if "token" in args:
-            if services.feed_user(db.session, args["token"]) != judge_id:
-                raise Unauthorized("invalid_feed_token", "the calendar feed token is unknown or was replaced")
-        elif user is None:
-            raise Unauthorized("auth_required", "sign in: send Authorization: Bearer <token>")
-        elif not (user.role in (Role.scheduler, Role.court_admin)
-                  or (user.role in OFFICER_ROLES and user.id == judge_id)):
-            raise Forbidden("not_your_calendar", "you see only your own hearings", field="judge_id")
-        judge = services.officer(db.session, judge_id)
-        body = ics.judge_calendar(db.session, judge, now=now(), settings=settings())
-        return Response(body, status=200, content_type="text/calendar; charset=utf-8",
-                        headers={"Cache-Control": "private, max-age=300"})
-
-
-@blp.route("/judges/<int:judge_id>/calendar-token")
-class JudgeCalendarTokenView(MethodView):
-    @roles(Role.judge, Role.enforcement_officer, Role.court_admin)
-    @blp.response(201, FeedTokenSchema,
-                  example={"url": "https://court.example.cn/api/v1/judges/12/calendar.ics?token=ics_...",
-                           "token": "ics_..."})
-    def post(self, judge_id):
-        """Issue a new secret feed URL for a judge's phone calendar (the judge, or the office); the old one stops."""
-        user = current_user()
-        if user.role != Role.court_admin and user.id != judge_id:
-            raise Forbidden("not_your_calendar", "you may only issue your own calendar feed", field="judge_id")
-        judge = services.officer(db.session, judge_id)
-        token = services.issue_feed_token(db.session, judge, actor=user, now=now())
-        path = url_for("Scheduling.JudgeCalendarView", judge_id=judge_id, token=token)
-        base = settings().public_url or request.host_url.rstrip("/")
-        return {"url": base + path, "token": token}
 
 
 @blp.route("/reports/utilization")

@@ -9,13 +9,15 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ancillary import storage
 from ancillary.audit.services import record
 from ancillary.auth.models import Role, User
+from ancillary.display_names import N_
 from ancillary.errors import Conflict, Forbidden, Invalid
 from ancillary.service import carrier as carriers
 from ancillary.service import evidence
 from ancillary.service.addresses import address_for
-from ancillary.service.ladder import add_attempt, advance, enter_layer, has_consent, serve, start
+from ancillary.service.ladder import add_attempt, advance, enter_layer, has_consent, local_minute, serve, start
 from ancillary.service.messages import send_message
 from ancillary.service.models import (
     CHANNEL_LAYER,
@@ -27,7 +29,6 @@ from ancillary.service.models import (
     ServiceAttempt,
     ServiceOrder,
 )
-from ancillary.storage import storage_for
 
 # What a clerk may report for each channel they record by hand. For SMS and e-mail, ``sent``
 # sends a message through the outbox; ``delivered`` and ``failed`` (a bounce, an SMS the
@@ -97,7 +98,7 @@ def record_attempt(session: Session, order: ServiceOrder, data: AttemptIn, *, ph
     channel = AttemptChannel(data.channel)
     attempted_at = data.attempted_at or now
     _check_order_takes(order, channel, actor, settings)
-    _check_time(order, attempted_at, now)
+    _check_time(order, channel, attempted_at, now, settings)
     outcome = _outcome(channel, data.outcome, photo)
     if channel in ELECTRONIC and outcome in MESSAGE_REPORTS:
         return report_message(session, order, channel, outcome, attempted_at, data.notes, actor=actor, now=now)
@@ -113,7 +114,7 @@ def record_attempt(session: Session, order: ServiceOrder, data: AttemptIn, *, ph
     if data.consent and not ((data.notes or "").strip() or photo is not None):
         raise Invalid("consent_needs_record", "record the signed consent in notes or with a photo", field="consent")
     if photo is not None:
-        values.update(_photo_evidence(order, photo, values.get("address"), attempted_at, settings, data))
+        values.update(_photo_evidence(session, order, photo, values.get("address"), attempted_at, settings, data))
     elif data.device_latitude is not None:
         values.update(latitude=data.device_latitude, longitude=data.device_longitude, flags=["position_from_device"])
     notification = None
@@ -175,11 +176,20 @@ def _check_public_notice(order: ServiceOrder, actor: User) -> None:
         raise Conflict("notice_published", "the public notice is already published", field="channel")
 
 
-def _check_time(order: ServiceOrder, attempted_at: datetime, now: datetime) -> None:
+def _check_time(order: ServiceOrder, channel: AttemptChannel, attempted_at: datetime, now: datetime,
+                settings) -> None:
+    """No attempt from the future, none before the order was opened, no posting before the mail
+    came back (each would date the legal service before what it follows)."""
     if attempted_at > now + timedelta(minutes=5):
-        raise Invalid("attempt_in_future", "attempted_at lies in the future", field="attempted_at")
-    if attempted_at < order.case.filed_at - timedelta(days=1):
-        raise Invalid("attempt_before_filing", "attempted_at is before the case was filed", field="attempted_at")
+        raise Invalid("attempt_in_future", "the attempt cannot be dated in the future", field="attempted_at")
+    after = [(order.created_at, "attempt_before_order",
+              N_("the attempt cannot be dated before the service order was opened ({at})"))]
+    if channel == AttemptChannel.posting and order.posting_open_at is not None:
+        after.append((order.posting_open_at, "posting_before_return",
+                      N_("the posting cannot be dated before posting opened when the mail came back ({at})")))
+    for earliest, code, message in after:
+        if attempted_at < earliest:
+            raise Invalid(code, message, field="attempted_at", at=local_minute(earliest, settings.timezone))
 
 
 def _outcome(channel: AttemptChannel, given: str | None, photo: bytes | None) -> AttemptOutcome:
@@ -284,9 +294,10 @@ CHANNEL_CHECKS = {
 }
 
 
-def _photo_evidence(order: ServiceOrder, photo: bytes, address: str | None, attempted_at: datetime,
+def _photo_evidence(session, order: ServiceOrder, photo: bytes, address: str | None, attempted_at: datetime,
                     settings, data: AttemptIn) -> dict:
-    """Check and store the photo; flag it when taken far from the address or long before.
+    """Check the photo and stage it for storage (it lands once the attempt is committed); flag
+    it when taken far from the address or long before.
 
     A photo without GPS takes the phone's own position when the page sent one, flagged so.
     """
@@ -303,7 +314,8 @@ def _photo_evidence(order: ServiceOrder, photo: bytes, address: str | None, atte
     flags, distance = evidence.place_and_age_flags(
         checked, address_position=position, attempted_at=attempted_at,
         max_distance_m=settings.posting_max_distance_m, max_age=timedelta(hours=settings.posting_max_age_hours))
-    return dict(photo_path=evidence.store(checked, storage_for(settings)), photo_sha256=checked.sha256,
+    key = storage.stage(session, settings, evidence.storage_key(checked), checked.content, checked.mime)
+    return dict(photo_path=key, photo_sha256=checked.sha256,
                 photo_mime=checked.mime, photo_bytes=len(photo), photo_taken_at=checked.taken_at,
                 latitude=checked.latitude, longitude=checked.longitude, distance_m=distance,
                 flags=flags + from_device)

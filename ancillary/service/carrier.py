@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 # Per carrier: a regular expression for its tracking numbers. EMS (the seed's carrier)
 # uses UPU S10 numbers (EA123456789CN, with a check digit) and 13-digit domestic ones.
@@ -32,6 +32,8 @@ FINAL_CODES = frozenset({"signed", "unclaimed", "returned", "refused", "wrong_ad
 EVENT_CODES = PROGRESS_CODES | FINAL_CODES
 CSV_COLUMNS = ("tracking_number", "event_at", "code", "location", "description", "signed_by", "carrier")
 S10_WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
+# No carrier event is older than this: a CSV row dated year 1 is a mistake, not a node.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def s10_check_digit(serial8: str) -> int:

@@ -7,8 +7,12 @@ is decoded), and EXIF GPS that cannot be a place on Earth. Flagged, not refused:
 no time, far from the address, older than the limit — a clerk's photo is still evidence,
 and a judge weighs the flags.
 
-Stored file: key ``service/<sha[:2]>/<sha256>.<ext>`` in the storage (ancillary/storage.py), written once (the name is
-the content hash, so a retried upload writes nothing new).
+Stored file: key ``service/<sha[:2]>/<sha256>.<ext>`` in the storage (``ancillary/storage.py``,
+a folder or an object store; the name is the content hash, so a retried upload adds nothing),
+put there only once the attempt that names it is committed.
+
+A camera whose clock was never set writes dates such as year 1: a time outside 2000-2100 is
+no time at all (flag ``time_invalid``), like a photo without one.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ FORMATS = {"JPEG": ("image/jpeg", ".jpg"), "PNG": ("image/png", ".png"), "WEBP":
 TAG_DATETIME = 306
 TAG_DATETIME_ORIGINAL = 36867
 TAG_OFFSET_TIME_ORIGINAL = 36881
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100  # the same sane range as every date the API reads
 
 
 class TooLarge(DomainError):
@@ -83,11 +88,15 @@ def inspect_photo(content: bytes, *, max_bytes: int, max_pixels: int, tz: ZoneIn
     photo = Photo(content=content, sha256=hashlib.sha256(content).hexdigest(), mime=mime, extension=extension,
                   width=width, height=height)
     photo.latitude, photo.longitude = _gps(exif)
-    photo.taken_at = _taken_at(exif, tz)
     if photo.latitude is None:
         photo.flags.append("no_gps")
-    if photo.taken_at is None:
-        photo.flags.append("no_time")
+    try:
+        photo.taken_at = _taken_at(exif, tz)
+    except ValueError:
+        photo.flags.append("time_invalid")
+    else:
+        if photo.taken_at is None:
+            photo.flags.append("no_time")
     return photo
 
 
@@ -144,6 +153,8 @@ def _taken_at(exif, tz: ZoneInfo) -> datetime | None:
         naive = datetime.strptime(raw.strip().rstrip("\x00"), "%Y:%m:%d %H:%M:%S")
     except ValueError:
         return None
+    if not EARLIEST_YEAR <= naive.year <= LATEST_YEAR:
+        raise ValueError("the camera's clock was not set")
     offset = sub.get(TAG_OFFSET_TIME_ORIGINAL)
     if isinstance(offset, str):
         try:
@@ -182,10 +193,9 @@ def place_and_age_flags(photo: Photo, *, address_position: tuple[float, float] |
     return flags, distance
 
 
-def store(photo: Photo, storage) -> str:
-    """Keep the original under its hash in ``storage``; return its key."""
-    key = f"service/{photo.sha256[:2]}/{photo.sha256}{photo.extension}"
-    return storage.put(key, photo.content, photo.mime)
+def storage_key(photo: Photo) -> str:
+    """Where the original is kept in the storage: named by its hash."""
+    return f"service/{photo.sha256[:2]}/{photo.sha256}{photo.extension}"
 
 
 def read_stored(storage, key: str) -> bytes | None:

@@ -8,13 +8,14 @@ from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from ancillary import storage
 from ancillary.audit.services import record
 from ancillary.auth.models import Role, User
 from ancillary.outbox import Notification, court_locale, enqueue
 from ancillary.queues.models import Task, TaskStatus
 from ancillary.service.addresses import usable_addresses
 from ancillary.service.ladder import enter_layer, exhaust, next_step, open_posting, serve
-from ancillary.service.models import AttemptOutcome, Layer, OrderStatus, ServiceOrder
+from ancillary.service.models import AttemptOutcome, Layer, OrderStatus, ServiceAttempt, ServiceOrder
 
 
 def sweep(session: Session, now: datetime, settings) -> dict:
@@ -147,3 +148,11 @@ def _warn(session: Session, now: datetime, settings) -> int:
                 settings=settings, needs_ack=False)
         sent += 1
     return sent
+
+
+def sweep_orphan_photos(session: Session, now: datetime, settings) -> dict:
+    """Remove evidence photos no attempt names; place those whose attempt was committed."""
+    def referenced() -> set[str]:
+        return set(session.scalars(select(ServiceAttempt.photo_path).where(ServiceAttempt.photo_path.is_not(None))))
+
+    return storage.sweep_orphans(settings, "service", referenced, now=now)

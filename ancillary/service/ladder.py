@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from ancillary.audit.services import record
+from ancillary.errors import Invalid
 from ancillary.queues.models import OPEN_STATES
 from ancillary.service.addresses import mark_failed, usable_addresses
 from ancillary.service.models import (
@@ -149,8 +150,20 @@ def withdraw(session, order: ServiceOrder, *, now, reason: str) -> None:
            after={"status": "withdrawn", "reason": reason})
 
 
-def serve(session, order: ServiceOrder, attempt: ServiceAttempt, at: datetime, *, actor=None, now) -> None:
-    """Mark the order served on its legal service date ``at``; the serve task is done."""
+def local_minute(at: datetime, tz) -> str:
+    """An instant as a person reads it in court time: 2027-01-04 09:30."""
+    return at.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def serve(session, order: ServiceOrder, attempt: ServiceAttempt, at: datetime, *, actor=None, now,
+          field: str = "attempted_at") -> None:
+    """Mark the order served on its legal service date ``at``; the serve task is done.
+
+    The legal service date never precedes the order: ``field`` names the input that gave it.
+    """
+    if at < order.created_at:
+        raise Invalid("service_before_order", "the date of service cannot precede the service order",
+                      field=field)
     order.status = OrderStatus.served
     order.served_at = at
     order.served_channel = attempt.channel

@@ -153,7 +153,8 @@ class ServiceAttemptSchema(ServiceAttemptOutcomeSchema):
     longitude = fields.Float(allow_none=True, metadata={"description": "the photo's GPS longitude, decimal degrees"})
     distance_m = fields.Float(allow_none=True, metadata={"description": "metres from the address's known position"})
     flags = fields.List(fields.String(), metadata={
-        "description": "no_gps, no_time, far_from_address, older_than_limit, taken_after_attempt, address_not_located, "
+        "description": "no_gps, no_time, time_invalid (camera clock not set), far_from_address, older_than_limit, "
+                       "taken_after_attempt, address_not_located, "
                        "position_from_device (latitude and longitude came from the phone, not the photo)"})
     client_id = fields.String(allow_none=True)
     carrier_events = fields.List(fields.Nested(CarrierEventSchema))

@@ -24,6 +24,7 @@ from ancillary.service.ladder import (
     exhaust,
     has_consent,
     layer_due,
+    local_minute,
     open_posting,
     serve,
     withdraw,
@@ -139,7 +140,7 @@ def on_notification_status(notification, *, session: Session, now: datetime) -> 
         record(session, None, "service_attempt.delivered", attempt, now=now, case_id=order.case_id,
                after={"order_id": order.id, "delivered_at": attempt.delivered_at.isoformat()})
         if order.is_open and has_consent(order, attempt):
-            serve(session, order, attempt, attempt.delivered_at, now=now)
+            serve(session, order, attempt, attempt.delivered_at, now=now, field="delivered_at")
     elif notification.status in (NotificationStatus.undelivered, NotificationStatus.failed):
         attempt.outcome = AttemptOutcome.failed
         record(session, None, "service_attempt.failed", attempt, now=now, case_id=order.case_id,
@@ -157,11 +158,17 @@ def apply_carrier_event(session: Session, event: carriers.CarrierEventIn, *, sou
     if event.event_at.tzinfo is None:
         raise Invalid("event_time_naive", "event_at needs an offset", field="event_at")
     if event.event_at > now + timedelta(hours=1):
-        raise Invalid("event_in_future", "event_at lies in the future", field="event_at")
+        raise Invalid("event_in_future", "the carrier event cannot be dated in the future", field="event_at")
+    if event.event_at < carriers.EARLIEST:
+        raise Invalid("event_time_out_of_range", "the carrier event is dated before the year 2000", field="event_at")
     attempt = session.scalar(select(ServiceAttempt).where(ServiceAttempt.tracking_number == number))
     if attempt is None:
         raise NotFound("unknown_tracking_number", "no envelope with tracking number {number}",
                        field="tracking_number", number=number)
+    if event.event_at < attempt.attempted_at:  # nothing happens to an envelope before it is mailed
+        raise Invalid("event_before_mailing",
+                      N_("the carrier event cannot be dated before the envelope was mailed ({at})"),
+                      field="event_at", at=local_minute(attempt.attempted_at, settings.timezone))
     duplicate = session.scalar(select(CarrierEvent.id).where(
         CarrierEvent.tracking_number == number, CarrierEvent.code == code, CarrierEvent.event_at == event.event_at))
     if duplicate is not None:
@@ -180,7 +187,7 @@ def apply_carrier_event(session: Session, event: carriers.CarrierEventIn, *, sou
                after={"order_id": order.id, "code": code, "event_at": event.event_at.isoformat()})
         if order.is_open and order.layer == Layer.mail:
             if code == "signed":
-                serve(session, order, attempt, event.event_at, now=now)  # mail: served on the signing date
+                serve(session, order, attempt, event.event_at, now=now, field="event_at")  # the signing date
             elif attempt.outcome in BAD_ADDRESS_OUTCOMES:
                 mark_failed(order, attempt.address, attempt.outcome, event.event_at)
                 if usable_addresses(order):

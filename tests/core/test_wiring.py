@@ -12,6 +12,8 @@ def test_the_sweeps_a_tick_runs_in_order(app):
         "ancillary.reminders.jobs.sweep_reminders",
         "ancillary.reminders.jobs.sweep_escalations",
         "ancillary.custody.checkpoints.sweep",
+        "ancillary.service.jobs.sweep_orphan_photos",
+        "ancillary.archive.services.sweep_orphan_scans",
     ]
 
 
@@ -22,6 +24,7 @@ def test_the_kpi_providers_in_order(app):
         "ancillary.scheduling.kpis.scheduling_kpis",
         "ancillary.service.queries.service_kpis",
         "ancillary.reminders.kpis.reminder_kpis",
+        "ancillary.reports.figures.seed_figures",
     ]
 
 

@@ -7,7 +7,7 @@ import pytest
 from moto.server import ThreadedMotoServer
 
 from ancillary.service import evidence
-from ancillary.storage import LocalStorage, S3Storage, StorageError, storage_for
+from ancillary.storage import LocalStorage, S3Storage, StorageError
 from tests.conftest import make_settings
 from tests.ops.processes import free_port, process_env, run
 
@@ -48,16 +48,41 @@ def test_keys_that_leave_the_store_are_refused(key, tmp_path):
         LocalStorage(tmp_path).put(key, b"x")
 
 
-def test_service_photos_go_to_the_object_store(s3_endpoint, tmp_path):
+def test_service_photos_go_to_the_object_store_only_once_committed(s3_endpoint, tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from ancillary import storage
+
     settings = make_settings("sqlite:///unused.sqlite3", tmp_path, storage_backend="s3", s3_endpoint=s3_endpoint,
                              s3_bucket="court-files", s3_region="us-east-1", s3_access_key="testing",
                              s3_secret_key="testing")
     photo = evidence.Photo(content=b"\xff\xd8 jpeg bytes", sha256="ab" * 32, mime="image/jpeg", extension=".jpg",
                            width=1, height=1)
-    key = evidence.store(photo, storage_for(settings))
+    storage.install()
+    engine = create_engine("sqlite://")
+    with Session(engine) as session:
+        session.connection()
+        rolled_back = storage.stage(session, settings, evidence.storage_key(
+            evidence.Photo(content=b"x", sha256="cd" * 32, mime="image/jpeg", extension=".jpg", width=1, height=1)),
+            b"x", "image/jpeg")
+        session.rollback()
+        session.connection()
+        key = storage.stage(session, settings, evidence.storage_key(photo), photo.content, photo.mime)
+        assert evidence.read_stored(_s3(s3_endpoint), key) is None  # not before the commit
+        session.commit()
+    engine.dispose()
     assert key == f"service/ab/{'ab' * 32}.jpg"
     assert evidence.read_stored(_s3(s3_endpoint), key) == b"\xff\xd8 jpeg bytes"
+    assert not _s3(s3_endpoint).exists(rolled_back)
     assert not (tmp_path / "storage" / "service").exists()  # nothing went to the local folder
+    assert not any((tmp_path / "storage" / ".staging").rglob("*.jpg"))
+    # The sweep deletes what no row names, in the object store too.
+    later = datetime.now(UTC) + timedelta(hours=2)
+    assert storage.sweep_orphans(settings, "service", lambda: set(), now=later) == {"orphans_removed": 1}
+    assert not _s3(s3_endpoint).exists(key)
 
 
 def test_a_missing_bucket_or_unreachable_store_is_named(s3_endpoint):

@@ -79,6 +79,28 @@ class Service:
         return response.get_json()
 
 
+SECRET = "carrier-shared-secret"
+
+
+@pytest.fixture
+def carrier_secret(app):
+    original = app.config["SETTINGS"]
+    app.config["SETTINGS"] = original.with_overrides(carrier_secret=SECRET)
+    yield SECRET
+    app.config["SETTINGS"] = original
+
+
+@pytest.fixture
+def at_posting(app, client, service, clock, carrier_secret):
+    """An order whose mail came back unclaimed: posting is open."""
+    assert service.attempt(channel="mail", tracking_number="EA123456785CN", skip_reason="无电话").status_code == 201
+    clock.set("2027-01-12T09:00:00+08:00")
+    hook = carrier_post(client, app, {"events": [{"tracking_number": "EA123456785CN", "code": "unclaimed",
+                                                  "event_at": "2027-01-11T10:00:00+08:00"}]})
+    assert hook.get_json()["applied"] == 1
+    return service
+
+
 @pytest.fixture
 def open_service(court):
     """File a case and let the court's service clerk claim its serve task."""

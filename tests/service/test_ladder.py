@@ -2,19 +2,7 @@
 
 import subprocess
 
-import pytest
-
 from tests.service.conftest import ADDRESS, carrier_post, deliver, make_photo, sweep_at
-
-SECRET = "carrier-shared-secret"
-
-
-@pytest.fixture
-def carrier_secret(app):
-    original = app.config["SETTINGS"]
-    app.config["SETTINGS"] = original.with_overrides(carrier_secret=SECRET)
-    yield SECRET
-    app.config["SETTINGS"] = original
 
 
 def outbox(app, **filters):
@@ -271,7 +259,7 @@ def test_bad_address_mail_exhausts_and_the_judge_orders_public_notice(app, clien
 def test_addresses_confirmed_in_other_cases_come_first_and_failed_ones_are_marked(court, open_service):
     first = open_service()
     first.attempt(channel="personal", outcome="served", received_by="李四", skip_reason="当面送达",
-                  address="山东省威海市环翠区青岛路8号", attempted_at="2027-01-04T09:20:00+08:00")
+                  address="山东省威海市环翠区青岛路8号", attempted_at="2027-01-04T09:30:00+08:00")
     second = open_service()
     second.attempt(channel="personal", outcome="moved", skip_reason="当面送达", address=ADDRESS)
     body = court.case_body()

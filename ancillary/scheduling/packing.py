@@ -1,0 +1,363 @@
+"""Packing pending cases into room-days: urgent first, then best-fit decreasing, then repair.
+
+The planner walks the window day by day and fills each room from its opening. At
+each point it takes, among the cases allowed to start there, an urgent one (a speedy
+case, or one whose last allowed day falls inside the window: the nearest limit first),
+else the longest hearing that still fits what is left of the room's day (best-fit
+decreasing by duration: long hearings first, the 30- and 60-minute ones fill the rest,
+so no room keeps a hole a pending case could fill). Every slot is asked of
+``Ledger.refusal``, the one rule book that booking uses, so a planned slot is a slot
+booking accepts and the day counting, working days, lunch breaks and blockings hold.
+
+Then a repair pass gives every case still unplaced its earliest feasible slot anywhere
+in the window (holes the judges' timetables left, and the second lane of
+overlap-eligible tribunal hearings), and tries to free such a slot by moving one
+placed hearing of the same length to another free slot (a move that fills a hole).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from ancillary.scheduling.rules import Booked, Ledger, Need, Room
+
+JUDGE_CODES = frozenset({"judge_busy", "judge_unavailable"})
+CASE_CODES = frozenset({"past_speedy_limit", "past_deadline"})
+
+
+@dataclass
+class Placement:
+    need: Need
+    room: Room
+    starts_at: datetime
+    ends_at: datetime
+    lane: int
+
+
+class Pool:
+    """The cases of one venue still to place, by length, each length's list by urgency."""
+
+    def __init__(self, needs: list[Need], not_before: dict[int, datetime], urgent_until: datetime):
+        self.not_before = not_before
+        self.urgent = sorted((n for n in needs if n.kind == "speedy" or n.latest <= urgent_until), key=_priority)
+        self.by_minutes: dict[int, list[Need]] = defaultdict(list)
+        for need in sorted(needs, key=_priority):
+            self.by_minutes[need.minutes].append(need)
+        self.lengths = sorted(self.by_minutes, reverse=True)
+        self.forced: list[Need] = []
+
+    def take(self, need: Need) -> None:
+        self.by_minutes[need.minutes].remove(need)
+        for group in (self.urgent, self.forced):
+            if need in group:
+                group.remove(need)
+
+    def force_for(self, ledger: Ledger, day: date, days: list[date], rooms: list[Room]) -> None:
+        """The urgent cases that must be heard on ``day`` so the rest still fit before their limits.
+
+        Deferring an urgent case keeps it as a 30- or 60-minute filler for a later hole, but
+        the cases due by each later day must fit the rooms' time until then (taken at 80%,
+        for the judges' timetables); whatever exceeds that is heard today, nearest limit first.
+        """
+        ahead = [d for d in days if d > day]
+        capacity, required, due = 0, 0, 0
+        ends = [datetime.combine(d + timedelta(days=1), time(0), ledger.tz) for d in [day, *ahead]]
+        room_minutes = [sum(ledger.open_minutes(r.id, d) for r in rooms) * 0.8 for d in ahead]
+        urgent, index = self.urgent, 0
+        for position, end in enumerate(ends):
+            while index < len(urgent) and urgent[index].latest < end:
+                due += urgent[index].minutes
+                index += 1
+            if position:
+                capacity += room_minutes[position - 1]
+            required = max(required, due - capacity)
+        self.forced, total = [], 0
+        for need in urgent:
+            if total >= required:
+                break
+            self.forced.append(need)
+            total += need.minutes
+
+    def fillable(self, minutes: int, without: Need) -> bool:
+        """Whether ``minutes`` can be filled exactly by lengths still in the pool (0 always can)."""
+        reachable = {0}
+        for length in self.lengths:
+            count = len(self.by_minutes[length]) - (without.minutes == length)
+            for _ in range(min(count, minutes // length)):
+                reachable |= {r + length for r in reachable if r + length <= minutes}
+        return minutes in reachable
+
+    def candidates(self, at: datetime, room_left: int):
+        """Cases that may start at ``at`` and fit ``room_left`` minutes, in the order to try them.
+
+        Forced cases first; then the longest length whose leftover the pool can still fill
+        exactly (best-fit decreasing), then the other lengths, longest first.
+        """
+        for need in self.forced:
+            if need.minutes <= room_left and self.not_before[need.case_id] <= at:
+                yield need
+        fitting = [m for m in self.lengths if m <= room_left and self.by_minutes[m]]
+        exact = [m for m in fitting if self.fillable(room_left - m, self.by_minutes[m][0])]
+        for minutes in exact + [m for m in fitting if m not in exact]:
+            for need in self.by_minutes[minutes]:
+                if self.not_before[need.case_id] <= at:
+                    yield need
+
+
+def _priority(need: Need):
+    return need.kind != "speedy", need.latest, need.filed_at, need.case_id
+
+
+def _minutes(delta: timedelta) -> int:
+    return int(delta.total_seconds() // 60)
+
+
+def _segment_end(ledger: Ledger, room: Room, day: date, at: datetime, closes: datetime) -> datetime:
+    """Where the stretch from ``at`` ends: the room's lunch break if it starts later, else closing time."""
+    lunch = ledger.lunch(room, day) if hasattr(ledger, "lunch") else None
+    if lunch is not None and at < lunch[0]:
+        return lunch[0]
+    return closes
+
+
+def _choose(ledger: Ledger, pool: Pool, room: Room, at: datetime, ends: datetime):
+    """The placement to make at ``at`` in ``room``, or the next instant worth trying (or None)."""
+    busy_judges: set[int] = set()
+    room_fits = _minutes(ends - at)
+    next_at = None
+    for need in pool.candidates(at, room_fits):
+        if need.judge_id in busy_judges or need.minutes > room_fits:
+            continue
+        ends_at = at + timedelta(minutes=need.minutes)
+        refusal, lane = ledger.refusal(need, room.id, at, ends_at)
+        if refusal is None:
+            return Placement(need, room, at, ends_at, lane)
+        if refusal.code in JUDGE_CODES:
+            busy_judges.add(need.judge_id)
+        elif refusal.code not in CASE_CODES:
+            room_fits = need.minutes - 1  # the room refuses this length here; shorter ones may still fit
+        if refusal.resume_at is not None and refusal.resume_at > at:
+            next_at = refusal.resume_at if next_at is None else min(next_at, refusal.resume_at)
+    return next_at
+
+
+def _fill_day(ledger: Ledger, pool: Pool, rooms: list[Room], day: date) -> list[Placement]:
+    """Fill the venue's rooms on ``day`` together: always the room whose next free instant is earliest."""
+    if not ledger.working(day):
+        return []
+    cursors = {room.id: ledger.opening(room, day)[0] for room in rooms}
+    by_id = {room.id: room for room in rooms}
+    placed = []
+    while cursors:
+        room_id = min(cursors, key=lambda r: (cursors[r], r))
+        room, at = by_id[room_id], cursors[room_id]
+        closes = ledger.opening(room, day)[1]
+        choice = _choose(ledger, pool, room, at, _segment_end(ledger, room, day, at, closes))
+        if isinstance(choice, Placement):
+            _add(ledger, choice)
+            pool.take(choice.need)
+            placed.append(choice)
+            cursors[room_id] = choice.ends_at
+        elif choice is None or choice >= closes:
+            lunch = _segment_end(ledger, room, day, at, closes)
+            if lunch < closes:  # nothing more before lunch: carry on after it
+                cursors[room_id] = ledger.lunch(room, day)[1]
+            else:
+                del cursors[room_id]
+        else:
+            cursors[room_id] = choice
+    return placed
+
+
+def _add(ledger: Ledger, p: Placement) -> None:
+    ledger.add(Booked(None, p.need.case_id, p.room.id, p.need.judge_id, p.starts_at, p.ends_at, p.lane,
+                      p.need.eligible))
+
+
+def _remove(ledger: Ledger, p: Placement) -> None:
+    day = ledger.local_day(p.starts_at)
+    for index, key in ((ledger.by_room, (p.room.id, day)), (ledger.by_judge, (p.need.judge_id, day))):
+        index[key] = [b for b in index[key] if b.case_id != p.need.case_id]
+    if p.lane == 0:
+        ledger.used_minutes[(p.room.id, day)] -= p.need.minutes
+
+
+def earliest(ledger: Ledger, need: Need, days: list[date], not_before: datetime) -> Placement | None:
+    """``need``'s earliest feasible slot over ``days`` (the plain earliest-fit rule)."""
+    found = ledger.first_slot(need, [d for d in days if d >= ledger.local_day(not_before)], not_before)
+    if found is None:
+        return None
+    room, starts_at, ends_at, lane = found
+    return Placement(need, room, starts_at, ends_at, lane)
+
+
+def _gaps(ledger: Ledger, venue: str, days: list[date], minutes: int) -> list[tuple[Room, datetime, datetime]]:
+    """Stretches of at least ``minutes`` in the venue's rooms with no hearing in the first lane."""
+    found = []
+    for room in ledger.rooms_for(venue):
+        for day in days:
+            if not ledger.working(day):
+                continue
+            at, closes = ledger.opening(room, day)
+            for b in sorted((b for b in ledger.by_room.get((room.id, day), ()) if b.lane == 0),
+                            key=lambda b: b.starts_at):
+                if _minutes(b.starts_at - at) >= minutes:
+                    found.append((room, at, b.starts_at))
+                at = max(at, b.ends_at)
+            if _minutes(closes - at) >= minutes:
+                found.append((room, at, closes))
+    return found
+
+
+def _into_gap(ledger: Ledger, need: Need, gaps) -> Placement | None:
+    length = timedelta(minutes=need.minutes)
+    for room, starts, ends in gaps:
+        for at in (starts, ends - length):
+            refusal, lane = ledger.refusal(need, room.id, at, at + length)
+            if refusal is None and lane == 0:
+                return Placement(need, room, at, at + length, lane)
+    return None
+
+
+def _move_to_make_room(ledger: Ledger, need: Need, placed: list[Placement], days, not_before) -> Placement | None:
+    """Free a slot for ``need`` by moving one placed hearing of the same venue and length into a hole."""
+    gaps = _gaps(ledger, need.venue, days, need.minutes)
+    if not gaps:
+        return None
+    for index, other in enumerate(placed):
+        if (other.need.venue != need.venue or other.need.minutes != need.minutes or other.lane != 0
+                or other.need.judge_id == need.judge_id or not_before[need.case_id] > other.starts_at):
+            continue
+        moved = _into_gap(ledger, other.need, [g for g in gaps if g[1] >= not_before[other.need.case_id]])
+        if moved is None:
+            continue
+        _remove(ledger, other)
+        refusal, lane = ledger.refusal(need, other.room.id, other.starts_at, other.ends_at)
+        if refusal is None:
+            _add(ledger, moved)
+            placed[index] = moved
+            mine = Placement(need, other.room, other.starts_at, other.ends_at, lane)
+            _add(ledger, mine)
+            return mine
+        _add(ledger, other)
+    return None
+
+
+def _beside(placed: list[Placement], room: Room, starts: datetime, ends: datetime):
+    """Placed first-lane hearings of ``room`` that end where the hole starts or start where it ends."""
+    for index, other in enumerate(placed):
+        if other.room.id == room.id and other.lane == 0 and (other.ends_at == starts or other.starts_at == ends):
+            yield index, other
+
+
+def _merge_holes(ledger: Ledger, need: Need, placed: list[Placement], days, not_before) -> Placement | None:
+    """Join a hole and a short hearing beside it into one slot for ``need``; the short hearing takes another hole.
+
+    Two 30-minute holes on different rooms or days cannot take a 60-minute case; moving
+    the hearing beside one hole into the other leaves one 60-minute stretch that can.
+    """
+    holes = [g for g in _gaps(ledger, need.venue, days, 5) if g[1] >= not_before[need.case_id]]
+    for hole in holes:
+        room, starts, ends = hole
+        if _minutes(ends - starts) >= need.minutes:
+            continue
+        for index, other in _beside(placed, room, starts, ends):
+            begin = other.starts_at if other.ends_at == starts else starts
+            if _minutes(max(ends, other.ends_at) - begin) < need.minutes:
+                continue
+            targets = [g for g in holes if g is not hole and g[1] >= not_before[other.need.case_id]]
+            moved = _into_gap(ledger, other.need, targets)
+            if moved is None:
+                continue
+            _remove(ledger, other)
+            _add(ledger, moved)
+            refusal, lane = ledger.refusal(need, room.id, begin, begin + timedelta(minutes=need.minutes))
+            if refusal is None and lane == 0:
+                placed[index] = moved
+                mine = Placement(need, room, begin, begin + timedelta(minutes=need.minutes), lane)
+                _add(ledger, mine)
+                return mine
+            _remove(ledger, moved)
+            _add(ledger, other)
+    return None
+
+
+def _evict_for_speedy(ledger: Ledger, need: Need, placed: list[Placement], days, not_before) -> tuple[
+        bool, Need | None]:
+    """Give a speedy case the slot of a placed case that is not speedy; that case goes elsewhere or waits.
+
+    Returns whether ``need`` was placed, and the case left without a slot by it, if any.
+    The 7-day limit outranks booked minutes: a speedy case that can be heard in time is.
+    A speedy case with a later limit gives up its slot only if it finds another.
+    """
+    if need.kind != "speedy":
+        return False, None
+    length = timedelta(minutes=need.minutes)
+    order = sorted(range(len(placed)), key=lambda i: (placed[i].need.minutes, placed[i].starts_at))
+    for index in order:
+        other = placed[index]
+        if ((other.need.kind == "speedy" and other.need.latest <= need.latest) or other.lane != 0
+                or other.room.venue != need.venue or other.need.minutes < need.minutes
+                or other.starts_at < not_before[need.case_id] or other.starts_at + length > need.latest):
+            continue
+        _remove(ledger, other)
+        refusal, lane = ledger.refusal(need, other.room.id, other.starts_at, other.starts_at + length)
+        if refusal is None:
+            mine = Placement(need, other.room, other.starts_at, other.starts_at + length, lane)
+            _add(ledger, mine)
+            moved = earliest(ledger, other.need, days, not_before[other.need.case_id])
+            if moved is not None or other.need.kind != "speedy":
+                placed[index] = mine
+                if moved is None:
+                    return True, other.need
+                _add(ledger, moved)
+                placed.append(moved)
+                return True, None
+            _remove(ledger, mine)
+        _add(ledger, other)
+    return False, None
+
+
+def pack(ledger: Ledger, needs: list[Need], days: list[date], not_before: dict[int, datetime]) -> tuple[
+        list[Placement], list[Need]]:
+    """Place what fits of ``needs`` (already in priority order) over ``days``; return placements and the rest."""
+    placed: list[Placement] = []
+    if days:
+        urgent_until = datetime.combine(days[-1] + timedelta(days=1), time(0), ledger.tz)
+        by_venue: dict[str, list[Need]] = defaultdict(list)
+        for need in needs:
+            by_venue[need.venue].append(need)
+        for venue, group in by_venue.items():
+            pool = Pool(group, not_before, urgent_until)
+            rooms = ledger.rooms_for(venue)
+            for day in days:
+                pool.force_for(ledger, day, days, rooms)
+                placed.extend(_fill_day(ledger, pool, rooms, day))
+    done = {p.need.case_id for p in placed}
+    rest: list[Need] = []
+    failed: dict[tuple, list[Need]] = defaultdict(list)  # a case no more flexible than one that failed fails too
+    for need in needs:
+        if need.case_id in done:
+            continue
+        key = (need.venue, need.judge_id, need.minutes, need.eligible)
+        if any(not_before[f.case_id] <= not_before[need.case_id] and f.latest >= need.latest for f in failed[key]):
+            rest.append(need)
+            continue
+        found = earliest(ledger, need, days, not_before[need.case_id])
+        if found is not None:
+            _add(ledger, found)
+        else:
+            found = (_move_to_make_room(ledger, need, placed, days, not_before)
+                     or _merge_holes(ledger, need, placed, days, not_before))
+        if found is None:
+            evicted_ok, evicted = _evict_for_speedy(ledger, need, placed, days, not_before)
+            if evicted_ok:
+                rest.extend([evicted] if evicted else [])
+                continue
+            failed[key].append(need)
+            rest.append(need)
+        else:
+            placed.append(found)
+    return placed, rest
