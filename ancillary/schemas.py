@@ -69,6 +69,8 @@ class ErrorSchema(Schema):
     conflict = fields.Dict(metadata={"description": "what the request conflicts with (409)"})
     conflicts = fields.List(fields.Dict(), metadata={"description": "every conflict found (409)"})
     assignee_id = fields.Integer(metadata={"description": "who holds the task already (409)"})
+    retry_after = fields.Integer(metadata={"description": "seconds to wait before trying again (429), as the "
+                                                          "Retry-After header says"})
 
 
 class ListArgsSchema(Schema):
