@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 
 from ancillary import create_app
 from ancillary.config import Settings
+from tests.api_contract import ContractClient
 
 pytest_plugins = ["tests.browser"]
 
@@ -85,6 +86,7 @@ def app(new_database, tmp_path_factory):
     settings = make_settings(new_database(), tmp_path_factory.mktemp("instance"))
     application = create_app(settings)
     application.config["CLOCK"] = Clock()
+    application.test_client_class = ContractClient  # every answer checked against the OpenAPI document
     with application.app_context():
         upgrade()
     yield application
