@@ -74,6 +74,7 @@ def make_settings(database_url: str, tmp_path, **overrides) -> Settings:
         "ANCILLARY_SECRET_KEY": "test-secret-key",
         "ANCILLARY_QR_KEYS": QR_KEYS,
         "ANCILLARY_STORAGE_DIR": str(tmp_path / "storage"),
+        "ANCILLARY_CUSTODY_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
         "ANCILLARY_PUBLIC_URL": "https://court.example.cn",
     }
     return Settings.from_env(env, testing=True, **overrides)
