@@ -19,6 +19,7 @@ from ancillary.cases import pages as case_pages
 from ancillary.cases import views as case_views
 from ancillary.config import Settings
 from ancillary.custody import pages as custody_pages
+from ancillary.custody import verify_views  # noqa: F401  (its routes join the Custody blueprint)
 from ancillary.custody import views as custody_views
 from ancillary.extensions import api, babel, db, migrate
 from ancillary.ops import requestlog

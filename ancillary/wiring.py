@@ -5,7 +5,8 @@ signal (blinker, as Flask itself uses) or offers a function, and the wiring belo
 ``create_app``, connects the higher contexts to it. A rename breaks at import, not at 3 a.m.
 
 - ``SWEEPS``: what every tick runs, in this order (``ancillary.jobs.run_sweeps``);
-- ``KPI_PROVIDERS``: who contributes figures to ``GET /api/v1/reports/kpis``, merged in order;
+- ``KPI_PROVIDERS``: who contributes figures to ``GET /api/v1/reports/kpis`` (and the dashboard and
+  the replay's report, through ``reports.kpis.collect``), merged in order;
 - ``RECEIVERS``: who hears a notification's delivery status change and a case's closing;
 - ``ancillary.storage.install``: stored files follow their session's commit or rollback.
 
@@ -23,7 +24,6 @@ from ancillary.outbox import status_changed
 from ancillary.queues.services import case_closed
 from ancillary.reminders.jobs import sweep_escalations, sweep_reminders
 from ancillary.reminders.kpis import reminder_kpis
-from ancillary.reports.figures import seed_figures
 from ancillary.reports.kpis import case_kpis
 from ancillary.scheduling import services as scheduling
 from ancillary.scheduling.kpis import scheduling_kpis
@@ -35,7 +35,7 @@ KEY = "ancillary.wiring"
 
 SWEEPS = (deadline_sweep, service_jobs.sweep, sweep_reminders, sweep_escalations, checkpoints.sweep,
           service_jobs.sweep_orphan_photos, sweep_orphan_scans)
-KPI_PROVIDERS = (case_kpis, archive_kpis, scheduling_kpis, service_kpis, reminder_kpis, seed_figures)
+KPI_PROVIDERS = (case_kpis, archive_kpis, scheduling_kpis, service_kpis, reminder_kpis)
 RECEIVERS = (
     (status_changed, service.on_notification_status),
     (case_closed, service.on_case_closed),

@@ -135,6 +135,7 @@ def replay(app, settings, args) -> dict:
     from ancillary.service.models import OrderStatus, ServiceOrder
     from ancillary.service.queries import service_kpis
     from ancillary.service.services import apply_carrier_event
+    from ancillary.spans import Spans
 
     rng = random.Random(args.seed)
     session = db.session
@@ -309,7 +310,7 @@ def replay(app, settings, args) -> dict:
     wall = time.perf_counter() - started
     print()
 
-    kpis = service_kpis(session, year_start, datetime(2028, 1, 1, tzinfo=tz), settings)
+    kpis = service_kpis(session, Spans(((year_start, datetime(2028, 1, 1, tzinfo=tz)),)), settings)[0]
     status_counts = defaultdict(int)
     for status, in session.execute(select(ServiceOrder.status)):
         status_counts[status.value] += 1

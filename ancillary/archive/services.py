@@ -26,6 +26,8 @@ from ancillary.custody.services import append_event
 from ancillary.errors import Conflict, Forbidden, Invalid
 from ancillary.outbox import enqueue, reader_locale
 from ancillary.queues.models import Task, TaskKind, TaskStatus
+from ancillary.spans import Spans
+from ancillary.timeutil import app_now, period_end_days
 
 STEPS = ("count", "bind", "digitise", "archive")
 MAX_PDF_BYTES = 200 * 1024 * 1024
@@ -275,35 +277,38 @@ def _deadline_sweep(session: Session, now: datetime, settings) -> dict:
     return {"warnings": queued}
 
 
-def archive_kpis(session: Session, start: datetime, end: datetime, settings) -> dict:
-    """Share of the cases closed in the window that were archived within 30 days of closing.
+def archive_kpis(session: Session, spans: Spans, settings) -> list[dict]:
+    """Per span, the share of the cases closed in it that were archived within 30 days of closing.
 
     A case still inside its 30 days and not yet archived is undecided: it is left out,
     not counted as late.
     """
-    from ancillary.timeutil import app_now, period_end_days
-
     now = app_now()
-    closed = list(session.execute(select(Case.id, Case.closed_at).where(Case.closed_at >= start,
-                                                                        Case.closed_at < end)))
+    in_period = (Case.closed_at >= spans.start, Case.closed_at < spans.end)
+    closed = spans.split(session.execute(select(Case.id, Case.closed_at).where(*in_period)),
+                         lambda row: _utc(row.closed_at))
     done = dict(session.execute(
         select(Dossier.case_id, func.max(ArchiveRecord.archived_at))
         .join(ArchiveRecord, ArchiveRecord.dossier_id == Dossier.id)
         .join(Case, Case.id == Dossier.case_id)
-        .where(Case.status == CaseStatus.archived, Case.closed_at >= start, Case.closed_at < end)
+        .where(Case.status == CaseStatus.archived, *in_period)
         .group_by(Dossier.case_id)
     ).all())
-    in_time = decided = 0
-    for case_id, closed_at in closed:
-        due = period_end_days(closed_at, settings.archive_days, settings.timezone)
-        if case_id in done:
-            decided += 1
-            in_time += _utc(done[case_id]) <= due
-        elif now > due:
-            decided += 1
-    return {"archived_within_30_days_rate": in_time / decided if decided else None, "cases_archived": len(done),
-            "cases_awaiting_archive": len(closed) - len(done),
-            "rate_counts": {"archived_within_30_days_rate": [in_time, decided]}}
+    bodies = []
+    for rows in closed:
+        in_time = decided = archived = 0
+        for case_id, closed_at in rows:
+            due = period_end_days(closed_at, settings.archive_days, settings.timezone)
+            if case_id in done:
+                archived += 1
+                decided += 1
+                in_time += _utc(done[case_id]) <= due
+            elif now > due:
+                decided += 1
+        bodies.append({"archived_within_30_days_rate": in_time / decided if decided else None,
+                       "cases_archived": archived, "cases_awaiting_archive": len(rows) - archived,
+                       "rate_counts": {"archived_within_30_days_rate": [in_time, decided]}})
+    return bodies
 
 
 def _utc(value: datetime) -> datetime:

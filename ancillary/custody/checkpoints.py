@@ -235,7 +235,7 @@ class FullVerification:
     checkpoint: dict | None  # the latest checkpoint's payload, when there is one
 
 
-def verify_all(session: Session, settings, *, progress=None) -> FullVerification:
+def verify_all(session: Session, settings, *, progress=None, every: int = 100_000) -> FullVerification:
     """The chains against the latest signed checkpoint, then link by link, then holders."""
     payload = None
     if settings.custody_signing_key is not None:
@@ -243,7 +243,7 @@ def verify_all(session: Session, settings, *, progress=None) -> FullVerification
                                                 public_key_hex(settings.custody_signing_key))
         if finding:
             return FullVerification(False, 0, finding.as_dict(), payload)
-    result = verify_chains(session, progress=progress)
+    result = verify_chains(session, progress=progress, every=every)
     if not result.ok:
         return FullVerification(False, result.events_checked, result.first_bad_event.as_dict(), payload)
     finding = holder_mismatch(session)

@@ -138,9 +138,11 @@ def _reference_matches(session: Session, event_id: int) -> bool:
 class _Walk:
     """Check rows in (dossier, seq) order; stop at the first bad event."""
 
-    def __init__(self, session: Session, heads: _Heads, postgres: bool, progress):
+    def __init__(self, session: Session, heads: _Heads, postgres: bool, progress, every: int):
         self.session, self.heads, self.postgres, self.progress = session, heads, postgres, progress
         self.checked, self.current = 0, None  # current: (dossier_id, last_seq, last_hash)
+        self.every = max(1, every)
+        self.next_report = self.every if progress else -1  # -1: never equal to a count
 
     def run(self, cursor) -> BadEvent | None:
         expected_seq, prev_hash, postgres = 1, GENESIS, self.postgres
@@ -151,6 +153,9 @@ class _Walk:
                         return bad
                     expected_seq, prev_hash = 1, GENESIS
                 self.checked += 1
+                if self.checked == self.next_report:
+                    self.progress(self.checked)
+                    self.next_report += self.every
                 if seq != expected_seq:
                     reason = "missing_event" if seq > expected_seq else "sequence_broken"
                     return BadEvent(event_id, d_id, seq, reason)
@@ -164,8 +169,6 @@ class _Walk:
                     return BadEvent(event_id, d_id, seq, "content_altered")
                 expected_seq, prev_hash = seq + 1, digest
                 self.current = (d_id, seq, digest)
-            if self.progress and self.checked % 100_000 < len(batch):
-                self.progress(self.checked - self.checked % 100_000)
         if self.current is not None:
             return _close_chain(self.heads, *self.current)
         return None
@@ -183,8 +186,11 @@ def _cursor(session: Session, sql: str, params: tuple, name: str):
     return cursor
 
 
-def verify_chains(session: Session, dossier_id: int | None = None, *, progress=None) -> Verification:
-    """Walk every chain (or one dossier's) in order, streaming; stop at the first bad event."""
+def verify_chains(session: Session, dossier_id: int | None = None, *, progress=None,
+                  every: int = 100_000) -> Verification:
+    """Walk every chain (or one dossier's) in order, streaming; stop at the first bad event.
+
+    ``progress(n)`` is called each time another ``every`` events have been checked."""
     postgres = session.get_bind().dialect.name == "postgresql"
     mark = "%s" if postgres else "?"
     params = (dossier_id,) if dossier_id is not None else ()
@@ -193,7 +199,7 @@ def verify_chains(session: Session, dossier_id: int | None = None, *, progress=N
                      params, "custody_verify")
     head_cursor = _cursor(session, _HEADS.format(where=f"WHERE h.dossier_id = {mark}" if params else ""), params,
                           "custody_verify_heads")
-    walk = _Walk(session, _Heads(head_cursor), postgres, progress)
+    walk = _Walk(session, _Heads(head_cursor), postgres, progress, every)
     try:
         bad = walk.run(events)
     finally:

@@ -15,7 +15,6 @@ from ancillary.auth.models import CONTRACTOR_ROLES, Role, User
 from ancillary.auth.policy import TOKEN_ROLES
 from ancillary.cases.models import Case, CaseStatus, Dossier
 from ancillary.custody import queries, services
-from ancillary.custody.checkpoints import verify_all
 from ancillary.custody.models import CustodyEvent, CustodyHead
 from ancillary.custody.schemas import (
     CustodySchema,
@@ -27,7 +26,6 @@ from ancillary.custody.schemas import (
     ScanArgsSchema,
     ScanFormSchema,
     ScanResultSchema,
-    VerifySchema,
     WhereArgsSchema,
 )
 from ancillary.custody.timeline_pdf import render_timeline
@@ -269,24 +267,6 @@ class CustodyView(MethodView):
             "verified": verification.ok,
             "first_bad_event": verification.first_bad_event.as_dict() if verification.first_bad_event else None,
         }
-
-
-@blp.route("/custody/verify")
-class VerifyView(MethodView):
-    @roles(Role.court_admin)
-    @blp.response(200, VerifySchema, example={"ok": False, "events_checked": 5812,
-                                               "first_bad_event": {"id": 4411, "dossier_id": 77, "seq": 3,
-                                                                   "reason": "content_altered"}})
-    def get(self):
-        """Verify every chain against the latest signed checkpoint; name the first thing that does not verify."""
-        result = verify_all(db.session, current_app.config["SETTINGS"])
-        checkpoint = result.checkpoint
-        body = {"ok": result.ok, "events_checked": result.events_checked, "first_bad_event": result.first_bad_event,
-                "checkpoint": {"number": checkpoint["number"], "made_at": checkpoint["made_at"],
-                               "root": checkpoint["root"]} if checkpoint else None}
-        if not result.ok:
-            body["message"] = queries.describe_finding(db.session, result.first_bad_event, settings().timezone)
-        return body
 
 
 @blp.route("/dossiers/<int:dossier_id>/custody.pdf")

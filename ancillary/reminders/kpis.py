@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from ancillary.outbox import Notification, NotificationStatus
 from ancillary.reminders.rules import ACTION_KINDS
+from ancillary.spans import Spans
 
 SENT = {NotificationStatus.sent, NotificationStatus.delivered, NotificationStatus.undelivered}
 FAILED = {NotificationStatus.failed, NotificationStatus.undelivered}
@@ -35,23 +36,29 @@ def _figures(rows) -> dict:
     }
 
 
-def reminder_kpis(session, start, end, settings) -> dict:
+def reminder_kpis(session, spans: Spans, settings) -> list[dict]:
+    """Per span: the reminders created in it, in total, per officer and per follow-up post."""
     from ancillary.queues.models import FollowUpPairing, Post
 
     rows = session.execute(
         select(Notification.recipient_id, Notification.status, Notification.provider_id, Notification.sent_at,
-               Notification.acked_at, Notification.escalation_level)
-        .where(Notification.kind.in_(ACTION_KINDS), Notification.created_at >= start, Notification.created_at < end)
+               Notification.acked_at, Notification.escalation_level, Notification.created_at)
+        .where(Notification.kind.in_(ACTION_KINDS), Notification.created_at >= spans.start,
+               Notification.created_at < spans.end)
     ).all()
-    by_officer: dict[int, list] = {}
-    for row in rows:
-        by_officer.setdefault(row.recipient_id, []).append(row)
     posts: dict[int, list[int]] = {}
     for post_id, officer in session.execute(
         select(Post.id, FollowUpPairing.officer_id).join(FollowUpPairing, FollowUpPairing.post_id == Post.id)
         .order_by(Post.id, FollowUpPairing.officer_id)  # the same answer every time, on every database
     ):
         posts.setdefault(post_id, []).append(officer)
+    return [_span_body(part, posts) for part in spans.split(rows, lambda row: row.created_at)]
+
+
+def _span_body(rows, posts: dict[int, list[int]]) -> dict:
+    by_officer: dict[int, list] = {}
+    for row in rows:
+        by_officer.setdefault(row.recipient_id, []).append(row)
     totals = _figures(rows)
     return {
         "reminders_sent": totals["sent"],

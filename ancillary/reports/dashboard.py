@@ -1,8 +1,9 @@
 """The management dashboard: the seed's figures against their targets, a weekly trend, and
 workload and overdue work per person, group and post.
 
-Every figure comes from ``reports.kpis.collect`` — the same code as GET /reports/kpis —
-so the dashboard and the API cannot disagree. Nothing here reads party data: the
+Every figure comes from ``reports.kpis.collect_periods`` — the same code as GET /reports/kpis —
+so the dashboard and the API cannot disagree; the period and all its weeks are counted in one
+pass of each provider, so a year's trend costs about what the year's figures do. Nothing here reads party data: the
 contractor manager sees exactly what the management office sees.
 """
 
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, select
@@ -20,29 +20,9 @@ from ancillary.auth.models import User
 from ancillary.display_names import N_, label
 from ancillary.errors import Invalid
 from ancillary.queues.models import Group, Post, Queue, Task, TaskStatus
-from ancillary.reports.kpis import collect
+from ancillary.reports.figures import FIGURES
+from ancillary.reports.kpis import collect_periods
 
-
-@dataclass(frozen=True)
-class Figure:
-    """One seed figure: the KPI key, what people call it, its target and where the target comes from."""
-
-    key: str
-    label: str
-    target: float
-    source: str  # "seed": the court's reported result; "default": a setting-like choice
-
-
-# The seed's figures (SPEC 2-3 and seed-case-136.md); a "default" target is ours to tune.
-FIGURES: tuple[Figure, ...] = (
-    Figure("scheduled_within_3_hours_rate", N_("Hearings scheduled within 3 hours of filing"), 0.9, "default"),
-    Figure("courtroom_utilization", N_("Courtroom use on working days"), 0.9, "seed"),
-    Figure("courtroom_utilization_of_bound", N_("Courtroom use, of what the demand allows"), 0.9, "default"),
-    Figure("speedy_heard_within_7_days_rate", N_("Speedy cases heard within 7 days of filing"), 1.0, "seed"),
-    Figure("service_success_rate", N_("Service of process succeeded"), 0.882, "seed"),
-    Figure("archived_within_30_days_rate", N_("Closed cases archived within 30 days"), 0.95, "default"),
-    Figure("closed_within_limit_rate", N_("Cases closed within the statutory limit"), 0.998, "seed"),
-)
 LAYER_LABELS = {"electronic": N_("Service: phone, SMS, e-mail"), "direct": N_("Service: in person"),
                 "mail_and_posting": N_("Service: by post, or posting at the address"),
                 "public_notice": N_("Service: by public notice")}
@@ -95,14 +75,18 @@ def weeks(first: date, last: date) -> list[tuple[date, date]]:
 TREND_KEYS = tuple(f.key for f in FIGURES)
 
 
+def period_and_weeks(session: Session, first: date, last: date, settings, providers) -> tuple[dict, list[dict]]:
+    """The period's KPI body and its weekly trend, from one pass of each provider."""
+    spans = weeks(first, last)
+    period, *parts = collect_periods(session, [(first, last), *spans], settings, providers)
+    return period, [{"from": start.isoformat(), "to": end.isoformat(),
+                     "values": {key: kpis.get(key) for key in TREND_KEYS}}
+                    for (start, end), kpis in zip(spans, parts, strict=True)]
+
+
 def trend(session: Session, first: date, last: date, settings, providers) -> list[dict]:
-    """The figures week by week, from the same ``collect``."""
-    rows = []
-    for start, end in weeks(first, last):
-        kpis = collect(session, start, end, settings, providers)
-        rows.append({"from": start.isoformat(), "to": end.isoformat(),
-                     "values": {key: kpis.get(key) for key in TREND_KEYS}})
-    return rows
+    """The figures week by week, from the same ``collect_periods``."""
+    return period_and_weeks(session, first, last, settings, providers)[1]
 
 
 def workload(session: Session, now: datetime) -> dict:
@@ -140,9 +124,11 @@ def dashboard(session: Session, first: date, last: date, *, now: datetime, setti
               with_trend: bool = True) -> dict:
     """Everything the dashboard shows for local dates ``first``..``last``, both included."""
     check_period(first, last, settings)
-    kpis = collect(session, first, last, settings, providers)
-    return {"from": first.isoformat(), "to": last.isoformat(), "figures": figures(kpis),
-            "trend": trend(session, first, last, settings, providers) if with_trend else [],
+    if with_trend:
+        kpis, by_week = period_and_weeks(session, first, last, settings, providers)
+    else:
+        kpis, by_week = collect_periods(session, [(first, last)], settings, providers)[0], []
+    return {"from": first.isoformat(), "to": last.isoformat(), "figures": figures(kpis), "trend": by_week,
             "workload": workload(session, now), "kpis": kpis}
 
 

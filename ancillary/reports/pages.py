@@ -17,6 +17,8 @@ from ancillary.extensions import db
 from ancillary.pages import page
 from ancillary.reports import dashboard
 from ancillary.reports.charts import trend_svg
+from ancillary.reports.release_patterns import release_patterns
+from ancillary.timeutil import local_day_start
 from ancillary.web import error_message, now
 from ancillary.wiring import wiring_of
 
@@ -58,8 +60,8 @@ def _checked_period(settings, moment):
 def dashboard_page():
     """The figures, green when they meet their target and red when not, with their counts.
 
-    The weekly charts come in a second request (``/dashboard/trend``): one figure set per
-    week costs far more than the period's own, and the table should not wait for them.
+    The weekly charts and the service clerks' release patterns come in further requests
+    (``/dashboard/trend``, ``/dashboard/release-patterns``): the table does not wait for them.
     """
     settings = current_app.config["SETTINGS"]
     moment = now()
@@ -69,7 +71,8 @@ def dashboard_page():
     context = {"first": first, "last": last, "error": error, "body": body, "label": label}
     if body is not None:
         query = f"from={first.isoformat()}&to={last.isoformat()}"
-        context.update(csv=f"/api/v1/reports/dashboard.csv?{query}", trend_url=f"/dashboard/trend?{query}")
+        context.update(csv=f"/api/v1/reports/dashboard.csv?{query}", trend_url=f"/dashboard/trend?{query}",
+                       releases_url=f"/dashboard/release-patterns?{query}")
     return render_template("dashboard.html", **context), (200 if error is None else 422)
 
 
@@ -83,3 +86,17 @@ def dashboard_trend():
         return render_template("dashboard_trend.html", charts=[], error=error), 422
     trend = dashboard.trend(db.session, first, last, settings, wiring_of(current_app).kpi_providers)
     return render_template("dashboard_trend.html", charts=_charts(trend), error=None)
+
+
+@bp.get("/dashboard/release-patterns")
+@page(Role.court_admin, Role.contractor_manager)
+def dashboard_releases():
+    """Each service clerk's claims and releases of serve tasks in the period, unusual ones said in a sentence;
+    names and counts only (GET /api/v1/reports/release-patterns gives the tasks behind a flag)."""
+    settings = current_app.config["SETTINGS"]
+    first, last, error = _checked_period(settings, now())
+    if error:
+        return render_template("dashboard_releases.html", rows=[], error=error), 422
+    rows = release_patterns(db.session, start=local_day_start(first, settings.timezone),
+                            end=local_day_start(last + timedelta(days=1), settings.timezone), settings=settings)
+    return render_template("dashboard_releases.html", rows=rows, error=None)

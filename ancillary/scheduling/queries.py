@@ -53,15 +53,33 @@ def mark_overlaps(session: Session, hearings: list[Hearing]) -> list[Hearing]:
         return hearings
     rooms = {h.courtroom_id for h in booked}
     start, end = min(h.starts_at for h in booked), max(h.ends_at for h in booked)
-    others = defaultdict(list)
+    by_room = defaultdict(list)
     for o in session.execute(select(Hearing.id, Hearing.courtroom_id, Hearing.starts_at, Hearing.ends_at).where(
             Hearing.courtroom_id.in_(rooms), Hearing.status == HearingStatus.booked,
             Hearing.starts_at < end, Hearing.ends_at > start)):
-        others[o.courtroom_id].append(o)
+        by_room[o.courtroom_id].append(o)
+    overlapping = set()
+    for others in by_room.values():
+        overlapping |= _overlapping_ids(others)
     for h in booked:
-        h.overlap = any(o.id != h.id and o.starts_at < h.ends_at and h.starts_at < o.ends_at
-                        for o in others[h.courtroom_id])
+        h.overlap = h.id in overlapping
     return hearings
+
+
+def _overlapping_ids(intervals) -> set[int]:
+    """The ids of the intervals (``id, starts_at, ends_at``) of one room that meet another, in one sweep
+    in start order: one meets an earlier one when the latest end before it is after its start, and a
+    later one when the next start is before its end."""
+    ordered = sorted(intervals, key=lambda o: (o.starts_at, o.id))
+    found: set[int] = set()
+    latest_end = None
+    for index, o in enumerate(ordered):
+        meets_earlier = latest_end is not None and latest_end > o.starts_at
+        meets_later = index + 1 < len(ordered) and ordered[index + 1].starts_at < o.ends_at
+        if meets_earlier or meets_later:
+            found.add(o.id)
+        latest_end = o.ends_at if latest_end is None else max(latest_end, o.ends_at)
+    return found
 
 
 def earliest_start(need: Need, now: datetime, settings) -> datetime:

@@ -7,7 +7,7 @@ from flask.views import MethodView
 from flask_babel import gettext
 from sqlalchemy import select
 
-from ancillary.audit.services import log_access
+from ancillary.audit.services import log_accesses
 from ancillary.auth.models import Role
 from ancillary.errors import Forbidden, NotFound
 from ancillary.extensions import db
@@ -63,9 +63,8 @@ def dump_hearings(hearings: list[Hearing]) -> list[dict]:
     schema = HearingSchema() if with_names else HearingSchema(exclude=("case.parties",))
     bodies = schema.dump(hearings, many=True)
     if with_names:
-        for hearing in hearings:
-            log_access(db.session, user, hearing.case_id, [p.id for p in hearing.case.parties],
-                       f"{request.method} {request.path}", now())
+        log_accesses(db.session, user, [(h.case_id, [p.id for p in h.case.parties]) for h in hearings],
+                     f"{request.method} {request.path}", now())
     return bodies
 
 

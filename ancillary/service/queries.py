@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import enum
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from ancillary.auth.models import Role, User
 from ancillary.auth.policy import CaseLevel, case_view, paired_officer_ids
 from ancillary.errors import Forbidden
 from ancillary.service.models import ELECTRONIC, AttemptChannel, Layer, OrderStatus, ServiceOrder
+from ancillary.spans import Spans
 
 
 class OrderLevel(enum.StrEnum):
@@ -88,10 +89,10 @@ def _percentile(values: list[float], q: float) -> float | None:
     return values[low] + (values[high] - values[low]) * (index - low)
 
 
-def service_kpis(session: Session, start, end, settings) -> dict:
-    """Service success overall and per layer, time from filing to service, electronic share.
+def service_kpis(session: Session, spans: Spans, settings) -> list[dict]:
+    """Per span: service success overall and per layer, time from filing to service, electronic share.
 
-    Over the orders opened in the window that are decided (served or exhausted):
+    Over the orders opened in the span that are decided (served or exhausted):
     ``service_success_rate`` = served other than by public notice / decided;
     ``service_success_by_layer[L]`` = served in layer L / decided orders that reached L
     (an order climbs only, so it reached every layer up to the one it ended in);
@@ -99,15 +100,18 @@ def service_kpis(session: Session, start, end, settings) -> dict:
     """
     from ancillary.cases.models import Case
 
+    opened_here = (ServiceOrder.created_at >= spans.start, ServiceOrder.created_at < spans.end)
     rows = session.execute(
         select(ServiceOrder.status, ServiceOrder.layer, ServiceOrder.served_layer, ServiceOrder.served_channel,
-               ServiceOrder.served_at, Case.filed_at)
+               ServiceOrder.served_at, ServiceOrder.created_at, Case.filed_at)
         .join(Case, Case.id == ServiceOrder.case_id)
-        .where(ServiceOrder.created_at >= start, ServiceOrder.created_at < end,
-               ServiceOrder.status.in_([OrderStatus.served, OrderStatus.exhausted]))
-    ).all()
-    opened = session.scalar(select(func.count()).where(ServiceOrder.created_at >= start,
-                                                       ServiceOrder.created_at < end))
+        .where(*opened_here))
+    return [_service_figures(part) for part in spans.split(rows, lambda row: row.created_at)]
+
+
+def _service_figures(opened: list) -> dict:
+    """One span's service figures from the orders opened in it."""
+    rows = [r for r in opened if r.status in (OrderStatus.served, OrderStatus.exhausted)]
     decided = len(rows)
     served = [r for r in rows if r.status == OrderStatus.served and r.served_channel != AttemptChannel.public_notice]
     reached = {layer: 0 for layer in LAYER_NAMES}
@@ -122,7 +126,7 @@ def service_kpis(session: Session, start, end, settings) -> dict:
     days = [(r.served_at - r.filed_at).total_seconds() / 86400 for r in rows if r.status == OrderStatus.served]
     electronic = sum(1 for r in served if r.served_channel in ELECTRONIC)
     return {
-        "service_orders_opened": opened,
+        "service_orders_opened": len(opened),
         "service_orders_decided": decided,
         "service_success_rate": _rate(len(served), decided),
         "service_success_by_layer": {LAYER_NAMES[layer]: _rate(served_in[layer], reached[layer])

@@ -24,7 +24,6 @@ def test_the_kpi_providers_in_order(app):
         "ancillary.scheduling.kpis.scheduling_kpis",
         "ancillary.service.queries.service_kpis",
         "ancillary.reminders.kpis.reminder_kpis",
-        "ancillary.reports.figures.seed_figures",
     ]
 
 

@@ -47,6 +47,11 @@ def test_a_tampered_chain_shows_broken_on_the_page_with_the_event_named(signed_i
     result = page.locator("#verify-result")
     page.wait_for_function("document.getElementById('verify-result').textContent.indexOf('事件') >= 0")
     assert target["code"] in result.inner_text() and "第2个事件" in result.inner_text(), result.inner_text()
+    # The bar was drawn from the streamed count and stands at its end, with the count in words.
+    bar = page.locator("#verify-progress")
+    total = int(bar.get_attribute("max"))
+    assert total >= 4 and page.evaluate("document.getElementById('verify-progress').value") == total
+    assert f"已核验 {total} 个事件中的 {total} 个" in page.locator("#verify-count").inner_text()
     page.wait_for_load_state("networkidle")  # no request of the page left open when the test ends
     check_page(page)
 

@@ -122,3 +122,24 @@ def test_the_csv_export_is_the_dashboards_table_in_chinese(court, clock):
     assert rows[0][0] == "指标"
     within = next(r for r in rows if r and r[0] == "开庭排期在立案后3小时内完成")
     assert within[1:6] == ["50.0%", "1", "2", "90.0%", "否"]
+
+
+def test_every_week_of_the_trend_and_the_period_are_what_the_kpi_endpoint_answers(court, clock):
+    """The period and its weeks are counted in one pass; each must still equal its own KPI answer."""
+    _served_and_booked(court, clock)
+    clock.set("2027-01-08T16:30:00+08:00")
+    court.file_case(kind="speedy", filed_at="2027-01-08T16:00:00+08:00")  # unbooked, its 7 days run past Sunday
+    clock.set("2027-01-12T09:30:00+08:00")
+    court.file_case(kind="speedy", filed_at="2027-01-12T09:00:00+08:00")
+    clock.set("2027-01-25T09:00:00+08:00")
+    admin = court["court_admin"]
+    body = admin.get("/api/v1/reports/dashboard?from=2027-01-01&to=2027-01-24").get_json()
+    assert body["kpis"] == admin.get("/api/v1/reports/kpis?from=2027-01-01&to=2027-01-24").get_json()
+    assert len(body["trend"]) == 4
+    for week in body["trend"]:
+        kpis = admin.get(f"/api/v1/reports/kpis?from={week['from']}&to={week['to']}").get_json()
+        assert week["values"] == {key: kpis[key] for key in week["values"]}, week["from"]
+    # The unbooked speedy case of the first week waits inside its week, and counts as late over the period.
+    first = admin.get("/api/v1/reports/kpis?from=2027-01-04&to=2027-01-10").get_json()
+    assert first["rate_counts"]["speedy_heard_within_7_days_rate"] == [0, 0]
+    assert body["kpis"]["rate_counts"]["speedy_heard_within_7_days_rate"] == [0, 2]

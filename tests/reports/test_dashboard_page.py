@@ -61,3 +61,33 @@ def test_a_reversed_period_is_refused_with_the_reason_and_other_roles_are_turned
         other.sign_in(person(role).username)
         assert other.get("/dashboard").status_code == 403
         assert other.get("/api/v1/reports/dashboard?from=2027-01-04&to=2027-01-10").status_code == 403
+
+
+def test_the_dashboard_names_clerks_whose_releases_are_unusual_in_a_sentence(signed_in, person, court, clock):
+    harvester, honest = person("service_clerk", "赵收集"), person("service_clerk", "钱认真")
+
+    def claim_read_release(clerk, minutes):
+        case = court.file_case()
+        order = court["court_admin"].get(f"/api/v1/service-orders?case_id={case['id']}").get_json()["items"][0]
+        assert clerk.post(f"/api/v1/tasks/{order['task_id']}/claim").status_code == 200
+        assert clerk.get(f"/api/v1/service-orders/{order['id']}").status_code == 200  # reads the contacts
+        clock.advance(minutes=minutes)
+        assert clerk.post(f"/api/v1/tasks/{order['task_id']}/release").status_code == 200
+
+    claim_read_release(harvester, 3)
+    claim_read_release(harvester, 4)
+    claim_read_release(honest, 180)
+    for reader in (person("court_admin", "刘主任"), person("contractor_manager", "陈经理")):
+        page = signed_in(reader, "/dashboard?from=2027-01-01&to=2027-01-31")
+        rows = page.locator("#release-patterns tbody tr")
+        rows.first.wait_for()
+        assert rows.count() == 2
+        flagged, calm = rows.nth(0).inner_text(), rows.nth(1).inner_text()
+        assert "赵收集" in flagged and "异常" in flagged and "赵收集在阅读受送达人联系方式后" in flagged, flagged
+        assert "退回 2 个任务" in flagged and [cell.strip() for cell in flagged.split("\t")[1:3]] == ["2", "2"]
+        assert "钱认真" in calm and "无异常" in calm, calm
+        html = page.content()
+        for secret in ("张三", "李四", "371002198001010010", "13800000001", "(2027)鲁1002"):
+            assert secret not in html, secret
+        page.wait_for_load_state("networkidle")  # no request of the page left open when the test ends
+        check_page(page)
