@@ -223,8 +223,8 @@ def book(session: Session, *, case_id: int, courtroom_id: int, starts_at: dateti
     record(session, actor, "hearing.book", hearing, now=now,
            after={"courtroom_id": room.id, "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(),
                   "lane": lane})
-    for task in tasks:  # no flush of its own: written with the audit entries and the SMS
-        task.finish(session, actor=actor, now=now, reason="hearing booked")
+    for task in tasks:  # not flushed alone: written with the audit entries and the SMS
+        task.finish(session, actor=actor, now=now, reason="hearing booked", flush=False)
     if notify:
         notify_judge(session, hearing, case, room, "hearing_booked", now=now, settings=settings, judge=loaded.judge,
                      is_new=True)
