@@ -239,6 +239,7 @@ class HearingView(MethodView):
     @blp.arguments(HearingMoveArgsSchema, example={"starts_at": "2027-01-08T14:00:00+08:00",
                                                    "ends_at": "2027-01-08T15:00:00+08:00"})
     @blp.response(200, HearingSchema, example=HEARING_EXAMPLE)
+    @errors(409)
     def patch(self, args, hearing_id):
         """Move a hearing (a scheduler, or the case's judge); the same rules apply."""
         hearing = services.get_hearing(db.session, hearing_id)

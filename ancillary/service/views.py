@@ -163,6 +163,8 @@ class AttemptsView(MethodView):
                         "notes": "邮件退回后张贴送达"}},
     }})
     @blp.response(201, ServiceOrderSchema, example={"id": 7, "status": "served", "layer": 3, "next_step": None})
+    @blp.alt_response(200, schema=ServiceOrderSchema, example={"id": 7, "status": "served", "layer": 3},
+                      description="a resend with the same client_id: nothing recorded, the order as it is")
     @errors(400, 409, 422)
     def post(self, order_id):
         """Record an attempt (the clerk holding the task; the judge orders public notice); answers the order.
