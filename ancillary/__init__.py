@@ -21,6 +21,7 @@ from ancillary.config import Settings
 from ancillary.custody import pages as custody_pages
 from ancillary.custody import verify_views  # noqa: F401  (its routes join the Custody blueprint)
 from ancillary.custody import views as custody_views
+from ancillary.db import ping_after_idle
 from ancillary.extensions import api, babel, db, migrate
 from ancillary.ops import requestlog
 from ancillary.ops import views as ops_views
@@ -99,6 +100,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.json.ensure_ascii = False  # Chinese text travels as UTF-8, not \u escapes
     db.init_app(app)
+    if not settings.database_url.startswith("sqlite"):
+        with app.app_context():
+            ping_after_idle(db.engine)
     migrate.init_app(app, db, directory=str(_migrations_dir()), compare_type=True, render_as_batch=True)
     babel.init_app(app, locale_selector=_locale)
     hardening.init_app(app)  # the id converter must be in place before any route
@@ -126,7 +130,7 @@ def _locale() -> str:
 def _engine_options(url: str) -> dict:
     if url.startswith("sqlite"):
         return {"connect_args": {"timeout": 30, "check_same_thread": False}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+    return {"pool_size": 10, "max_overflow": 20}  # idle connections are pinged: db.ping_after_idle
 
 
 def _migrations_dir():

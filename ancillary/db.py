@@ -5,12 +5,13 @@ from __future__ import annotations
 import enum
 import os
 import threading
+import time
 import weakref
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Enum, MetaData, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, registry
 from sqlalchemy.types import TypeDecorator
 
@@ -130,8 +131,40 @@ def _sqlite_begin(conn):
 @event.listens_for(Engine, "commit")
 @event.listens_for(Engine, "rollback")
 def _sqlite_end(conn):
-    if conn.info.pop("holds_sqlite_writer", False):
+    # Only SQLite holds the writer lock; and a PostgreSQL connection that broke mid-way
+    # refuses even ``.info`` until this very rollback is done.
+    if conn.dialect.name == "sqlite" and conn.info.pop("holds_sqlite_writer", False):
         _SQLITE_WRITER.release()
+
+
+# A pooled connection handed back less than this long ago is used without a ping.
+IDLE_PING_SECONDS = 5.0
+
+
+def ping_after_idle(engine: Engine, seconds: float = IDLE_PING_SECONDS) -> None:
+    """Check a pooled connection before use only when it has sat idle for ``seconds``.
+
+    SQLAlchemy's ``pool_pre_ping`` pays a round trip on every checkout, that is on every
+    request. A connection handed back a moment ago is known to work; one that sat idle
+    may have been dropped (a database restart, a firewall), and is pinged and replaced.
+    A connection that breaks while busy fails its request with a 503, and SQLAlchemy then
+    replaces every pooled connection older than the break, so the next request connects
+    afresh.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _idle_from(dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _ping_if_idle(dbapi_connection, record, proxy):
+        since = record.info.get("idle_since")
+        if since is None or time.monotonic() - since < seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("the pooled connection went away while idle") from exc
 
 
 # --- helpers for Alembic (migrations/env.py and the migration tests) --------------

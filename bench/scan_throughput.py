@@ -7,7 +7,11 @@ For each database: a fresh schema, 200 dossiers and 16 file clerks; gunicorn (gt
 2 workers x 8 threads; 1 x 16 on SQLite, as `ancillary serve` runs it) on 127.0.0.1; then, in the same run, the trivial /healthz under
 the same 16 clients, the trivial authenticated GET /api/v1/me (the issue's reference), and
 the scans (each a new client_scan_id, a random dossier). Reports requests/s, p50 and p99
-latency and the ratios. Writes bench/out/scan_throughput.json.
+latency and the ratios, and the SQL statements of one /me, one scan and one replay.
+
+``--reference DIR`` (an earlier checkout: ``git archive <commit> | tar -x -C DIR``) serves
+the same from that code first, on a fresh database of its own, so before and after are
+measured side by side under the same load. Writes bench/out/scan_throughput.json.
 """
 
 from __future__ import annotations
@@ -113,15 +117,42 @@ def load(base: str, tokens: list[str], seconds: float, make_request) -> dict:
     }
 
 
-def run(label: str, url: str, clients: int, seconds: float) -> dict:
-    print(f"==> {label}: preparing")
+def statements(url: str, token: str, code: str) -> dict:
+    """How many SQL statements one GET /me, one scan and its replay send (this tree, in process)."""
+    from sqlalchemy import event
+
+    from ancillary import create_app
+    from ancillary.config import Settings
+    from ancillary.extensions import db
+
+    app = create_app(Settings.from_env(env_for(url)))
+    sent: list[str] = []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", lambda *args: sent.append(args[2]))
+    client, headers = app.test_client(), {"Authorization": f"Bearer {token}"}
+    counts = {}
+    for name, call in (("me", lambda: client.get("/api/v1/me", headers=headers)),
+                       ("scan", lambda: client.post("/api/v1/scans", headers=headers, json={
+                           "code": code, "action": "receive", "location": "审判组", "client_scan_id": "count-1"})),
+                       ("replay", lambda: client.post("/api/v1/scans", headers=headers, json={
+                           "code": code, "action": "receive", "location": "审判组", "client_scan_id": "count-1"}))):
+        sent.clear()
+        call()
+        counts[name] = len([s for s in sent if not s.startswith("BEGIN")]) + 1  # and the COMMIT
+    with app.app_context():
+        db.engine.dispose()
+    return counts
+
+
+def run(label: str, url: str, clients: int, seconds: float, tree: Path = ROOT) -> dict:
+    print(f"==> {label} ({tree}): preparing")
     tokens, codes = prepare(url, clients)
     port = free_port()
     server = subprocess.Popen(
         [BIN / "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1" if label == "sqlite" else "2",
          "--threads", "16" if label == "sqlite" else "8",
          "--worker-class", "gthread", "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env=env_for(url))
+        cwd=tree, env={**env_for(url), "PYTHONPATH": str(tree)})
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -149,7 +180,9 @@ def run(label: str, url: str, clients: int, seconds: float) -> dict:
     finally:
         server.terminate()
         server.wait(timeout=30)
-    return {"healthz": health, "me": me, "scans": scans, "load_average": os.getloadavg()[0],
+    counted = statements(url, tokens[0], codes[0]) if tree == ROOT else None
+    return {"tree": str(tree), "healthz": health, "me": me, "scans": scans, "load_average": os.getloadavg()[0],
+            "statements": counted,
             "scan_to_healthz_throughput": round(scans["per_second"] / health["per_second"], 3),
             "scan_to_me_throughput": round(scans["per_second"] / me["per_second"], 3)}
 
@@ -158,14 +191,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--reference", type=Path, help="an earlier checkout to serve first, beside this one")
     args = parser.parse_args()
     results = {"clients": args.clients, "seconds": args.seconds, "server": "gunicorn gthread 2x8", "databases": {}}
-    tmp = Path(tempfile.mkdtemp(prefix="scan-bench-"))
-    results["databases"]["sqlite"] = run("sqlite", f"sqlite:///{tmp / 'bench.sqlite3'}", args.clients, args.seconds)
-    if os.environ.get("ANCILLARY_TEST_POSTGRES_URL"):
+    trees = ([("reference", args.reference.resolve())] if args.reference else []) + [("this tree", ROOT)]
+    for label, tree in trees:  # SQLite: the reference, then this tree
+        tmp = Path(tempfile.mkdtemp(prefix="scan-bench-"))
+        results["databases"].setdefault("sqlite", {})[label] = run(
+            "sqlite", f"sqlite:///{tmp / 'bench.sqlite3'}", args.clients, args.seconds, tree)
+    for label, tree in trees if os.environ.get("ANCILLARY_TEST_POSTGRES_URL") else ():  # then PostgreSQL
         url, drop = postgres_database("scan_bench")
         try:
-            results["databases"]["postgresql"] = run("postgresql", url, args.clients, args.seconds)
+            results["databases"].setdefault("postgresql", {})[label] = run(
+                "postgresql", url, args.clients, args.seconds, tree)
         finally:
             drop()
     out = ROOT / "bench" / "out"

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from ancillary.audit.services import record
 from ancillary.auth.models import PARTY_DATA_ROLES, ApiToken, Role, User
@@ -140,10 +140,14 @@ def issue_token(
 
 
 def user_for_token(session: Session, token: str, *, now: datetime) -> User | None:
-    """Return the active user holding a valid, unexpired, unrevoked token."""
+    """Return the active user holding a valid, unexpired, unrevoked token.
+
+    Every request pays for this lookup, so the token and its user come in one statement.
+    """
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == digest(token)))
+    row = session.scalar(select(ApiToken).options(joinedload(ApiToken.user, innerjoin=True))
+                         .where(ApiToken.token_hash == digest(token)))
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
     if not row.user.may_act(row.created_at):

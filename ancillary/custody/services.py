@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import and_, false, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased, contains_eager
 
 from ancillary.audit.services import record
 from ancillary.auth.models import Role, User
@@ -44,6 +44,8 @@ OFFLINE_MAX_AGE = timedelta(days=30)
 class ScanResult:
     event: CustodyEvent
     replayed: bool
+    dossier: Dossier | None = None  # kept here, with the holder, so the answer needs no further statement
+    holder: User | None = None
 
 
 def token_to_code(keyring, raw: str) -> str:
@@ -131,20 +133,51 @@ def _lock(session: Session, dossier: Dossier) -> CustodyHead | None:
     return session.get(CustodyHead, dossier.id, populate_existing=True)
 
 
-def _existing(session: Session, actor: User, client_scan_id: str | None) -> CustodyEvent | None:
+def _same_scan(actor: User, client_scan_id: str | None):
+    """The join condition of the caller's earlier event with this client scan id (none without an id)."""
     if not client_scan_id:
-        return None
-    return session.scalar(
-        select(CustodyEvent).where(CustodyEvent.actor_id == actor.id, CustodyEvent.client_scan_id == client_scan_id)
-        .execution_options(populate_existing=True)
-    )
+        return false()
+    return and_(CustodyEvent.actor_id == actor.id, CustodyEvent.client_scan_id == client_scan_id)
+
+
+def _dossier_locked(session: Session, code: str, actor: User, client_scan_id: str | None):
+    """The dossier of ``code`` (its case loaded), its holder, and the caller's event with this scan id, if any.
+
+    One statement; on PostgreSQL it also takes the dossier's row lock, so scans of one
+    dossier queue here (SQLite's transaction already holds the write lock).
+    """
+    holder = aliased(User)
+    query = (select(Dossier, holder, CustodyEvent).join(Dossier.case).options(contains_eager(Dossier.case))
+             .outerjoin(holder, holder.id == Dossier.holder_id)
+             .outerjoin(CustodyEvent, _same_scan(actor, client_scan_id))
+             .where(Dossier.code == code).execution_options(populate_existing=True))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(of=Dossier)
+    row = session.execute(query).first()
+    if row is None:
+        raise NotFound("unknown_dossier", "no dossier with code {dossier_code}", field="code", dossier_code=code)
+    return row
+
+
+def _head_after_lock(session: Session, dossier: Dossier, actor: User, client_scan_id: str | None):
+    """The chain's head and the caller's event with this scan id, read after the lock.
+
+    A statement of its own: on PostgreSQL the lock's statement saw the database as it was
+    before waiting, so what the previous holder of the lock committed is read here.
+    """
+    query = (select(CustodyHead, CustodyEvent).select_from(Dossier)
+             .outerjoin(CustodyHead, CustodyHead.dossier_id == Dossier.id)
+             .outerjoin(CustodyEvent, _same_scan(actor, client_scan_id))
+             .where(Dossier.id == dossier.id).execution_options(populate_existing=True))
+    head, existing = session.execute(query).one()
+    return head, existing
 
 
 def _as_replay(event: CustodyEvent, dossier: Dossier, action: CustodyAction) -> ScanResult:
     if event.dossier_id != dossier.id or event.action != action:
         raise Conflict("scan_id_reused", "client_scan_id {id} was already used for another scan",
                        field="client_scan_id", id=event.client_scan_id)
-    return ScanResult(event, replayed=True)
+    return ScanResult(event, replayed=True, dossier=dossier)
 
 
 def _holder_at(session: Session, dossier_id: int, at: datetime) -> tuple[int | None, str | None, CustodyEvent | None]:
@@ -200,9 +233,8 @@ def append_event(
         details=details, conflict=conflict, prev_hash=prev_hash,
     )
     event.hash = event_digest(event.content(), prev_hash)
-    with session.begin_nested():
-        session.add(event)
-        session.flush()
+    session.add(event)
+    session.flush()
     if head is None:
         head = CustodyHead(dossier_id=dossier.id, seq=seq, hash=event.hash, last_at=effective_at)
         session.add(head)
@@ -252,10 +284,10 @@ def scan(
     from those who may scan that dossier and marked so in the chain.
     """
     action = _scan_action(action, device_at, now)
-    dossier = dossier_to_read(session, keyring, code, typed=typed)
+    code = typed_code(code) if typed else token_to_code(keyring, code)
+    dossier, holder, existing = _dossier_locked(session, code, actor, client_scan_id)
     case = dossier.case
     check_scanner(actor, case)
-    existing = _existing(session, actor, client_scan_id)
     if existing is not None:
         return _as_replay(existing, dossier, action)
     if case.status == CaseStatus.archived:
@@ -263,11 +295,9 @@ def scan(
                        dossier_code=dossier.code)
     if action == CustodyAction.store and not location:
         raise Invalid("location_required", "a store scan needs the storage location", field="location")
-    head = _lock(session, dossier)
-    existing = _existing(session, actor, client_scan_id)  # a copy that committed while we waited
-    if existing is not None:
+    head, existing = _head_after_lock(session, dossier, actor, client_scan_id)
+    if existing is not None:  # a copy of this scan committed while we waited for the lock
         return _as_replay(existing, dossier, action)
-    session.refresh(dossier)
     if action == CustodyAction.receive:
         to_holder_id, new_location = actor.id, location  # out of its shelf: the old location no longer holds
     else:
@@ -278,14 +308,15 @@ def scan(
         event = append_event(session, dossier, action=action, actor=actor, now=now, to_holder_id=to_holder_id,
                              location=new_location, device_at=device_at, client_scan_id=client_scan_id,
                              head=head, locked=True, details={"entry": "typed"} if typed else None)
-    except IntegrityError:
-        # Another copy of this scan won the race to the unique constraint: answer with its event.
-        existing = _existing(session, actor, client_scan_id)
-        if existing is None:
-            raise Conflict("scan_conflict", "another scan of this dossier was recorded at the same moment; "
-                           "scan again", field="code") from None
-        return _as_replay(existing, dossier, action)
-    return ScanResult(event, replayed=False)
+    except IntegrityError as exc:
+        # Copies of one scan of one dossier queue for its lock and find the first (above):
+        # only the same client_scan_id sent for another dossier at the same moment gets here.
+        if "client_scan_id" in str(exc.orig):
+            raise Conflict("scan_id_reused", "client_scan_id {id} was already used for another scan",
+                           field="client_scan_id", id=client_scan_id) from None
+        raise Conflict("scan_conflict", "another scan of this dossier was recorded at the same moment; "
+                       "scan again", field="code") from None
+    return ScanResult(event, replayed=False, dossier=dossier, holder=actor if to_holder_id == actor.id else holder)
 
 
 def chain(session: Session, dossier: Dossier) -> list[CustodyEvent]:

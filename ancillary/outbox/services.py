@@ -35,17 +35,21 @@ def new_ack_code() -> str:
 def enqueue(session: Session, *, key: str, channel: Channel | str, to_address: str, body: str, kind: str,
             now: datetime, settings, recipient_id: int | None = None, subject: str | None = None,
             case_id: int | None = None, obj=None, not_before: datetime | None = None, is_urgent: bool = False,
-            needs_ack: bool = False, ack_code: str | None = None) -> Notification:
+            needs_ack: bool = False, ack_code: str | None = None, is_new: bool = False) -> Notification:
     """Add a message to the outbox, or return the one already there under ``key``.
+
+    ``is_new``: the key names a row this transaction has just created, so no message can
+    be there yet and the lookup is skipped (the unique key still refuses a duplicate).
 
     ``key`` names the rule, the object, the recipient and the day, so running a
     rule twice (a retried request, a re-run sweep) never creates a second message.
     A non-urgent SMS or call that would fall in the quiet hours waits (status
     ``pending``, ``not_before`` at the end of the quiet hours).
     """
-    existing = session.scalar(select(Notification).where(Notification.idempotency_key == key))
-    if existing is not None:
-        return existing
+    if not is_new:
+        existing = session.scalar(select(Notification).where(Notification.idempotency_key == key))
+        if existing is not None:
+            return existing
     channel = Channel(channel)
     due = not_before or now
     if held_back(channel, is_urgent):

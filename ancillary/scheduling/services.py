@@ -1,10 +1,11 @@
 """Commands on the court's scheduling resources: rooms, calendar, blockings, hearings.
 
-Each command flushes and audits; the request (or the CLI) commits. Booking takes
-the write lock first (SQLite: BEGIN IMMEDIATE, already held; PostgreSQL: the
-courtroom's and the judge's rows, FOR UPDATE, always in that order), then checks
-the rules of ``scheduling.rules`` against what is booked. On PostgreSQL the
-exclusion constraints stand behind that check.
+Each command flushes and audits; the request (or the CLI) commits. Booking and
+moving take the write lock first (SQLite: BEGIN IMMEDIATE, already held; PostgreSQL:
+the courtroom's and the judge's rows, FOR NO KEY UPDATE, room before judge) in the
+statement that loads the case (``scheduling.booking``), then check the rules of
+``scheduling.rules`` against what is booked. On PostgreSQL the exclusion constraints
+stand behind that check.
 """
 
 from __future__ import annotations
@@ -13,9 +14,10 @@ import logging
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext
-from sqlalchemy import select, true
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from ancillary.audit.services import record
 from ancillary.auth.models import OFFICER_ROLES, Role, User
@@ -24,8 +26,9 @@ from ancillary.display_names import N_
 from ancillary.errors import Conflict, Forbidden, Invalid, NotFound
 from ancillary.outbox import enqueue
 from ancillary.queues.models import OPEN_STATES, Queue, Task, TaskKind
+from ancillary.scheduling import booking
 from ancillary.scheduling.models import Blocking, CourtDay, Courtroom, Hearing, HearingStatus
-from ancillary.scheduling.rules import Ledger, Need, naming
+from ancillary.scheduling.rules import Need
 
 log = logging.getLogger(__name__)
 
@@ -134,25 +137,33 @@ def create_blocking(session: Session, *, starts_at: datetime, ends_at: datetime,
 
 
 def _open_case(session: Session, case_id: int):
-    from ancillary.cases.models import Case, CaseStatus
+    from ancillary.cases.models import Case
 
     case = session.get(Case, case_id)
     if case is None:
         raise Invalid("unknown_case", "no case with id {id}", field="case_id", id=case_id)
-    if case.status != CaseStatus.open:
+    _check_open(case)
+    return case
+
+
+def _check_open(case) -> None:
+    if case.status.value != "open":
         raise Conflict("case_not_open", "case {number} is {status}: it is not scheduled", field="case_id",
                        number=case.number, status=case.status.value)
-    return case
 
 
 def _room(session: Session, courtroom_id: int, venue: str) -> Courtroom:
     room = session.get(Courtroom, courtroom_id)
+    _check_room(room, courtroom_id, venue)
+    return room
+
+
+def _check_room(room: Courtroom | None, courtroom_id: int, venue: str) -> None:
     if room is None or not room.is_active:
         raise Invalid("unknown_courtroom", "no courtroom with id {id}", field="courtroom_id", id=courtroom_id)
     if room.venue != venue:
         raise Invalid("wrong_venue", "courtroom {id} is at {room_venue}; the case is heard at {venue}",
                       field="courtroom_id", id=courtroom_id, room_venue=room.venue, venue=venue)
-    return room
 
 
 def _check_period(starts_at: datetime, ends_at: datetime, now: datetime) -> None:
@@ -166,67 +177,22 @@ def _check_period(starts_at: datetime, ends_at: datetime, now: datetime) -> None
         raise Invalid("in_the_past", "starts_at lies in the past", field="starts_at")
 
 
-def _lock(session: Session, courtroom_id: int, judge_id: int) -> None:
-    """Serialise bookings of one room and one judge (PostgreSQL row locks; SQLite already holds the write lock).
+def _flush_guarded(session: Session, hearing: Hearing) -> None:
+    """Flush the hearing; if the database's exclusion constraint refuses it, answer 409.
 
-    One statement locks both rows (one round trip, the room first in the plan's order).
-    FOR NO KEY UPDATE, not FOR UPDATE: bookings of the same room or judge still queue
-    behind each other, but rows that merely refer to the judge or the room (an audit
-    entry, a notification, another case) do not wait for the booking to commit.
+    The row locks taken before the rules were checked keep bookings through this module
+    from ever reaching the constraint; it stands against writes that bypass them. No
+    savepoint is paid for on every booking: the refused transaction cannot go on, so the
+    409 says the slot was taken meanwhile and the request boundary rolls back.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(
-            select(Courtroom.id, User.id).join_from(Courtroom, User, true())
-            .where(Courtroom.id == courtroom_id, User.id == judge_id).with_for_update(key_share=True)
-        )
-
-
-def _refuse(refusal) -> Conflict:
-    return Conflict(refusal.code, refusal.template, field="starts_at", **refusal.params)
-
-
-def _place(session: Session, need: Need, room: Courtroom, starts_at: datetime, ends_at: datetime, settings,
-           exclude_hearing_id: int | None = None) -> int:
-    """Check the slot against everything booked; return its lane or raise Conflict."""
-    tz = settings.timezone
-    day = starts_at.astimezone(tz).date()
-    if ends_at.astimezone(tz).date() != day:
-        raise Invalid("spans_days", "a hearing starts and ends on the same day", field="ends_at")
-    _lock(session, room.id, need.judge_id)
-    ledger = Ledger.load(session, day, day, tz=tz, room_ids=[room.id], judge_ids=[need.judge_id],
-                         exclude_hearing_id=exclude_hearing_id)
-    refusal, lane = ledger.refusal(need, room.id, starts_at, ends_at)
-    if refusal is not None:
-        raise _refuse(refusal)
-    return lane
-
-
-def _flush_guarded(session: Session, hearing: Hearing, tz) -> None:
-    """Flush in a savepoint: if the database's exclusion constraint refuses, answer 409 naming the hearing."""
     try:
-        with session.begin_nested():
-            session.flush()
+        session.flush()
     except IntegrityError as exc:
-        name = getattr(getattr(getattr(exc.orig, "diag", None), "constraint_name", None), "__str__", lambda: "")()
+        name = str(getattr(getattr(exc.orig, "diag", None), "constraint_name", None) or "")
         if "hearings_no_" not in name:
             raise
-        subject = Hearing.courtroom_id if "room" in name else Hearing.judge_id
-        value = hearing.courtroom_id if "room" in name else hearing.judge_id
-        other = session.scalar(select(Hearing).where(
-            subject == value, Hearing.status == HearingStatus.booked, Hearing.lane == hearing.lane,
-            Hearing.starts_at < hearing.ends_at, Hearing.ends_at > hearing.starts_at))
-        if other is None:
-            raise Conflict("double_booked", "the slot was taken meanwhile; try again", field="starts_at") from None
-        conflict = {"hearing_id": other.id, "case_id": other.case_id, "case_number": other.case.number,
-                    "courtroom_id": other.courtroom_id, "judge_id": other.judge_id,
-                    "starts_at": other.starts_at.astimezone(tz).isoformat(),
-                    "ends_at": other.ends_at.astimezone(tz).isoformat()}
-        code, template = (("room_taken", "courtroom {room} is taken by case {number} on {day} {starts}-{ends}")
-                          if "room" in name else
-                          ("judge_busy", "the judge already sits in case {number} on {day} {starts}-{ends}"))
-        room = session.get(Courtroom, hearing.courtroom_id)
-        raise Conflict(code, template, field="starts_at", room=room.name, hearing_id=other.id, conflict=conflict,
-                       **naming(other.case.number, other.starts_at, other.ends_at, tz)) from None
+        log.info("exclusion constraint %s refused hearing of case %s", name, hearing.case_id)
+        raise Conflict("double_booked", "the slot was taken meanwhile; try again", field="starts_at") from None
 
 
 def get_hearing(session: Session, hearing_id: int) -> Hearing:
@@ -236,35 +202,65 @@ def get_hearing(session: Session, hearing_id: int) -> Hearing:
 
 def book(session: Session, *, case_id: int, courtroom_id: int, starts_at: datetime, ends_at: datetime, actor,
          now: datetime, settings, need: Need | None = None, notify: bool = True) -> Hearing:
-    """Book ``case_id``'s hearing; 409 names whatever stands in the way."""
-    case = _open_case(session, case_id)
-    _check_period(starts_at, ends_at, now)
-    room = _room(session, courtroom_id, case.venue)
-    active = session.scalar(select(Hearing).where(
-        Hearing.case_id == case.id, Hearing.status == HearingStatus.booked, Hearing.ends_at > now))
-    if active is not None:
-        tz = settings.timezone
-        raise Conflict("already_booked",
-                       "case {number} already has a hearing on {day} {starts}-{ends}; move it instead",
-                       field="case_id", hearing_id=active.id,
-                       **naming(case.number, active.starts_at, active.ends_at, tz),
-                       conflict={"hearing_id": active.id, "courtroom_id": active.courtroom_id,
-                                 "starts_at": active.starts_at.astimezone(tz).isoformat(),
-                                 "ends_at": active.ends_at.astimezone(tz).isoformat()})
-    need = need or Need.of(session, case, settings)
-    lane = _place(session, need, room, starts_at, ends_at, settings)
-    hearing = Hearing(case_id=case.id, courtroom_id=room.id, judge_id=case.judge_id, starts_at=starts_at,
-                      ends_at=ends_at, lane=lane, is_overlap_eligible=need.eligible, status=HearingStatus.booked,
-                      sequence=0, booked_by_id=getattr(actor, "id", None), created_at=now, updated_at=now)
+    """Book ``case_id``'s hearing; 409 names whatever stands in the way.
+
+    Two statements read what the rules need (``scheduling.booking``); after the insert,
+    the audit entries, the task and the judge's SMS are written at the next flush. The
+    hearing comes back with its case, room, judge and ``overlap`` set: answering needs
+    no further statement.
+    """
+    loaded, need, ledger, lane = _check_slot(session, case_id, courtroom_id, starts_at, ends_at, now=now,
+                                             settings=settings, need=need)
+    case, room = loaded.case, loaded.room
+    tasks = _open_scheduling_tasks(session, case.id)  # after the lock: what the last holder left
+    hearing = Hearing(case=case, courtroom=room, judge_id=case.judge_id, starts_at=starts_at, ends_at=ends_at,
+                      lane=lane, is_overlap_eligible=need.eligible, status=HearingStatus.booked, sequence=0,
+                      booked_by_id=getattr(actor, "id", None), created_at=now, updated_at=now)
     session.add(hearing)
-    _flush_guarded(session, hearing, settings.timezone)
+    _flush_guarded(session, hearing)
+    set_committed_value(hearing, "judge", loaded.judge)
+    hearing.overlap = booking.shares_room(ledger, room.id, starts_at, ends_at)
     record(session, actor, "hearing.book", hearing, now=now,
            after={"courtroom_id": room.id, "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(),
                   "lane": lane})
-    _complete_scheduling_task(session, case, actor=actor, now=now)
+    for task in tasks:  # not flushed alone: written with the audit entries and the SMS
+        task.finish(session, actor=actor, now=now, reason="hearing booked", flush=False)
     if notify:
-        notify_judge(session, hearing, case, room, "hearing_booked", now=now, settings=settings)
+        notify_judge(session, hearing, case, room, "hearing_booked", now=now, settings=settings, judge=loaded.judge,
+                     is_new=True)
     return hearing
+
+
+def _check_slot(session: Session, case_id: int, courtroom_id: int, starts_at: datetime, ends_at: datetime, *,
+                now: datetime, settings, need: Need | None = None, hearing_id: int | None = None):
+    """Lock and check a slot for ``case_id`` (``hearing_id``: the hearing being moved there).
+
+    Returns (loaded, need, ledger, lane), or raises what refuses the slot, in the order
+    people fix things: the case, the times, the room, the case's other hearing, the rules.
+    """
+    tz = settings.timezone
+    day = starts_at.astimezone(tz).date()
+    loaded = booking.load(session, case_id=case_id, courtroom_id=courtroom_id, day=day)
+    if loaded is None:
+        _explain_missing(session, case_id, courtroom_id, starts_at, ends_at, now)
+    _check_open(loaded.case)
+    _check_period(starts_at, ends_at, now)
+    _check_room(loaded.room, courtroom_id, loaded.case.venue)
+    need = need or Need.of(session, loaded.case, settings)
+    ledger, active = booking.ledger_around(session, loaded, judge_id=need.judge_id, day=day, now=now, tz=tz,
+                                           exclude_hearing_id=hearing_id)
+    if active is not None and hearing_id is None:
+        raise booking.already_booked(loaded.case, active, tz)
+    return loaded, need, ledger, booking.lane(ledger, need, loaded.room.id, starts_at, ends_at)
+
+
+def _explain_missing(session: Session, case_id: int, courtroom_id: int, starts_at: datetime, ends_at: datetime,
+                     now: datetime):
+    """The case or the room of a booking is missing: raise what the checks in order say."""
+    case = _open_case(session, case_id)
+    _check_period(starts_at, ends_at, now)
+    _room(session, courtroom_id, case.venue)
+    raise Invalid("unknown_courtroom", "no courtroom with id {id}", field="courtroom_id", id=courtroom_id)
 
 
 def move(session: Session, hearing: Hearing, *, starts_at: datetime, ends_at: datetime, actor, now: datetime,
@@ -275,11 +271,9 @@ def move(session: Session, hearing: Hearing, *, starts_at: datetime, ends_at: da
                        status=hearing.status.value)
     if hearing.starts_at <= now:
         raise Conflict("hearing_started", "hearing {id} has already started", field="hearing_id", id=hearing.id)
-    case = _open_case(session, hearing.case_id)
-    _check_period(starts_at, ends_at, now)
-    room = _room(session, courtroom_id or hearing.courtroom_id, case.venue)
-    need = Need.of(session, case, settings)
-    lane = _place(session, need, room, starts_at, ends_at, settings, exclude_hearing_id=hearing.id)
+    loaded, need, _, lane = _check_slot(session, hearing.case_id, courtroom_id or hearing.courtroom_id, starts_at,
+                                        ends_at, now=now, settings=settings, hearing_id=hearing.id)
+    case, room = loaded.case, loaded.room
     before = {"courtroom_id": hearing.courtroom_id, "starts_at": hearing.starts_at.isoformat(),
               "ends_at": hearing.ends_at.isoformat()}
     hearing.courtroom_id, hearing.starts_at, hearing.ends_at, hearing.lane = room.id, starts_at, ends_at, lane
@@ -287,10 +281,10 @@ def move(session: Session, hearing: Hearing, *, starts_at: datetime, ends_at: da
     hearing.is_overlap_eligible = need.eligible
     hearing.sequence += 1
     hearing.updated_at = now
-    _flush_guarded(session, hearing, settings.timezone)
+    _flush_guarded(session, hearing)
     record(session, actor, "hearing.move", hearing, now=now, before=before,
            after={"courtroom_id": room.id, "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()})
-    notify_judge(session, hearing, case, room, "hearing_moved", now=now, settings=settings)
+    notify_judge(session, hearing, case, room, "hearing_moved", now=now, settings=settings, judge=loaded.judge)
     return hearing
 
 
@@ -328,10 +322,9 @@ def on_case_closed(case, *, session: Session, now: datetime, settings) -> None:
         cancel(session, hearing, reason="case closed", actor=None, now=now, settings=settings)
 
 
-def _complete_scheduling_task(session: Session, case, *, actor, now: datetime) -> None:
-    for task in session.scalars(select(Task).where(
-            Task.case_id == case.id, Task.kind == TaskKind.schedule_hearing, Task.status.in_(OPEN_STATES))).all():
-        task.finish(session, actor=actor, now=now, reason="hearing booked")
+def _open_scheduling_tasks(session: Session, case_id: int) -> list[Task]:
+    return list(session.scalars(select(Task).where(
+        Task.case_id == case_id, Task.kind == TaskKind.schedule_hearing, Task.status.in_(OPEN_STATES))))
 
 
 def _reopen_scheduling_task(session: Session, case, *, now: datetime, settings) -> None:
@@ -352,9 +345,14 @@ _MESSAGES = {
 }
 
 
-def notify_judge(session: Session, hearing: Hearing, case, room: Courtroom, kind: str, *, now: datetime, settings):
-    """Queue an SMS to the case's judge through the outbox (idempotent per change)."""
-    judge = session.get(User, hearing.judge_id)
+def notify_judge(session: Session, hearing: Hearing, case, room: Courtroom, kind: str, *, now: datetime, settings,
+                 judge: User | None = None, is_new: bool = False):
+    """Queue an SMS to the case's judge through the outbox (idempotent per change).
+
+    A booking passes the judge it has loaded, and ``is_new``: its hearing was just
+    created, so no message can be queued under the key yet and the outbox need not look.
+    """
+    judge = judge if judge is not None else session.get(User, hearing.judge_id)
     if judge is None or not judge.phone:
         log.info("judge %s has no phone: %s of hearing %s not sent", hearing.judge_id, kind, hearing.id)
         return None
@@ -366,7 +364,7 @@ def notify_judge(session: Session, hearing: Hearing, case, room: Courtroom, kind
                                            end=end.strftime("%H:%M"))
     return enqueue(session, key=f"{kind}:hearing{hearing.id}:v{hearing.sequence}:user{judge.id}", channel="sms",
                    to_address=judge.phone, body=body, kind=kind, now=now, recipient_id=judge.id, case_id=case.id,
-                   obj=hearing, settings=settings)
+                   obj=hearing, settings=settings, is_new=is_new)
 
 
 def officer(session: Session, user_id: int) -> User:

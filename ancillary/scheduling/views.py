@@ -55,10 +55,14 @@ def settings():
     return current_app.config["SETTINGS"]
 
 
-def dump_hearings(hearings: list[Hearing]) -> list[dict]:
-    """Hearings shaped for the caller: party names for schedulers, judges and the office (logged)."""
+def dump_hearings(hearings: list[Hearing], *, overlaps_known: bool = False) -> list[dict]:
+    """Hearings shaped for the caller: party names for schedulers, judges and the office (logged).
+
+    ``overlaps_known``: ``overlap`` is already set (a booking knows it from its ledger).
+    """
     user = current_user()
-    queries.mark_overlaps(db.session, hearings)
+    if not overlaps_known:
+        queries.mark_overlaps(db.session, hearings)
     with_names = user.role in queries.NAME_ROLES
     schema = HearingSchema() if with_names else HearingSchema(exclude=("case.parties",))
     bodies = schema.dump(hearings, many=True)
@@ -219,7 +223,7 @@ class HearingsView(MethodView):
     def post(self, args):
         """Book a hearing; the case's scheduling task is done and the judge's phone is told."""
         hearing = services.book(db.session, actor=current_user(), now=now(), settings=settings(), **args)
-        return respond(dump_hearings([hearing])[0], 201)
+        return respond(dump_hearings([hearing], overlaps_known=True)[0], 201)
 
 
 @blp.route("/hearings/<int:hearing_id>")

@@ -45,3 +45,33 @@ def test_a_lost_database_answers_503_in_chinese_then_recovers(app, make_actor):
             from ancillary.extensions import db
 
             db.engine.dispose()
+
+
+def test_a_connection_that_went_away_while_idle_is_replaced_before_use(app):
+    """Pooled connections are pinged only after sitting idle; the one that died is never handed out."""
+    import time
+
+    from sqlalchemy import create_engine, event, text
+
+    from ancillary.db import ping_after_idle
+
+    url = make_url(app.config["SETTINGS"].database_url)
+    proxy = TcpProxy(url.host, url.port)
+    engine = create_engine(url.set(host="127.0.0.1", port=proxy.port), pool_size=1, max_overflow=0)
+    ping_after_idle(engine, seconds=0.2)
+    connects = []
+    event.listen(engine, "connect", lambda *args: connects.append(1))
+    try:
+        for _ in range(3):  # busy: the same connection, no ping between uses
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT 1")).scalar() == 1
+        assert len(connects) == 1
+        proxy.cut()  # the database restarts while the connection sits in the pool
+        proxy.restore()
+        time.sleep(0.3)
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT 2")).scalar() == 2
+        assert len(connects) == 2
+    finally:
+        proxy.close()
+        engine.dispose()

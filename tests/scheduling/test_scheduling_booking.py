@@ -144,3 +144,45 @@ def test_move_and_cancel_update_the_judge_and_reopen_the_queue(sched, clock):
     assert len(tasks) == 1
     # The slot is free again, and the case can be booked anew.
     assert sched.book(case, starts="2027-01-08T09:00:00+08:00", ends="2027-01-08T10:00:00+08:00").status_code == 201
+
+
+def test_the_booking_answer_is_the_hearing_as_it_reads_back_and_logs_the_names_shown(sched):
+    from ancillary.audit.models import AccessLogEntry
+
+    case = sched.file()
+    logged = sched.count(AccessLogEntry, AccessLogEntry.case_id == case["id"])
+    booked = sched.book(case)
+    assert booked.status_code == 201, booked.get_json()
+    body = booked.get_json()
+    assert sched.count(AccessLogEntry, AccessLogEntry.case_id == case["id"]) == logged + 1
+    read = sched["scheduler"].get(f"/api/v1/hearings/{body['id']}").get_json()
+    assert body == read
+    assert body["courtroom_name"] == sched.main_room["name"] and body["judge_name"]
+
+
+def test_an_overlap_the_database_refuses_is_a_409_and_writes_nothing(sched, monkeypatch):
+    """A write that slipped past the row locks meets the exclusion constraint (PostgreSQL)."""
+    import pytest
+
+    from ancillary.scheduling import booking
+    from tests.conftest import DB_KIND
+
+    if DB_KIND != "postgresql":
+        pytest.skip("the exclusion constraints exist on PostgreSQL only")
+    first = sched.book(sched.file())
+    assert first.status_code == 201
+    blind = booking.ledger_around
+
+    def sees_nothing(*args, **kwargs):
+        ledger, active = blind(*args, **kwargs)
+        ledger.by_room.clear()
+        ledger.by_judge.clear()
+        return ledger, active
+
+    monkeypatch.setattr(booking, "ledger_around", sees_nothing)
+    second = sched.book(sched.file(judge_id=sched.court["judge"].id))
+    assert second.status_code == 409 and second.get_json()["error"] == "double_booked", second.get_json()
+    assert second.get_json()["field"] == "starts_at"
+    assert sched.count(Hearing) == 1
+    assert sched.count(AuditEntry, AuditEntry.action == "hearing.book") == 1
+    assert sched.session_do(lambda s: len(s.scalars(select(Notification)).all())) == 1

@@ -1,0 +1,253 @@
+"""Booking race on PostgreSQL: 16 schedulers booking at once, this tree beside a reference tree.
+
+    scripts/with-postgres.sh .venv/bin/python bench/booking_race.py [--reference DIR] [--rounds 21]
+
+Each run gets a fresh database: 12 courtrooms, 16 schedulers with their own tokens and
+judges, ``rounds`` cases each. Round r puts every client in the same hour of the same
+working day (lunch left free); clients c and c+12 aim at the same room, so 4 of every 16
+requests lose a real race (409) and 12 win. Measured two ways, one after the other:
+
+- ``server``: as ``make run`` serves it (``ancillary serve``: gunicorn, 2 workers x 8
+  threads, the scheduler left out), 16 HTTP clients with keep-alive connections;
+- ``in-process``: Flask's test client in 16 threads of one process.
+
+``--reference DIR`` (a checkout of an earlier commit, e.g. ``git archive <commit> | tar
+-x -C DIR``) runs the same on that code first, so before and after are measured side by
+side under the same load. ``--clients 1`` measures a booking alone. Reports bookings/s,
+latency p50/p99 over every request, statuses, and double bookings (must be 0). Writes
+bench/out/booking_race.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+NOW = datetime(2027, 2, 26, 17, 0, tzinfo=UTC)
+HOURS = [(8, 30), (9, 30), (10, 30), (13, 30), (14, 30), (15, 30), (16, 30)]  # around the lunch break
+DOUBLE = ("SELECT count(*) FROM hearings a JOIN hearings b ON a.id < b.id AND a.status = 'booked' AND "
+          "b.status = 'booked' AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at AND "
+          "(a.courtroom_id = b.courtroom_id OR a.judge_id = b.judge_id)")
+
+
+def slot(r: int, tz) -> tuple[str, str]:
+    """Round ``r``'s hour: 7 a working day from Monday 1 March 2027, weekends skipped."""
+    week, day = divmod(r // len(HOURS), 5)
+    starts = datetime.combine(date(2027, 3, 1) + timedelta(days=7 * week + day), clock_time(*HOURS[r % len(HOURS)]),
+                              tz)
+    return starts.isoformat(), (starts + timedelta(hours=1)).isoformat()
+
+
+def seed(app, clients: int, rounds: int) -> list[tuple[str, list[dict]]]:
+    """Rooms, the calendar, clients x (scheduler, judge, cases); returns each client's token and bodies."""
+    from ancillary.auth.models import Role, User
+    from ancillary.auth.services import issue_token
+    from ancillary.cases.services import CaseIn, PartyIn, file_case
+    from ancillary.extensions import db
+    from ancillary.scheduling.calendar import load_official
+    from ancillary.scheduling.services import create_courtroom
+
+    settings = app.config["SETTINGS"]
+    with app.app_context():
+        session = db.session
+        rooms = [create_courtroom(session, name=f"第{n}法庭", venue="main", opens=clock_time(8, 30),
+                                  closes=clock_time(17, 30), actor=None, now=NOW).id for n in range(1, 13)]
+        load_official(session, [2027], now=NOW)
+        intake = User(username="intake", display_name="intake", role=Role.intake_clerk, is_active=True,
+                      is_president=False, created_at=NOW)
+        session.add(intake)
+        work = []
+        for c in range(clients):
+            scheduler = User(username=f"sched{c}", display_name="s", role=Role.scheduler, is_active=True,
+                             is_president=False, created_at=NOW)
+            judge = User(username=f"judge{c}", display_name="j", role=Role.judge, phone=f"+861380000{c:04d}",
+                         is_active=True, is_president=False, created_at=NOW)
+            session.add_all([scheduler, judge])
+            session.flush()
+            token, _ = issue_token(session, scheduler, now=NOW, lifetime=timedelta(days=3650))
+            bodies = []
+            for r in range(rounds):
+                case = file_case(session, CaseIn(number=f"R{c}-{r}", kind="ordinary", venue="main",
+                                                 filed_at=NOW - timedelta(hours=1), judge_id=judge.id,
+                                                 parties=[PartyIn(role="plaintiff", name="甲")]),
+                                 actor=intake, now=NOW - timedelta(hours=1), settings=settings)
+                starts, ends = slot(r, settings.timezone)
+                bodies.append({"case_id": case.id, "courtroom_id": rooms[c % 12], "starts_at": starts,
+                               "ends_at": ends})
+            work.append((token, bodies))
+        session.commit()
+    return work
+
+
+def race(work, post) -> dict:
+    """Every client posts its bodies in turn, all starting together; ``post(client, token, body) -> status``."""
+    barrier = threading.Barrier(len(work))
+    latencies: list[float] = []
+    statuses: dict[int, int] = {}
+    lock = threading.Lock()
+
+    def client(index, token, bodies):
+        mine, counts, state = [], {}, {}
+        barrier.wait()
+        for body in bodies:
+            started = time.perf_counter()
+            status = post(state, token, body)
+            mine.append(time.perf_counter() - started)
+            counts[status] = counts.get(status, 0) + 1
+        with lock:
+            latencies.extend(mine)
+            for k, v in counts.items():
+                statuses[k] = statuses.get(k, 0) + v
+
+    threads = [threading.Thread(target=client, args=(i, *w)) for i, w in enumerate(work)]
+    started = time.perf_counter()
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    seconds = time.perf_counter() - started
+    latencies.sort()
+
+    def pct(p):
+        return round(latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000, 1)
+
+    return {"seconds": round(seconds, 3), "requests": len(latencies), "statuses": dict(sorted(statuses.items())),
+            "bookings_per_second": round(statuses.get(201, 0) / seconds, 1),
+            "requests_per_second": round(len(latencies) / seconds, 1), "p50_ms": pct(0.5), "p99_ms": pct(0.99)}
+
+
+def in_process(app, work) -> dict:
+    def post(state, token, body):
+        client = state.setdefault("client", app.test_client())
+        return client.post("/api/v1/hearings", json=body, headers={"Authorization": f"Bearer {token}"}).status_code
+
+    return race(work, post)
+
+
+def served(url: str, work, env: dict) -> dict:
+    """The same race against ``ancillary serve`` (gunicorn, 2 workers x 8 threads) on a free port."""
+    from common import free_port
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "ancillary", "serve", "--port", str(port), "--no-scheduler"],
+                              env=env, cwd=env["PYTHONPATH"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            try:
+                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                probe.request("GET", "/healthz")
+                if probe.getresponse().status == 200:
+                    break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise SystemExit("the server did not start")
+
+        def post(state, token, body):
+            conn = state.setdefault("conn", http.client.HTTPConnection("127.0.0.1", port, timeout=60))
+            conn.request("POST", "/api/v1/hearings", body=json.dumps(body),
+                         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            answer = conn.getresponse()
+            answer.read()
+            return answer.status
+
+        time.sleep(1)  # both workers up
+        return race(work, post)
+    finally:
+        server.terminate()
+        server.wait(timeout=60)
+
+
+def worker(mode: str, clients: int, rounds: int) -> dict:
+    """One measurement with the code on PYTHONPATH (this tree or the reference), on a fresh database."""
+    from common import postgres_database
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    import ancillary
+    from ancillary import create_app
+    from ancillary.config import Settings
+    from ancillary.extensions import db
+
+    url, drop = postgres_database("race")
+    env = {**os.environ, "ANCILLARY_DATABASE_URL": url, "ANCILLARY_SECRET_KEY": "bench",
+           "ANCILLARY_QR_KEYS": "K1:bench-secret-0123456789",
+           "ANCILLARY_STORAGE_DIR": tempfile.mkdtemp(prefix="race-storage-"),
+           "ANCILLARY_INSTANCE_DIR": tempfile.mkdtemp(prefix="race-instance-")}
+    app = create_app(Settings.from_env(env, testing=True))
+    app.config["CLOCK"] = lambda: NOW
+    try:
+        with app.app_context():
+            upgrade()
+        import logging
+        logging.getLogger().setLevel(logging.WARNING)
+        work = seed(app, clients, rounds)
+        figures = in_process(app, work) if mode == "in-process" else served(url, work, env)
+        with app.app_context():
+            figures["double_bookings"] = db.session.scalar(text(DOUBLE))
+            figures["bookings"] = db.session.scalar(text("SELECT count(*) FROM hearings"))
+            db.session.rollback()
+        figures["expected_bookings"] = rounds * (clients - max(0, clients - 12))
+        figures["code"] = str(Path(ancillary.__file__).parent.parent)
+        return figures
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        drop()
+
+
+def run_tree(tree: Path, mode: str, clients: int, rounds: int) -> dict:
+    """This script as a worker, in a child process that imports the code of ``tree``."""
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    result = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", mode, "--clients",
+                             str(clients), "--rounds", str(rounds)], env=env, cwd=tree, capture_output=True,
+                            text=True, check=False)
+    if result.returncode != 0:
+        raise SystemExit(f"{tree} {mode} failed:\n{result.stderr[-3000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--reference", type=Path, help="an earlier checkout to measure beside this one")
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=21)
+    parser.add_argument("--modes", default="server,in-process")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        import ancillary  # noqa: F401  (the code on PYTHONPATH, before bench/common.py puts this tree first)
+
+        sys.path.insert(0, str(HERE))
+        print(json.dumps(worker(args.worker, args.clients, args.rounds)))
+        return
+    if not os.environ.get("ANCILLARY_TEST_POSTGRES_URL"):
+        raise SystemExit("run under scripts/with-postgres.sh: the race is on PostgreSQL")
+    trees = ([("reference", args.reference.resolve())] if args.reference else []) + [("this tree", ROOT)]
+    out = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "clients": args.clients,
+           "rounds": args.rounds, "runs": []}
+    for mode in args.modes.split(","):
+        for label, tree in trees:
+            load = os.getloadavg()[0]
+            figures = run_tree(tree, mode, args.clients, args.rounds)
+            row = {"tree": label, "mode": mode, "load_before": round(load, 1), **figures}
+            out["runs"].append(row)
+            print(json.dumps(row, ensure_ascii=False), flush=True)
+    sys.path.insert(0, str(HERE))
+    from common import write_json
+
+    print(f"written to {write_json('booking_race', out)}")
+
+
+if __name__ == "__main__":
+    main()
