@@ -64,7 +64,7 @@ def run_replay(out: Path, rs: ReplaySettings, *, database_url: str | None = None
         app.config["CLOCK"] = lambda: _stop(rs, app)
         body = report.build(db.session, rs, app.config["SETTINGS"], result)
         db.session.remove()
-    report.write(out, body)
+        report.write(out, body)  # in the app: the page's words come from its catalogues
     return app, body
 
 
