@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from sqlalchemy import func, select
 
+from ancillary.config import Settings
 from ancillary.extensions import db
+from ancillary.replay.cli import feature_settings
 from ancillary.service.models import AttemptChannel, AttemptOutcome, ServiceAttempt
+from tests.replay.conftest import SMALL
 
 SERVICE = {"service_success_rate"}
 SCHEDULING = {"scheduled_within_3h_rate", "courtroom_utilization", "courtroom_utilization_of_bound",
@@ -68,3 +73,12 @@ def test_without_auto_scheduling_schedulers_book_by_hand_and_are_busier(replay):
     assert base["counts"]["auto_runs"] > 0 and "auto_runs" not in other["counts"]
     assert other["staff"]["scheduler"]["busy_minutes"] > base["staff"]["scheduler"]["busy_minutes"]
     assert other["figures"]["cases"] == base["figures"]["cases"]
+
+
+def test_without_auto_scheduling_the_products_own_scheduling_sweep_is_off_too():
+    off = feature_settings(dataclasses.replace(SMALL, without=("auto-scheduling",)))
+    if "auto_schedule_sweep" in {f.name for f in dataclasses.fields(Settings)}:
+        assert off == {"auto_schedule_sweep": False}
+    else:  # this build has no scheduling sweep: nothing more to switch off
+        assert off == {}
+    assert feature_settings(SMALL) == {}
