@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import fresh_database, write
+from common import fresh_database, write
 
 from ancillary.replay.cli import replay_to
 from ancillary.replay.court import STAFF, ReplaySettings, scale_staff

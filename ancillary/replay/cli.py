@@ -41,7 +41,8 @@ def replay_app(out: Path, rs: ReplaySettings, database_url: str | None = None):
     env.pop("ANCILLARY_SMTP_URL", None)
     settings = Settings.from_env(env, service_address_reuse=rs.has("address-reuse"),
                                  service_timed_escalation=rs.has("ladder-escalation"), smtp_url="",
-                                 sms_rate_per_second=1000.0)  # the simulated provider: pace it barely
+                                 sms_rate_per_second=1000.0,  # the simulated provider: pace it barely
+                                 **feature_settings(rs))
     app = create_app(settings)
     sink = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the app
     app.config["CHANNELS"] = Channels(sms=ConsoleSms(sink), email=ConsoleEmail(sink), voice=None)
@@ -56,6 +57,12 @@ def replay_app(out: Path, rs: ReplaySettings, database_url: str | None = None):
     return app
 
 
+def feature_settings(rs: ReplaySettings) -> dict:
+    """Settings a switched-off feature turns off beyond the replay's own people (those this build has)."""
+    known = {f.name for f in fields(Settings)}
+    return {"auto_schedule_sweep": False} if "auto_schedule_sweep" in known and not rs.has("auto-scheduling") else {}
+
+
 def run_replay(out: Path, rs: ReplaySettings, *, database_url: str | None = None, progress=None):
     """Run the replay and write DIR/report.json and DIR/report.html; answers the app (still open) and the report."""
     app = replay_app(out, rs, database_url)
@@ -64,7 +71,7 @@ def run_replay(out: Path, rs: ReplaySettings, *, database_url: str | None = None
         app.config["CLOCK"] = lambda: _stop(rs, app)
         body = report.build(db.session, rs, app.config["SETTINGS"], result)
         db.session.remove()
-    report.write(out, body)
+        report.write(out, body)  # in the app: the page's words come from its catalogues
     return app, body
 
 

@@ -10,14 +10,6 @@ from datetime import datetime, timedelta
 from ancillary.replay.clock import Clock, WorkingHours
 
 
-@dataclass
-class Worker:
-    user_id: int
-    free_at: datetime
-    busy_minutes: float = 0.0
-    own: list = field(default_factory=list)  # items only this person may do (they hold the task)
-
-
 @dataclass(order=True)
 class Item:
     priority: int
@@ -25,6 +17,32 @@ class Item:
     seq: int
     action: Callable = field(compare=False)
     args: tuple = field(compare=False, default=())
+
+
+class Queue:
+    """Items not ready yet wait in a heap by time; ready ones in a heap by urgency (both O(log n))."""
+
+    def __init__(self):
+        self.later: list[tuple[datetime, int, Item]] = []
+        self.ready: list[Item] = []
+
+    def push(self, item: Item) -> None:
+        heapq.heappush(self.later, (item.ready_at, item.seq, item))
+
+    def promote(self, now: datetime) -> None:
+        while self.later and self.later[0][0] <= now:
+            heapq.heappush(self.ready, heapq.heappop(self.later)[2])
+
+    def next_ready_at(self) -> datetime | None:
+        return self.later[0][0] if self.later else None
+
+
+@dataclass
+class Worker:
+    user_id: int
+    free_at: datetime
+    busy_minutes: float = 0.0
+    own: Queue = field(default_factory=Queue)  # items only this person may do (they hold the task)
 
 
 class Pool:
@@ -35,7 +53,7 @@ class Pool:
         self.clock = clock
         self.hours = hours
         self.workers = {uid: Worker(uid, start) for uid in user_ids}
-        self.shared: list[Item] = []
+        self.shared = Queue()
         self._seq = 0
         self._wakes: set[datetime] = set()
         self.done = 0
@@ -43,12 +61,18 @@ class Pool:
     def add(self, action: Callable, *args, ready_at: datetime, priority: int = 5, owner: int | None = None) -> None:
         self._seq += 1
         item = Item(priority, ready_at, self._seq, action, args)
-        heapq.heappush(self.workers[owner].own if owner in self.workers else self.shared, item)
+        (self.workers[owner].own if owner in self.workers else self.shared).push(item)
         self._wake(max(ready_at, self.clock.now))
 
+    def _queues(self):
+        yield self.shared
+        for worker in self.workers.values():
+            yield worker.own
+
     def waiting(self, now: datetime) -> int:
-        return sum(1 for i in self.shared if i.ready_at <= now) + sum(
-            1 for w in self.workers.values() for i in w.own if i.ready_at <= now)
+        for queue in self._queues():
+            queue.promote(now)
+        return sum(len(queue.ready) for queue in self._queues())
 
     def _wake(self, when: datetime) -> None:
         when = self.hours.next_start(when)
@@ -74,8 +98,9 @@ class Pool:
             worker.free_at = now + timedelta(minutes=minutes)
             self.done += 1
             self._wake(worker.free_at)
-        pending = [i.ready_at for i in self.shared if i.ready_at > now]
-        pending += [i.ready_at for w in self.workers.values() for i in w.own if i.ready_at > now]
+        for queue in self._queues():
+            queue.promote(now)  # what is left waiting in ``later`` becomes ready only after now
+        pending = [at for at in (queue.next_ready_at() for queue in self._queues()) if at is not None]
         if pending:
             self._wake(min(pending))
 
@@ -83,14 +108,7 @@ class Pool:
         """The most urgent ready item of the person's own and the shared queue."""
         best = None
         for queue in (worker.own, self.shared):
-            ready = [i for i in queue if i.ready_at <= now]
-            if ready:
-                candidate = min(ready)
-                if best is None or candidate < best[1]:
-                    best = (queue, candidate)
-        if best is None:
-            return None
-        queue, item = best
-        queue.remove(item)
-        heapq.heapify(queue)
-        return item
+            queue.promote(now)
+            if queue.ready and (best is None or queue.ready[0] < best.ready[0]):
+                best = queue
+        return heapq.heappop(best.ready) if best is not None else None

@@ -13,26 +13,13 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
-from ancillary.replay import actions
+from ancillary.replay import actions, wording
 from ancillary.replay.court import ReplaySettings
 from ancillary.timeutil import add_months
 
 ROOT = Path(__file__).resolve().parent
-LABELS = {
-    "cases": ("收案数", "cases filed"),
-    "scheduled_within_3h_rate": ("立案后3小时内排期", "scheduled within 3 h of filing"),
-    "courtroom_utilization": ("法庭利用率", "courtroom utilisation"),
-    "courtroom_utilization_of_bound": ("法庭利用率（占需求上限）", "courtroom use of what demand allows"),
-    "speedy_heard_within_7_days_rate": ("速裁案件7日内开庭", "speedy cases heard within 7 days"),
-    "service_success_rate": ("送达成功率", "service success"),
-    "archived_within_30_days_rate": ("结案后30日内归档", "archived within 30 days of closing"),
-    "closed_within_limit_rate": ("法定审限内结案率", "closed within the statutory limit"),
-}
-POSTS = {"intake_clerk": "立案录入 intake", "scheduler": "排期 scheduling", "service_clerk": "送达 service",
-         "file_clerk": "卷宗流转 files", "archivist": "归档 archive", "contractor_manager": "外包主管 manager",
-         "follow_up": "跟案 follow-up"}
 COLORS = ["#1f6fb2", "#c0392b", "#27ae60", "#8e44ad", "#d35400", "#16a085", "#7f8c8d"]
 
 
@@ -56,7 +43,7 @@ def build(session, rs: ReplaySettings, settings, result: dict) -> dict:
         months.append({"month": first.strftime("%Y-%m"), "figures": body["figures"]})
         first = add_months(first, 1)
     return {
-        "title": "一年法院辅助事务回放 — a year at the seed court, replayed through the product",
+        "title": wording.text(wording.TITLE),
         "commit": commit_id(),
         "window": {"from": rs.start.isoformat(), "to": last.isoformat()},
         "figures": kpis["figures"],
@@ -67,37 +54,8 @@ def build(session, rs: ReplaySettings, settings, result: dict) -> dict:
         "refusals": result["refusals"],
         "series": result["series"],
         "settings": rs.describe(),
-        "assumptions": assumptions(rs),
+        "assumptions": wording.assumptions(rs),
     }
-
-
-def assumptions(rs: ReplaySettings) -> list[str]:
-    m, r = rs.minutes, rs.rates
-    return [
-        f"案件在工作日08:30-17:00随机到达，年量{rs.cases_per_year}×{rs.volume}；"
-        "类型比例 速裁30% 简易35% 普通15% 执行20%。"
-        f" Cases arrive on working days 08:30-17:00 (Poisson), {rs.cases_per_year}×{rs.volume} a year;"
-        " mix 30/35/15/20.",
-        f"外包人员按岗位工作（{', '.join(f'{k}={v}' for k, v in sorted(rs.staff.items()))}），"
-        f"工作时间 08:30-12:00, 13:30-17:30。 Staff per post as listed, working those hours on court working days.",
-        f"每项操作用时（分钟）：录入{m.file_case}，人工排期{m.schedule_by_hand}，自动排期每次{m.schedule_auto_run}+每案"
-        f"{m.schedule_auto_case}，电子送达{m.electronic}，直接送达{m.visit}，邮寄{m.mail}，张贴{m.posting}，每卷归档"
-        f"{m.archive_volume}。 Minutes per action as stated.",
-        f"送达结果比例（来自 bench/service_year.py）：律所电子送达{r.law_firm_delivered}，电话接通{r.phone_reached}，"
-        f"同意电子送达{r.consent_when_reached}，短信送达{r.sms_delivered}，每次直接送达成功{r.personal_served}，"
-        f"邮件签收{r.mail_signed}、无人领取{r.mail_unclaimed}。 Party outcome rates as stated (service-year bench).",
-        f"重复被告{r.repeat_defendant}，其中{r.stale_address}起诉地址已过时（真实地址只有已确认的地址能找到）。"
-        " Repeat defendants and stale filing addresses: only an address confirmed in an earlier case finds them.",
-        f"法官在开庭后按案件类型的通常期限报结（天）：{rs.close_days}；{r.late_close}超审限。"
-        " Judges report cases closed within their kind's usual time after the hearing; a small share late.",
-        f"结案后{rs.take_back_days}天卷宗交归档岗；提醒在{rs.ack_hours}小时内确认，{r.late_ack}超过24小时。"
-        " Files reach the archive post days after closing; reminders are acknowledged after a delay.",
-        f"定时任务（与 ancillary tick 相同）每天运行于 {', '.join(t.strftime('%H:%M') for t in rs.ticks)}。"
-        " The sweeps run through the same function as `ancillary tick`, at those times each day.",
-        "未模拟：二次开庭、延期、卷宗中途流转扫描、跟案岗的人工提醒。"
-        " Not modelled: second hearings, adjournments, hand-over scans between posts,"
-        " follow-up posts' manual reminders.",
-    ]
 
 
 # --- HTML ---------------------------------------------------------------------------------
@@ -128,7 +86,7 @@ def line_chart(series: dict[str, list], *, width=640, height=180, y_max=None, ta
         color = COLORS[index % len(COLORS)]
         parts.append(f'<polyline fill="none" stroke="{color}" stroke-width="1.5" points="{path}"/>')
         parts.append(f'<text x="{pad + 5 + 110 * index}" y="{height - 8}" font-size="10" fill="{color}">'
-                     f'{(labels or {}).get(name, name)}</text>')
+                     f'{escape((labels or {}).get(name, name))}</text>')
     if labels and "_x" in labels:
         parts.append(f'<text x="{width - 120}" y="{height - 18}" font-size="9">{labels["_x"]}</text>')
     parts.append("</svg>")
@@ -143,7 +101,7 @@ def bar_chart(items: list[tuple[str, float | None]], *, width=640, target=None) 
     span = width - label_w - 60
     for i, (label, value) in enumerate(items):
         top = 5 + i * row
-        parts.append(f'<text x="0" y="{top + 14}" font-size="11">{label}</text>')
+        parts.append(f'<text x="0" y="{top + 14}" font-size="11">{escape(label)}</text>')
         if value is not None:
             parts.append(f'<rect x="{label_w}" y="{top + 3}" width="{span * min(value, 1):.1f}" height="14" '
                          f'fill="#1f6fb2"/><text x="{label_w + span * min(value, 1) + 4:.1f}" y="{top + 14}" '
@@ -160,24 +118,30 @@ def _fmt(value) -> str:
 
 
 def render_html(report: dict) -> str:
+    """The page, in the court's language with English beneath (needs the app context for the catalogues)."""
     env = Environment(loader=FileSystemLoader(ROOT / "templates"), autoescape=select_autoescape(["html"]))
     months = report["by_month"]
+    short = {name: wording.pair(label)[0] for name, label in wording.FIGURE_LABELS.items()}
     monthly = {name: line_chart({name: [m["figures"][name]["value"] for m in months]}, y_max=1.0,
-                                target=report["figures"][name]["target"], labels={name: LABELS[name][0]})
-               for name in LABELS if name != "cases"}
+                                target=report["figures"][name]["target"], labels=short)
+               for name in wording.FIGURE_LABELS if name != "cases"}
     series = report["series"]
+    posts = {name: wording.post(name) for name in report["staff"]}
     waiting = line_chart({k.split(".", 1)[1]: v for k, v in series.items() if k.startswith("waiting.")},
-                         labels={k: POSTS.get(k, k) for k in POSTS})
-    overdue = line_chart({k.split(".", 1)[1]: v for k, v in series.items() if k.startswith("overdue.")})
-    layers = bar_chart([(k, v) for k, v in report["kpis"].get("service_success_by_layer", {}).items()])
-    staff = bar_chart([(POSTS.get(k, k) + f" ×{v['people']}", v["utilisation"]) for k, v in report["staff"].items()
+                         labels=posts)
+    overdue = line_chart({k.split(".", 1)[1]: v for k, v in series.items() if k.startswith("overdue.")},
+                         labels={k.split(".", 1)[1]: wording.post(k.split(".", 1)[1]) for k in series if "." in k})
+    layers = bar_chart([(wording.pair(wording.LAYER_LABELS.get(k, k))[0], v)
+                        for k, v in report["kpis"].get("service_success_by_layer", {}).items()])
+    staff = bar_chart([(f"{posts[k]} ×{v['people']}", v["utilisation"]) for k, v in report["staff"].items()
                        if k not in ("follow_up", "contractor_manager", "file_clerk")])
     rooms = line_chart({"use": [m["figures"]["courtroom_utilization"]["value"] for m in months],
                         "of_bound": [m["figures"]["courtroom_utilization_of_bound"]["value"] for m in months]},
-                       y_max=1.0, target=0.9, labels={"use": "利用率 use", "of_bound": "占需求上限 of bound"})
+                       y_max=1.0, target=0.9, labels={"use": short["courtroom_utilization"],
+                                                      "of_bound": short["courtroom_utilization_of_bound"]})
     return env.get_template("report.html").render(
-        report=report, labels=LABELS, monthly=monthly, waiting=waiting, overdue=overdue, layers=layers,
-        staff=staff, rooms=rooms, fmt=_fmt)
+        report=report, labels=wording.FIGURE_LABELS, monthly=monthly, waiting=waiting, overdue=overdue,
+        layers=layers, staff=staff, rooms=rooms, fmt=_fmt, _=wording.html)
 
 
 def write(out: Path, report: dict) -> None:

@@ -56,6 +56,10 @@ class Replay:
             self._streams[name] = random.Random(f"{self.rs.seed}:{name}")
         return self._streams[name]
 
+    def draw(self, name: str, *key) -> random.Random:
+        """A stream of one thing's own (a case, an order): its draws do not depend on what ran before it."""
+        return random.Random(":".join(str(part) for part in (self.rs.seed, name, *key)))
+
     @property
     def session(self):
         return db.session

@@ -9,6 +9,8 @@ reuse is on), and a visit or a letter to an address the party has left fails.
 from __future__ import annotations
 
 import io
+import random
+from collections import Counter
 from datetime import datetime, timedelta
 
 from PIL import ExifTags, Image
@@ -26,21 +28,27 @@ DIRECT, MAIL = 2, 3
 class Serving:
     def __init__(self, replay):
         self.r = replay
-        self.rng = replay.stream("service")
+        self.draws: Counter = Counter()  # per order: how many of its own random draws were made
         self.queued: set[tuple[int, int]] = set()  # (order id, layer) already in a clerk's queue
         self.noticed: set[int] = set()
+
+    def rng(self, order_id: int) -> random.Random:
+        """The order's own random stream: one order's luck never moves another's."""
+        self.draws[order_id] += 1
+        return self.r.draw("service", order_id, self.draws[order_id])
 
     # --- the clerk's work -------------------------------------------------------------
 
     def first_contact(self, worker, now: datetime, task_id: int) -> float:
         """Claim the serve task, then layer 1: the law firm's e-mail, or a call and an SMS."""
-        r, rng, rates = self.r, self.rng, self.r.rs.rates
+        r, rates = self.r, self.r.rs.rates
         actor = r.user(worker.user_id)
         if r.call(actions.claim_task, task_id, actor=actor, now=now) is None:
             return r.rs.minutes.claim
         order = r.session.scalar(select(ServiceOrder).where(ServiceOrder.task_id == task_id))
         if order is None or not order.is_open:
             return r.rs.minutes.claim
+        rng = self.rng(order.id)
         party = order.recipient
         if party.law_firm is not None and party.law_firm.e_service_agreement:
             self._attempt(order, actor, now, channel="law_firm_email")
@@ -67,10 +75,11 @@ class Serving:
         return self.visit(worker, now, order_id, skip="电子送达未果，转直接送达")
 
     def visit(self, worker, now: datetime, order_id: int, skip: str | None = None) -> float:
-        r, rng, rates = self.r, self.rng, self.r.rs.rates
+        r, rates = self.r, self.r.rs.rates
         order = r.session.get(ServiceOrder, order_id)
         if order is None or not order.is_open or order.layer not in ((1, DIRECT) if skip else (DIRECT,)):
             return 0.0
+        rng = self.rng(order_id)
         actor = r.user(worker.user_id)
         usable = usable_addresses(order)
         if usable and usable[0].text != r.truth.get(order.recipient_party_id):
@@ -97,12 +106,13 @@ class Serving:
         last = order.mail_attempt()
         if last is not None and last.outcome.value == "sent":
             return 0.0
-        serial = f"{self.rng.randrange(10**8):08d}"
-        number = f"E{self.rng.choice('ABCDEFGHJK')}{serial}{s10_check_digit(serial)}CN"
+        rng = self.rng(order_id)
+        serial = f"{rng.randrange(10**8):08d}"
+        number = f"E{rng.choice('ABCDEFGHJK')}{serial}{s10_check_digit(serial)}CN"
         usable = usable_addresses(order)
         bad = bool(usable) and usable[0].text != r.truth.get(order.recipient_party_id)
         self._attempt(order, r.user(worker.user_id), now, channel="mail", tracking_number=number)
-        r.clock.at(now + timedelta(days=self.rng.randint(3, 8)), self.carrier, order_id, number, bad)
+        r.clock.at(now + timedelta(days=rng.randint(3, 8)), self.carrier, order_id, number, bad)
         return r.rs.minutes.mail
 
     def posting(self, worker, now: datetime, order_id: int) -> float:
@@ -113,7 +123,7 @@ class Serving:
         usable = usable_addresses(order)
         address = usable[0] if usable else None
         lat, lon = (address.latitude, address.longitude) if address and address.latitude else (37.5, 122.1)
-        photo = photo_bytes(lat, lon, now - timedelta(minutes=5), self.rng, r.tz)
+        photo = photo_bytes(lat, lon, now - timedelta(minutes=5), self.rng(order_id), r.tz)
         self._attempt(order, r.user(worker.user_id), now, channel="posting", notes="张贴送达",
                       address=address.text if address else None, _photo=photo)
         r.counts["postings"] += 1
@@ -122,11 +132,12 @@ class Serving:
     # --- the world's answers ------------------------------------------------------------
 
     def carrier(self, order_id: int, number: str, bad_address: bool) -> None:
-        r, rng, rates = self.r, self.rng, self.r.rs.rates
+        r, rates = self.r, self.r.rs.rates
         now = r.clock.now
         order = r.session.get(ServiceOrder, order_id)
         if order is None or not order.is_open:
             return
+        rng = self.rng(order_id)
         roll = rng.random()
         code = "wrong_address" if bad_address else "signed" if roll < rates.mail_signed else (
             "unclaimed" if roll < rates.mail_signed + rates.mail_unclaimed else "wrong_address")
@@ -191,7 +202,7 @@ class Serving:
             return
         self.noticed.add(order.id)
         low, high = self.r.rs.notice_days
-        self.r.clock.at(now + timedelta(days=self.rng.randint(low, high)), self.public_notice, order.id)
+        self.r.clock.at(now + timedelta(days=self.rng(order.id).randint(low, high)), self.public_notice, order.id)
 
     def public_notice(self, order_id: int) -> None:
         r = self.r

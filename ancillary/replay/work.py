@@ -137,10 +137,9 @@ class Judges:
 
     def __init__(self, replay):
         self.r = replay
-        self.rng = replay.stream("judges")
-
     def heard(self, case, hearing_ends_at: datetime) -> None:
-        r, rng = self.r, self.rng
+        r = self.r
+        rng = r.draw("judges", case.id)  # the case's own stream: the order hearings are booked in does not matter
         low, high = r.rs.close_days[case.kind.value]
         if rng.random() < r.rs.rates.late_close:
             closed_at = case.deadline_at + timedelta(days=rng.randint(1, 15))
@@ -163,7 +162,7 @@ class Judges:
         if done is not None:
             r.counts["closed"] += 1
             low, high = r.rs.take_back_days
-            back = now + timedelta(days=self.rng.randint(low, high))
+            back = now + timedelta(days=r.draw("take-back", case_id).randint(low, high))
             r.pools["archivist"].add(r.archive.archive_case, case_id, ready_at=back, priority=1)
 
 
@@ -172,7 +171,6 @@ class Archive:
 
     def __init__(self, replay):
         self.r = replay
-        self.rng = replay.stream("archive")
 
     def archive_case(self, worker, now: datetime, case_id: int) -> float:
         r = self.r
@@ -188,7 +186,7 @@ class Archive:
             step_at = now  # the steps are stamped when the person starts the file: time only moves forward
             r.call(actions.receive_dossier, dossier, actor=actor, now=step_at, settings=r.settings, location="档案室")
             r.call(actions.archive_step, dossier, "count", actor=actor, now=step_at, settings=r.settings,
-                   material_count=self.rng.randint(20, 200))
+                   material_count=r.draw("archive", dossier.id).randint(20, 200))
             r.call(actions.archive_step, dossier, "bind", actor=actor, now=step_at, settings=r.settings)
             r.call(actions.archive_step, dossier, "digitise", actor=actor, now=step_at, settings=r.settings,
                    pdf=MINIMAL_PDF)
