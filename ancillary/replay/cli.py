@@ -41,6 +41,7 @@ def replay_app(out: Path, rs: ReplaySettings, database_url: str | None = None):
     env.pop("ANCILLARY_SMTP_URL", None)
     settings = Settings.from_env(env, service_address_reuse=rs.has("address-reuse"),
                                  service_timed_escalation=rs.has("ladder-escalation"), smtp_url="",
+                                 auto_schedule_sweep=rs.has("auto-scheduling"),
                                  sms_rate_per_second=1000.0)  # the simulated provider: pace it barely
     app = create_app(settings)
     sink = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the app
