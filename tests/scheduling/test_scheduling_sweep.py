@@ -188,3 +188,27 @@ def test_two_sweeps_at_once_propose_or_book_each_case_once(sched, app, auto_book
         open_rows = proposals(sched, status=ProposalStatus.proposed)
         assert sorted(r[0] for r in open_rows) == sorted(c["id"] for c in cases), errors
     assert set(errors) <= {"IntegrityError", "OperationalError"}
+
+
+def test_a_scheduler_accepts_and_rejects_proposals_on_the_page(sched, app, person, signed_in, viewport):
+    from tests.browser import check_page
+
+    first = sched.file(kind="speedy")
+    second = sched.file(kind="summary")
+    run_sweep(app)
+    scheduler = person("scheduler", "吴排期")
+    page = signed_in(scheduler, "/schedule?week=2027-01-04")
+    item = page.locator(f"#proposal-list li[data-case='{first['id']}']")
+    item.wait_for()
+    assert first["number"] in item.inner_text() and "速裁" in item.inner_text()
+    check_page(page)
+    item.locator("button[data-action=accept]").click()
+    page.locator("#message.ok").wait_for()
+    assert first["number"] in page.locator("#message").inner_text() and "已通知法官" in page.locator("#message").inner_text()
+    hearing = sched.session_do(lambda s: s.scalar(select(Hearing.id).where(Hearing.case_id == first["id"])))
+    page.locator(f"[data-hearing='{hearing}']:visible").first.wait_for()  # the week is drawn again with it
+    page.locator(f"#proposal-list li[data-case='{second['id']}'] button[data-action=reject]").click()
+    page.locator("#proposal-empty:not([hidden])").wait_for()
+    assert [r[1] for r in proposals(sched, case_id=second["id"])] == ["rejected"]
+    page.wait_for_load_state("networkidle")
+    check_page(page)
