@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from ancillary.audit.models import AccessLogEntry, AuditEntry
@@ -38,6 +39,12 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def record_many(session: Session, entries: list[dict[str, Any]]) -> None:
+    """Append many audit entries (``AuditEntry`` columns as dicts) in one multi-row INSERT."""
+    if entries:
+        session.execute(insert(AuditEntry), entries)
 
 
 def log_access(session: Session, user, case_id: int | None, party_ids: list[int], purpose: str, now: datetime,
