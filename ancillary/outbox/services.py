@@ -10,7 +10,7 @@ import secrets
 from datetime import datetime
 
 from blinker import Namespace
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from ancillary.audit.services import record, record_many
@@ -102,9 +102,11 @@ def enqueue_many(session: Session, messages: list[dict], *, now: datetime, setti
 
 def link_items(session: Session, item_ids_by_notification: dict[int, list[int]]) -> None:
     """Point each staged item at the message it was folded into (one executemany UPDATE by id)."""
-    pairs = [{"id": item, "notification_id": nid} for nid, items in item_ids_by_notification.items() for item in items]
+    pairs = [{"item": item, "message": nid} for nid, items in item_ids_by_notification.items() for item in items]
     if pairs:
-        session.execute(update(NotificationItem), pairs)
+        table = NotificationItem.__table__
+        statement = update(table).where(table.c.id == bindparam("item")).values(notification_id=bindparam("message"))
+        session.execute(statement, pairs)
 
 
 def audit_steps(session: Session, action: str, steps: list[tuple[int, str, int | None, list[int], dict]], *,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import date, datetime
 
@@ -24,14 +25,14 @@ from ancillary.outbox import (
 from ancillary.reminders import rules
 
 
-def _line(item: NotificationItem, number: str, names: dict[int, str]) -> str:
+def _line(item: NotificationItem, number: str, names: dict[int, str], tr=gettext) -> str:
     params = dict(item.params or {})
     try:
-        text = gettext(rules.RULE_TEXT.get(item.rule, N_("needs your action"))).format(**params)
+        text = tr(rules.RULE_TEXT.get(item.rule, N_("needs your action"))).format(**params)
     except (KeyError, IndexError, ValueError):
-        text = gettext(N_("needs your action"))
+        text = tr(N_("needs your action"))
     if item.rule == "task_overdue":
-        text = gettext(rules.RULE_TEXT[item.rule]).format(task=gettext(params.get("task", "")), date=params.get("date"))
+        text = tr(rules.RULE_TEXT[item.rule]).format(task=tr(params.get("task", "")), date=params.get("date"))
     if item.rule == "hearing":
         return f"{text} {number}"
     line = f"{number} {text}"
@@ -53,23 +54,23 @@ def compose_body(session: Session, digest: str, items: list[NotificationItem], s
 
 
 def render_body(digest: str, items, numbers: dict[int, str], names: dict[int, str], settings, ack_code: str | None,
-                escalation_hours: int | None = None) -> str:
-    """``compose_body`` with the case numbers and officers' names already at hand."""
-    lines = "; ".join(_line(i, numbers.get(i.case_id, "-"), names) for i in items)
+                escalation_hours: int | None = None, tr=gettext) -> str:
+    """``compose_body`` with the case numbers and officers' names at hand; ``tr`` translates (a memo in bulk)."""
+    lines = "; ".join(_line(i, numbers.get(i.case_id, "-"), names, tr) for i in items)
     court = settings.court_name
     if digest == rules.ACTION:
-        return gettext("{court}: {count} matter(s) need your action: {lines}. Reply OK {code} to acknowledge.").format(
+        return tr(N_("{court}: {count} matter(s) need your action: {lines}. Reply OK {code} to acknowledge.")).format(
             court=court, count=len(items), lines=lines, code=ack_code)
     if digest == rules.FOLLOW_UP:
-        return gettext("{court} follow-up: your officers' matters: {lines}.").format(court=court, lines=lines)
+        return tr(N_("{court} follow-up: your officers' matters: {lines}.")).format(court=court, lines=lines)
     if digest == rules.HEARING:
         day = (items[0].params or {}).get("date", "")
-        return gettext("{court}: your hearings tomorrow ({date}): {lines}.").format(court=court, date=day, lines=lines)
+        return tr(N_("{court}: your hearings tomorrow ({date}): {lines}.")).format(court=court, date=day, lines=lines)
     if digest == rules.ESCALATION:
-        text = gettext("{court}: reminders unanswered for {hours} h: {lines}. Reply OK {code} to take them over.")
+        text = tr(N_("{court}: reminders unanswered for {hours} h: {lines}. Reply OK {code} to take them over."))
         return text.format(
             court=court, hours=escalation_hours or settings.escalation_hours, lines=lines, code=ack_code)
-    return gettext("{court}: {count} task(s) past their deadline: {lines}.").format(court=court, count=len(items),
+    return tr(N_("{court}: {count} task(s) past their deadline: {lines}.")).format(court=court, count=len(items),
                                                                                   lines=lines)
 
 
@@ -165,6 +166,7 @@ def _fold_bulk(session: Session, now: datetime, settings, digests: list[str]) ->
     names = dict(session.execute(select(User.id, User.display_name)).all())
     writer = _Writer(session, now, settings)
     stamp = now.strftime("%Y%m%dT%H%M%S")
+    tr = functools.lru_cache(maxsize=None)(gettext)  # the same few sentences, thousands of times
     columns = (NotificationItem.id, NotificationItem.digest, NotificationItem.rule, NotificationItem.case_id,
                NotificationItem.params, Case.number)
     with court_locale():
@@ -178,18 +180,18 @@ def _fold_bulk(session: Session, now: datetime, settings, digests: list[str]) ->
                 for index in range(0, len(items), rules.ITEMS_PER_MESSAGE):
                     chunk = items[index:index + rules.ITEMS_PER_MESSAGE]
                     writer.add(_outgoing(users[recipient_id], digest, chunk, index // rules.ITEMS_PER_MESSAGE,
-                                         stamp, names, settings))
+                                         stamp, names, settings, tr))
             if len(writer.pending) >= MESSAGES_PER_WRITE:
                 writer.write()
     writer.write()
     return writer.made
 
 
-def _outgoing(user, digest: str, chunk, number: int, stamp: str, names: dict[int, str], settings) -> dict:
+def _outgoing(user, digest: str, chunk, number: int, stamp: str, names: dict[int, str], settings, tr) -> dict:
     """One message of the bulk path, as ``_make_message`` would write it."""
     code = new_ack_code() if digest in rules.ACK_DIGESTS else None
     numbers = {i.case_id: i.number for i in chunk if i.number is not None}
-    body = render_body(digest, chunk, numbers, names, settings, code)
+    body = render_body(digest, chunk, numbers, names, settings, code, tr=tr)
     if digest == rules.HEARING:
         key = rules.hearing_key(user.id, date.fromisoformat(chunk[0].params["date"]), number)
     else:

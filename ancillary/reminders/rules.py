@@ -291,30 +291,26 @@ def follow_up_posts_by_officer(session) -> dict[int, list[int]]:
     return mapping
 
 
-def _item_rows(nodes: Iterable[Node], now, settings, posts) -> Iterator[dict]:
+def _item_keys(nodes: Iterable[Node], settings, posts) -> Iterator[tuple[str, Node, int, str]]:
+    """(key, node, recipient, digest) of every item the nodes make; the row is built only if new."""
     for node in nodes:
         part = node.key_part or local_day(node.due_at, settings)
         base = f"{node.rule}:{node.object_type}:{node.object_id}:{part}"
-        targets = [(r, node.digest) for r in node.recipient_ids if r]
+        for recipient in node.recipient_ids:
+            if recipient:
+                yield f"{base}:{recipient}", node, recipient, node.digest
         if node.officer_id is not None and node.digest == ACTION:
-            targets += [(u, FOLLOW_UP) for u in posts.get(node.officer_id, ())]
-        for recipient, digest in targets:
-            params = dict(node.params)
-            if node.officer_id is not None:
-                params["officer_id"] = node.officer_id
-            yield {
-                "key": f"{base}:{recipient}",
-                "rule": node.rule,
-                "digest": digest,
-                "recipient_id": recipient,
-                "case_id": node.case_id,
-                "object_type": node.object_type,
-                "object_id": node.object_id,
-                "due_at": node.due_at,
-                "params": params,
-                "root_id": node.root_id,
-                "created_at": now,
-            }
+            for user in posts.get(node.officer_id, ()):
+                yield f"{base}:{user}", node, user, FOLLOW_UP
+
+
+def _item_row(key: str, node: Node, recipient: int, digest: str, now) -> dict:
+    params = dict(node.params)
+    if node.officer_id is not None:
+        params["officer_id"] = node.officer_id
+    return {"key": key, "rule": node.rule, "digest": digest, "recipient_id": recipient, "case_id": node.case_id,
+            "object_type": node.object_type, "object_id": node.object_id, "due_at": node.due_at, "params": params,
+            "root_id": node.root_id, "created_at": now}
 
 
 def stage(session: Session, nodes: Iterable[Node], now: datetime, settings, posts=None) -> int:
@@ -322,21 +318,21 @@ def stage(session: Session, nodes: Iterable[Node], now: datetime, settings, post
     if posts is None:
         posts = follow_up_posts_by_officer(session)
     staged = 0
-    chunk: list[dict] = []
+    chunk: list[tuple] = []
 
-    def flush(rows):
-        keys = {r["key"] for r in rows}
+    def flush(items):
+        keys = {item[0] for item in items}
         seen = set(session.scalars(select(NotificationItem.key).where(NotificationItem.key.in_(keys))))
         fresh = {}
-        for row in rows:
-            if row["key"] not in seen:
-                fresh.setdefault(row["key"], row)
+        for item in items:
+            if item[0] not in seen and item[0] not in fresh:
+                fresh[item[0]] = _item_row(*item, now)
         if fresh:
-            session.execute(insert(NotificationItem), list(fresh.values()))
+            session.execute(insert(NotificationItem.__table__), list(fresh.values()))
         return len(fresh)
 
-    for row in _item_rows(nodes, now, settings, posts):
-        chunk.append(row)
+    for item in _item_keys(nodes, settings, posts):
+        chunk.append(item)
         if len(chunk) >= CHUNK:
             staged += flush(chunk)
             chunk = []
