@@ -10,7 +10,7 @@ import secrets
 from datetime import datetime
 
 from blinker import Namespace
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from ancillary.audit.services import record, record_many
@@ -102,11 +102,19 @@ def enqueue_many(session: Session, messages: list[dict], *, now: datetime, setti
 
 def link_items(session: Session, item_ids_by_notification: dict[int, list[int]]) -> None:
     """Point each staged item at the message it was folded into (one executemany UPDATE by id)."""
-    pairs = [{"item": item, "message": nid} for nid, items in item_ids_by_notification.items() for item in items]
-    if pairs:
-        table = NotificationItem.__table__
-        statement = update(table).where(table.c.id == bindparam("item")).values(notification_id=bindparam("message"))
-        session.execute(statement, pairs)
+    pairs = [(item, nid) for nid, items in item_ids_by_notification.items() for item in items]
+    if not pairs:
+        return
+    table = NotificationItem.__table__
+    if session.get_bind().dialect.name == "postgresql":  # one statement: UPDATE ... FROM unnest(ids, messages)
+        session.flush()
+        session.execute(text("UPDATE notification_items SET notification_id = links.message "
+                             "FROM unnest(CAST(:items AS integer[]), CAST(:messages AS integer[])) "
+                             "AS links(item, message) WHERE notification_items.id = links.item"),
+                        {"items": [p[0] for p in pairs], "messages": [p[1] for p in pairs]})
+        return
+    statement = update(table).where(table.c.id == bindparam("item")).values(notification_id=bindparam("message"))
+    session.execute(statement, [{"item": item, "message": nid} for item, nid in pairs])
 
 
 def audit_steps(session: Session, action: str, steps: list[tuple[int, str, int | None, list[int], dict]], *,

@@ -17,9 +17,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from ancillary.db import bulk_insert
 from ancillary.display_names import N_
 from ancillary.outbox import Notification, NotificationItem
 from ancillary.reminders import sources
@@ -313,6 +315,16 @@ def _item_row(key: str, node: Node, recipient: int, digest: str, now) -> dict:
             "root_id": node.root_id, "created_at": now}
 
 
+def staged_keys(session: Session, keys: list[str]) -> set[str]:
+    """Which of ``keys`` are staged already: one array parameter on PostgreSQL (a thousand bound
+    parameters cost more to render and parse than the lookups), an IN list on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        wanted = NotificationItem.key == any_(bindparam("keys", keys, type_=ARRAY(String)))
+    else:
+        wanted = NotificationItem.key.in_(keys)
+    return set(session.scalars(select(NotificationItem.key).where(wanted)))
+
+
 def stage(session: Session, nodes: Iterable[Node], now: datetime, settings, posts=None) -> int:
     """Insert the items not staged before (by key), a chunk at a time; return how many."""
     if posts is None:
@@ -321,14 +333,12 @@ def stage(session: Session, nodes: Iterable[Node], now: datetime, settings, post
     chunk: list[tuple] = []
 
     def flush(items):
-        keys = {item[0] for item in items}
-        seen = set(session.scalars(select(NotificationItem.key).where(NotificationItem.key.in_(keys))))
+        seen = staged_keys(session, list({item[0] for item in items}))
         fresh = {}
         for item in items:
             if item[0] not in seen and item[0] not in fresh:
                 fresh[item[0]] = _item_row(*item, now)
-        if fresh:
-            session.execute(insert(NotificationItem.__table__), list(fresh.values()))
+        bulk_insert(session, NotificationItem.__table__, list(fresh.values()))
         return len(fresh)
 
     for item in _item_keys(nodes, settings, posts):
