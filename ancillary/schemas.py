@@ -56,6 +56,23 @@ class Id(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class ErrorSchema(Schema):
+    """Every error answer: the HTTP status, a stable code for programs, a sentence for people,
+    and the field at fault when there is one."""
+
+    code = fields.Integer(required=True, metadata={"description": "HTTP status", "example": 404})
+    status = fields.String(required=True, metadata={"description": "HTTP reason phrase", "example": "Not Found"})
+    error = fields.String(required=True, metadata={"description": "stable code for programs", "example": "not_found"})
+    message = fields.String(required=True, metadata={"description": "a sentence in the caller's language"})
+    field = fields.String(metadata={"description": "the field at fault, dotted for nested fields"})
+    errors = fields.Dict(metadata={"description": "messages per field, nested as the input is"})
+    conflict = fields.Dict(metadata={"description": "what the request conflicts with (409)"})
+    conflicts = fields.List(fields.Dict(), metadata={"description": "every conflict found (409)"})
+    assignee_id = fields.Integer(metadata={"description": "who holds the task already (409)"})
+    retry_after = fields.Integer(metadata={"description": "seconds to wait before trying again (429), as the "
+                                                          "Retry-After header says"})
+
+
 class ListArgsSchema(Schema):
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_LIMIT))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))

@@ -8,7 +8,7 @@ from ancillary.auth.models import Role
 from ancillary.extensions import db
 from ancillary.scheduling import proposals
 from ancillary.scheduling.models import ProposalStatus
-from ancillary.scheduling.schemas import (
+from ancillary.scheduling.proposal_schemas import (
     ProposalListArgsSchema,
     ProposalPageSchema,
     ProposalRejectArgsSchema,

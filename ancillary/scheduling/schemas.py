@@ -328,46 +328,39 @@ class UtilizationArgsSchema(Schema):
                 raise ValidationError("The window may span at most a year.", "to")
 
 
-class ProposalListArgsSchema(ListArgsSchema):
-    status = fields.String(load_default="proposed",
-                           validate=validate.OneOf(["proposed", "accepted", "rejected", "withdrawn", "all"]),
-                           metadata={"description": "which proposals: open ones (default), decided ones, or all"})
+class RoomDayUseSchema(Schema):
+    date = fields.String(required=True)
+    booked_minutes = fields.Integer(required=True)
+    open_minutes = fields.Integer(required=True)
+    utilization = fields.Float(allow_none=True, required=True)
 
 
-class ProposalRejectArgsSchema(Schema):
-    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=200))
+class RoomUseSchema(Schema):
+    courtroom_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    venue = fields.String(required=True)
+    days = fields.List(fields.Nested(RoomDayUseSchema), required=True)
+    booked_minutes = fields.Integer(required=True)
+    open_minutes = fields.Integer(required=True)
+    utilization = fields.Float(allow_none=True, required=True)
 
 
-class ProposalTakenSchema(Schema):
-    hearing_id = fields.Integer()
-    case_number = fields.String()
-    starts_at = LocalDateTime()
-    ends_at = LocalDateTime()
+class UtilizationSchema(Schema):
+    """Booked over open minutes per room and working day; null when a room was never open."""
+
+    from_ = fields.String(data_key="from", attribute="from", required=True)
+    to = fields.String(required=True)
+    working_days = fields.Integer(required=True)
+    booked_minutes = fields.Integer(required=True)
+    open_minutes = fields.Integer(required=True)
+    utilization = fields.Float(allow_none=True, required=True)
+    rooms = fields.List(fields.Nested(RoomUseSchema), required=True)
 
 
-class ProposalSchema(Schema):
-    id = fields.Integer()
-    case_id = fields.Integer()
-    case_number = fields.String(attribute="case.number")
-    kind = fields.String(attribute="case.kind.value")
-    judge_id = fields.Integer()
-    courtroom_id = fields.Integer()
-    courtroom_name = fields.String(attribute="courtroom.name")
-    venue = fields.String(attribute="courtroom.venue")
-    starts_at = LocalDateTime()
-    ends_at = LocalDateTime()
-    overlap = fields.Boolean(attribute="is_overlap")
-    status = fields.String(attribute="status.value")
-    created_at = LocalDateTime()
-    decided_at = LocalDateTime(allow_none=True)
-    hearing_id = fields.Integer(allow_none=True)
-    reason = fields.String(allow_none=True, metadata={
-        "description": "a scheduler's reason for rejecting, or why the sweep withdrew it: case_booked_or_closed, "
-                       "slot_passed, slot_taken"})
-    taken_by = fields.Nested(ProposalTakenSchema, allow_none=True, metadata={
-        "description": "an open proposal whose room or judge was booked meanwhile: the hearing in the way"})
-
-
-class ProposalPageSchema(Schema):
-    items = fields.List(fields.Nested(ProposalSchema))
-    total = fields.Integer()
+UTILIZATION_EXAMPLE = {
+    "from": "2027-01-04", "to": "2027-01-08", "working_days": 5, "booked_minutes": 2457, "open_minutes": 2700,
+    "utilization": 0.91,
+    "rooms": [{"courtroom_id": 3, "name": "第一法庭", "venue": "main", "booked_minutes": 2457, "open_minutes": 2700,
+               "utilization": 0.91,
+               "days": [{"date": "2027-01-04", "booked_minutes": 510, "open_minutes": 540, "utilization": 0.9444}]}],
+}
