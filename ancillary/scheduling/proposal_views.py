@@ -66,7 +66,7 @@ class ProposalAcceptView(MethodView):
     @roles(Role.scheduler)
     @blp.response(200, ProposalSchema, example=dict(PROPOSAL_EXAMPLE, status="accepted", hearing_id=7,
                                                     decided_at="2027-01-04T09:40:00+08:00"))
-    @blp.alt_response(409, description="decided already, or the slot was taken meanwhile: `conflict` names the "
+    @blp.alt_response(409, schema="Error", description="decided already, or the slot was taken meanwhile: `conflict` names the "
                                        "case and time in the way",
                       example={"code": 409, "error": "room_taken", "field": "starts_at",
                                "message": "courtroom 第一法庭 is taken by case (2027)鲁1002民初99号 on 2027-01-05 "
@@ -86,7 +86,7 @@ class ProposalRejectView(MethodView):
     @blp.arguments(ProposalRejectArgsSchema, example={"reason": "法官当日另有安排"})
     @blp.response(200, ProposalSchema, example=dict(PROPOSAL_EXAMPLE, status="rejected", reason="法官当日另有安排",
                                                     decided_at="2027-01-04T09:40:00+08:00"))
-    @blp.alt_response(409, description="the proposal was decided already",
+    @blp.alt_response(409, schema="Error", description="the proposal was decided already",
                       example={"code": 409, "error": "proposal_decided", "field": "proposal_id",
                                "message": "this proposal was already accepted: its hearing is booked"})
     def post(self, args, proposal_id):
