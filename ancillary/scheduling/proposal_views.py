@@ -66,9 +66,10 @@ class ProposalAcceptView(MethodView):
     @roles(Role.scheduler)
     @blp.response(200, ProposalSchema, example=dict(PROPOSAL_EXAMPLE, status="accepted", hearing_id=7,
                                                     decided_at="2027-01-04T09:40:00+08:00"))
-    @blp.alt_response(409, schema="Error", description="decided already, or the slot was taken meanwhile: `conflict` names the "
-                                       "case and time in the way",
-                      example={"code": 409, "error": "room_taken", "field": "starts_at",
+    @blp.alt_response(409, schema="Error",
+                      description="decided already, or the slot was taken meanwhile: `conflict` names the case and "
+                                  "time in the way",
+                      example={"code": 409, "status": "Conflict", "error": "room_taken", "field": "starts_at",
                                "message": "courtroom 第一法庭 is taken by case (2027)鲁1002民初99号 on 2027-01-05 "
                                           "08:30-09:30",
                                "conflict": {"hearing_id": 8, "case_number": "(2027)鲁1002民初99号",
@@ -87,7 +88,7 @@ class ProposalRejectView(MethodView):
     @blp.response(200, ProposalSchema, example=dict(PROPOSAL_EXAMPLE, status="rejected", reason="法官当日另有安排",
                                                     decided_at="2027-01-04T09:40:00+08:00"))
     @blp.alt_response(409, schema="Error", description="the proposal was decided already",
-                      example={"code": 409, "error": "proposal_decided", "field": "proposal_id",
+                      example={"code": 409, "status": "Conflict", "error": "proposal_decided", "field": "proposal_id",
                                "message": "this proposal was already accepted: its hearing is booked"})
     def post(self, args, proposal_id):
         """Say no: the case stays in the scheduling queue for a person; nothing more is proposed for it."""
