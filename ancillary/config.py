@@ -16,6 +16,7 @@ from ancillary.config_env import (
     _ops_settings,
     _parse_smtp_url,
     _reminder_settings,
+    _scheduling_settings,
 )
 from scanners.tokens import Keyring
 
@@ -56,6 +57,12 @@ class Settings:
     speedy_notice_days: int = 1
     speedy_hearing_days: int = 7
     auto_schedule_max_days: int = 31
+    # The scheduling sweep (docs/scheduling.md): proposes slots for new cases every few
+    # minutes for a scheduler to accept, or books them itself when the court says so.
+    auto_schedule_sweep: bool = True  # ANCILLARY_AUTO_SCHEDULE=0 turns it off
+    auto_book: bool = False  # ANCILLARY_AUTO_BOOK=1: book instead of proposing
+    auto_schedule_minutes: int = 5  # ANCILLARY_AUTO_SCHEDULE_MINUTES: how often it plans
+    auto_schedule_days: int = 21  # ANCILLARY_AUTO_SCHEDULE_DAYS: how far ahead it looks
     # A new courtroom's lunch break, local times *(default 12:00-13:30)*; each room keeps its own.
     lunch_break: tuple[time, time] = (time(12, 0), time(13, 30))
     # The longest period the dashboard reports at once, in days.
@@ -160,6 +167,7 @@ class Settings:
         if "ANCILLARY_COURT_NAME" in env:
             values["court_name"] = env["ANCILLARY_COURT_NAME"]
         values.update(_reminder_settings(env))
+        values.update(_scheduling_settings(env))
         values.update(overrides)
         settings = cls(**values)
         settings.check()
@@ -187,6 +195,10 @@ class Settings:
                 raise SettingsError(f"hearing length for {kind} must be 10-480 minutes")
         if not 1 <= self.scheduling_task_hours <= 72:
             raise SettingsError("scheduling task window must be 1-72 hours")
+        if not 1 <= self.auto_schedule_days <= self.auto_schedule_max_days:
+            raise SettingsError(f"ANCILLARY_AUTO_SCHEDULE_DAYS must be 1-{self.auto_schedule_max_days}")
+        if not 1 <= self.auto_schedule_minutes <= 24 * 60:
+            raise SettingsError("ANCILLARY_AUTO_SCHEDULE_MINUTES must be 1-1440")
         if not 1 <= self.archive_days <= 365:
             raise SettingsError("archive window must be 1-365 days")
         if not 2 <= self.serve_moves_per_hour <= 1000:

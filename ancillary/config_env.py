@@ -178,3 +178,30 @@ def _parse_smtp_url(url: str) -> dict:
         "use_ssl": parts.scheme == "smtps",
         "starttls": query.get("starttls", ["0"])[0] in ("1", "true", "yes"),
     }
+
+
+def _flag(env: dict[str, str], name: str) -> bool | None:
+    value = env.get(name, "").strip().lower()
+    if not value:
+        return None
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name}={env[name]!r} must be 1 or 0")
+
+
+def _scheduling_settings(env: dict[str, str]) -> dict:
+    """The scheduling sweep: on or off, proposing or booking, how often and how far ahead."""
+    values: dict = {}
+    for name, attr in (("ANCILLARY_AUTO_SCHEDULE", "auto_schedule_sweep"), ("ANCILLARY_AUTO_BOOK", "auto_book")):
+        flag = _flag(env, name)
+        if flag is not None:
+            values[attr] = flag
+    for name, attr in (("ANCILLARY_AUTO_SCHEDULE_MINUTES", "auto_schedule_minutes"),
+                       ("ANCILLARY_AUTO_SCHEDULE_DAYS", "auto_schedule_days")):
+        if env.get(name):
+            if not env[name].strip().isdigit():
+                raise SettingsError(f"{name}={env[name]!r} is not a whole number")
+            values[attr] = int(env[name])
+    return values

@@ -9,7 +9,8 @@ import time
 import weakref
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, MetaData, event
+from psycopg.types.json import Jsonb
+from sqlalchemy import JSON, DateTime, Enum, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, registry
@@ -73,6 +74,9 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # 64 MB of page cache (the default is 2 MB): a sweep's large transaction would otherwise
+    # spill and re-read the same pages over and over (12 GB of I/O for a first reminder sweep).
+    cursor.execute("PRAGMA cache_size=-65536")
     cursor.close()
     # Let SQLAlchemy, not the driver, open transactions (see _sqlite_begin).
     dbapi_connection.isolation_level = None
@@ -194,3 +198,37 @@ def get_or_404(session, model, ident, *, code: str, message: str, field: str):
     if row is None:
         raise NotFound(code, message, field=field, id=ident)
     return row
+
+
+def bulk_insert(session, table, rows: list[dict]) -> None:
+    """Insert ``rows`` (dicts with the same keys) into ``table``, flushed with the session's transaction.
+
+    PostgreSQL: one COPY (psycopg's ``cursor.copy``), which writes a hundred thousand rows
+    several times faster than an executemany INSERT; elsewhere an executemany INSERT.
+    """
+    if not rows:
+        return
+    session.flush()
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        connection.execute(table.insert(), rows)
+        return
+    names = list(rows[0])
+    json_columns = {name for name in names if isinstance(table.c[name].type, JSON)}
+    columns = ", ".join(f'"{name}"' for name in names)
+    with connection.connection.driver_connection.cursor() as cursor, \
+            cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+        for row in rows:
+            copy.write_row([_copy_value(row[name], name in json_columns) for name in names])
+
+
+def _copy_value(value, is_json: bool):
+    if value is None:
+        return None
+    if is_json:
+        return Jsonb(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise ValueError("naive datetime: store aware UTC instants")
+    return value

@@ -9,5 +9,12 @@ from ancillary.ops.models import SchedulerBeat, SweepRun  # noqa: F401
 from ancillary.outbox import Notification, NotificationItem, SmsOptOut  # noqa: F401
 from ancillary.queues.models import FollowUpPairing, Group, Post, Task  # noqa: F401
 from ancillary.reminders.models import EnforcementRecord  # noqa: F401
-from ancillary.scheduling.models import Blocking, CalendarFeed, CourtDay, Courtroom, Hearing  # noqa: F401
+from ancillary.scheduling.models import (  # noqa: F401
+    Blocking,
+    CalendarFeed,
+    CourtDay,
+    Courtroom,
+    Hearing,
+    HearingProposal,
+)
 from ancillary.service.models import CarrierEvent, ServiceAddress, ServiceAttempt, ServiceOrder  # noqa: F401

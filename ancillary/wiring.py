@@ -25,6 +25,7 @@ from ancillary.queues.services import case_closed
 from ancillary.reminders.jobs import sweep_escalations, sweep_reminders
 from ancillary.reminders.kpis import reminder_kpis
 from ancillary.reports.kpis import case_kpis
+from ancillary.scheduling import jobs as scheduling_jobs
 from ancillary.scheduling import services as scheduling
 from ancillary.scheduling.kpis import scheduling_kpis
 from ancillary.service import jobs as service_jobs
@@ -33,8 +34,8 @@ from ancillary.service.queries import service_kpis
 
 KEY = "ancillary.wiring"
 
-SWEEPS = (deadline_sweep, service_jobs.sweep, sweep_reminders, sweep_escalations, checkpoints.sweep,
-          service_jobs.sweep_orphan_photos, sweep_orphan_scans)
+SWEEPS = (deadline_sweep, service_jobs.sweep, scheduling_jobs.sweep, sweep_reminders, sweep_escalations,
+          checkpoints.sweep, service_jobs.sweep_orphan_photos, sweep_orphan_scans)
 KPI_PROVIDERS = (case_kpis, archive_kpis, scheduling_kpis, service_kpis, reminder_kpis)
 RECEIVERS = (
     (status_changed, service.on_notification_status),

@@ -20,10 +20,13 @@ from ancillary.outbox.services import (
     RANK,
     apply_provider_status,
     audit_step,
+    audit_steps,
     case_ids_of,
     enqueue,
+    enqueue_many,
     get_notification,
     is_opted_out,
+    link_items,
     map_provider_status,
     new_ack_code,
     notify_status_change,
@@ -33,8 +36,9 @@ from ancillary.outbox.text import court_language, court_locale, reader_locale
 
 __all__ = [
     "QUIET_CHANNELS", "RANK", "Channel", "Channels", "Notification", "NotificationItem", "NotificationStatus",
-    "SmsOptOut", "apply_provider_status", "audit_step", "build_channels", "case_ids_of", "channels_for",
-    "claim_one", "court_language", "court_locale", "deliver_due", "enqueue", "get_notification",
-    "in_quiet_hours", "is_opted_out", "map_provider_status", "new_ack_code", "notify_status_change",
+    "SmsOptOut", "apply_provider_status", "audit_step", "audit_steps", "build_channels", "case_ids_of",
+    "channels_for", "claim_one", "court_language", "court_locale", "deliver_due", "enqueue", "enqueue_many",
+    "get_notification", "in_quiet_hours", "is_opted_out", "link_items", "map_provider_status", "new_ack_code",
+    "notify_status_change",
     "reader_locale", "release_time", "run_sender", "send_one", "status_changed",
 ]

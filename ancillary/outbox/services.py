@@ -10,10 +10,10 @@ import secrets
 from datetime import datetime
 
 from blinker import Namespace
-from sqlalchemy import select
+from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.orm import Session
 
-from ancillary.audit.services import record
+from ancillary.audit.services import record, record_many
 from ancillary.db import get_or_404
 from ancillary.display_names import N_
 from ancillary.errors import Invalid, NotFound
@@ -64,6 +64,76 @@ def enqueue(session: Session, *, key: str, channel: Channel | str, to_address: s
     session.add(row)
     session.flush()
     return row
+
+
+KEYS_PER_QUERY = 1000
+
+
+def enqueue_many(session: Session, messages: list[dict], *, now: datetime, settings) -> dict[str, tuple[int, datetime]]:
+    """``enqueue`` for many messages at once: (id, not_before) by key, the existing ones reused.
+
+    Each message is a dict of ``Notification`` columns (``idempotency_key``, ``channel``,
+    ``to_address``, ``body``, ``kind``, ``recipient_id``, ...); the rest is filled as
+    ``enqueue`` fills it (quiet hours included). One multi-row INSERT ... RETURNING.
+    """
+    found: dict[str, tuple[int, datetime]] = {}
+    keys = [m["idempotency_key"] for m in messages]
+    for start in range(0, len(keys), KEYS_PER_QUERY):
+        for key, nid, due in session.execute(select(
+                Notification.idempotency_key, Notification.id, Notification.not_before).where(
+                Notification.idempotency_key.in_(keys[start:start + KEYS_PER_QUERY]))):
+            found[key] = (nid, due)
+    rows, seen = [], set(found)
+    for message in messages:
+        if message["idempotency_key"] in seen:
+            continue
+        seen.add(message["idempotency_key"])
+        channel = Channel(message["channel"])
+        due = message.get("not_before") or now
+        if held_back(channel, message.get("is_urgent", False)):
+            due = release_time(due, settings)
+        rows.append({"subject": None, "case_id": None, "object_type": None, "object_id": None, "is_urgent": False,
+                     "needs_ack": False, "ack_code": None, **message, "channel": channel,
+                     "status": NotificationStatus.pending, "not_before": due, "created_at": now, "attempts": 0,
+                     "escalation_level": 0})
+    if rows:
+        returned = session.execute(insert(Notification).returning(
+            Notification.idempotency_key, Notification.id, sort_by_parameter_order=True), rows)
+        for (key, nid), row in zip(returned, rows, strict=True):
+            found[key] = (nid, row["not_before"])  # as given, as ``enqueue`` keeps it on its object
+    return found
+
+
+def link_items(session: Session, item_ids_by_notification: dict[int, list[int]]) -> None:
+    """Point each staged item at the message it was folded into (one executemany UPDATE by id)."""
+    pairs = [(item, nid) for nid, items in item_ids_by_notification.items() for item in items]
+    if not pairs:
+        return
+    table = NotificationItem.__table__
+    if session.get_bind().dialect.name == "postgresql":  # one statement: UPDATE ... FROM unnest(ids, messages)
+        session.flush()
+        session.execute(text("UPDATE notification_items SET notification_id = links.message "
+                             "FROM unnest(CAST(:items AS integer[]), CAST(:messages AS integer[])) "
+                             "AS links(item, message) WHERE notification_items.id = links.item"),
+                        {"items": [p[0] for p in pairs], "messages": [p[1] for p in pairs]})
+        return
+    statement = update(table).where(table.c.id == bindparam("item")).values(notification_id=bindparam("message"))
+    session.execute(statement, [{"item": item, "message": nid} for item, nid in pairs])
+
+
+def audit_steps(session: Session, action: str, steps: list[tuple[int, str, int | None, list[int], dict]], *,
+                now: datetime) -> None:
+    """``audit_step`` for many messages (by the system): one entry per case each names, in one INSERT.
+
+    A step is (notification id, kind, recipient id, its items' case ids, extra ``after``).
+    """
+    entries = []
+    for nid, kind, recipient_id, case_ids, extra in steps:
+        after = {"notification_id": nid, "kind": kind, "recipient_id": recipient_id, **extra}
+        for case_id in case_ids or [None]:
+            entries.append({"at": now, "actor_id": None, "action": action, "object_type": "notifications",
+                            "object_id": nid, "case_id": case_id, "before": None, "after": after})
+    record_many(session, entries)
 
 
 def notify_status_change(session: Session, notification: Notification, now: datetime) -> None:

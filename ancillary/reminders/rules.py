@@ -17,9 +17,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import insert, select
+from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from ancillary.db import bulk_insert
 from ancillary.display_names import N_
 from ancillary.outbox import Notification, NotificationItem
 from ancillary.reminders import sources
@@ -291,30 +293,36 @@ def follow_up_posts_by_officer(session) -> dict[int, list[int]]:
     return mapping
 
 
-def _item_rows(nodes: Iterable[Node], now, settings, posts) -> Iterator[dict]:
+def _item_keys(nodes: Iterable[Node], settings, posts) -> Iterator[tuple[str, Node, int, str]]:
+    """(key, node, recipient, digest) of every item the nodes make; the row is built only if new."""
     for node in nodes:
         part = node.key_part or local_day(node.due_at, settings)
         base = f"{node.rule}:{node.object_type}:{node.object_id}:{part}"
-        targets = [(r, node.digest) for r in node.recipient_ids if r]
+        for recipient in node.recipient_ids:
+            if recipient:
+                yield f"{base}:{recipient}", node, recipient, node.digest
         if node.officer_id is not None and node.digest == ACTION:
-            targets += [(u, FOLLOW_UP) for u in posts.get(node.officer_id, ())]
-        for recipient, digest in targets:
-            params = dict(node.params)
-            if node.officer_id is not None:
-                params["officer_id"] = node.officer_id
-            yield {
-                "key": f"{base}:{recipient}",
-                "rule": node.rule,
-                "digest": digest,
-                "recipient_id": recipient,
-                "case_id": node.case_id,
-                "object_type": node.object_type,
-                "object_id": node.object_id,
-                "due_at": node.due_at,
-                "params": params,
-                "root_id": node.root_id,
-                "created_at": now,
-            }
+            for user in posts.get(node.officer_id, ()):
+                yield f"{base}:{user}", node, user, FOLLOW_UP
+
+
+def _item_row(key: str, node: Node, recipient: int, digest: str, now) -> dict:
+    params = dict(node.params)
+    if node.officer_id is not None:
+        params["officer_id"] = node.officer_id
+    return {"key": key, "rule": node.rule, "digest": digest, "recipient_id": recipient, "case_id": node.case_id,
+            "object_type": node.object_type, "object_id": node.object_id, "due_at": node.due_at, "params": params,
+            "root_id": node.root_id, "created_at": now}
+
+
+def staged_keys(session: Session, keys: list[str]) -> set[str]:
+    """Which of ``keys`` are staged already: one array parameter on PostgreSQL (a thousand bound
+    parameters cost more to render and parse than the lookups), an IN list on SQLite."""
+    if session.get_bind().dialect.name == "postgresql":
+        wanted = NotificationItem.key == any_(bindparam("keys", keys, type_=ARRAY(String)))
+    else:
+        wanted = NotificationItem.key.in_(keys)
+    return set(session.scalars(select(NotificationItem.key).where(wanted)))
 
 
 def stage(session: Session, nodes: Iterable[Node], now: datetime, settings, posts=None) -> int:
@@ -322,21 +330,19 @@ def stage(session: Session, nodes: Iterable[Node], now: datetime, settings, post
     if posts is None:
         posts = follow_up_posts_by_officer(session)
     staged = 0
-    chunk: list[dict] = []
+    chunk: list[tuple] = []
 
-    def flush(rows):
-        keys = {r["key"] for r in rows}
-        seen = set(session.scalars(select(NotificationItem.key).where(NotificationItem.key.in_(keys))))
+    def flush(items):
+        seen = staged_keys(session, list({item[0] for item in items}))
         fresh = {}
-        for row in rows:
-            if row["key"] not in seen:
-                fresh.setdefault(row["key"], row)
-        if fresh:
-            session.execute(insert(NotificationItem), list(fresh.values()))
+        for item in items:
+            if item[0] not in seen and item[0] not in fresh:
+                fresh[item[0]] = _item_row(*item, now)
+        bulk_insert(session, NotificationItem.__table__, list(fresh.values()))
         return len(fresh)
 
-    for row in _item_rows(nodes, now, settings, posts):
-        chunk.append(row)
+    for item in _item_keys(nodes, settings, posts):
+        chunk.append(item)
         if len(chunk) >= CHUNK:
             staged += flush(chunk)
             chunk = []

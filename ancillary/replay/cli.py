@@ -58,9 +58,8 @@ def replay_app(out: Path, rs: ReplaySettings, database_url: str | None = None):
 
 
 def feature_settings(rs: ReplaySettings) -> dict:
-    """Settings a switched-off feature turns off beyond the replay's own people (those this build has)."""
-    known = {f.name for f in fields(Settings)}
-    return {"auto_schedule_sweep": False} if "auto_schedule_sweep" in known and not rs.has("auto-scheduling") else {}
+    """Settings a switched-off feature turns off beyond the replay's own people: the product's scheduling sweep."""
+    return {"auto_schedule_sweep": rs.has("auto-scheduling")}
 
 
 def run_replay(out: Path, rs: ReplaySettings, *, database_url: str | None = None, progress=None):

@@ -18,7 +18,7 @@ from ancillary.errors import Invalid
 from ancillary.scheduling import bulk, packing
 from ancillary.scheduling.models import Courtroom, Hearing, HearingStatus
 from ancillary.scheduling.queries import earliest_start
-from ancillary.scheduling.rules import Ledger, Need
+from ancillary.scheduling.rules import Booked, Ledger, Need
 
 
 @dataclass
@@ -67,15 +67,20 @@ def _reason(need: Need, ledger: Ledger, first: date, last: date, not_before: dat
     return "no_free_slot", "no room at the venue and the judge free together in the window"
 
 
-def plan(session: Session, first: date, last: date, *, now: datetime, settings,
-         venue: str | None = None) -> tuple[Plan, list]:
-    """Decide slots for the pending cases (nothing is written); returns the plan and the placements."""
+def plan(session: Session, first: date, last: date, *, now: datetime, settings, venue: str | None = None,
+         skip: frozenset[int] = frozenset(), held: tuple[Booked, ...] = ()) -> tuple[Plan, list]:
+    """Decide slots for the pending cases (nothing is written); returns the plan and the placements.
+
+    ``skip``: cases left out; ``held``: slots already promised (open proposals), planned around.
+    """
     tz = settings.timezone
     check_window(first, last, now, settings)
-    cases = [c for c in pending_cases(session, now) if venue is None or c.venue == venue]
+    cases = [c for c in pending_cases(session, now) if (venue is None or c.venue == venue) and c.id not in skip]
     needs = [Need.of(session, c, settings) for c in cases]
     needs.sort(key=lambda n: (n.kind != "speedy", n.latest, n.filed_at, n.case_id))
     ledger = Ledger.load(session, first, last, tz=tz)
+    for slot in held:
+        ledger.add(slot)
     days = ledger.working.between(first, last)
     window_start = datetime.combine(first, time(0), tz).astimezone(UTC)
     not_before = {n.case_id: max(earliest_start(n, now, settings), window_start) for n in needs}
@@ -92,12 +97,12 @@ def plan(session: Session, first: date, last: date, *, now: datetime, settings,
 
 
 def run(session: Session, first: date, last: date, *, actor, now: datetime, settings, venue: str | None = None,
-        dry_run: bool = False) -> dict:
+        dry_run: bool = False, skip: frozenset[int] = frozenset(), held: tuple[Booked, ...] = ()) -> dict:
     """Plan and book in one go: the rooms and judges are locked first, so the plan is what gets booked."""
     if not dry_run:
         judges = {c.judge_id for c in pending_cases(session, now)}
         bulk.lock(session, session.scalars(select(Courtroom.id)).all(), judges)
-    result, placements = plan(session, first, last, now=now, settings=settings, venue=venue)
+    result, placements = plan(session, first, last, now=now, settings=settings, venue=venue, skip=skip, held=held)
     scheduled = result.scheduled
     if not dry_run:
         hearings = bulk.book_all(session, placements, actor=actor, now=now, settings=settings)

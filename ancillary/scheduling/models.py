@@ -161,3 +161,48 @@ class CalendarFeed(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
+
+
+class ProposalStatus(enum.StrEnum):
+    proposed = "proposed"  # waiting for a scheduler
+    accepted = "accepted"  # booked through the normal booking path
+    rejected = "rejected"  # a scheduler said no: the case stays with people
+    withdrawn = "withdrawn"  # the sweep dropped it: booked meanwhile, slot taken or passed, case closed
+
+
+class HearingProposal(Base):
+    """A slot the scheduling sweep proposes for a newly filed case, until a scheduler decides.
+
+    At most one open proposal per case (a partial unique index), so a sweep run twice for
+    the same instant, or by two processes at once, proposes once.
+    """
+
+    __tablename__ = "hearing_proposals"
+    __table_args__ = (
+        CheckConstraint("starts_at < ends_at", name="period_order"),
+        Index("uq_hearing_proposals_open_case", "case_id", unique=True,
+              sqlite_where=text("status = 'proposed'"), postgresql_where=text("status = 'proposed'")),
+        Index("ix_hearing_proposals_status_starts", "status", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    courtroom_id: Mapped[int] = mapped_column(ForeignKey("courtrooms.id"))
+    judge_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    lane: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[ProposalStatus] = mapped_column(str_enum(ProposalStatus, "proposal_status"),
+                                                   default=ProposalStatus.proposed)
+    created_at: Mapped[datetime]
+    decided_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    hearing_id: Mapped[int | None] = mapped_column(ForeignKey("hearings.id"))
+    reason: Mapped[str | None] = mapped_column(String(200))  # why rejected (a person's words) or withdrawn (a code)
+
+    case: Mapped[Case] = relationship()  # noqa: F821
+    courtroom: Mapped[Courtroom] = relationship()
+
+    @property
+    def is_overlap(self) -> bool:
+        return self.lane == 1

@@ -62,7 +62,20 @@ bp = PlainBlueprint("scheduling_pages", __name__)
 @page(Role.scheduler, Role.judge)
 def schedule():
     """The week view: courtrooms by hours, each hearing readable and movable; the queue and auto-scheduling."""
-    return render_template("schedule.html", strings=_strings(), can_schedule=g.user.role == Role.scheduler)
+    return render_template("schedule.html", strings=_strings(), proposal_strings=_proposal_strings(),
+                           can_schedule=g.user.role == Role.scheduler)
+
+
+def _proposal_strings() -> dict:
+    """What schedule_proposals.js says about the sweep's proposals."""
+    return {
+        "accept": gettext("Accept"), "reject": gettext("Reject"),
+        "accepted": gettext("Case {number} is booked as proposed; the judge is told."),
+        "rejected": gettext("Proposal for case {number} rejected: the case stays in the queue for you."),
+        "taken": gettext("This slot was taken meanwhile by case {number} ({time}); the system will propose another."),
+        "failed": gettext("Not done; try again."), "mainCourt": gettext("main court"),
+        "kinds": _strings()["kinds"],
+    }
 HEARINGS_SHOWN = 50
 REMINDERS_SHOWN = 30
 

@@ -287,4 +287,6 @@
     }
     render();
   });
+  /* A booking made elsewhere on the page (an accepted proposal, schedule_proposals.js) redraws the week. */
+  document.addEventListener("schedule:changed", function () { render(); });
 })();

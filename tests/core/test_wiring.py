@@ -9,6 +9,7 @@ def test_the_sweeps_a_tick_runs_in_order(app):
     assert [dotted(fn) for fn in wiring_of(app).sweeps] == [
         "ancillary.archive.services.deadline_sweep",
         "ancillary.service.jobs.sweep",
+        "ancillary.scheduling.jobs.sweep",
         "ancillary.reminders.jobs.sweep_reminders",
         "ancillary.reminders.jobs.sweep_escalations",
         "ancillary.custody.checkpoints.sweep",
