@@ -83,6 +83,7 @@ class Settings:
     quick_release_minutes: int = 60
     # Custody checkpoints (docs/custody.md): Ed25519 seed, the append-only log's folder.
     custody_signing_key: bytes | None = None
+    custody_public_key: str | None = None  # hex; an auditor's machine holds only this
     custody_checkpoint_dir: Path = INSTANCE_DIR / "checkpoints"
     custody_checkpoint_minutes: int = 60
     run_scheduler: bool = False

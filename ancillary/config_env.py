@@ -13,6 +13,9 @@ from datetime import time
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
 INSTANCE_DIR = Path(os.environ.get("ANCILLARY_INSTANCE_DIR", Path.cwd() / "instance"))
 
 
@@ -32,10 +35,34 @@ def parse_signing_key(text: str) -> bytes:
     return seed
 
 
+def parse_public_key(text: str, name: str = "ANCILLARY_CUSTODY_PUBLIC_KEY") -> str:
+    """An Ed25519 public key as 64 hex digits (what ``ancillary custody public-key`` prints)."""
+    text = text.strip().lower()
+    try:
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(text))
+    except ValueError:
+        raise SettingsError(f"{name} must be an Ed25519 public key: 64 hex digits, "
+                            "as `ancillary custody public-key` prints it") from None
+    return text
+
+
+def _public_half(seed: bytes) -> str:
+    return Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+
+
 def _custody_settings(env: dict[str, str], *, testing: bool) -> dict:
-    """The checkpoint key never enters the database; the demo keeps a random one in instance/."""
-    text = env.get("ANCILLARY_CUSTODY_SIGNING_KEY") or ("" if testing else _instance_secret("custody_key"))
+    """The checkpoint key never enters the database; the demo keeps a random one in instance/.
+
+    An auditor's machine holds only the public key, ``ANCILLARY_CUSTODY_PUBLIC_KEY``.
+    """
+    auditor = bool(env.get("ANCILLARY_CUSTODY_PUBLIC_KEY")) and not env.get("ANCILLARY_CUSTODY_SIGNING_KEY")
+    text = env.get("ANCILLARY_CUSTODY_SIGNING_KEY") or ("" if testing or auditor else _instance_secret("custody_key"))
     values: dict = {"custody_signing_key": parse_signing_key(text) if text else None}
+    if env.get("ANCILLARY_CUSTODY_PUBLIC_KEY"):
+        values["custody_public_key"] = parse_public_key(env["ANCILLARY_CUSTODY_PUBLIC_KEY"])
+        seed = values["custody_signing_key"]
+        if seed is not None and _public_half(seed) != values["custody_public_key"]:
+            raise SettingsError("ANCILLARY_CUSTODY_PUBLIC_KEY is not the public half of ANCILLARY_CUSTODY_SIGNING_KEY")
     if env.get("ANCILLARY_CUSTODY_CHECKPOINT_DIR"):
         values["custody_checkpoint_dir"] = Path(env["ANCILLARY_CUSTODY_CHECKPOINT_DIR"])
     minutes = env.get("ANCILLARY_CUSTODY_CHECKPOINT_MINUTES")
