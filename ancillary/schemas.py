@@ -65,3 +65,26 @@ def paged(session, query, args):
     """The page of ``query`` that ``limit`` and ``offset`` ask for, and the whole query's count."""
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     return query.limit(args["limit"]).offset(args["offset"]), total
+
+
+class RetryLaterSchema(Schema):
+    """The body of a 429: what was refused, why in a sentence, and the seconds to wait."""
+
+    code = fields.Integer(metadata={"description": "429"})
+    status = fields.String(metadata={"description": "Too Many Requests"})
+    error = fields.String(metadata={"description": "too_many_attempts (sign-in) or too_many_moves (serve tasks)"})
+    message = fields.String(metadata={"description": "the refusal in a sentence, in the reader's language"})
+    field = fields.String()
+    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    retry_after = fields.Integer(metadata={"description": "seconds to wait, the same as the Retry-After header"})
+
+
+RETRY_AFTER_HEADER = {"Retry-After": {
+    "description": "seconds to wait before trying again (RFC 9110 section 10.2.3); the same as `retry_after`",
+    "schema": {"type": "integer", "minimum": 1}, "example": 45}}
+
+
+def retry_later(blp, description: str, example: dict):
+    """Document a 429 answer with its Retry-After header on a view (flask-smorest ``alt_response``)."""
+    return blp.alt_response(429, schema=RetryLaterSchema, description=description, example=example,
+                            headers=RETRY_AFTER_HEADER)
