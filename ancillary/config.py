@@ -113,6 +113,7 @@ class Settings:
     tick_seconds: int = 300  # the scheduler runs every sweep at instants aligned to this period
     heartbeat_seconds: int = 10  # scheduler heartbeat; /readyz wants one younger than twice this
     log_format: str = "text"  # "json": one JSON line per request (request id, user id, status, duration)
+    secure_cookies: bool | None = None  # None: Secure exactly when public_url is https
     proxy_count: int = 0  # reverse proxies whose X-Forwarded-* headers are trusted (1 behind nginx)
     storage_backend: str = "local"  # "s3": an S3-compatible object store (see ancillary/storage.py)
     s3_endpoint: str = ""

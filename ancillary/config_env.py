@@ -95,6 +95,13 @@ def _instance_secret(name: str) -> str:
     return path.read_text().strip()
 
 
+def _flag(env: dict[str, str], name: str, hint: str) -> bool:
+    flag = env[name].strip().lower()
+    if flag not in ("1", "true", "yes", "0", "false", "no"):
+        raise SettingsError(f"{name} must be 1 or 0 ({hint})")
+    return flag in ("1", "true", "yes")
+
+
 def _ops_settings(env: dict[str, str]) -> dict:
     values: dict = {}
     names = (("ANCILLARY_TICK_SECONDS", "tick_seconds"), ("ANCILLARY_HEARTBEAT_SECONDS", "heartbeat_seconds"))
@@ -109,6 +116,9 @@ def _ops_settings(env: dict[str, str]) -> dict:
             values["proxy_count"] = int(env["ANCILLARY_PROXY_COUNT"])
         except ValueError:
             raise SettingsError("ANCILLARY_PROXY_COUNT must be 0 or 1 (the number of proxies in front)") from None
+    if env.get("ANCILLARY_SECURE_COOKIES"):
+        values["secure_cookies"] = _flag(env, "ANCILLARY_SECURE_COOKIES",
+                                         "default: 1 when ANCILLARY_PUBLIC_URL is https")
     if env.get("ANCILLARY_LOG_FORMAT"):
         values["log_format"] = env["ANCILLARY_LOG_FORMAT"]
     if env.get("ANCILLARY_STORAGE"):
