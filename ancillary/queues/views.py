@@ -87,7 +87,7 @@ class TaskView(MethodView):
             services.get_task(db.session, task_id)  # 404 when it does not exist at all
             from ancillary.errors import Forbidden
 
-            raise Forbidden("task_not_visible", "task {id} is not in a queue you work", id=task_id)
+            raise Forbidden("task_not_visible", "this task is not in a queue you work", id=task_id)
         return _with_sla(task)
 
 
