@@ -149,7 +149,7 @@ def test_the_public_key_alone_verifies_and_another_key_is_refused(app, court, do
     bad = court["court_admin"].get("/api/v1/custody/verify").get_json()
     assert bad["first_bad_event"]["reason"] == "checkpoint_wrong_key"
     assert bad["first_bad_event"]["source"] == "local" and other[:16] in bad["first_bad_event"]["detail"]
-    assert "法院" in bad["message"]
+    assert "本院的密钥" in bad["message"] and "本地" in bad["message"]
     result = _cli(app, "verify", "--public-key", "not-a-key")
     assert result.exit_code == 2 and "64 hex digits" in result.output
 
