@@ -30,10 +30,15 @@ sys.path.insert(0, str(ROOT))
 
 from common import postgres_database  # noqa: E402
 
+_checkpoint_dirs: dict[str, str] = {}
+
 
 def env_for(url: str) -> dict:
+    # Each database gets its own, new checkpoint log: a log left by another database would name
+    # every chain rewritten (rightly), and the verify would stop at the first.
+    folder = _checkpoint_dirs.setdefault(url, tempfile.mkdtemp(prefix="bench-checkpoints-"))
     return {**os.environ, "ANCILLARY_DATABASE_URL": url, "ANCILLARY_SECRET_KEY": "bench",
-            "ANCILLARY_QR_KEYS": "K1:bench-secret-0123456789abcdef"}
+            "ANCILLARY_QR_KEYS": "K1:bench-secret-0123456789abcdef", "ANCILLARY_CUSTODY_CHECKPOINT_DIR": folder}
 
 
 def fill(url: str, events: int, per_dossier: int) -> float:
