@@ -35,7 +35,7 @@ from functools import partial
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from ancillary.cases.models import Dossier
@@ -44,6 +44,7 @@ from ancillary.custody.models import CustodyEvent, CustodyHead
 from ancillary.custody.verify import verify_chains
 
 log = logging.getLogger(__name__)
+PINNED_BATCH = 500  # pinned events looked up per query
 
 
 def _canonical(value) -> bytes:
@@ -168,7 +169,8 @@ def _load_latest(sink: Sink, public_hex: str) -> tuple[dict | None, list | None,
     payload, refused = signed_payload(line, public_hex)
     if refused == "checkpoint_wrong_key":
         detail = f"signed by key {str(payload['key'])[:16]}…, not the court's key {public_hex[:16]}…"
-        return None, None, CheckpointFinding(None, None, refused, sink.name, payload.get("number"), detail)
+        number = payload.get("number") if isinstance(payload.get("number"), int) else None
+        return None, None, CheckpointFinding(None, None, refused, sink.name, number, detail)
     if refused:
         return None, None, CheckpointFinding(None, None, refused, sink.name)
     found = partial(CheckpointFinding, None, None, source=sink.name, checkpoint=payload["number"])
@@ -213,15 +215,18 @@ def check_against_latest(session: Session, sinks: list[Sink], public_hex: str
     payload, leaves, finding = latest_checkpoint(sinks, public_hex)
     if finding or payload is None:
         return payload, finding
-    for dossier_id, seq, head_hash in leaves:
-        row = session.execute(select(CustodyEvent.hash).where(
-            CustodyEvent.dossier_id == dossier_id, CustodyEvent.seq == seq)).first()
-        if row is None:
-            left = session.scalar(select(func.count()).select_from(CustodyEvent)
-                                  .where(CustodyEvent.dossier_id == dossier_id))
-            return payload, CheckpointFinding(dossier_id, seq, "chain_truncated" if left else "chain_deleted")
-        if row.hash != head_hash:
-            return payload, CheckpointFinding(dossier_id, seq, "chain_rewritten")
+    for start in range(0, len(leaves), PINNED_BATCH):
+        batch = leaves[start:start + PINNED_BATCH]
+        held = dict(((d, s), h) for d, s, h in session.execute(
+            select(CustodyEvent.dossier_id, CustodyEvent.seq, CustodyEvent.hash)
+            .where(tuple_(CustodyEvent.dossier_id, CustodyEvent.seq).in_([(d, s) for d, s, _ in batch]))))
+        for dossier_id, seq, head_hash in batch:
+            if (dossier_id, seq) not in held:
+                left = session.scalar(select(func.count()).select_from(CustodyEvent)
+                                      .where(CustodyEvent.dossier_id == dossier_id))
+                return payload, CheckpointFinding(dossier_id, seq, "chain_truncated" if left else "chain_deleted")
+            if held[(dossier_id, seq)] != head_hash:
+                return payload, CheckpointFinding(dossier_id, seq, "chain_rewritten")
     return payload, None
 
 

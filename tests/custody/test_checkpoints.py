@@ -23,6 +23,7 @@ def anchored(app, tmp_path, monkeypatch):
     settings = dataclasses.replace(app.config["SETTINGS"], custody_signing_key=SEED,
                                    custody_checkpoint_dir=tmp_path / "checkpoints")
     monkeypatch.setitem(app.config, "SETTINGS", settings)
+    monkeypatch.setattr("ancillary.custody.checkpoints.PINNED_BATCH", 2)  # several lookups, as with many chains
     return settings
 
 
