@@ -34,8 +34,7 @@ from pathlib import Path
 from custody_verify import BIN, ROOT, env_for, fill
 
 KEY = "11" * 32
-S3 = {"ANCILLARY_S3_ACCESS_KEY": "testing", "ANCILLARY_S3_SECRET_KEY": "testing", "ANCILLARY_S3_REGION": "us-east-1",
-      "ANCILLARY_S3_BUCKET": "court-files"}
+S3 = {"ANCILLARY_S3_ACCESS_KEY": "testing", "ANCILLARY_S3_SECRET_KEY": "testing", "ANCILLARY_S3_REGION": "us-east-1"}
 
 
 def run(url: str, folder: Path, *args: str, extra: dict | None = None) -> dict:
@@ -53,7 +52,8 @@ def run(url: str, folder: Path, *args: str, extra: dict | None = None) -> dict:
             **({"seconds_inside": float(inside.group(1))} if inside else {})}
 
 
-def object_store() -> tuple[dict, callable]:
+def object_store(bucket: str) -> tuple[dict, callable]:
+    """moto's S3 server with a new bucket (moto keeps one store per process: a bucket per database)."""
     import boto3
     from common import free_port
     from moto.server import ThreadedMotoServer
@@ -64,8 +64,8 @@ def object_store() -> tuple[dict, callable]:
     server.start()
     endpoint = f"http://127.0.0.1:{port}"
     boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
-                 aws_secret_access_key="testing").create_bucket(Bucket="court-files")
-    return {"ANCILLARY_STORAGE": "s3", "ANCILLARY_S3_ENDPOINT": endpoint, **S3}, server.stop
+                 aws_secret_access_key="testing").create_bucket(Bucket=bucket)
+    return {"ANCILLARY_STORAGE": "s3", "ANCILLARY_S3_ENDPOINT": endpoint, "ANCILLARY_S3_BUCKET": bucket, **S3}, server.stop
 
 
 def measure(url: str, tmp: Path, label: str) -> dict:
@@ -73,7 +73,7 @@ def measure(url: str, tmp: Path, label: str) -> dict:
     outcome = {"reference_verify_without_checkpoint": run(url, empty, "verify"),
                "checkpoint": run(url, local, "checkpoint"), "verify": run(url, local, "verify")}
     outcome["log_bytes"] = sum(p.stat().st_size for p in local.iterdir())
-    store, stop = object_store()
+    store, stop = object_store(f"checkpoints-{label}-{uuid.uuid4().hex[:6]}")
     try:
         outcome["checkpoint_with_object_store"] = run(url, both, "checkpoint", extra=store)
         outcome["verify_both_copies"] = run(url, both, "verify", extra=store)
