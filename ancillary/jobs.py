@@ -1,16 +1,16 @@
-"""Sweeps and the APScheduler that runs them.
+"""Sweeps: what one tick runs.
 
 Every sweep is a function ``sweep(session, now, settings) -> dict`` of the database
-and an instant; the scheduler and ``ancillary tick --at`` call the same functions,
-each inside one transaction that the wrapper commits. After the sweeps, the outbox
-sender delivers what is due at that instant (it commits per message: a claim is
-committed before the provider is called).
+and an instant; the leading scheduler (``ancillary.leader``, APScheduler inside) and
+``ancillary tick --at`` call the same functions, each inside one transaction that the
+wrapper commits. After the sweeps, the outbox sender delivers what is due at that
+instant (it commits per message: a claim is committed before the provider is called).
 
-Catching up: the scheduler's one job is an interval tick with ``coalesce=True`` and a
-one-hour ``misfire_grace_time``, kept in the SQLAlchemy job store in the app database.
-A scheduler that was down for an hour runs the tick once when it comes back, not twelve
-times; and since every rule stages its items under unique keys, that one late tick
-sends exactly what the missed ticks would have sent, once.
+Catching up: the scheduler's tick job coalesces missed runs within a one-hour
+``misfire_grace_time``, and its first tick on taking the lead repeats the current
+instant. A scheduler that was down for an hour ticks once when it comes back, not
+twelve times; and since every rule stages its items under unique keys, that one late
+tick sends exactly what the missed ticks would have sent, once.
 """
 
 from __future__ import annotations
@@ -19,20 +19,13 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from apscheduler.executors.pool import ThreadPoolExecutor
-from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.schedulers.blocking import BlockingScheduler
-
 from ancillary.extensions import db
 from ancillary.outbox import channels_for, deliver_due
-from ancillary.timeutil import utcnow
 from ancillary.wiring import dotted, wiring_of
 
 log = logging.getLogger(__name__)
 
 # The sweeps a tick runs, in order, are listed in ``ancillary.wiring.SWEEPS``.
-TICK_MINUTES = 5
 MISFIRE_GRACE_SECONDS = 3600
 DELIVER = "ancillary.outbox.sender.deliver"
 
@@ -75,41 +68,3 @@ def _deliver(app, now: datetime) -> dict:
         db.session.rollback()
         log.exception("outbox delivery failed at %s", now.isoformat())
         return {"error": "failed; see the log"}
-
-
-# The app each scheduler ticks, by database URL: set by ``build_scheduler`` in the process
-# that runs the scheduler, so a tick uses that app's settings, never the environment's again.
-_apps: dict[str, object] = {}
-
-
-def tick_job(database_url: str) -> None:
-    """The scheduler's job: one tick at the current instant (module-level for APScheduler)."""
-    app = _apps.get(database_url)
-    if app is None:
-        log.error("no app is registered for %s: build the scheduler with build_scheduler(app)", database_url)
-        return
-    for path, outcome in run_sweeps(app, utcnow()):
-        if outcome:
-            log.info("%s: %s", path, outcome)
-
-
-def build_scheduler(app, *, blocking: bool = False, func=None):
-    """APScheduler 3 with its SQLAlchemy job store in the app database; one per court."""
-    settings = app.config["SETTINGS"]
-    _apps[settings.database_url] = app
-    cls = BlockingScheduler if blocking else BackgroundScheduler
-    scheduler = cls(
-        jobstores={"default": SQLAlchemyJobStore(url=settings.database_url, tablename="apscheduler_jobs")},
-        executors={"default": ThreadPoolExecutor(1)},
-        job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
-        timezone=settings.timezone,
-    )
-    scheduler.add_job(
-        func or tick_job,
-        "interval",
-        minutes=TICK_MINUTES,
-        id="tick",
-        replace_existing=True,
-        args=[settings.database_url],
-    )
-    return scheduler

@@ -31,13 +31,17 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.date import DateTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import create_engine, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import NullPool
 
 from ancillary.extensions import db
-from ancillary.jobs import run_sweeps
+from ancillary.jobs import MISFIRE_GRACE_SECONDS, run_sweeps
 from ancillary.ops.models import SchedulerBeat, SweepRun
 from ancillary.timeutil import utcnow
 
@@ -169,7 +173,14 @@ def _step_down(app, node: str) -> None:
 
 
 class SchedulerProcess:
-    """The body of ``ancillary scheduler``: wait to lead, then tick until stopped or deposed."""
+    """The body of ``ancillary scheduler``: wait to lead, then let APScheduler tick until stopped or deposed.
+
+    While leading, an APScheduler ``BackgroundScheduler`` runs the ticks: an interval job on the
+    aligned instants, ``coalesce=True`` with a one-hour ``misfire_grace_time`` (a tick that ran
+    long, or a machine that slept, gives one late tick, not a burst), and one worker thread, so
+    two ticks never run at once. The first tick, at once on taking the lead, catches up the
+    instant a predecessor may have left half done. This thread meanwhile beats and watches the lock.
+    """
 
     def __init__(self, app, *, node: str | None = None, first_tick_delay: float = 0):
         settings = app.config["SETTINGS"]
@@ -179,7 +190,6 @@ class SchedulerProcess:
         self.beat_seconds = settings.heartbeat_seconds
         self.poll_seconds = min(2.0, settings.heartbeat_seconds)
         self.stop = threading.Event()
-        self.ticker: threading.Thread | None = None
         self.started_at = utcnow()
         self.first_tick_delay = timedelta(seconds=first_tick_delay)
 
@@ -188,45 +198,53 @@ class SchedulerProcess:
         try:
             while not self.stop.is_set():
                 if lock.try_acquire():
-                    self._lead(lock)
-                    self._finish_tick()  # still holding the lock: nobody else starts meanwhile
+                    self._lead(lock)  # returns once its last tick is over: nobody else starts meanwhile
                     lock.release()
                 else:
                     beat(self.app, self.node, self.started_at, is_leader=False)
                     self.stop.wait(self.poll_seconds)
         finally:
-            self._finish_tick()
             lock.close()
             _step_down(self.app, self.node)
 
+    def ticker(self, func=None) -> BackgroundScheduler:
+        """The APScheduler that ticks while this process leads (``func`` replaces the tick in tests)."""
+        scheduler = BackgroundScheduler(
+            executors={"default": ThreadPoolExecutor(1)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
+            timezone=UTC)
+        first = utcnow() + self.first_tick_delay
+        scheduler.add_job(func or self._tick, DateTrigger(run_date=first, timezone=UTC), id="catch-up")
+        aligned = tick_instant(first, self.tick_seconds) + timedelta(seconds=self.tick_seconds)
+        scheduler.add_job(func or self._tick, IntervalTrigger(seconds=self.tick_seconds, start_date=aligned,
+                                                              timezone=UTC), id="tick")
+        return scheduler
+
     def _lead(self, lock) -> None:
         log.info("scheduler %s leads", self.node)
-        # Catch up at once (the instant a predecessor may have left half done), unless told to wait.
-        due = utcnow() + self.first_tick_delay
-        while not self.stop.is_set():
-            if not lock.is_held():
-                log.warning("scheduler %s lost its lock; it waits to lead again", self.node)
-                return
-            beat(self.app, self.node, self.started_at, is_leader=True)
-            now = utcnow()
-            if now >= due and not self._ticking():
-                instant = tick_instant(now, self.tick_seconds)
-                self.ticker = threading.Thread(target=self._tick, args=(instant,), name="tick", daemon=True)
-                self.ticker.start()
-                due = instant + timedelta(seconds=self.tick_seconds)
-            self.stop.wait(max(0.05, min(self.beat_seconds, (due - utcnow()).total_seconds())))
+        scheduler = self.ticker()
+        scheduler.start()
+        try:
+            while not self.stop.is_set():
+                if not lock.is_held():
+                    log.warning("scheduler %s lost its lock; it waits to lead again", self.node)
+                    return
+                beat(self.app, self.node, self.started_at, is_leader=True)
+                self.stop.wait(self.beat_seconds)
+        finally:
+            self._stop_ticking(scheduler)
 
-    def _ticking(self) -> bool:
-        return self.ticker is not None and self.ticker.is_alive()
-
-    def _tick(self, instant: datetime) -> None:
+    def _tick(self) -> None:
+        instant = tick_instant(utcnow(), self.tick_seconds)
         for path, outcome in run_sweeps(self.app, instant, claim=claimer(self.node)):
             if outcome:
                 log.info("tick %s %s: %s", instant.isoformat(), path.rsplit(".", 1)[-1], outcome)
 
-    def _finish_tick(self) -> None:
-        """Let a running tick finish, for at most GRACEFUL_SECONDS; its sweeps commit whole or not at all."""
-        if self._ticking():
-            self.ticker.join(GRACEFUL_SECONDS)
-            if self.ticker.is_alive():
-                log.warning("a tick still runs after %s s; stopping anyway", GRACEFUL_SECONDS)
+    @staticmethod
+    def _stop_ticking(scheduler: BackgroundScheduler) -> None:
+        """No new tick; a running one gets GRACEFUL_SECONDS to finish (its sweeps commit whole or not at all)."""
+        stopper = threading.Thread(target=scheduler.shutdown, kwargs={"wait": True}, name="stop-ticking", daemon=True)
+        stopper.start()
+        stopper.join(GRACEFUL_SECONDS)
+        if stopper.is_alive():
+            log.warning("a tick still runs after %s s; stopping anyway", GRACEFUL_SECONDS)

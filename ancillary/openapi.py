@@ -3,14 +3,60 @@
 from __future__ import annotations
 
 import re
+from copy import deepcopy
 from http import HTTPStatus
 
 from flask import jsonify, send_from_directory
 from flask_babel import gettext
 from flask_smorest import Api
+from flask_smorest import Blueprint as SmorestBlueprint
 from werkzeug.exceptions import HTTPException
 
 from ancillary.display_names import N_
+from ancillary.schemas import ErrorSchema
+
+
+def document_errors(func, *statuses: int):
+    """List ``statuses`` as answers of the view ``func`` in the OpenAPI document, each with the
+    error body (flask-smorest registers one response per HTTP status, named as in HTTPStatus)."""
+    doc = deepcopy(getattr(func, "_apidoc", {}))
+    responses = doc.setdefault("response", {}).setdefault("responses", {})
+    for status in statuses:
+        entries = responses.setdefault(int(status), [])
+        if not entries:
+            entries.append(HTTPStatus(status).name)
+    func._apidoc = doc
+    return func
+
+
+def errors(*statuses: int):
+    """Decorator: the view may answer these error statuses (404, 409, 413, 415, ...)."""
+    return lambda func: document_errors(func, *statuses)
+
+
+BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+class Blueprint(SmorestBlueprint):
+    """flask-smorest's Blueprint that lists the errors the HTTP edge gives every operation of its
+    kind: 404 where the path names a resource, 413 and 415 for a body (too large, or a format no
+    endpoint reads), 400 for a JSON body that does not parse. ``roles`` adds 401 and 403, and
+    ``errors(...)`` what a view answers beyond these."""
+
+    def add_url_rule(self, rule, endpoint=None, view_func=None, provide_automatic_options=None, **options):
+        is_class = isinstance(view_func, type)
+        methods = (view_func.methods if is_class else options.get("methods")) or ("GET",)
+        for method in methods:
+            func = getattr(view_func, method.lower()) if is_class else view_func
+            statuses = ([404] if "<" in rule else []) + ([413, 415] if method in BODY_METHODS else [])
+            document_errors(func, *statuses)
+        return super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)
+
+    def arguments(self, schema, *, location="json", **kwargs):
+        decorate = super().arguments(schema, location=location, **kwargs)
+        if location != "json":
+            return decorate
+        return lambda func: document_errors(decorate(func), 400)
 
 
 def error_body(status: int, code: str, message: str, field: str | None = None, errors=None, **extra):
@@ -76,7 +122,12 @@ def _first_field(messages, prefix=""):
 
 
 class JsonApi(Api):
-    """flask-smorest's Api with our error body: code, error, message, field, errors."""
+    """flask-smorest's Api with our error body: code, error, message, field, errors.
+
+    No catch-all ``default`` answer in the document: each operation lists the statuses it gives."""
+
+    ERROR_SCHEMA = ErrorSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
     def handle_http_exception(self, error: HTTPException):
         status = error.code or 500

@@ -56,6 +56,23 @@ class Id(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class ErrorSchema(Schema):
+    """Every error answer: the HTTP status, a stable code for programs, a sentence for people,
+    and the field at fault when there is one."""
+
+    code = fields.Integer(required=True, metadata={"description": "HTTP status", "example": 404})
+    status = fields.String(required=True, metadata={"description": "HTTP reason phrase", "example": "Not Found"})
+    error = fields.String(required=True, metadata={"description": "stable code for programs", "example": "not_found"})
+    message = fields.String(required=True, metadata={"description": "a sentence in the caller's language"})
+    field = fields.String(metadata={"description": "the field at fault, dotted for nested fields"})
+    errors = fields.Dict(metadata={"description": "messages per field, nested as the input is"})
+    conflict = fields.Dict(metadata={"description": "what the request conflicts with (409)"})
+    conflicts = fields.List(fields.Dict(), metadata={"description": "every conflict found (409)"})
+    assignee_id = fields.Integer(metadata={"description": "who holds the task already (409)"})
+    retry_after = fields.Integer(metadata={"description": "seconds to wait before trying again (429), as the "
+                                                          "Retry-After header says"})
+
+
 class ListArgsSchema(Schema):
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=MAX_LIMIT))
     offset = fields.Integer(load_default=0, validate=validate.Range(min=0, max=10_000_000))
@@ -67,24 +84,13 @@ def paged(session, query, args):
     return query.limit(args["limit"]).offset(args["offset"]), total
 
 
-class RetryLaterSchema(Schema):
-    """The body of a 429: what was refused, why in a sentence, and the seconds to wait."""
-
-    code = fields.Integer(metadata={"description": "429"})
-    status = fields.String(metadata={"description": "Too Many Requests"})
-    error = fields.String(metadata={"description": "too_many_attempts (sign-in) or too_many_moves (serve tasks)"})
-    message = fields.String(metadata={"description": "the refusal in a sentence, in the reader's language"})
-    field = fields.String()
-    errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
-    retry_after = fields.Integer(metadata={"description": "seconds to wait, the same as the Retry-After header"})
-
-
 RETRY_AFTER_HEADER = {"Retry-After": {
     "description": "seconds to wait before trying again (RFC 9110 section 10.2.3); the same as `retry_after`",
     "schema": {"type": "integer", "minimum": 1}, "example": 45}}
 
 
 def retry_later(blp, description: str, example: dict):
-    """Document a 429 answer with its Retry-After header on a view (flask-smorest ``alt_response``)."""
-    return blp.alt_response(429, schema=RetryLaterSchema, description=description, example=example,
+    """Document a 429 answer with its Retry-After header and an example on a view (the error body,
+    with ``retry_after``), in place of the bare 429 that ``errors(429)`` would list."""
+    return blp.alt_response(429, schema=ErrorSchema, description=description, example=example,
                             headers=RETRY_AFTER_HEADER)

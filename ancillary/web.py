@@ -14,7 +14,7 @@ from ancillary.auth.models import Role
 from ancillary.display_names import label
 from ancillary.errors import DomainError, Forbidden, Invalid, Unauthorized
 from ancillary.extensions import db
-from ancillary.openapi import error_body
+from ancillary.openapi import document_errors, error_body
 from ancillary.timeutil import app_now
 
 log = logging.getLogger(__name__)
@@ -48,7 +48,7 @@ def roles(*allowed: Role):
             return func(*args, **kwargs)
 
         wrapper.allowed_roles = frozenset(allowed)
-        return wrapper
+        return document_errors(wrapper, 401, 403)
 
     return decorate
 

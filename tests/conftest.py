@@ -17,6 +17,7 @@ from sqlalchemy import create_engine, text
 
 from ancillary import create_app
 from ancillary.config import Settings
+from tests.api_contract import ContractClient
 
 pytest_plugins = ["tests.browser", "tests.s3"]
 
@@ -73,6 +74,7 @@ def make_settings(database_url: str, tmp_path, **overrides) -> Settings:
         "ANCILLARY_SECRET_KEY": "test-secret-key",
         "ANCILLARY_QR_KEYS": QR_KEYS,
         "ANCILLARY_STORAGE_DIR": str(tmp_path / "storage"),
+        "ANCILLARY_CUSTODY_CHECKPOINT_DIR": str(tmp_path / "checkpoints"),
         "ANCILLARY_PUBLIC_URL": "https://court.example.cn",
     }
     return Settings.from_env(env, testing=True, **overrides)
@@ -85,6 +87,7 @@ def app(new_database, tmp_path_factory):
     settings = make_settings(new_database(), tmp_path_factory.mktemp("instance"))
     application = create_app(settings)
     application.config["CLOCK"] = Clock()
+    application.test_client_class = ContractClient  # every answer checked against the OpenAPI document
     with application.app_context():
         upgrade()
     yield application

@@ -4,7 +4,6 @@ import io
 
 from flask import current_app, request, send_file
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ancillary.archive import services
 from ancillary.archive.models import ArchiveRecord, BacklogFile
@@ -22,6 +21,7 @@ from ancillary.db import get_or_404
 from ancillary.display_names import N_
 from ancillary.errors import Invalid, NotFound
 from ancillary.extensions import db
+from ancillary.openapi import Blueprint, errors
 from ancillary.storage import storage_for
 from ancillary.web import current_user, now, roles
 
@@ -71,6 +71,7 @@ class StepView(MethodView):
     @roles(Role.archivist)
     @blp.arguments(StepArgsSchema, example={"step": "count", "material_count": 137})
     @blp.response(200, ArchiveRecordSchema, example=RECORD_EXAMPLE)
+    @errors(409)
     def post(self, args, dossier_id):
         """Record a step on a dossier you received: count, bind, or shelve (archive)."""
         dossier = get_dossier(db.session, dossier_id)
@@ -98,6 +99,7 @@ class DigitiseView(MethodView):
     @blp.doc(requestBody={"required": True, "content": {"multipart/form-data": {"schema": {
         "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}})
     @blp.response(200, ArchiveRecordSchema, example=RECORD_EXAMPLE)
+    @errors(422)
     def post(self, dossier_id):
         """Upload the bound volume's scanned PDF; it is kept under its SHA-256."""
         upload = request.files.get("file")
@@ -113,6 +115,7 @@ class BacklogArchiveView(MethodView):
     @roles(Role.archivist)
     @blp.arguments(BacklogArchiveArgsSchema, example={"archive_location": "档案库 3-2-14", "material_count": 88})
     @blp.response(200, BacklogFileSchema, example=BACKLOG_EXAMPLE)
+    @errors(409)
     def post(self, args, backlog_id):
         """Mark a backlog file archived."""
         item = get_or_404(db.session, BacklogFile, backlog_id, code="backlog_not_found",

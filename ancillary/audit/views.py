@@ -1,13 +1,13 @@
 """The audit trail and the party-data access log, for the management office."""
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from ancillary.audit.models import AccessLogEntry, AuditEntry
 from ancillary.audit.schemas import AccessListArgsSchema, AccessPageSchema, AuditListArgsSchema, AuditPageSchema
 from ancillary.auth.models import Role
 from ancillary.extensions import db
+from ancillary.openapi import Blueprint
 from ancillary.schemas import paged
 from ancillary.web import roles
 

@@ -2,7 +2,6 @@
 
 from flask import current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from ancillary.auth import accounts, services
@@ -22,6 +21,7 @@ from ancillary.auth.schemas import (
 )
 from ancillary.errors import Unauthorized
 from ancillary.extensions import db
+from ancillary.openapi import Blueprint, errors
 from ancillary.schemas import paged, retry_later
 from ancillary.web import current_user, now, public, roles
 
@@ -47,6 +47,7 @@ class TokensView(MethodView):
     @retry_later(blp, "too many failed sign-ins for this account (after 5) or from this address (after 20): each "
                       "further failure doubles the wait, at most 60 s for an account and 15 min for an address; "
                       "wait Retry-After seconds, even with the right password", TOO_MANY_ATTEMPTS)
+    @errors(401, 403, 409)
     def post(self, args):
         """Exchange a username and password for a bearer token.
 
@@ -110,6 +111,7 @@ class UsersView(MethodView):
     @roles(Role.sysadmin)
     @blp.arguments(UserArgsSchema, example={"username": "judge07", "role": "judge", "phone": "+8613800000007"})
     @blp.response(201, UserSchema, example=USER_EXAMPLE)
+    @errors(409)
     def post(self, args):
         """Add a user (system administrators).
 
@@ -126,6 +128,7 @@ class ApproveView(MethodView):
     @blp.response(200, ApprovedUserSchema, example={**USER_EXAMPLE, "is_approved": True,
                                                      "must_change_password": True,
                                                      "temporary_password": "x3Jq9VbLk2PzR7wA"})
+    @errors(409)
     def post(self, user_id):
         """Approve a grant waiting for the court; answers the person's one-time password."""
         user = accounts.get_user(db.session, user_id)

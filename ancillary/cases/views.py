@@ -2,7 +2,6 @@
 
 from flask import current_app, jsonify, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from ancillary.audit.services import log_access
@@ -22,6 +21,7 @@ from ancillary.cases.schemas import (
     dump_case,
 )
 from ancillary.extensions import db
+from ancillary.openapi import Blueprint, errors
 from ancillary.schemas import ListArgsSchema, paged
 from ancillary.web import current_user, now, roles
 
@@ -100,6 +100,7 @@ class CasesView(MethodView):
     @roles(Role.intake_clerk)
     @blp.arguments(CaseArgsSchema, example=CASE_EXAMPLE)
     @blp.response(201, CaseDocSchema, example=CASE_OUT_EXAMPLE)
+    @errors(409)
     def post(self, data):
         """File a case: parties, dossiers with signed QR tokens, deadline and first tasks."""
         case = services.file_case(db.session, data, actor=current_user(), now=now(), settings=settings())
@@ -141,6 +142,7 @@ class CaseCloseView(MethodView):
     @roles(Role.judge, Role.enforcement_officer, Role.court_admin)
     @blp.arguments(CloseArgsSchema, example={"closed_at": "2027-02-20T16:00:00+08:00", "outcome": "调解结案"})
     @blp.response(200, CaseDocSchema, example=CASE_OUT_EXAMPLE)
+    @errors(409)
     def post(self, args, case_id):
         """Report the case closed; an archive task due 30 days later opens."""
         case = services.get_case(db.session, case_id)
@@ -163,6 +165,7 @@ class LawFirmsView(MethodView):
     @blp.arguments(LawFirmArgsSchema, example={"name": "山东某某律师事务所", "email": "service@lawfirm.example.cn",
                                                 "e_service_agreement": True})
     @blp.response(201, LawFirmSchema, example=FIRM_EXAMPLE)
+    @errors(409)
     def post(self, args):
         """Register a law firm and its e-service agreement."""
         return services.create_law_firm(db.session, actor=current_user(), now=now(), **args)

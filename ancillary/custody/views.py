@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from flask import Response, current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from marshmallow import ValidationError
 from sqlalchemy import func, select
 
@@ -34,6 +34,7 @@ from ancillary.custody.timeline_pdf import render_timeline
 from ancillary.display_names import N_
 from ancillary.errors import DomainError, Invalid
 from ancillary.extensions import db
+from ancillary.openapi import Blueprint, errors
 from ancillary.schemas import paged
 from ancillary.web import current_user, now, pause_transaction, roles
 
@@ -179,6 +180,7 @@ class ScansView(MethodView):
                   description="recorded; a replay of the same client_scan_id answers 200 with the same body")
     @blp.alt_response(200, schema=ScanResultSchema, description="a replay: nothing changed",
                       example=SCAN_RESULT_EXAMPLE)
+    @errors(400, 404, 409, 422, 503)
     def post(self):
         """Scan a dossier label: `receive` signs for it, `store` puts it into a location."""
         if request.mimetype == "multipart/form-data":

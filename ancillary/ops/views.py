@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from ancillary.extensions import db
+from ancillary.openapi import Blueprint
 from ancillary.ops import queries
 from ancillary.ops.schemas import HEALTH_EXAMPLE, READY_EXAMPLE, HealthSchema, ReadySchema
 from ancillary.timeutil import utcnow

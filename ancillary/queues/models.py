@@ -198,11 +198,13 @@ class Task(Base):
         record(session, actor, "task.complete", self, now=now, before={"status": "claimed"}, after={"status": "done"})
         return self
 
-    def finish(self, session: Session, *, actor, now: datetime, reason: str, adopt: bool = True) -> Task:
+    def finish(self, session: Session, *, actor, now: datetime, reason: str, adopt: bool = True,
+               flush: bool = True) -> Task:
         """The work was done elsewhere (a hearing booked, a file archived, an order served).
 
         Done by whoever holds the task, or by ``actor`` when ``adopt``; cancelled when
         nobody did it (the system booked the hearing). A task already closed stays so.
+        Without ``flush`` the caller flushes once for many tasks (bulk booking).
         """
         if self.status not in OPEN_STATES:
             return self
@@ -212,7 +214,8 @@ class Task(Base):
         holds = self.assignee_id is not None and (adopt or self.status == TaskStatus.claimed)
         self.status = TaskStatus.done if holds else TaskStatus.cancelled
         self.completed_at, self.note = now, reason
-        session.flush()
+        if flush:
+            session.flush()
         record(session, actor, "task.complete", self, now=now, before=before,
                after={"status": self.status.value, "reason": reason})
         return self

@@ -2,11 +2,11 @@
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from ancillary.auth.models import Role
 from ancillary.extensions import db
+from ancillary.openapi import Blueprint, errors
 from ancillary.queues import queries, services
 from ancillary.queues.models import OPEN_STATES, Post, Task
 from ancillary.queues.schemas import (
@@ -96,6 +96,7 @@ class TaskClaimView(MethodView):
     @roles(*CLAIMERS)
     @blp.response(200, TaskSchema, example=TASK_EXAMPLE)
     @retry_later(blp, TOO_MANY_MOVES_TEXT, TOO_MANY_MOVES)
+    @errors(409)
     def post(self, task_id):
         """Take a task; when two clerks race, one wins and the other gets 409.
 
@@ -141,6 +142,7 @@ class FollowUpPostsView(MethodView):
     @roles(Role.contractor_manager)
     @blp.arguments(FollowUpPostArgsSchema, example={"user_id": 40, "officer_ids": [3, 4, 5]})
     @blp.response(201, FollowUpPostSchema, example=POST_EXAMPLE)
+    @errors(409)
     def post(self, args):
         """Pair a follow-up staff member with 3-5 judges or enforcement officers."""
         return services.create_follow_up_post(

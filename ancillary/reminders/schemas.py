@@ -60,6 +60,13 @@ class StatusCallbackSchema(Schema):
     ErrorCode = fields.String(validate=validate.Length(max=16))
 
 
+class NotificationStatusSchema(Schema):
+    """A message's status after a delivery report."""
+
+    id = fields.Integer(required=True)
+    status = fields.Enum(NotificationStatus, by_value=True, required=True)
+
+
 class InboundSmsSchema(Schema):
     class Meta:
         unknown = EXCLUDE

@@ -6,7 +6,6 @@ import functools
 
 from flask import Response, current_app, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from sqlalchemy import select
 from twilio.twiml.messaging_response import MessagingResponse
 
@@ -15,6 +14,7 @@ from ancillary.auth.models import Role
 from ancillary.auth.policy import case_view
 from ancillary.errors import Forbidden
 from ancillary.extensions import db
+from ancillary.openapi import Blueprint, errors
 from ancillary.outbox import Notification, apply_provider_status, get_notification
 from ancillary.reminders import queries, services
 from ancillary.reminders.models import EnforcementRecord
@@ -26,6 +26,7 @@ from ancillary.reminders.schemas import (
     NotificationListArgsSchema,
     NotificationPageSchema,
     NotificationSchema,
+    NotificationStatusSchema,
     QueueArgsSchema,
     QueuePageSchema,
     RemindArgsSchema,
@@ -102,14 +103,15 @@ class TwilioStatusView(MethodView):
     @twilio_signed
     @blp.arguments(StatusCallbackSchema, location="form",
                    example={"MessageSid": "SM0123456789abcdef0123456789abcdef", "MessageStatus": "delivered"})
-    @blp.response(200, example={"id": 17, "status": "delivered"})
+    @blp.response(200, NotificationStatusSchema, example={"id": 17, "status": "delivered"})
+    @errors(403, 404)
     def post(self, args):
         """Twilio's delivery status callback (signed; 403 otherwise; 404 for a message we did not send)."""
         notification_id = request.args.get("notification", type=int)
         row = apply_provider_status(db.session, provider_id=args["MessageSid"], status=args["MessageStatus"],
                                              now=now(), error_code=args.get("ErrorCode"),
                                              notification_id=notification_id)
-        return {"id": row.id, "status": row.status.value}
+        return row
 
 
 @blp.route("/webhooks/twilio/inbound")
@@ -118,6 +120,7 @@ class TwilioInboundView(MethodView):
     @twilio_signed
     @blp.arguments(InboundSmsSchema, location="form", example={"From": "+8613800000012", "Body": "OK 4821"})
     @blp.response(200, description="TwiML: a <Message> reply, or an empty <Response/>")
+    @errors(403)
     def post(self, args):
         """An SMS reply: OK [code] acknowledges; STOP / START for contractor staff and parties."""
         reply = services.handle_inbound(db.session, from_number=args["From"], body=args.get("Body", ""), now=now())
@@ -194,6 +197,7 @@ class PostRemindView(MethodView):
     @roles(Role.follow_up)
     @blp.arguments(RemindArgsSchema, example={"officer_id": 12})
     @blp.response(201, NotificationSchema, example=NOTIFICATION_EXAMPLE)
+    @errors(409)
     def post(self, args, post_id):
         """Remind an officer now of their due and overdue nodes, through the outbox (quiet hours apply)."""
         user = current_user()

@@ -1,4 +1,4 @@
-from marshmallow import Schema, ValidationError, fields, validates_schema
+from marshmallow import INCLUDE, Schema, ValidationError, fields, post_dump, validates_schema
 
 from ancillary.schemas import LocalDate, LocalDateTime
 
@@ -16,6 +16,70 @@ class KpiArgsSchema(Schema):
                 raise ValidationError("The window may span at most ten years.", "to")
 
 
+def _rate(**kw):
+    return fields.Float(allow_none=True, **kw)
+
+
+class OfficerReminderSchema(Schema):
+    """One officer's (or one post's) reminder figures."""
+
+    officer_id = fields.Integer(allow_none=True)
+    post_id = fields.Integer()
+    officer_ids = fields.List(fields.Integer())
+    reminders = fields.Integer()
+    sent = fields.Integer()
+    delivered = fields.Integer()
+    failed = fields.Integer()
+    acknowledged = fields.Integer()
+    acknowledged_rate = _rate()
+    ack_minutes_p50 = _rate()
+    escalated = fields.Integer()
+    escalated_to_president = fields.Integer()
+
+
+class KpiSchema(Schema):
+    """Every figure of the window; a rate is a fraction in [0, 1], null when nothing to divide by.
+
+    Open: a context wired in later adds its own figures, which are answered as they are."""
+
+    class Meta:
+        unknown = INCLUDE
+
+    @post_dump(pass_original=True)
+    def keep_every_figure(self, data, original, **kwargs):
+        return {**original, **data}
+
+    from_ = fields.String(data_key="from", attribute="from")
+    to = fields.String()
+    cases_filed = fields.Integer()
+    cases_closed = fields.Integer()
+    closed_within_limit_rate = _rate()
+    archived_within_30_days_rate = _rate()
+    cases_archived = fields.Integer()
+    cases_awaiting_archive = fields.Integer()
+    scheduling_turnaround_minutes_p50 = _rate()
+    scheduling_turnaround_minutes_p95 = _rate()
+    scheduled_within_3_hours_rate = _rate()
+    cases_scheduled = fields.Integer()
+    courtroom_utilization = _rate()
+    speedy_heard_within_7_days_rate = _rate()
+    service_orders_opened = fields.Integer()
+    service_orders_decided = fields.Integer()
+    service_success_rate = _rate()
+    service_success_by_layer = fields.Dict(keys=fields.String(), values=_rate())
+    service_time_to_serve_days_p50 = _rate()
+    service_time_to_serve_days_p95 = _rate()
+    service_electronic_share = _rate()
+    reminders_sent = fields.Integer()
+    reminders_delivered = fields.Integer()
+    reminders_failed = fields.Integer()
+    reminders_acknowledged = fields.Integer()
+    reminders_acknowledged_rate = _rate()
+    reminders_ack_minutes_p50 = _rate()
+    reminders_escalated = fields.Integer()
+    reminders_escalated_to_president = fields.Integer()
+    reminders_by_officer = fields.List(fields.Nested(OfficerReminderSchema))
+    reminders_by_post = fields.List(fields.Nested(OfficerReminderSchema))
 class ReleasePatternArgsSchema(Schema):
     from_ = LocalDate(data_key="from", metadata={"description": "first local date; default: 6 days before to"})
     to = LocalDate(metadata={"description": "last local date, included; default: today"})
@@ -60,3 +124,65 @@ class DashboardArgsSchema(Schema):
 
     from_ = LocalDate(required=True, data_key="from", metadata={"example": "2027-01-01"})
     to = LocalDate(required=True, metadata={"example": "2027-03-31"})
+
+
+def _number():
+    return fields.Float(allow_none=True)
+
+
+class FigureSchema(Schema):
+    key = fields.String(required=True)
+    label = fields.String(required=True)
+    value = _number()
+    numerator = fields.Integer(allow_none=True)
+    denominator = fields.Integer(allow_none=True)
+    target = _number()
+    target_source = fields.String(allow_none=True)
+    met = fields.Boolean(allow_none=True)
+
+
+class TrendSchema(Schema):
+    from_ = fields.String(data_key="from", attribute="from", required=True)
+    to = fields.String(required=True)
+    values = fields.Dict(keys=fields.String(), values=_number())
+
+
+class PersonLoadSchema(Schema):
+    user_id = fields.Integer(required=True)
+    name = fields.String(allow_none=True)
+    role = fields.String(required=True)
+    post = fields.String(allow_none=True)
+    group = fields.String(allow_none=True)
+    held = fields.Integer(required=True)
+    overdue = fields.Integer(required=True)
+
+
+class QueueLoadSchema(Schema):
+    queue = fields.String(required=True)
+    open = fields.Integer(required=True)
+    held = fields.Integer(required=True)
+    overdue = fields.Integer(required=True)
+
+
+class PostLoadSchema(Schema):
+    post = fields.String(allow_none=True)
+    people = fields.Integer(required=True)
+    held = fields.Integer(required=True)
+    overdue = fields.Integer(required=True)
+
+
+class WorkloadSchema(Schema):
+    people = fields.List(fields.Nested(PersonLoadSchema), required=True)
+    queues = fields.List(fields.Nested(QueueLoadSchema), required=True)
+    posts = fields.List(fields.Nested(PostLoadSchema), required=True)
+
+
+class DashboardSchema(Schema):
+    """The seed's figures against their targets, the weekly trend, tasks held per person, queue, post."""
+
+    from_ = fields.String(data_key="from", attribute="from", required=True)
+    to = fields.String(required=True)
+    figures = fields.List(fields.Nested(FigureSchema), required=True)
+    trend = fields.List(fields.Nested(TrendSchema))
+    workload = fields.Nested(WorkloadSchema, required=True)
+    kpis = fields.Nested(KpiSchema, required=True, metadata={"description": "every figure, as /reports/kpis"})

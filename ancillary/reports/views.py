@@ -5,16 +5,18 @@ from datetime import timedelta
 from flask import Response, current_app
 from flask.views import MethodView
 from flask_babel import gettext
-from flask_smorest import Blueprint
 
 from ancillary.auth.models import Role
 from ancillary.extensions import db
+from ancillary.openapi import Blueprint
 from ancillary.reports import dashboard
 from ancillary.reports.kpis import collect
 from ancillary.reports.release_patterns import release_patterns
 from ancillary.reports.schemas import (
     DashboardArgsSchema,
+    DashboardSchema,
     KpiArgsSchema,
+    KpiSchema,
     ReleasePatternArgsSchema,
     ReleasePatternPageSchema,
 )
@@ -29,7 +31,7 @@ blp = Blueprint("Reports", __name__, url_prefix="/api/v1/reports", description="
 class KpisView(MethodView):
     @roles(Role.court_admin, Role.contractor_manager)
     @blp.arguments(KpiArgsSchema, location="query")
-    @blp.response(200, example={"from": "2027-01-01", "to": "2027-01-31", "closed_within_limit_rate": 0.998})
+    @blp.response(200, KpiSchema, example={"from": "2027-01-01", "to": "2027-01-31", "closed_within_limit_rate": 0.998})
     def get(self, args):
         """KPIs over local dates ``from``..``to``, both included; every rate a fraction in [0, 1]."""
         return collect(db.session, args["from_"], args["to"], current_app.config["SETTINGS"],
@@ -85,7 +87,7 @@ def _dashboard(args, with_trend=True) -> dict:
 class DashboardView(MethodView):
     @roles(Role.court_admin, Role.contractor_manager)
     @blp.arguments(DashboardArgsSchema, location="query")
-    @blp.response(200, example=DASHBOARD_EXAMPLE)
+    @blp.response(200, DashboardSchema, example=DASHBOARD_EXAMPLE)
     def get(self, args):
         """The seed's figures against their targets (with numerator and denominator), the weekly trend, and
         tasks held and overdue per person, queue and post; at most 366 days; no party data."""

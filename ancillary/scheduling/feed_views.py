@@ -8,6 +8,7 @@ from flask.views import MethodView
 from ancillary.auth.models import OFFICER_ROLES, Role
 from ancillary.errors import Forbidden, Unauthorized
 from ancillary.extensions import db
+from ancillary.openapi import errors
 from ancillary.scheduling import feeds, ics, services
 from ancillary.scheduling.schemas import CalendarArgsSchema, FeedTokenSchema
 from ancillary.scheduling.views import blp, settings
@@ -22,6 +23,7 @@ class JudgeCalendarView(MethodView):
                   example="BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Ancillary//Court scheduling//ZH\r\n"
                           "BEGIN:VEVENT\r\nUID:hearing-7@ancillary\r\nSEQUENCE:0\r\nSTATUS:CONFIRMED\r\n"
                           "END:VEVENT\r\nEND:VCALENDAR\r\n")
+    @errors(401, 403)
     def get(self, args, judge_id):
         """A judge's hearings as iCalendar: bearer token (the judge, a scheduler, the office) or ``?token=``."""
         user = g.get("user")

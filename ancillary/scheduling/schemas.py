@@ -326,3 +326,41 @@ class UtilizationArgsSchema(Schema):
                 raise ValidationError("Must not be before from.", "to")
             if (data["to"] - data["from_"]).days > 366:
                 raise ValidationError("The window may span at most a year.", "to")
+
+
+class RoomDayUseSchema(Schema):
+    date = fields.String(required=True)
+    booked_minutes = fields.Integer(required=True)
+    open_minutes = fields.Integer(required=True)
+    utilization = fields.Float(allow_none=True, required=True)
+
+
+class RoomUseSchema(Schema):
+    courtroom_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    venue = fields.String(required=True)
+    days = fields.List(fields.Nested(RoomDayUseSchema), required=True)
+    booked_minutes = fields.Integer(required=True)
+    open_minutes = fields.Integer(required=True)
+    utilization = fields.Float(allow_none=True, required=True)
+
+
+class UtilizationSchema(Schema):
+    """Booked over open minutes per room and working day; null when a room was never open."""
+
+    from_ = fields.String(data_key="from", attribute="from", required=True)
+    to = fields.String(required=True)
+    working_days = fields.Integer(required=True)
+    booked_minutes = fields.Integer(required=True)
+    open_minutes = fields.Integer(required=True)
+    utilization = fields.Float(allow_none=True, required=True)
+    rooms = fields.List(fields.Nested(RoomUseSchema), required=True)
+
+
+UTILIZATION_EXAMPLE = {
+    "from": "2027-01-04", "to": "2027-01-08", "working_days": 5, "booked_minutes": 2457, "open_minutes": 2700,
+    "utilization": 0.91,
+    "rooms": [{"courtroom_id": 3, "name": "第一法庭", "venue": "main", "booked_minutes": 2457, "open_minutes": 2700,
+               "utilization": 0.91,
+               "days": [{"date": "2027-01-04", "booked_minutes": 510, "open_minutes": 540, "utilization": 0.9444}]}],
+}

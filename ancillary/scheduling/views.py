@@ -5,18 +5,19 @@ from datetime import datetime, time, timedelta
 from flask import current_app, jsonify, request
 from flask.views import MethodView
 from flask_babel import gettext
-from flask_smorest import Blueprint
 from sqlalchemy import select
 
 from ancillary.audit.services import log_access
 from ancillary.auth.models import Role
 from ancillary.errors import Forbidden, NotFound
 from ancillary.extensions import db
+from ancillary.openapi import Blueprint, errors
 from ancillary.scheduling import auto, queries, services
 from ancillary.scheduling.calendar import WorkingDays
 from ancillary.scheduling.examples import BLOCKING_EXAMPLE, COURT_DAY_EXAMPLE, COURTROOM_EXAMPLE, HEARING_EXAMPLE
 from ancillary.scheduling.models import Blocking, CourtDay, Courtroom, Hearing
 from ancillary.scheduling.schemas import (
+    UTILIZATION_EXAMPLE,
     AutoArgsSchema,
     AutoResultSchema,
     BlockingArgsSchema,
@@ -39,6 +40,7 @@ from ancillary.scheduling.schemas import (
     SuggestionArgsSchema,
     SuggestionSchema,
     UtilizationArgsSchema,
+    UtilizationSchema,
     WorkingDaySchema,
 )
 from ancillary.schemas import paged
@@ -209,9 +211,9 @@ class HearingsView(MethodView):
                                                "starts_at": "2027-01-07T09:00:00+08:00",
                                                "ends_at": "2027-01-07T10:00:00+08:00"})
     @blp.response(201, HearingSchema, example=HEARING_EXAMPLE)
-    @blp.alt_response(409, description="the room or judge is taken, or a rule refuses the slot; "
+    @blp.alt_response(409, schema="Error", description="the room or judge is taken, or a rule refuses the slot; "
                                        "`conflict` names the hearing, blocking or rule",
-                      example={"code": 409, "error": "room_taken",
+                      example={"code": 409, "status": "Conflict", "error": "room_taken",
                                "message": "courtroom 第一法庭 is taken by hearing 6",
                                "field": "starts_at", "conflict": {"hearing_id": 6, "courtroom_id": 3,
                                                                   "starts_at": "2027-01-07T09:00:00+08:00",
@@ -234,6 +236,7 @@ class HearingView(MethodView):
     @blp.arguments(HearingMoveArgsSchema, example={"starts_at": "2027-01-08T14:00:00+08:00",
                                                    "ends_at": "2027-01-08T15:00:00+08:00"})
     @blp.response(200, HearingSchema, example=HEARING_EXAMPLE)
+    @errors(409)
     def patch(self, args, hearing_id):
         """Move a hearing (a scheduler, or the case's judge); the same rules apply."""
         hearing = services.get_hearing(db.session, hearing_id)
@@ -280,6 +283,7 @@ class SuggestionsView(MethodView):
     @roles(Role.scheduler, Role.court_admin, Role.judge, Role.enforcement_officer)
     @blp.arguments(SuggestionArgsSchema, location="query")
     @blp.response(200, SuggestionSchema(many=True), example=[SUGGESTION_EXAMPLE])
+    @errors(404)
     def get(self, args):
         """The earliest feasible slots for a case: room and judge free, working day, inside its limits.
 
@@ -302,6 +306,7 @@ class ExplainedSuggestionsView(MethodView):
                        "message": "a speedy case must be heard by 2027-01-11T23:59:59+08:00 (7 days after filing)",
                        "limit": "2027-01-11T23:59:59+08:00"}}},
     })
+    @errors(404)
     def get(self, args):
         """The same slots as /hearings/suggestions, and when there is none the reason, in the rules' terms."""
         case = _case_to_suggest(args["case_id"])
@@ -349,11 +354,7 @@ class AutoView(MethodView):
 class UtilizationView(MethodView):
     @roles(Role.court_admin, Role.contractor_manager, Role.scheduler)
     @blp.arguments(UtilizationArgsSchema, location="query")
-    @blp.response(200, example={"from": "2027-01-04", "to": "2027-01-08", "working_days": 5, "utilization": 0.91,
-                                "booked_minutes": 2457, "open_minutes": 2700,
-                                "rooms": [{"courtroom_id": 3, "name": "第一法庭", "venue": "main", "utilization": 0.93,
-                                           "days": [{"date": "2027-01-04", "booked_minutes": 510,
-                                                     "open_minutes": 540, "utilization": 0.9444}]}]})
+    @blp.response(200, UtilizationSchema, example=UTILIZATION_EXAMPLE)
     def get(self, args):
         """Each room's utilisation per working day (booked over open minutes; an overlap pair counts once)."""
         return queries.utilization(db.session, args["from_"], args["to"], settings(), venue=args.get("venue"))

@@ -17,7 +17,7 @@ from ancillary.errors import Conflict, Forbidden, Invalid
 from ancillary.service import carrier as carriers
 from ancillary.service import evidence
 from ancillary.service.addresses import address_for
-from ancillary.service.ladder import add_attempt, advance, enter_layer, has_consent, local_minute, serve
+from ancillary.service.ladder import add_attempt, advance, enter_layer, has_consent, local_minute, serve, start
 from ancillary.service.messages import send_message
 from ancillary.service.models import (
     CHANNEL_LAYER,
@@ -123,8 +123,7 @@ def record_attempt(session: Session, order: ServiceOrder, data: AttemptIn, *, ph
                                                        settings=settings)
     if target > order.layer and channel != AttemptChannel.public_notice:
         enter_layer(session, order, target, now, settings, actor=actor, now=now, reason=skip_reason)
-    if order.status == OrderStatus.pending:
-        order.status = OrderStatus.in_progress
+    start(session, order, actor=actor, now=now)
     attempt = add_attempt(order, **values)
     if notification is not None:
         session.flush()

@@ -108,15 +108,46 @@ def advance(session, order: ServiceOrder, attempt: ServiceAttempt, *, actor, now
     elif channel == AttemptChannel.posting:
         serve(session, order, attempt, attempt.attempted_at, actor=actor, now=now)
     elif channel == AttemptChannel.public_notice:
-        order.notice_published_at = attempt.attempted_at
-        order.layer = int(Layer.public_notice)
-        order.layer_entered_at = attempt.attempted_at
-        order.layer_due_at = attempt.attempted_at + timedelta(days=settings.service_public_notice_days)
-        order.status = OrderStatus.in_progress
-        order.exhausted_at = None
-        if order.layer_due_at <= now:
-            serve(session, order, attempt, order.layer_due_at, actor=actor, now=now)
+        publish_notice(session, order, attempt, actor=actor, now=now, settings=settings)
     session.flush()
+
+
+def start(session, order: ServiceOrder, *, actor, now) -> None:
+    """The first attempt puts a pending order in progress."""
+    if order.status != OrderStatus.pending:
+        return
+    order.status = OrderStatus.in_progress
+    record(session, actor, "service_order.started", order, now=now, before={"status": "pending"},
+           after={"status": "in_progress"})
+
+
+def publish_notice(session, order: ServiceOrder, attempt: ServiceAttempt, *, actor, now, settings) -> None:
+    """The public notice is out: the last layer, served when its period has run."""
+    before = {"status": order.status.value, "layer": order.layer}
+    order.notice_published_at = attempt.attempted_at
+    order.layer = int(Layer.public_notice)
+    order.layer_entered_at = attempt.attempted_at
+    order.layer_due_at = attempt.attempted_at + timedelta(days=settings.service_public_notice_days)
+    order.status = OrderStatus.in_progress
+    order.exhausted_at = None
+    record(session, actor, "service_order.layer", order, now=now, before=before,
+           after={"status": "in_progress", "layer": int(Layer.public_notice), "reason": "public notice published"})
+    if order.layer_due_at <= now:
+        serve(session, order, attempt, order.layer_due_at, actor=actor, now=now)
+
+
+def withdraw(session, order: ServiceOrder, *, now, reason: str) -> None:
+    """The order stops climbing the ladder (its case is closed); its serve task is cancelled."""
+    before = {"status": order.status.value, "layer": order.layer}
+    order.status = OrderStatus.withdrawn
+    order.withdrawn_at = now
+    order.layer_due_at = None
+    order.overdue_at = None
+    if order.task is not None:
+        order.task.cancel(session, now=now, reason=reason)
+    session.flush()
+    record(session, None, "service_order.withdrawn", order, now=now, case_id=order.case_id, before=before,
+           after={"status": "withdrawn", "reason": reason})
 
 
 def local_minute(at: datetime, tz) -> str:

@@ -27,6 +27,7 @@ from ancillary.service.ladder import (
     local_minute,
     open_posting,
     serve,
+    withdraw,
 )
 from ancillary.service.models import (
     BAD_ADDRESS_OUTCOMES,
@@ -116,16 +117,7 @@ def on_case_closed(case, *, session: Session, now: datetime, settings=None) -> i
         ServiceOrder.status.in_([OrderStatus.pending, OrderStatus.in_progress]),
     ).order_by(ServiceOrder.id)).all()
     for order in orders:
-        before = {"status": order.status.value, "layer": order.layer}
-        order.status = OrderStatus.withdrawn
-        order.withdrawn_at = now
-        order.layer_due_at = None
-        order.overdue_at = None
-        if order.task is not None:
-            order.task.cancel(session, now=now, reason="case closed")
-        session.flush()
-        record(session, None, "service_order.withdrawn", order, now=now, case_id=order.case_id, before=before,
-               after={"status": "withdrawn", "reason": "case closed"})
+        withdraw(session, order, now=now, reason="case closed")
     return len(orders)
 
 

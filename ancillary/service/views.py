@@ -6,7 +6,7 @@ import io
 
 from flask import current_app, jsonify, request, send_file
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 from marshmallow import ValidationError
 from sqlalchemy import select
 
@@ -15,6 +15,7 @@ from ancillary.auth.models import Role, User
 from ancillary.cases.services import get_case
 from ancillary.errors import Forbidden, Invalid
 from ancillary.extensions import db
+from ancillary.openapi import Blueprint, errors
 from ancillary.schemas import paged
 from ancillary.service import attempts, queries, services
 from ancillary.service.evidence import TooLarge
@@ -163,6 +164,9 @@ class AttemptsView(MethodView):
                         "notes": "邮件退回后张贴送达"}},
     }})
     @blp.response(201, ServiceOrderSchema, example={"id": 7, "status": "served", "layer": 3, "next_step": None})
+    @blp.alt_response(200, schema=ServiceOrderSchema, example={"id": 7, "status": "served", "layer": 3},
+                      description="a resend with the same client_id: nothing recorded, the order as it is")
+    @errors(400, 409, 422)
     def post(self, order_id):
         """Record an attempt (the clerk holding the task; the judge orders public notice); answers the order.
 
@@ -207,6 +211,8 @@ class CarrierWebhookView(MethodView):
         parameters=[{"in": "header", "name": SIGNATURE_HEADER, "required": True,
                      "schema": {"type": "string"}, "description": "sha256=<hex HMAC-SHA256 of the body>"}])
     @blp.response(200, CarrierWebhookResultSchema, example={"applied": 1, "duplicates": 0, "unknown": []})
+    @errors(403)
+    @errors(422)
     def post(self):
         """Carrier tracking events, signed with the shared secret; 403 when the signature fails."""
         from ancillary.service.carrier import CarrierEventIn  # noqa: F401  (the events' type)

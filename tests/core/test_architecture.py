@@ -128,3 +128,30 @@ def test_functions_and_files_are_short():
                 if length > MAX_FUNCTION_LINES:
                     long.append(f"{where}:{node.lineno} {node.name}: {length} lines")
     assert long == []
+
+
+def _writes_of(path: Path, attributes: set[str], owner: str) -> list[str]:
+    """Assignments ``<owner>.<attribute> = ...`` (or ``<owner>.task.<attribute>``) in ``path``."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        targets = node.targets if isinstance(node, ast.Assign) else [getattr(node, "target", None)]
+        for target in targets:
+            for leaf in (target.elts if isinstance(target, ast.Tuple) else [target]):
+                if (isinstance(leaf, ast.Attribute) and leaf.attr in attributes
+                        and isinstance(leaf.value, ast.Name) and leaf.value.id == owner):
+                    found.append(f"{path.relative_to(PACKAGE.parent)}:{leaf.lineno}")
+    return found
+
+
+def test_only_the_ladder_moves_a_service_order():
+    """Status and layer of an order change in service/ladder.py only, each move with its audit entry."""
+    writes = [hit for path in PACKAGE.rglob("*.py") if path.name != "ladder.py"
+              for hit in _writes_of(path, {"status", "layer"}, "order")]
+    assert writes == []
+
+
+def test_only_the_task_moves_a_task():
+    """Task status changes in Task's own methods (claim, release, complete, cancel)."""
+    writes = [hit for path in PACKAGE.rglob("*.py") if path != PACKAGE / "queues" / "models.py"
+              for hit in _writes_of(path, {"status", "assignee_id"}, "task")]
+    assert writes == []

@@ -1,8 +1,8 @@
-"""A job function for the scheduler test: APScheduler needs an importable module-level function."""
+"""A tick stand-in for the scheduler test: it only notes that it ran."""
 
 import os
 
 
-def record_run(database_url: str) -> None:
+def record_run() -> None:
     with open(os.environ["REMINDER_PROBE_FILE"], "a") as out:
         out.write("run\n")

@@ -117,13 +117,14 @@ def test_catching_up_after_an_hour_down_sends_each_reminder_once(app, staffed, t
 
 
 def test_the_scheduler_coalesces_missed_runs_into_one(app, tmp_path, monkeypatch):
-    from ancillary.jobs import MISFIRE_GRACE_SECONDS, build_scheduler
+    from ancillary.jobs import MISFIRE_GRACE_SECONDS
+    from ancillary.leader import SchedulerProcess
 
     marker = tmp_path / "runs"
     monkeypatch.setenv("REMINDER_PROBE_FILE", str(marker))
     from tests.reminders import probe
 
-    scheduler = build_scheduler(app, func=probe.record_run)
+    scheduler = SchedulerProcess(app, first_tick_delay=600).ticker(func=probe.record_run)
     scheduler.start(paused=True)
     try:
         job = scheduler.get_job("tick")
