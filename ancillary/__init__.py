@@ -14,7 +14,7 @@ from ancillary.archive import views as archive_views
 from ancillary.audit import views as audit_views
 from ancillary.auth import pages as auth_pages
 from ancillary.auth import views as auth_views
-from ancillary.auth.sessions import COOKIE_CONFIG
+from ancillary.auth.sessions import cookie_config
 from ancillary.cases import pages as case_pages
 from ancillary.cases import views as case_views
 from ancillary.config import Settings
@@ -94,7 +94,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         BABEL_DEFAULT_LOCALE="zh",
         BABEL_DEFAULT_TIMEZONE=settings.timezone.key,
         BABEL_TRANSLATION_DIRECTORIES="translations",
-        **COOKIE_CONFIG,
+        **cookie_config(settings),
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 

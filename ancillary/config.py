@@ -90,6 +90,7 @@ class Settings:
     quick_release_minutes: int = 60
     # Custody checkpoints (docs/custody.md): Ed25519 seed, the append-only log's folder.
     custody_signing_key: bytes | None = None
+    custody_public_key: str | None = None  # hex; an auditor's machine holds only this
     custody_checkpoint_dir: Path = INSTANCE_DIR / "checkpoints"
     custody_checkpoint_minutes: int = 60
     run_scheduler: bool = False
@@ -119,6 +120,7 @@ class Settings:
     tick_seconds: int = 300  # the scheduler runs every sweep at instants aligned to this period
     heartbeat_seconds: int = 10  # scheduler heartbeat; /readyz wants one younger than twice this
     log_format: str = "text"  # "json": one JSON line per request (request id, user id, status, duration)
+    secure_cookies: bool | None = None  # None: Secure exactly when public_url is https
     proxy_count: int = 0  # reverse proxies whose X-Forwarded-* headers are trusted (1 behind nginx)
     storage_backend: str = "local"  # "s3": an S3-compatible object store (see ancillary/storage.py)
     s3_endpoint: str = ""

@@ -13,6 +13,9 @@ from datetime import time
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
 INSTANCE_DIR = Path(os.environ.get("ANCILLARY_INSTANCE_DIR", Path.cwd() / "instance"))
 
 
@@ -32,10 +35,34 @@ def parse_signing_key(text: str) -> bytes:
     return seed
 
 
+def parse_public_key(text: str, name: str = "ANCILLARY_CUSTODY_PUBLIC_KEY") -> str:
+    """An Ed25519 public key as 64 hex digits (what ``ancillary custody public-key`` prints)."""
+    text = text.strip().lower()
+    try:
+        Ed25519PublicKey.from_public_bytes(bytes.fromhex(text))
+    except ValueError:
+        raise SettingsError(f"{name} must be an Ed25519 public key: 64 hex digits, "
+                            "as `ancillary custody public-key` prints it") from None
+    return text
+
+
+def _public_half(seed: bytes) -> str:
+    return Ed25519PrivateKey.from_private_bytes(seed).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+
+
 def _custody_settings(env: dict[str, str], *, testing: bool) -> dict:
-    """The checkpoint key never enters the database; the demo keeps a random one in instance/."""
-    text = env.get("ANCILLARY_CUSTODY_SIGNING_KEY") or ("" if testing else _instance_secret("custody_key"))
+    """The checkpoint key never enters the database; the demo keeps a random one in instance/.
+
+    An auditor's machine holds only the public key, ``ANCILLARY_CUSTODY_PUBLIC_KEY``.
+    """
+    auditor = bool(env.get("ANCILLARY_CUSTODY_PUBLIC_KEY")) and not env.get("ANCILLARY_CUSTODY_SIGNING_KEY")
+    text = env.get("ANCILLARY_CUSTODY_SIGNING_KEY") or ("" if testing or auditor else _instance_secret("custody_key"))
     values: dict = {"custody_signing_key": parse_signing_key(text) if text else None}
+    if env.get("ANCILLARY_CUSTODY_PUBLIC_KEY"):
+        values["custody_public_key"] = parse_public_key(env["ANCILLARY_CUSTODY_PUBLIC_KEY"])
+        seed = values["custody_signing_key"]
+        if seed is not None and _public_half(seed) != values["custody_public_key"]:
+            raise SettingsError("ANCILLARY_CUSTODY_PUBLIC_KEY is not the public half of ANCILLARY_CUSTODY_SIGNING_KEY")
     if env.get("ANCILLARY_CUSTODY_CHECKPOINT_DIR"):
         values["custody_checkpoint_dir"] = Path(env["ANCILLARY_CUSTODY_CHECKPOINT_DIR"])
     minutes = env.get("ANCILLARY_CUSTODY_CHECKPOINT_MINUTES")
@@ -68,6 +95,13 @@ def _instance_secret(name: str) -> str:
     return path.read_text().strip()
 
 
+def _flag(env: dict[str, str], name: str, hint: str) -> bool:
+    flag = env[name].strip().lower()
+    if flag not in ("1", "true", "yes", "0", "false", "no"):
+        raise SettingsError(f"{name} must be 1 or 0 ({hint})")
+    return flag in ("1", "true", "yes")
+
+
 def _ops_settings(env: dict[str, str]) -> dict:
     values: dict = {}
     names = (("ANCILLARY_TICK_SECONDS", "tick_seconds"), ("ANCILLARY_HEARTBEAT_SECONDS", "heartbeat_seconds"))
@@ -82,6 +116,9 @@ def _ops_settings(env: dict[str, str]) -> dict:
             values["proxy_count"] = int(env["ANCILLARY_PROXY_COUNT"])
         except ValueError:
             raise SettingsError("ANCILLARY_PROXY_COUNT must be 0 or 1 (the number of proxies in front)") from None
+    if env.get("ANCILLARY_SECURE_COOKIES"):
+        values["secure_cookies"] = _flag(env, "ANCILLARY_SECURE_COOKIES",
+                                         "default: 1 when ANCILLARY_PUBLIC_URL is https")
     if env.get("ANCILLARY_LOG_FORMAT"):
         values["log_format"] = env["ANCILLARY_LOG_FORMAT"]
     if env.get("ANCILLARY_STORAGE"):

@@ -82,3 +82,15 @@ def paged(session, query, args):
     """The page of ``query`` that ``limit`` and ``offset`` ask for, and the whole query's count."""
     total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     return query.limit(args["limit"]).offset(args["offset"]), total
+
+
+RETRY_AFTER_HEADER = {"Retry-After": {
+    "description": "seconds to wait before trying again (RFC 9110 section 10.2.3); the same as `retry_after`",
+    "schema": {"type": "integer", "minimum": 1}, "example": 45}}
+
+
+def retry_later(blp, description: str, example: dict):
+    """Document a 429 answer with its Retry-After header and an example on a view (the error body,
+    with ``retry_after``), in place of the bare 429 that ``errors(429)`` would list."""
+    return blp.alt_response(429, schema=ErrorSchema, description=description, example=example,
+                            headers=RETRY_AFTER_HEADER)

@@ -70,6 +70,18 @@ class LocalStorage:
             os.replace(temporary, target)
         return key
 
+    def put_new(self, key: str, content: bytes, content_type: str = "application/octet-stream") -> str:
+        """Write ``key`` only if nothing has that name yet (FileExistsError otherwise): never an overwrite."""
+        target = self.root / _checked(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        temporary = target.with_name(f"{target.name}.{os.getpid()}.{threading.get_ident()}.part")
+        temporary.write_bytes(content)
+        try:
+            os.link(temporary, target)  # atomic, and refuses an existing name, unlike a rename
+        finally:
+            temporary.unlink()
+        return key
+
     def get(self, key: str) -> bytes | None:
         path = self.root / _checked(key)
         return path.read_bytes() if path.is_file() else None
@@ -113,6 +125,18 @@ class S3Storage:
 
     def put(self, key: str, content: bytes, content_type: str = "application/octet-stream") -> str:
         self.client.put_object(Bucket=self.bucket, Key=_checked(key), Body=content, ContentType=content_type)
+        return key
+
+    def put_new(self, key: str, content: bytes, content_type: str = "application/octet-stream") -> str:
+        """Write ``key`` only if nothing has that name yet (FileExistsError otherwise): S3's conditional
+        write (``If-None-Match: *``), so two writers cannot both succeed and nothing is overwritten."""
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=_checked(key), Body=content, ContentType=content_type,
+                                   IfNoneMatch="*")
+        except self.ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                raise FileExistsError(key) from None
+            raise
         return key
 
     def get(self, key: str) -> bytes | None:

@@ -19,7 +19,7 @@ from ancillary import create_app
 from ancillary.config import Settings
 from tests.api_contract import ContractClient
 
-pytest_plugins = ["tests.browser"]
+pytest_plugins = ["tests.browser", "tests.s3"]
 
 DB_KIND = os.environ.get("ANCILLARY_TEST_DB", "sqlite")
 QR_KEYS = "K2:test-signing-secret-0123456789,K1:test-older-secret-0123456789"

@@ -119,7 +119,8 @@ class BacklogArchiveView(MethodView):
     def post(self, args, backlog_id):
         """Mark a backlog file archived."""
         item = get_or_404(db.session, BacklogFile, backlog_id, code="backlog_not_found",
-                          message=N_("no backlog file with id {id}"), field="backlog_id")
+                          message=N_("there is no such backlog file: reload the list and choose again"),
+                          field="backlog_id")
         return services.archive_backlog_file(db.session, item, actor=current_user(), now=now(),
                                              archive_location=args["archive_location"],
                                              material_count=args.get("material_count"))

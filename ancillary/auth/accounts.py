@@ -27,7 +27,8 @@ TEMPORARY_PASSWORD_BYTES = 12  # 16 URL-safe characters, random: strong by const
 def get_user(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None:
-        raise NotFound("user_not_found", "no user with id {user_id}", field="user_id", user_id=user_id)
+        raise NotFound("user_not_found", "there is no such person: choose one from the list", field="user_id",
+                       user_id=user_id)
     return user
 
 
@@ -124,7 +125,9 @@ def revoke_one(session: Session, user: User, token_id: int, *, actor: User, now:
     _require_manage(actor, user)
     row = session.get(ApiToken, token_id)
     if row is None or row.user_id != user.id:
-        raise NotFound("token_not_found", "this person has no token {token_id}", field="token_id", token_id=token_id)
+        raise NotFound("token_not_found",
+                       "this person has no such token: it may have expired or been revoked; reload the list",
+                       field="token_id")
     if row.revoked_at is None:
         row.revoked_at = now
         record(session, actor, "token.revoke", row, now=now, after={"user_id": user.id})

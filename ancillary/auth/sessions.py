@@ -42,6 +42,15 @@ COOKIE_CONFIG = {
 }
 
 
+def cookie_config(settings) -> dict:
+    """Flask's cookie settings. The cookie is ``Secure`` (sent over https only) when the public
+    address is https, or when ``ANCILLARY_SECURE_COOKIES`` says so; the http demo stays usable."""
+    secure = settings.secure_cookies
+    if secure is None:
+        secure = settings.public_url.lower().startswith("https://")
+    return {**COOKIE_CONFIG, "SESSION_COOKIE_SECURE": secure}
+
+
 def sign_in(db_session: Session, username: str, password: str, *, now: datetime) -> User:
     """Check the password and open a browser session for the user (raises Unauthorized)."""
     user = authenticate_password(db_session, username, password)

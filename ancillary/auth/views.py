@@ -22,7 +22,7 @@ from ancillary.auth.schemas import (
 from ancillary.errors import Unauthorized
 from ancillary.extensions import db
 from ancillary.openapi import Blueprint, errors
-from ancillary.schemas import paged
+from ancillary.schemas import paged, retry_later
 from ancillary.web import current_user, now, public, roles
 
 blp = Blueprint("Auth", __name__, url_prefix="/api/v1", description="Sign-in and users")
@@ -32,13 +32,22 @@ USER_EXAMPLE = {"id": 7, "username": "judge07", "display_name": "王法官", "ro
                 "created_at": "2027-01-04T09:30:00+08:00"}
 
 
+SIGN_IN_MESSAGE = "登录失败次数过多，请 8 秒后再试"
+TOO_MANY_ATTEMPTS = {"code": 429, "status": "Too Many Requests", "error": "too_many_attempts",
+                     "message": SIGN_IN_MESSAGE, "field": "password", "errors": {"password": [SIGN_IN_MESSAGE]},
+                     "retry_after": 8}
+
+
 @blp.route("/auth/tokens")
 class TokensView(MethodView):
     @public
     @blp.arguments(TokenArgsSchema, example={"username": "sched01", "password": "demo-password"})
     @blp.response(201, TokenSchema, example={"token": "anc_Zk3q…", "role": "scheduler",
                                                 "expires_at": "2027-02-03T09:30:00+08:00"})
-    @errors(401, 403, 409, 429)
+    @retry_later(blp, "too many failed sign-ins for this account (after 5) or from this address (after 20): each "
+                      "further failure doubles the wait, at most 60 s for an account and 15 min for an address; "
+                      "wait Retry-After seconds, even with the right password", TOO_MANY_ATTEMPTS)
+    @errors(401, 403, 409)
     def post(self, args):
         """Exchange a username and password for a bearer token.
 

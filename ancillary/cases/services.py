@@ -83,15 +83,12 @@ def _check_officer(session: Session, judge_id: int, kind: CaseKind, field_name: 
     officer = session.get(User, judge_id)
     allowed = {Role.judge} if kind != CaseKind.enforcement else {Role.judge, Role.enforcement_officer}
     if officer is None:
-        raise Invalid("unknown_judge", "no user with id {id}", field=field_name, id=judge_id)
+        raise Invalid("unknown_judge", "there is no such person: choose one from the list",
+                      field=field_name, id=judge_id)
     if officer.role not in allowed or not officer.is_active:
-        raise Invalid(
-            "not_an_officer",
-            "user {id} is not an active {roles}",
-            field=field_name,
-            id=judge_id,
-            roles=" / ".join(sorted(allowed)),
-        )
+        message = (N_("{name} is not an active judge") if kind != CaseKind.enforcement
+                   else N_("{name} is not an active judge or enforcement officer"))
+        raise Invalid("not_an_officer", message, field=field_name, name=officer.display_name)
     return officer
 
 
@@ -168,7 +165,8 @@ def _check_filing(session: Session, data: CaseIn, number: str, kind: CaseKind, n
     for index, party in enumerate(data.parties):
         if party.law_firm_id is not None and session.get(LawFirm, party.law_firm_id) is None:
             raise Invalid(
-                "unknown_law_firm", "no law firm with id {id}", field=f"parties.{index}.law_firm_id",
+                "unknown_law_firm", "there is no such law firm: choose one from the list of law firms",
+                field=f"parties.{index}.law_firm_id",
                 id=party.law_firm_id,
             )
 
@@ -195,7 +193,8 @@ def _party(party_in, person, index: int) -> Party:
 
 
 def get_case(session: Session, case_id: int) -> Case:
-    return get_or_404(session, Case, case_id, code="case_not_found", message=N_("no case with id {id}"),
+    return get_or_404(session, Case, case_id, code="case_not_found",
+                      message=N_("there is no such case: check the case number and choose it again"),
                       field="case_id")
 
 

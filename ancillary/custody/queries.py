@@ -34,7 +34,15 @@ REASONS = {
     "chain_rewritten": N_("its chain was rewritten since the last signed checkpoint"),
     "chain_deleted": N_("its whole chain was deleted since the last signed checkpoint"),
     "holder_mismatch": N_("its holder or location does not match the last event of its chain"),
+    "checkpoint_signature_invalid": N_("its latest checkpoint's signature does not verify"),
+    "checkpoint_wrong_key": N_("its latest checkpoint was signed by another key than the court's"),
+    "checkpoint_leaves_missing": N_("the chain heads saved with its latest checkpoint are missing or changed"),
+    "checkpoint_leaves_altered": N_("the chain heads saved with its latest checkpoint do not match its signed root"),
+    "checkpoint_missing": N_("it lacks the latest checkpoint that the other copy holds"),
+    "checkpoint_copies_disagree": N_("its latest checkpoint differs from the other copy's"),
 }
+PLACES = {"local": N_("The checkpoint log in the local folder"),
+          "object_store": N_("The checkpoints in the object store")}
 
 
 def names(session: Session, ids) -> dict[int, str]:
@@ -73,7 +81,9 @@ def describe_finding(session: Session, bad: dict | None, tz) -> str | None:
         return None
     reason = gettext(REASONS.get(bad["reason"], bad["reason"]))
     if bad["dossier_id"] is None:
-        return gettext("The checkpoint log: {reason}.").format(reason=reason)
+        place = gettext(PLACES[bad["source"]]) if bad.get("source") in PLACES else gettext("The checkpoint log")
+        number = gettext(" (checkpoint {number})").format(number=bad["checkpoint"]) if bad.get("checkpoint") else ""
+        return gettext("{place}{number}: {reason}.").format(place=place, number=number, reason=reason)
     dossier = session.get(Dossier, bad["dossier_id"])
     code = dossier.code if dossier else bad["dossier_id"]
     event = session.get(CustodyEvent, bad["id"]) if bad["id"] else None

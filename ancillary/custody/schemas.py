@@ -98,8 +98,13 @@ class BadEventSchema(Schema):
     reason = fields.String(metadata={"description": "content_altered, broken_link, missing_event, sequence_broken, "
                                                     "chain_truncated, head_mismatch; against the signed checkpoint: "
                                                     "chain_rewritten, chain_deleted, holder_mismatch, "
-                                                    "checkpoint_signature_invalid, checkpoint_leaves_missing, "
-                                                    "checkpoint_leaves_altered"})
+                                                    "checkpoint_signature_invalid, checkpoint_wrong_key, "
+                                                    "checkpoint_leaves_missing, checkpoint_leaves_altered, "
+                                                    "checkpoint_missing, checkpoint_copies_disagree"})
+    source = fields.String(metadata={"description": "for a checkpoint_* finding: which copy of the checkpoints, "
+                                                    "local (the checkpoint folder) or object_store"})
+    checkpoint = fields.Integer(metadata={"description": "for a checkpoint_* finding: the checkpoint's number"})
+    detail = fields.String(metadata={"description": "e.g. which key signed a checkpoint signed by another key"})
 
 
 class CustodySchema(Schema):

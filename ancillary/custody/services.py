@@ -103,7 +103,8 @@ def dossier_by_code(session: Session, code: str) -> Dossier:
 
 
 def get_dossier(session: Session, dossier_id: int) -> Dossier:
-    return get_or_404(session, Dossier, dossier_id, code="dossier_not_found", message=N_("no dossier with id {id}"),
+    return get_or_404(session, Dossier, dossier_id, code="dossier_not_found",
+                      message=N_("there is no such dossier: scan its label or look it up by its code"),
                       field="dossier_id")
 
 
@@ -175,7 +176,8 @@ def _head_after_lock(session: Session, dossier: Dossier, actor: User, client_sca
 
 def _as_replay(event: CustodyEvent, dossier: Dossier, action: CustodyAction) -> ScanResult:
     if event.dossier_id != dossier.id or event.action != action:
-        raise Conflict("scan_id_reused", "client_scan_id {id} was already used for another scan",
+        raise Conflict("scan_id_reused",
+                       "this scan's id was already used for another scan: the scanner must send a new id for each scan",
                        field="client_scan_id", id=event.client_scan_id)
     return ScanResult(event, replayed=True, dossier=dossier)
 

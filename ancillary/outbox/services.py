@@ -163,7 +163,7 @@ def audit_step(session: Session, actor, action: str, notification: Notification,
 
 def get_notification(session: Session, notification_id: int) -> Notification:
     return get_or_404(session, Notification, notification_id, code="notification_not_found",
-                      message=N_("no notification with id {id}"), field="notification_id")
+                      message=N_("there is no such notification: reload the list"), field="notification_id")
 
 
 def is_opted_out(session: Session, phone: str) -> bool:

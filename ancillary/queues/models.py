@@ -167,7 +167,7 @@ class Task(Base):
         session.refresh(self)
         if result.rowcount != 1:
             raise Conflict("already_claimed" if self.status == TaskStatus.claimed else "task_not_open",
-                           "task {id} is {status}", field="task_id", id=self.id, status=self.status.value,
+                           "this task is {status}", field="task_id", id=self.id, status=self.status.value,
                            assignee_id=self.assignee_id)
         record(session, actor, "task.claim", self, now=now, before={"status": "open"},
                after={"status": "claimed", "assignee_id": actor.id})
@@ -176,10 +176,10 @@ class Task(Base):
     def release(self, session: Session, actor, *, now: datetime) -> Task:
         """Give the claimed task back to its queue (the holder, or a contractor manager)."""
         if self.status != TaskStatus.claimed:
-            raise Conflict("task_not_claimed", "task {id} is {status}", field="task_id",
+            raise Conflict("task_not_claimed", "this task is {status}", field="task_id",
                            id=self.id, status=self.status.value)
         if self.assignee_id != actor.id and actor.role != Role.contractor_manager:
-            raise Forbidden("not_your_task", "task {id} is held by someone else", id=self.id)
+            raise Forbidden("not_your_task", "this task is held by someone else", id=self.id)
         before = {"status": "claimed", "assignee_id": self.assignee_id}
         self.status, self.assignee_id, self.claimed_at = TaskStatus.open, None, None
         session.flush()
@@ -189,10 +189,10 @@ class Task(Base):
     def complete(self, session: Session, actor, *, now: datetime, note: str | None = None) -> Task:
         """Mark the task one holds as done."""
         if self.status != TaskStatus.claimed:
-            raise Conflict("task_not_claimed", "task {id} is {status}; claim it first", field="task_id",
+            raise Conflict("task_not_claimed", "this task is {status}; claim it first", field="task_id",
                            id=self.id, status=self.status.value)
         if self.assignee_id != actor.id:
-            raise Forbidden("not_your_task", "task {id} is held by someone else", id=self.id)
+            raise Forbidden("not_your_task", "this task is held by someone else", id=self.id)
         self.status, self.completed_at, self.note = TaskStatus.done, now, note
         session.flush()
         record(session, actor, "task.complete", self, now=now, before={"status": "claimed"}, after={"status": "done"})

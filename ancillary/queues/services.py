@@ -62,7 +62,8 @@ def on_case_closed(session: Session, case, *, now: datetime, settings) -> Task:
 
 
 def get_task(session: Session, task_id: int) -> Task:
-    return get_or_404(session, Task, task_id, code="task_not_found", message=N_("no task with id {id}"),
+    return get_or_404(session, Task, task_id, code="task_not_found",
+                      message=N_("there is no such task: reload the queue and choose again"),
                       field="task_id")
 
 
@@ -148,21 +149,21 @@ def create_follow_up_post(
         )
     user = session.get(User, user_id)
     if user is None:
-        raise Invalid("unknown_user", "no user with id {id}", field="user_id", id=user_id)
+        raise Invalid("unknown_user", "there is no such person: choose one from the list", field="user_id", id=user_id)
     if user.role != Role.follow_up:
-        raise Invalid("not_follow_up", "user {id} is {role}, not follow_up", field="user_id",
-                      id=user_id, role=user.role.value)
+        raise Invalid("not_follow_up", "{name} is a {role}, not follow-up staff", field="user_id",
+                      name=user.display_name, role=user.role.value)
     if session.scalar(select(Post.id).where(Post.user_id == user_id)) is not None:
-        raise Conflict("post_exists", "user {id} already holds a post", field="user_id", id=user_id)
+        raise Conflict("post_exists", "{name} already holds a post", field="user_id", name=user.display_name)
     officers = {u.id: u for u in session.scalars(select(User).where(User.id.in_(officer_ids)))}
     for index, officer_id in enumerate(officer_ids):
         officer = officers.get(officer_id)
-        if officer is None or officer.role not in OFFICER_ROLES:
-            raise Invalid(
-                "not_an_officer", "user {id} is not a judge or enforcement officer",
-                field=f"officer_ids.{index}",
-                id=officer_id,
-            )
+        if officer is None:
+            raise Invalid("unknown_user", "there is no such person: choose one from the list",
+                          field=f"officer_ids.{index}")
+        if officer.role not in OFFICER_ROLES:
+            raise Invalid("not_an_officer", "{name} is not a judge or enforcement officer",
+                          field=f"officer_ids.{index}", name=officer.display_name)
     if group_code is None:
         enforcement = all(officers[i].role == Role.enforcement_officer for i in officer_ids)
         group_code = GroupCode.enforcement if enforcement else GroupCode.trial

@@ -19,7 +19,7 @@ from ancillary.queues.schemas import (
     TaskPageSchema,
     TaskSchema,
 )
-from ancillary.schemas import ListArgsSchema, paged
+from ancillary.schemas import ListArgsSchema, paged, retry_later
 from ancillary.web import current_user, now, roles
 
 blp = Blueprint("Queues", __name__, url_prefix="/api/v1", description="Work queues and posts")
@@ -34,6 +34,11 @@ TASK_EXAMPLE = {"id": 9, "queue": "trial", "kind": "schedule_hearing", "case_id"
                 "status": "open", "assignee_id": None, "created_at": "2027-01-04T09:30:00+08:00",
                 "due_at": "2027-01-04T12:30:00+08:00", "claimed_at": None, "completed_at": None, "sla": "open",
                 "note": None}
+MOVES_MESSAGE = "您在过去一小时内已领取和退回送达任务 20 次，请 45 分钟后再试"
+TOO_MANY_MOVES = {"code": 429, "status": "Too Many Requests", "error": "serve_moves_limited", "message": MOVES_MESSAGE,
+                  "field": "task_id", "errors": {"task_id": [MOVES_MESSAGE]}, "retry_after": 2700}
+TOO_MANY_MOVES_TEXT = ("a service clerk claimed and released serve tasks ANCILLARY_SERVE_MOVES_PER_HOUR times "
+                       "(20 by default) in the last hour; wait Retry-After seconds")
 POST_EXAMPLE = {"id": 4, "user_id": 40, "group": "trial", "officer_ids": [3, 4, 5],
                 "created_at": "2027-01-04T09:30:00+08:00"}
 
@@ -82,7 +87,7 @@ class TaskView(MethodView):
             services.get_task(db.session, task_id)  # 404 when it does not exist at all
             from ancillary.errors import Forbidden
 
-            raise Forbidden("task_not_visible", "task {id} is not in a queue you work", id=task_id)
+            raise Forbidden("task_not_visible", "this task is not in a queue you work", id=task_id)
         return _with_sla(task)
 
 
@@ -90,6 +95,7 @@ class TaskView(MethodView):
 class TaskClaimView(MethodView):
     @roles(*CLAIMERS)
     @blp.response(200, TaskSchema, example=TASK_EXAMPLE)
+    @retry_later(blp, TOO_MANY_MOVES_TEXT, TOO_MANY_MOVES)
     @errors(409)
     def post(self, task_id):
         """Take a task; when two clerks race, one wins and the other gets 409.
@@ -105,6 +111,7 @@ class TaskClaimView(MethodView):
 class TaskReleaseView(MethodView):
     @roles(*CLAIMERS, Role.contractor_manager)
     @blp.response(200, TaskSchema, example=TASK_EXAMPLE)
+    @retry_later(blp, TOO_MANY_MOVES_TEXT, TOO_MANY_MOVES)
     def post(self, task_id):
         """Give a claimed task back to its queue (counts against a service clerk's hourly moves)."""
         return _with_sla(services.release(db.session, task_id, actor=current_user(), now=now(),

@@ -72,7 +72,8 @@ def get_post(session: Session, post_id: int):
 
     post = session.get(Post, post_id)
     if post is None or post.kind != "follow_up":
-        raise NotFound("post_not_found", "no follow-up post with id {id}", field="post_id", id=post_id)
+        raise NotFound("post_not_found", "there is no such follow-up post: reload the list and choose again",
+                       field="post_id", id=post_id)
     return post
 
 
@@ -81,7 +82,7 @@ def check_post_reader(user: User, post) -> None:
         return
     if user.role == Role.follow_up and post.user_id == user.id:
         return
-    raise Forbidden("not_your_post", "follow-up post {id} is not yours", id=post.id)
+    raise Forbidden("not_your_post", "this follow-up post is not yours", id=post.id)
 
 
 def post_queue(session: Session, post, now: datetime, settings, *, officer_id: int | None = None,
@@ -90,8 +91,8 @@ def post_queue(session: Session, post, now: datetime, settings, *, officer_id: i
     officers = [p.officer_id for p in post.pairings]
     if officer_id is not None:
         if officer_id not in officers:
-            raise Forbidden("not_paired", "officer {id} is not paired with this post", field="officer_id",
-                            id=officer_id)
+            raise Forbidden("not_paired", "this officer is not paired with your post: choose one of your officers",
+                            field="officer_id")
         officers = [officer_id]
     since = now - timedelta(days=max(settings.sweep_lookback_days, 90))
     until = now + timedelta(days=horizon_days)

@@ -41,7 +41,7 @@ def acknowledge(session: Session, notification: Notification, *, actor, now: dat
     management office (or the president) has taken the matter over.
     """
     if notification.recipient_id != actor.id:
-        raise Forbidden("not_your_notification", "notification {id} was sent to someone else", id=notification.id)
+        raise Forbidden("not_your_notification", "this notification was sent to someone else", id=notification.id)
     if notification.acked_at is not None:
         return notification
     notification.acked_at = now
@@ -200,8 +200,9 @@ def remind_now(session: Session, post, *, officer_id: int, actor, now: datetime,
     if case_id is not None:
         nodes = [n for n in nodes if n["case_id"] == case_id]
     if not nodes:
-        raise Conflict("nothing_due", "officer {id} has no due or overdue node to remind of", field="officer_id",
-                       id=officer_id)
+        officer = session.get(User, officer_id)
+        raise Conflict("nothing_due", "{name} has nothing due or overdue to be reminded of", field="officer_id",
+                       name=officer.display_name if officer else "")
     key = f"remind_now:{post.id}:{officer_id}:{case_id or 0}:{now.astimezone(UTC):%Y%m%dT%H%M}"
     existing = session.scalar(select(Notification).where(Notification.idempotency_key == key))
     if existing is not None:

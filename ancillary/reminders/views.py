@@ -203,7 +203,7 @@ class PostRemindView(MethodView):
         user = current_user()
         post = queries.get_post(db.session, post_id)
         if post.user_id != user.id:
-            raise Forbidden("not_your_post", "follow-up post {id} is not yours", id=post_id)
+            raise Forbidden("not_your_post", "this follow-up post is not yours", id=post_id)
         row = services.remind_now(db.session, post, officer_id=args["officer_id"], case_id=args.get("case_id"),
                                   actor=user, now=now(), settings=settings())
         return queries.project(user, row)

@@ -118,12 +118,15 @@ def create_blocking(session: Session, *, starts_at: datetime, ends_at: datetime,
     if ends_at <= starts_at:
         raise Invalid("period_order", "ends_at must be after starts_at", field="ends_at")
     if courtroom_id is not None and session.get(Courtroom, courtroom_id) is None:
-        raise Invalid("unknown_courtroom", "no courtroom with id {id}", field="courtroom_id", id=courtroom_id)
+        raise Invalid("unknown_courtroom", "there is no such courtroom: choose one from the courtroom list",
+                      field="courtroom_id", id=courtroom_id)
     if user_id is not None:
         user = session.get(User, user_id)
-        if user is None or user.role not in OFFICER_ROLES:
-            raise Invalid("not_an_officer", "user {id} is not a judge or enforcement officer", field="user_id",
-                          id=user_id)
+        if user is None:
+            raise Invalid("unknown_user", "there is no such person: choose one from the list", field="user_id")
+        if user.role not in OFFICER_ROLES:
+            raise Invalid("not_an_officer", "{name} is not a judge or enforcement officer", field="user_id",
+                          name=user.display_name)
     blocking = Blocking(courtroom_id=courtroom_id, user_id=user_id, starts_at=starts_at, ends_at=ends_at,
                         reason=reason.strip(), created_by_id=getattr(actor, "id", None), created_at=now)
     session.add(blocking)
@@ -141,7 +144,8 @@ def _open_case(session: Session, case_id: int):
 
     case = session.get(Case, case_id)
     if case is None:
-        raise Invalid("unknown_case", "no case with id {id}", field="case_id", id=case_id)
+        raise Invalid("unknown_case", "there is no such case: check the case number and choose it again",
+                      field="case_id", id=case_id)
     _check_open(case)
     return case
 
@@ -160,10 +164,12 @@ def _room(session: Session, courtroom_id: int, venue: str) -> Courtroom:
 
 def _check_room(room: Courtroom | None, courtroom_id: int, venue: str) -> None:
     if room is None or not room.is_active:
-        raise Invalid("unknown_courtroom", "no courtroom with id {id}", field="courtroom_id", id=courtroom_id)
+        raise Invalid("unknown_courtroom", "there is no such courtroom: choose one from the courtroom list",
+                      field="courtroom_id", id=courtroom_id)
     if room.venue != venue:
-        raise Invalid("wrong_venue", "courtroom {id} is at {room_venue}; the case is heard at {venue}",
-                      field="courtroom_id", id=courtroom_id, room_venue=room.venue, venue=venue)
+        raise Invalid("wrong_venue", "courtroom {name} is at {room_venue}; the case is heard at {venue}: "
+                      "choose a courtroom there", field="courtroom_id", name=room.name, room_venue=room.venue,
+                      venue=venue)
 
 
 def _check_period(starts_at: datetime, ends_at: datetime, now: datetime) -> None:
@@ -196,7 +202,8 @@ def _flush_guarded(session: Session, hearing: Hearing) -> None:
 
 
 def get_hearing(session: Session, hearing_id: int) -> Hearing:
-    return get_or_404(session, Hearing, hearing_id, code="hearing_not_found", message=N_("no hearing with id {id}"),
+    return get_or_404(session, Hearing, hearing_id, code="hearing_not_found",
+                      message=N_("there is no such hearing: reload the calendar and choose again"),
                       field="hearing_id")
 
 
@@ -267,10 +274,10 @@ def move(session: Session, hearing: Hearing, *, starts_at: datetime, ends_at: da
          settings, courtroom_id: int | None = None) -> Hearing:
     """Move a booked hearing to another time (and room); the same rules apply."""
     if hearing.status != HearingStatus.booked:
-        raise Conflict("hearing_not_booked", "hearing {id} is {status}", field="hearing_id", id=hearing.id,
+        raise Conflict("hearing_not_booked", "this hearing is {status}", field="hearing_id", id=hearing.id,
                        status=hearing.status.value)
     if hearing.starts_at <= now:
-        raise Conflict("hearing_started", "hearing {id} has already started", field="hearing_id", id=hearing.id)
+        raise Conflict("hearing_started", "this hearing has already started", field="hearing_id", id=hearing.id)
     loaded, need, _, lane = _check_slot(session, hearing.case_id, courtroom_id or hearing.courtroom_id, starts_at,
                                         ends_at, now=now, settings=settings, hearing_id=hearing.id)
     case, room = loaded.case, loaded.room
@@ -293,10 +300,10 @@ def cancel(session: Session, hearing: Hearing, *, reason: str, actor, now: datet
     from ancillary.cases.models import Case, CaseStatus
 
     if hearing.status != HearingStatus.booked:
-        raise Conflict("hearing_not_booked", "hearing {id} is {status}", field="hearing_id", id=hearing.id,
+        raise Conflict("hearing_not_booked", "this hearing is {status}", field="hearing_id", id=hearing.id,
                        status=hearing.status.value)
     if hearing.ends_at <= now:
-        raise Conflict("hearing_held", "hearing {id} has already been held", field="hearing_id", id=hearing.id)
+        raise Conflict("hearing_held", "this hearing has already been held", field="hearing_id", id=hearing.id)
     hearing.status = HearingStatus.cancelled
     hearing.cancelled_at, hearing.cancel_reason = now, reason.strip()
     hearing.sequence += 1
@@ -370,7 +377,8 @@ def notify_judge(session: Session, hearing: Hearing, case, room: Courtroom, kind
 def officer(session: Session, user_id: int) -> User:
     user = session.get(User, user_id)
     if user is None or user.role not in OFFICER_ROLES:
-        raise NotFound("judge_not_found", "no judge or enforcement officer with id {id}", field="judge_id", id=user_id)
+        raise NotFound("judge_not_found", "there is no such judge or enforcement officer: choose one from the list",
+                       field="judge_id", id=user_id)
     return user
 
 
@@ -380,4 +388,4 @@ def check_may_touch(session: Session, actor: User, hearing: Hearing) -> None:
         return
     if actor.role in OFFICER_ROLES and hearing.judge_id == actor.id:
         return
-    raise Forbidden("not_your_hearing", "only a scheduler or the case's judge may change hearing {id}", id=hearing.id)
+    raise Forbidden("not_your_hearing", "only a scheduler or the case's judge may change this hearing", id=hearing.id)

@@ -82,7 +82,7 @@ def _visible_hearing(hearing_id: int) -> Hearing:
     hearing = db.session.scalar(queries.visible_hearings(db.session, current_user()).where(Hearing.id == hearing_id))
     if hearing is None:
         services.get_hearing(db.session, hearing_id)
-        raise Forbidden("hearing_not_visible", "hearing {id} is not one you may see", id=hearing_id)
+        raise Forbidden("hearing_not_visible", "this hearing is not one you may see", id=hearing_id)
     return hearing
 
 
@@ -119,7 +119,8 @@ class LunchBreakView(MethodView):
         """Set a courtroom's lunch break, when nothing is suggested, auto-scheduled or booked (null: none)."""
         room = db.session.get(Courtroom, courtroom_id)
         if room is None:
-            raise NotFound("courtroom_not_found", "no courtroom with id {id}", field="courtroom_id", id=courtroom_id)
+            raise NotFound("courtroom_not_found", "there is no such courtroom: choose one from the courtroom list",
+                           field="courtroom_id", id=courtroom_id)
         lunch = None if args["lunch_starts"] is None else (args["lunch_starts"], args["lunch_ends"])
         return services.set_lunch_break(db.session, room, lunch, actor=current_user(), now=now())
 

@@ -92,7 +92,8 @@ def open_on_demand(session: Session, case, party, *, documents: str, actor: User
                    settings) -> ServiceOrder:
     """An order for another party or later documents, with its own serve task."""
     if party.case_id != case.id:
-        raise Invalid("party_not_in_case", "party {id} is not a party of this case", field="party_id", id=party.id)
+        raise Invalid("party_not_in_case", "the chosen party is not a party of this case",
+                      field="party_id", id=party.id)
     task = Task.open_for(session, queue=Queue.service, kind=TaskKind.serve, case=case, party_id=party.id, now=now,
                          due_at=now + timedelta(days=settings.serve_task_days), actor=actor)
     return open_order(session, case, party, task=task, documents=documents, actor=actor, now=now, settings=settings)
@@ -100,7 +101,7 @@ def open_on_demand(session: Session, case, party, *, documents: str, actor: User
 
 def get_order(session: Session, order_id: int) -> ServiceOrder:
     return get_or_404(session, ServiceOrder, order_id, code="service_order_not_found",
-                      message=N_("no service order with id {id}"), field="order_id")
+                      message=N_("there is no such service order: reload the list and choose again"), field="order_id")
 
 
 def on_case_closed(case, *, session: Session, now: datetime, settings=None) -> int:

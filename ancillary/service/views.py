@@ -102,7 +102,8 @@ class ServiceOrdersView(MethodView):
         case_view(db.session, current_user(), case)  # judges: own cases only
         party = db.session.get(Party, args["party_id"])
         if party is None:
-            raise Invalid("unknown_party", "no party with id {id}", field="party_id", id=args["party_id"])
+            raise Invalid("unknown_party", "there is no such party: choose one of the case's parties",
+                          field="party_id", id=args["party_id"])
         order = services.open_on_demand(db.session, case, party, documents=args["documents"], actor=current_user(),
                                         now=now(), settings=settings())
         return _answer(order, OrderLevel.full, 201)

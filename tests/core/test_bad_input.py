@@ -156,7 +156,7 @@ def test_bad_list_filters(court, query, field):
 def test_errors_are_in_chinese_by_default_and_english_on_request(court):
     zh = court["court_admin"].get("/api/v1/cases/999999")
     en = court["court_admin"].get("/api/v1/cases/999999", headers={"Accept-Language": "en"})
-    assert en.get_json()["message"] == "no case with id 999999"
+    assert en.get_json()["message"] == "there is no such case: check the case number and choose it again"
     assert zh.get_json()["message"] != en.get_json()["message"]
     assert any("\u4e00" <= ch <= "\u9fff" for ch in zh.get_json()["message"])
 

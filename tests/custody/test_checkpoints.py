@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from ancillary.custody.checkpoints import LOG_NAME, leaf_hash, merkle_root
+from ancillary.custody.checkpoint_sinks import LOG_NAME
+from ancillary.custody.checkpoints import leaf_hash, merkle_root
 from ancillary.custody.models import event_digest
 from tests.conftest import NOW
 from tests.custody.conftest import guards_off, scan
@@ -22,6 +23,7 @@ def anchored(app, tmp_path, monkeypatch):
     settings = dataclasses.replace(app.config["SETTINGS"], custody_signing_key=SEED,
                                    custody_checkpoint_dir=tmp_path / "checkpoints")
     monkeypatch.setitem(app.config, "SETTINGS", settings)
+    monkeypatch.setattr("ancillary.custody.checkpoints.PINNED_BATCH", 2)  # several lookups, as with many chains
     return settings
 
 

@@ -2,28 +2,14 @@
 
 from __future__ import annotations
 
-import boto3
 import pytest
-from moto.server import ThreadedMotoServer
 
 from ancillary.service import evidence
 from ancillary.storage import LocalStorage, S3Storage, StorageError
 from tests.conftest import make_settings
-from tests.ops.processes import free_port, process_env, run
+from tests.ops.processes import process_env, run
 
 KEYS = {"ANCILLARY_S3_ACCESS_KEY": "testing", "ANCILLARY_S3_SECRET_KEY": "testing", "ANCILLARY_S3_REGION": "us-east-1"}
-
-
-@pytest.fixture(scope="module")
-def s3_endpoint():
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    endpoint = f"http://127.0.0.1:{port}"
-    boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1", aws_access_key_id="testing",
-                 aws_secret_access_key="testing").create_bucket(Bucket="court-files")
-    yield endpoint
-    server.stop()
 
 
 def _s3(endpoint, bucket="court-files"):
