@@ -314,7 +314,8 @@ def scan(
         # Copies of one scan of one dossier queue for its lock and find the first (above):
         # only the same client_scan_id sent for another dossier at the same moment gets here.
         if "client_scan_id" in str(exc.orig):
-            raise Conflict("scan_id_reused", "client_scan_id {id} was already used for another scan",
+            raise Conflict("scan_id_reused", "this scan's id was already used for another scan: "
+                           "the scanner must send a new id for each scan",
                            field="client_scan_id", id=client_scan_id) from None
         raise Conflict("scan_conflict", "another scan of this dossier was recorded at the same moment; "
                        "scan again", field="code") from None

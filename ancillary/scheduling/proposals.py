@@ -99,7 +99,8 @@ def propose(session: Session, placements, now: datetime) -> list[HearingProposal
 
 def get_proposal(session: Session, proposal_id: int) -> HearingProposal:
     return get_or_404(session, HearingProposal, proposal_id, code="proposal_not_found",
-                      message=N_("no hearing proposal with id {id}"), field="proposal_id")
+                      message=N_("there is no such hearing proposal: reload the list of proposals"),
+                      field="proposal_id")
 
 
 _DECIDED = {

@@ -267,7 +267,8 @@ def _explain_missing(session: Session, case_id: int, courtroom_id: int, starts_a
     case = _open_case(session, case_id)
     _check_period(starts_at, ends_at, now)
     _room(session, courtroom_id, case.venue)
-    raise Invalid("unknown_courtroom", "no courtroom with id {id}", field="courtroom_id", id=courtroom_id)
+    raise Invalid("unknown_courtroom", "there is no such courtroom: choose one from the courtroom list",
+                  field="courtroom_id", id=courtroom_id)
 
 
 def move(session: Session, hearing: Hearing, *, starts_at: datetime, ends_at: datetime, actor, now: datetime,
