@@ -126,13 +126,17 @@ def _fold_one_by_one(session: Session, now: datetime, settings, digests: Iterabl
     return made
 
 
+def _message_key(user, digest: str, chunk, number: int, stamp: str) -> str:
+    """The outbox key of a digest's ``number``-th message: a hearing's by its day, others by the sweep's stamp."""
+    if digest == rules.HEARING:
+        return rules.hearing_key(user.id, date.fromisoformat(chunk[0].params["date"]), number)
+    return f"{digest}:{user.id}:{stamp}:{number}"
+
+
 def _make_message(session, user, digest, chunk, number, stamp, now, settings) -> int:
     code = new_ack_code() if digest in rules.ACK_DIGESTS else None
     body = compose_body(session, digest, chunk, settings, code)
-    if digest == rules.HEARING:
-        key = rules.hearing_key(user.id, date.fromisoformat(chunk[0].params["date"]), number)
-    else:
-        key = f"{digest}:{user.id}:{stamp}:{number}"
+    key = _message_key(user, digest, chunk, number, stamp)
     channel, address = address_of(user)
     cases = {i.case_id for i in chunk}
     row = enqueue(session, key=key, channel=channel, to_address=address, body=body, kind=rules.DIGEST_KIND[digest],
@@ -192,10 +196,7 @@ def _outgoing(user, digest: str, chunk, number: int, stamp: str, names: dict[int
     code = new_ack_code() if digest in rules.ACK_DIGESTS else None
     numbers = {i.case_id: i.number for i in chunk if i.number is not None}
     body = render_body(digest, chunk, numbers, names, settings, code, tr=tr)
-    if digest == rules.HEARING:
-        key = rules.hearing_key(user.id, date.fromisoformat(chunk[0].params["date"]), number)
-    else:
-        key = f"{digest}:{user.id}:{stamp}:{number}"
+    key = _message_key(user, digest, chunk, number, stamp)
     channel, address = address_of(user)
     cases = {i.case_id for i in chunk}
     return {"message": {"idempotency_key": key, "channel": channel, "to_address": address, "body": body,
