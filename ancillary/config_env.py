@@ -95,11 +95,16 @@ def _instance_secret(name: str) -> str:
     return path.read_text().strip()
 
 
-def _flag(env: dict[str, str], name: str, hint: str) -> bool:
-    flag = env[name].strip().lower()
-    if flag not in ("1", "true", "yes", "0", "false", "no"):
-        raise SettingsError(f"{name} must be 1 or 0 ({hint})")
-    return flag in ("1", "true", "yes")
+def _flag(env: dict[str, str], name: str, hint: str = "") -> bool | None:
+    """A yes-or-no setting: None when unset; anything but 1/0 (true/false, yes/no, on/off) is refused."""
+    value = env.get(name, "").strip().lower()
+    if not value:
+        return None
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be 1 or 0, not {env[name]!r}" + (f" ({hint})" if hint else ""))
 
 
 def _ops_settings(env: dict[str, str]) -> dict:
@@ -215,17 +220,6 @@ def _parse_smtp_url(url: str) -> dict:
         "use_ssl": parts.scheme == "smtps",
         "starttls": query.get("starttls", ["0"])[0] in ("1", "true", "yes"),
     }
-
-
-def _flag(env: dict[str, str], name: str) -> bool | None:
-    value = env.get(name, "").strip().lower()
-    if not value:
-        return None
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("0", "false", "no", "off"):
-        return False
-    raise SettingsError(f"{name}={env[name]!r} must be 1 or 0")
 
 
 def _scheduling_settings(env: dict[str, str]) -> dict:
