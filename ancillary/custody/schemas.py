@@ -57,13 +57,18 @@ class ScanResultSchema(Schema):
     typed = fields.Boolean(metadata={"description": "the code was typed by hand, not scanned"})
 
 
-class LookupSchema(Schema):
+class DossierPlaceSchema(Schema):
+    """Which dossier, and who holds it where: what a lookup and a custody chain both begin with."""
+
     dossier_id = fields.Integer()
     code = fields.String()
     case_number = fields.String()
     volume = fields.Integer()
     holder = fields.Nested(UserRefSchema, allow_none=True)
     location = fields.String(allow_none=True)
+
+
+class LookupSchema(DossierPlaceSchema):
     last_action = fields.String(allow_none=True, metadata={"description": "receive, store, or an archiving step"})
     last_moved_at = LocalDateTime(allow_none=True)
     chain_length = fields.Integer()
@@ -107,13 +112,7 @@ class BadEventSchema(Schema):
     detail = fields.String(metadata={"description": "e.g. which key signed a checkpoint signed by another key"})
 
 
-class CustodySchema(Schema):
-    dossier_id = fields.Integer()
-    code = fields.String()
-    case_number = fields.String()
-    volume = fields.Integer()
-    holder = fields.Nested(UserRefSchema, allow_none=True)
-    location = fields.String(allow_none=True)
+class CustodySchema(DossierPlaceSchema):
     events = fields.List(fields.Nested(EventSchema))
     verified = fields.Boolean()
     first_bad_event = fields.Nested(BadEventSchema, allow_none=True)

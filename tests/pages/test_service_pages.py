@@ -9,9 +9,8 @@ import subprocess
 import pytest
 
 from tests.browser import check_page
-from tests.service.conftest import ADDRESS, carrier_post, make_photo
+from tests.service.conftest import ADDRESS, carrier_post, carrier_secret, make_photo  # noqa: F401 (a fixture)
 
-SECRET = "carrier-shared-secret"
 HOME = {"latitude": 37.5102, "longitude": 122.1201}  # the phone at the defendant's door
 
 
@@ -20,14 +19,6 @@ def _no_photos_left(app):
     """Leave the shared storage as found: other tests check that refused photos are not kept."""
     yield
     shutil.rmtree(app.config["SETTINGS"].storage_dir / "service", ignore_errors=True)
-
-
-@pytest.fixture
-def carrier_secret(app):
-    original = app.config["SETTINGS"]
-    app.config["SETTINGS"] = original.with_overrides(carrier_secret=SECRET)
-    yield SECRET
-    app.config["SETTINGS"] = original
 
 
 def _claimed_order(court, clerk):
@@ -43,8 +34,9 @@ def _attempt(clerk, order, **body):
     return response.get_json()
 
 
+@pytest.mark.usefixtures("carrier_secret")  # the mail's carrier events come signed
 def test_a_clerk_records_a_posting_with_a_gps_photo_and_the_proof_lists_it(
-        signed_in, person, court, clock, app, client, carrier_secret, tmp_path):
+        signed_in, person, court, clock, app, client, tmp_path):
     clerk = person("service_clerk", "陈静")
     case, order = _claimed_order(court, clerk)
     clock.set("2027-01-05T11:00:00+08:00")
