@@ -32,7 +32,7 @@ from ancillary.reminders import pages as reminder_pages
 from ancillary.reminders import views as reminder_views
 from ancillary.reports import pages as report_pages
 from ancillary.reports import views as report_views
-from ancillary.scheduling import feed_views, proposal_views  # noqa: F401  (their routes join the Scheduling blueprint)
+from ancillary.scheduling import feed_views, further_views, proposal_views  # noqa: F401  (their routes join the Scheduling blueprint)
 from ancillary.scheduling import pages as schedule_pages
 from ancillary.scheduling import views as scheduling_views
 from ancillary.service import pages as service_pages
