@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ancillary.archive.services import record_step
@@ -16,7 +16,7 @@ from ancillary.auth.services import create_user
 from ancillary.cases.services import AddressIn, CaseIn, PartyIn, close_case, create_law_firm, file_case
 from ancillary.custody.services import scan
 from ancillary.jobs import run_sweeps
-from ancillary.outbox import apply_provider_status
+from ancillary.outbox import NotificationItem, apply_provider_status
 from ancillary.queues.models import GroupCode, Task, TaskKind
 from ancillary.queues.services import claim, create_follow_up_post, create_post
 from ancillary.reminders.services import acknowledge
@@ -24,7 +24,9 @@ from ancillary.reports.kpis import collect
 from ancillary.scheduling import auto
 from ancillary.scheduling.calendar import WorkingDays, load_official
 from ancillary.scheduling.queries import suggestions
-from ancillary.scheduling.services import book, create_courtroom
+from ancillary.scheduling.further import request_further_hearing
+from ancillary.scheduling.models import Hearing, HearingStatus
+from ancillary.scheduling.services import book, create_courtroom, move
 from ancillary.service.attempts import AttemptIn, record_attempt
 from ancillary.service.carrier import CarrierEventIn
 from ancillary.service.services import apply_carrier_event
@@ -81,6 +83,30 @@ def slots(session: Session, case, *, now: datetime, settings, limit: int = 5) ->
 def book_hearing(session: Session, *, case_id: int, courtroom_id: int, starts_at, ends_at, actor, now, settings):
     return book(session, case_id=case_id, courtroom_id=courtroom_id, starts_at=starts_at, ends_at=ends_at,
                 actor=actor, now=now, settings=settings)
+
+
+def move_hearing(session: Session, hearing, *, starts_at, ends_at, courtroom_id: int, actor, now, settings):
+    """Adjourn: move the hearing as PATCH /api/v1/hearings/ID does."""
+    return move(session, hearing, starts_at=starts_at, ends_at=ends_at, courtroom_id=courtroom_id, actor=actor,
+                now=now, settings=settings)
+
+
+def further_hearing(session: Session, hearing, *, actor, now: datetime, settings):
+    """POST /api/v1/hearings/ID/further-hearing: the case goes back to the scheduling queue."""
+    return request_further_hearing(session, hearing, actor=actor, now=now, settings=settings)
+
+
+def hearings_held(session: Session, case_id: int, now: datetime) -> int:
+    return session.scalar(select(func.count()).select_from(Hearing).where(
+        Hearing.case_id == case_id, Hearing.status == HearingStatus.booked, Hearing.ends_at <= now))
+
+
+def reminded_post(session: Session, hearing_id: int) -> int | None:
+    """The follow-up post whose digest told it this hearing's case was heard but not reported closed."""
+    return session.scalar(select(NotificationItem.recipient_id).where(
+        NotificationItem.rule == "heard_not_closed", NotificationItem.object_type == "hearings",
+        NotificationItem.object_id == hearing_id, NotificationItem.digest == "follow_up",
+        NotificationItem.notification_id.is_not(None)).order_by(NotificationItem.id).limit(1))
 
 
 def auto_schedule(session: Session, first: date, last: date, *, actor, now: datetime, settings) -> dict:

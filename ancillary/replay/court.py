@@ -15,6 +15,8 @@ from datetime import date, time
 STAFF = {"intake_clerk": 5, "scheduler": 3, "service_clerk": 5, "file_clerk": 3, "archivist": 3,
          "contractor_manager": 1, "follow_up": 22}
 FEATURES = ("address-reuse", "law-firm-e-service", "ladder-escalation", "auto-scheduling")
+# Courtrooms: the main court's and each tribunal's (in the order of ``ancillary.demo.TRIBUNALS``).
+ROOMS = {"main": 8, "张村人民法庭": 2, "孙家疃人民法庭": 1, "温泉人民法庭": 1}
 KIND_WEIGHTS = {"speedy": 30, "summary": 35, "ordinary": 15, "enforcement": 20}
 
 
@@ -39,6 +41,19 @@ class Rates:
     law_firm_for_plaintiff: float = 0.40
     late_close: float = 0.002  # a judge reports the case closed after its statutory limit
     late_ack: float = 0.05  # a reminder acknowledged only after the 24 h escalation
+    # Hearings per case (docs/replay.md "Hearings"): the share of first hearings that leave the case
+    # undecided, by kind; of cases heard twice, the share heard a third time; who asks.
+    further_speedy: float = 0.05
+    further_summary: float = 0.25
+    further_ordinary: float = 0.60
+    further_enforcement: float = 0.0
+    third_hearing: float = 0.25
+    judge_asks: float = 0.80  # else the follow-up post asks on the "heard, not reported closed" reminder
+    # Adjournments: the share of hearings a scheduler moves later before they happen, by kind.
+    adjourned_speedy: float = 0.02
+    adjourned_summary: float = 0.08
+    adjourned_ordinary: float = 0.12
+    adjourned_enforcement: float = 0.05
 
     def scaled(self, **changes: float) -> Rates:
         return replace(self, **changes)
@@ -58,6 +73,8 @@ class Minutes:
     mail: float = 5
     posting: float = 30
     archive_volume: float = 16  # receive, count, bind, scan, shelve one volume
+    follow_up_prompt: float = 5  # read the reminder, ask the judge's team, ask for the further hearing
+    adjourn: float = 8  # read the suggestions, move the hearing
 
 
 @dataclass(frozen=True)
@@ -85,6 +102,12 @@ class ReplaySettings:
     revisit_days: int = 2
     review_days: int = 7  # without the ladder's clock: a clerk reviews stalled orders this often
     tail_days: int = 45  # the clock runs on after the last filing month so late work is decided
+    # Courtrooms per venue: 12, split by the hearing minutes each venue is asked for (docs/replay.md).
+    rooms: dict[str, int] = field(default_factory=lambda: dict(ROOMS))
+    ask_days: tuple[int, int] = (1, 5)  # hearing -> the judge asks for the further hearing
+    further_margin_days: int = 20  # no further hearing when the limit is nearer: the judge decides
+    max_hearings: int = 3
+    adjourn_days: tuple[int, int] = (1, 7)  # moved this many days before the hearing
 
     def has(self, feature: str) -> bool:
         return feature not in self.without

@@ -18,6 +18,7 @@ from ancillary.outbox import Notification
 from ancillary.queues.models import Task, TaskStatus
 from ancillary.replay import actions
 from ancillary.replay.clock import Clock, WorkingHours
+from ancillary.replay.hearings import Hearings
 from ancillary.replay.court import KIND_WEIGHTS, ReplaySettings
 from ancillary.replay.people import Pool
 from ancillary.replay.serving import Serving
@@ -47,6 +48,7 @@ class Replay:
         self.series: dict[str, list] = defaultdict(list)
         self.intake, self.scheduling, self.judges = Intake(self), Scheduling(self), Judges(self)
         self.archive, self.serving = Archive(self), Serving(self)
+        self.hearings = Hearings(self)
         self._last_ack_id = 0
         self._day = None
 

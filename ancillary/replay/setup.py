@@ -25,6 +25,7 @@ class Court:
     firms_agreed: list[int] = field(default_factory=list)
     firms_other: list[int] = field(default_factory=list)
     venues: list[str] = field(default_factory=list)
+    tribunal_rooms: list[int] = field(default_factory=list)  # a tribunal's share of filings follows its rooms
 
 
 def build_court(session: Session, rs: ReplaySettings, *, now: datetime, rng: random.Random) -> Court:
@@ -48,14 +49,9 @@ def build_court(session: Session, rs: ReplaySettings, *, now: datetime, rng: ran
                 actions.add_post(session, user=member, group_code=actions.GroupCode(GROUP_OF[role]), kind=role,
                                  now=now)
     _pair_follow_ups(session, court, admin, now)
-    for n in range(1, 7):
-        actions.add_courtroom(session, name=f"第{n}法庭", venue="main", opens=time(8, 30), closes=time(17, 30),
-                              actor=admin, now=now)
-    for tribunal in TRIBUNALS:
-        for n in range(1, 3):
-            actions.add_courtroom(session, name=f"第{n}法庭", venue=tribunal, opens=time(8, 30), closes=time(17, 0),
-                                  actor=admin, now=now)
+    _add_rooms(session, rs, admin, now)
     court.venues = ["main", *TRIBUNALS]
+    court.tribunal_rooms = [rs.rooms.get(t, 0) for t in TRIBUNALS]
     agreed = rs.has("law-firm-e-service")
     for i in range(rs.law_firms_agreed + rs.law_firms_other):
         firm = actions.add_law_firm(session, name=f"山东第{i + 1}律师事务所", email=f"service@firm{i + 1}.example.cn",
@@ -65,6 +61,15 @@ def build_court(session: Session, rs: ReplaySettings, *, now: datetime, rng: ran
     actions.load_calendar(session, years, now)
     session.flush()
     return court
+
+
+def _add_rooms(session: Session, rs: ReplaySettings, admin, now: datetime) -> None:
+    """The courtrooms of each venue (``rs.rooms``): the main court 08:30-17:30, a tribunal 08:30-17:00."""
+    for venue in ["main", *TRIBUNALS]:
+        closes = time(17, 30) if venue == "main" else time(17, 0)
+        for n in range(1, rs.rooms.get(venue, 0) + 1):
+            actions.add_courtroom(session, name=f"第{n}法庭", venue=venue, opens=time(8, 30), closes=closes,
+                                  actor=admin, now=now)
 
 
 def _pair_follow_ups(session: Session, court: Court, admin, now: datetime) -> None:

@@ -34,8 +34,8 @@ class Intake:
         r, rng = self.r, self.rng
         self.serial += 1
         officer = rng.choice(r.court.officers if kind == "enforcement" else r.court.judges)
-        venue = "main" if kind == "enforcement" or rng.random() >= r.rs.rates.tribunal_venue else rng.choice(
-            r.court.venues[1:])
+        venue = "main" if kind == "enforcement" or rng.random() >= r.rs.rates.tribunal_venue else rng.choices(
+            r.court.venues[1:], r.court.tribunal_rooms)[0]
         defendants, truths = self._defendants()
         plaintiff = self._plaintiff()
         prefix = "执" if kind == "enforcement" else "民初"
@@ -117,7 +117,7 @@ class Scheduling:
                          starts_at=slot["starts_at"], ends_at=slot["ends_at"], actor=actor, now=now,
                          settings=r.settings)
         if hearing is not None:
-            r.judges.heard(case, hearing.ends_at)
+            r.judges.heard(case, hearing.ends_at, hearing.id, hearing.starts_at)
         return r.rs.minutes.schedule_by_hand
 
     def auto_run(self, worker, now: datetime) -> float:
@@ -127,7 +127,7 @@ class Scheduling:
                         actor=r.user(worker.user_id), now=now, settings=r.settings)
         booked = (result or {}).get("scheduled", [])
         for row in booked:
-            r.judges.heard(r.session.get(Case, row["case_id"]), row["ends_at"])
+            r.judges.heard(r.session.get(Case, row["case_id"]), row["ends_at"], row["id"], row["starts_at"])
         r.counts["auto_runs"] += 1
         return r.rs.minutes.schedule_auto_run + r.rs.minutes.schedule_auto_case * len(booked)
 
@@ -137,7 +137,16 @@ class Judges:
 
     def __init__(self, replay):
         self.r = replay
-    def heard(self, case, hearing_ends_at: datetime) -> None:
+
+    def heard(self, case, hearing_ends_at: datetime, hearing_id: int | None = None, starts_at=None) -> None:
+        """A hearing was booked: ``replay.hearings`` follows it to its end (adjourned, or heard again)."""
+        if hearing_id is not None:
+            self.r.hearings.booked(case, hearing_id, starts_at, hearing_ends_at)
+        else:
+            self.decide(case, hearing_ends_at)
+
+    def decide(self, case, hearing_ends_at: datetime) -> None:
+        """The case is decided at this hearing: reported closed within the kind's usual time."""
         r = self.r
         rng = r.draw("judges", case.id)  # the case's own stream: the order hearings are booked in does not matter
         low, high = r.rs.close_days[case.kind.value]
