@@ -23,9 +23,9 @@ from ancillary.reminders.services import acknowledge
 from ancillary.reports.kpis import collect
 from ancillary.scheduling import auto
 from ancillary.scheduling.calendar import WorkingDays, load_official
-from ancillary.scheduling.queries import suggestions
 from ancillary.scheduling.further import request_further_hearing
 from ancillary.scheduling.models import Hearing, HearingStatus
+from ancillary.scheduling.queries import suggestions
 from ancillary.scheduling.services import book, create_courtroom, move
 from ancillary.service.attempts import AttemptIn, record_attempt
 from ancillary.service.carrier import CarrierEventIn

@@ -18,8 +18,8 @@ from ancillary.outbox import Notification
 from ancillary.queues.models import Task, TaskStatus
 from ancillary.replay import actions
 from ancillary.replay.clock import Clock, WorkingHours
-from ancillary.replay.hearings import Hearings
 from ancillary.replay.court import KIND_WEIGHTS, ReplaySettings
+from ancillary.replay.hearings import Hearings
 from ancillary.replay.people import Pool
 from ancillary.replay.serving import Serving
 from ancillary.replay.setup import build_court

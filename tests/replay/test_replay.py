@@ -69,17 +69,20 @@ def test_every_case_ends_in_a_consistent_state(replay):
         cases = list(session.scalars(select(Case)))
         assert cases
         for case in cases:
-            hearings = list(session.scalars(select(Hearing).where(Hearing.case_id == case.id,
-                                                                  Hearing.status == HearingStatus.booked)))
-            assert len(hearings) == 1, case.number  # booked once, never double
+            hearings = list(session.scalars(select(Hearing).where(
+                Hearing.case_id == case.id, Hearing.status == HearingStatus.booked).order_by(Hearing.starts_at)))
+            assert 1 <= len(hearings) <= SMALL.max_hearings, case.number
+            for earlier, later in zip(hearings, hearings[1:], strict=False):  # one after the other, never double
+                assert later.starts_at >= earlier.ends_at and later.created_at >= earlier.ends_at, case.number
             tasks = list(session.scalars(select(Task).where(Task.case_id == case.id)))
             orders = list(session.scalars(select(ServiceOrder).where(ServiceOrder.case_id == case.id)))
-            assert not any(t.kind == TaskKind.schedule_hearing and t.status in OPEN for t in tasks), case.number
-            if case.status == CaseStatus.open:
+            waiting = any(t.kind == TaskKind.schedule_hearing and t.status in OPEN for t in tasks)
+            if case.status == CaseStatus.open:  # waiting only for a further hearing, after one held
+                assert not waiting or hearings[-1].ends_at <= case_end(app), case.number
                 assert case.closed_at is None
                 assert not any(t.kind == TaskKind.archive for t in tasks)
                 continue
-            assert case.closed_at >= hearings[0].ends_at, case.number
+            assert not waiting and case.closed_at >= hearings[-1].ends_at, case.number  # after its last hearing
             assert all(o.status in (OrderStatus.served, OrderStatus.exhausted, OrderStatus.withdrawn)
                        for o in orders), case.number
             archive = [t for t in tasks if t.kind == TaskKind.archive]
@@ -91,6 +94,10 @@ def test_every_case_ends_in_a_consistent_state(replay):
             else:
                 assert shelved < len(case.dossiers) and archive[0].status in OPEN, case.number
         assert verify_chains(session).ok
+
+
+def case_end(app):
+    return app.config["CLOCK"]()
 
 
 def test_staff_spread_over_posts_in_the_seed_proportions():
