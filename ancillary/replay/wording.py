@@ -94,7 +94,19 @@ def assumptions(rs: ReplaySettings) -> list[str]:
              late=r.late_ack),
         text(N_("The sweeps run through the same function as the tick command, each day at {times}."),
              times=", ".join(t.strftime("%H:%M") for t in rs.ticks)),
-        text(N_("Not modelled: second hearings, adjournments, hand-over scans between posts, follow-up posts' "
+        text(N_("A case is heard again after its first hearing at these shares: speedy {speedy}, summary "
+                "{summary}, ordinary {ordinary}, enforcement {enforcement}; {third} of those heard twice are heard a "
+                "third time. The judge asks for the further hearing ({asks} of the time), else the paired follow-up "
+                "post does on the heard-not-closed reminder."),
+             speedy=r.further_speedy, summary=r.further_summary, ordinary=r.further_ordinary,
+             enforcement=r.further_enforcement, third=r.third_hearing, asks=r.judge_asks),
+        text(N_("Hearings adjourned (moved later before they happen): speedy {speedy}, summary {summary}, ordinary "
+                "{ordinary}, enforcement {enforcement}."),
+             speedy=r.adjourned_speedy, summary=r.adjourned_summary, ordinary=r.adjourned_ordinary,
+             enforcement=r.adjourned_enforcement),
+        text(N_("Courtrooms: {rooms}."), rooms=lambda: ", ".join(
+            f"{gettext('main court') if venue == 'main' else venue} {n}" for venue, n in rs.rooms.items())),
+        text(N_("Not modelled: mediation sessions outside hearings, hand-over scans between posts, follow-up posts' "
                 "reminders by hand.")),
     ]
 
