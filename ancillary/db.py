@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 import json
+import operator
 import os
 import threading
 import time
@@ -218,9 +219,10 @@ def bulk_insert(session, table, rows: list[dict]) -> None:
         converters = [_converter(table.c[name].type, connection.dialect) for name in names]
         columns = ", ".join(f'"{name}"' for name in names)
         marks = ", ".join("?" for _ in names)
+        values = operator.itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
         connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})', [
             tuple(value if convert is None else convert(value)
-                  for convert, value in zip(converters, row.values(), strict=True)) for row in rows])
+                  for convert, value in zip(converters, values(row), strict=True)) for row in rows])
         return
     json_columns = {name for name in names if isinstance(table.c[name].type, JSON)}
     to_json = _SharedJson(json.dumps)
