@@ -11,7 +11,7 @@ import time
 import weakref
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, DateTime, Enum, MetaData, event
+from sqlalchemy import JSON, Boolean, DateTime, Enum, Integer, MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, registry
@@ -224,13 +224,13 @@ def bulk_insert(session, table, rows: list[dict]) -> None:
             tuple(value if convert is None else convert(value)
                   for convert, value in zip(converters, values(row), strict=True)) for row in rows])
         return
-    json_columns = {name for name in names if isinstance(table.c[name].type, JSON)}
-    to_json = _SharedJson(json.dumps)
+    texts = [_copy_text(table.c[name].type) for name in names]
+    values = operator.itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
     columns = ", ".join(f'"{name}"' for name in names)
     with connection.connection.driver_connection.cursor() as cursor, \
             cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
-        for row in rows:
-            copy.write_row([_copy_value(row[name], to_json if name in json_columns else None) for name in names])
+        for start in range(0, len(rows), COPY_ROWS_PER_WRITE):
+            copy.write("".join(_copy_line(texts, values(row)) for row in rows[start:start + COPY_ROWS_PER_WRITE]))
 
 
 def _converter(type_, dialect):
@@ -265,13 +265,35 @@ class _SharedJson:
         return text
 
 
-def _copy_value(value, to_json):
-    if value is None:
-        return None
-    if to_json is not None:
-        return to_json(value)
-    if isinstance(value, enum.Enum):
-        return value.value
-    if isinstance(value, datetime) and value.tzinfo is None:
+# COPY's text format (PostgreSQL): tab-separated, \N for NULL, backslash escapes.
+NULL = "\\N"
+COPY_ROWS_PER_WRITE = 5000
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_line(texts, values) -> str:
+    return "\t".join([NULL if value is None else text(value) for text, value in zip(texts, values, strict=True)]) + "\n"
+
+
+def _escaped(value: str) -> str:
+    return value.translate(_ESCAPES) if ("\\" in value or "\t" in value or "\n" in value or "\r" in value) else value
+
+
+def _copy_text(type_):
+    """How a value of a column of ``type_`` is written in COPY's text format."""
+    if isinstance(type_, JSON):
+        shared = _SharedJson(json.dumps)
+        return lambda value: _escaped(shared(value))
+    if isinstance(type_, UTCDateTime | DateTime):
+        return _instant
+    if isinstance(type_, Boolean):
+        return lambda value: "t" if value else "f"
+    if isinstance(type_, Integer):
+        return str
+    return lambda value: _escaped(value.value if isinstance(value, enum.Enum) else str(value))
+
+
+def _instant(value: datetime) -> str:
+    if value.tzinfo is None:
         raise ValueError("naive datetime: store aware UTC instants")
-    return value
+    return value.isoformat()
