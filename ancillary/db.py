@@ -202,35 +202,47 @@ def get_or_404(session, model, ident, *, code: str, message: str, field: str):
 
 
 def bulk_insert(session, table, rows: list[dict]) -> None:
-    """Insert ``rows`` (dicts with the same keys) into ``table``, flushed with the session's transaction.
+    """Insert ``rows`` (dicts with the same keys) into ``table``, flushed with the session's transaction."""
+    if rows:
+        names = list(rows[0])
+        values = operator.itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
+        bulk_insert_values(session, table, names, [values(row) for row in rows])
+
+
+def bulk_insert_values(session, table, names: list[str], rows: list[tuple]) -> None:
+    """Insert ``rows`` (tuples of the columns ``names``) into ``table``, flushed with the session's transaction.
 
     PostgreSQL: one COPY (psycopg's ``cursor.copy``), which writes a hundred thousand rows
     several times faster than an executemany INSERT; elsewhere one executemany of plain
-    tuples, each column's value converted by its own type once (as SQLAlchemy would store
-    it) without SQLAlchemy's per-row bookkeeping. A JSON value shared by several rows (one
-    dict object) is serialised once.
+    tuples, the values of the columns whose type converts them converted (as SQLAlchemy
+    would store them) without SQLAlchemy's per-row bookkeeping. A JSON value shared by
+    several rows (one dict object) is serialised once.
     """
     if not rows:
         return
     session.flush()
     connection = session.connection()
-    names = list(rows[0])
+    columns = ", ".join(f'"{name}"' for name in names)
     if connection.dialect.name != "postgresql":
-        converters = [_converter(table.c[name].type, connection.dialect) for name in names]
-        columns = ", ".join(f'"{name}"' for name in names)
+        converters = [(index, convert) for index, name in enumerate(names)
+                      for convert in [_converter(table.c[name].type, connection.dialect)] if convert is not None]
+        if converters:
+            rows = [_converted(row, converters) for row in rows]
         marks = ", ".join("?" for _ in names)
-        values = operator.itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
-        connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})', [
-            tuple(value if convert is None else convert(value)
-                  for convert, value in zip(converters, values(row), strict=True)) for row in rows])
+        connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})', rows)
         return
     texts = [_copy_text(table.c[name].type) for name in names]
-    values = operator.itemgetter(*names) if len(names) > 1 else (lambda row: (row[names[0]],))
-    columns = ", ".join(f'"{name}"' for name in names)
     with connection.connection.driver_connection.cursor() as cursor, \
             cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
         for start in range(0, len(rows), COPY_ROWS_PER_WRITE):
-            copy.write("".join(_copy_line(texts, values(row)) for row in rows[start:start + COPY_ROWS_PER_WRITE]))
+            copy.write("".join(_copy_line(texts, row) for row in rows[start:start + COPY_ROWS_PER_WRITE]))
+
+
+def _converted(row: tuple, converters) -> tuple:
+    values = list(row)
+    for index, convert in converters:
+        values[index] = convert(values[index])
+    return tuple(values)
 
 
 def _converter(type_, dialect):

@@ -19,7 +19,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ancillary.db import bulk_insert
+from ancillary.db import bulk_insert, bulk_insert_values
 from ancillary.outbox import NotificationItem
 from ancillary.reminders import digests, rules
 
@@ -85,11 +85,15 @@ def write(session: Session, fresh: list[Fresh], now: datetime, settings, kinds: 
     recipients = sorted(by_recipient)
 
     def link(session_, items_by_notification):
-        bulk_insert(session_, NotificationItem.__table__, [
-            _row(item, now, nid) for nid, items in items_by_notification.items() for item in items])
+        bulk_insert_values(session_, NotificationItem.__table__, COLUMNS, [
+            (*item[:10], now, nid) for nid, items in items_by_notification.items() for item in items])
 
     return digests.fold_groups(session, now, settings, recipients,
                                ((r, by_recipient[r]) for r in recipients), link)
+
+
+# The columns an item is written with: Fresh's first ten fields, then created_at and notification_id.
+COLUMNS = [*Fresh._fields[:10], "created_at", "notification_id"]
 
 
 def _row(item: Fresh, now: datetime, notification_id: int | None) -> dict:
