@@ -131,7 +131,7 @@ class Stopped(Exception):
 
 
 class _Walk:
-    """Check rows in (dossier, seq) order; stop at the first bad event.
+    """Check rows in (dossier, seq) order; stop at the first bad event (SQLite: Python hashes).
 
     ``checked`` may be read from another thread while the walk goes; ``stop()`` is asked
     between batches."""
@@ -140,14 +140,18 @@ class _Walk:
         self.db, self.progress, self.stop = db, progress, stop
         self.checked, self.current = 0, None  # current: (dossier_id, last_seq, last_hash)
         self.every = max(1, every)
-        self.next_report = self.every if progress else -1  # -1: never equal to a count
+        self.next_report = self.every if progress else -1  # -1: never reached
 
-    def run(self, cursor, heads: _Heads) -> BadEvent | None:
-        expected_seq, prev_hash, postgres = 1, GENESIS, self.db.postgres
+    def batches(self, cursor):
         while batch := cursor.fetchmany(BATCH):
             if self.stop is not None and self.stop():
                 raise Stopped
-            for event_id, d_id, seq, link, digest, check in batch:
+            yield batch
+
+    def run(self, cursor, heads: _Heads) -> BadEvent | None:
+        expected_seq, prev_hash = 1, GENESIS
+        for batch in self.batches(cursor):
+            for event_id, d_id, seq, link, digest, payload in batch:
                 if self.current is None or d_id != self.current[0]:
                     if self.current is not None and (bad := _close_chain(heads, *self.current)):
                         return bad
@@ -161,10 +165,10 @@ class _Walk:
                     return BadEvent(event_id, d_id, seq, reason)
                 if link != prev_hash:
                     return BadEvent(event_id, d_id, seq, "broken_link")
-                if check is None:
+                if payload is None:
                     matches = _reference_matches(self.db, event_id)
                 else:
-                    matches = check if postgres else sha256(check.encode()).hexdigest() == digest
+                    matches = sha256(payload.encode()).hexdigest() == digest
                 if not matches:
                     return BadEvent(event_id, d_id, seq, "content_altered")
                 expected_seq, prev_hash = seq + 1, digest
@@ -172,12 +176,40 @@ class _Walk:
         return _close_chain(heads, *self.current) if self.current is not None else None
 
 
+class _PostgresWalk(_Walk):
+    """The same walk over what PostgreSQL sends back: only the events that end a chain or fail a
+    check, each with what the walk expects of it and how many events come up to it."""
+
+    def run(self, cursor, heads: _Heads) -> BadEvent | None:
+        for batch in self.batches(cursor):
+            for event_id, d_id, seq, link, digest, ok, want_seq, want_prev, last, n in batch:
+                self.checked = n
+                while 0 < self.next_report <= n:
+                    self.progress(self.next_report)
+                    self.next_report += self.every
+                if seq != want_seq:
+                    return BadEvent(event_id, d_id, seq, "missing_event" if seq > want_seq else "sequence_broken")
+                if link != want_prev:
+                    return BadEvent(event_id, d_id, seq, "broken_link")
+                if not ok and (ok is not None or not _reference_matches(self.db, event_id)):
+                    return BadEvent(event_id, d_id, seq, "content_altered")
+                if last and (bad := _close_chain(heads, d_id, seq, digest)):
+                    return bad
+        return None
+
+
+def _walk(db: _Db, progress=None, every: int = 100_000, stop=None) -> _Walk:
+    return (_PostgresWalk if db.postgres else _Walk)(db, progress, every, stop)
+
+
 def check_range(db: _Db, scope: tuple[int, int] | None, walk: _Walk, result: RangeResult, *,
                 holders: bool) -> RangeResult:
     """Walk the chains of the dossiers in ``scope`` (all when None) completely, then (if sound)
     look for a head without events and, with ``holders``, a dossier its chain does not explain."""
     condition, params = verify_sql.scope_sql("e.dossier_id", db.mark, scope)
-    events = db.cursor(verify_sql.events_sql(db.postgres, condition), params, "custody_verify")
+    events_sql = (verify_sql.postgres_walk_sql(condition, GENESIS) if db.postgres
+                  else verify_sql.sqlite_events_sql(condition))
+    events = db.cursor(events_sql, params, "custody_verify")
     head_condition, _ = verify_sql.scope_sql("h.dossier_id", db.mark, scope)
     head_cursor = db.cursor(verify_sql.heads_sql(head_condition), params, "custody_verify_heads")
     try:
@@ -232,7 +264,7 @@ def verify_chains(session: Session, dossier_id: int | None = None, *, progress=N
                                     progress, every))
     db = _Db(session.connection().connection.driver_connection, bind.dialect)
     scope = (dossier_id, dossier_id + 1) if dossier_id is not None else None
-    result = check_range(db, scope, _Walk(db, progress, every), RangeResult(), holders=holders)
+    result = check_range(db, scope, _walk(db, progress, every), RangeResult(), holders=holders)
     return merge([result])
 
 
@@ -249,7 +281,7 @@ def _range_task(bind, holders: bool):
 
     def task(raw, slot) -> RangeResult:
         db, result = _Db(raw, bind.dialect), RangeResult()
-        slot.walk = _Walk(db, stop=slot.stop)  # the coordinator reads walk.checked for progress
+        slot.walk = _walk(db, stop=slot.stop)  # the coordinator reads walk.checked for progress
         try:
             return check_range(db, slot.scope, slot.walk, result, holders=holders)
         except Stopped:

@@ -65,13 +65,27 @@ def _where(condition: str, joiner: str = "WHERE") -> str:
     return f"{joiner} {condition}" if condition else ""
 
 
-def events_sql(postgres: bool, condition: str) -> str:
-    """Events in (dossier, seq) order with their payload's check: on PostgreSQL whether the digest
-    matches (hashed in the server's process), on SQLite the payload itself; NULL: hash by the reference."""
-    check = (f"encode(sha256(convert_to({postgres_payload()}, 'UTF8')), 'hex') = e.hash" if postgres
-             else sqlite_payload())
-    return (f"SELECT e.id, e.dossier_id, e.seq, e.prev_hash, e.hash, {check} FROM custody_events e "
+def sqlite_events_sql(condition: str) -> str:
+    """Events in (dossier, seq) order with their payload, for Python to hash; NULL: hash by the reference."""
+    return (f"SELECT e.id, e.dossier_id, e.seq, e.prev_hash, e.hash, {sqlite_payload()} FROM custody_events e "
             f"{_where(condition)} ORDER BY e.dossier_id, e.seq")
+
+
+def postgres_walk_sql(condition: str, genesis: str) -> str:
+    """PostgreSQL walks the chains itself: beside each event what the walk expects of it (the
+    previous event's seq + 1 and hash), whether it ends its chain, and how many events come up
+    to it; only the events that end a chain or fail a check come back (the NULL check: hash by
+    the reference), so the client reads about one row per dossier."""
+    check = f"encode(sha256(convert_to({postgres_payload()}, 'UTF8')), 'hex') = e.hash"
+    return (
+        "SELECT id, dossier_id, seq, prev_hash, hash, ok, want_seq, want_prev, last, n FROM (SELECT e.id, "
+        f"e.dossier_id, e.seq, e.prev_hash, e.hash, {check} AS ok, COALESCE(lag(e.seq) OVER w + 1, 1) AS want_seq, "
+        f"COALESCE(lag(e.hash) OVER w, '{genesis}') AS want_prev, lead(e.seq) OVER w IS NULL AS last, "
+        f"row_number() OVER (ORDER BY e.dossier_id, e.seq) AS n FROM custody_events e {_where(condition)} "
+        "WINDOW w AS (PARTITION BY e.dossier_id ORDER BY e.seq)) walked "
+        "WHERE last OR ok IS NOT TRUE OR seq <> want_seq OR prev_hash IS DISTINCT FROM want_prev "
+        "ORDER BY dossier_id, seq"
+    )
 
 
 def heads_sql(condition: str) -> str:
