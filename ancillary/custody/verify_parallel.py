@@ -19,6 +19,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 POLL_SECONDS = 0.05
+SQLITE_CACHE_KB = 8192  # per range's connection while it walks
 
 
 class Slot:
@@ -69,20 +70,29 @@ def run_ranges(session: Session, scopes: list[tuple[int, int]], task, progress, 
 def _in_own_connection(engine, snapshot: str | None, task, slot: Slot):
     fairy = engine.raw_connection()
     raw = fairy.driver_connection
+    restore = _begin(raw, engine.dialect.name == "postgresql", snapshot)
     try:
-        if snapshot is not None:
-            with raw.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                cursor.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
-        else:
-            raw.execute("BEGIN")  # one read snapshot for the whole range
         result = task(raw, slot)
         if result.bad is not None:
             slot.shared.found_bad(slot.index)
         return result
     finally:
         raw.rollback()
+        restore()
         fairy.close()
+
+
+def _begin(raw, postgres: bool, snapshot: str | None):
+    """Open the range's read transaction; return what puts the connection back as the pool had it."""
+    if postgres:
+        with raw.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            cursor.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(snapshot)))
+        return lambda: None
+    cache = int(raw.execute("PRAGMA cache_size").fetchone()[0])
+    raw.execute(f"PRAGMA cache_size = -{SQLITE_CACHE_KB}")  # a scan in order needs little cache
+    raw.execute("BEGIN")  # one read snapshot for the whole range
+    return lambda: raw.execute(f"PRAGMA cache_size = {cache}")
 
 
 def _report(futures, slots: list[Slot], progress, every: int) -> None:
