@@ -38,9 +38,10 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
-from ancillary.custody.checkpoint_sinks import Sink, leaves_name, mirror, number_of, sinks_for
+from ancillary.custody.checkpoint_sinks import LOCAL, Sink, leaves_name, mirror, number_of, sinks_for
 from ancillary.custody.models import CustodyEvent, CustodyHead
 from ancillary.custody.verify import verify_chains
+from ancillary.custody.verify_log import first_broken_link
 
 log = logging.getLogger(__name__)
 PINNED_BATCH = 500  # pinned events looked up per query
@@ -268,6 +269,15 @@ def sweep(session: Session, now: datetime, settings) -> dict:
     return result
 
 
+def _log_finding(sinks: list[Sink], payload: dict | None) -> CheckpointFinding | None:
+    """The local log walked along its prev links back from the newest (signed) line."""
+    local = next((sink for sink in sinks if sink.name == LOCAL), None)
+    if payload is None or local is None:
+        return None
+    number = first_broken_link(local.lines())
+    return CheckpointFinding(None, None, "checkpoint_log_broken", LOCAL, number) if number else None
+
+
 @dataclass
 class FullVerification:
     ok: bool
@@ -288,6 +298,7 @@ def verify_all(session: Session, settings, *, public_key: str | None = None, pla
     payload, public_key = None, public_key or expected_public_key(settings)
     if public_key is not None:
         payload, finding = check_against_latest(session, sinks_for(settings, places), public_key)
+        finding = finding or _log_finding(sinks_for(settings, places), payload)
         if finding:
             return FullVerification(False, 0, finding.as_dict(), payload, public_key)
     result = verify_chains(session, progress=progress, every=every, holders=True,
