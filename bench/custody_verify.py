@@ -144,6 +144,7 @@ def verify(url: str, old: bool = False, workers: int | None = None) -> dict:
     reported = re.search(r"checked in ([0-9.]+) s", output)
     return {"exit_code": os.waitstatus_to_exitcode(status), "process_seconds": round(seconds, 2),
             "seconds": float(reported.group(1)) if reported else None,
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),  # this process's; not the server's
             "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "load_before": round(load, 1), "output": output}
 
 
@@ -157,7 +158,8 @@ def compare(url: str, runs: int) -> dict:
     for mode, results in rounds.items():
         best = sorted(results, key=lambda r: r["process_seconds"])[len(results) // 2]
         outcome[mode] = {**best, "runs": [r["seconds"] for r in results]}
-        print(f"  {mode}: {best['seconds']} s verify ({best['process_seconds']} s process), "
+        print(f"  {mode}: {best['seconds']} s verify ({best['process_seconds']} s process, "
+              f"{best['cpu_seconds']} s CPU in it), "
               f"peak RSS {best['peak_rss_mb']} MB, load {best['load_before']}")
     return outcome
 
