@@ -72,8 +72,8 @@ def _custody_settings(env: dict[str, str], *, testing: bool) -> dict:
         values["custody_checkpoint_minutes"] = int(minutes)
     workers = env.get("ANCILLARY_CUSTODY_VERIFY_WORKERS")
     if workers:
-        if not workers.isdigit() or not 0 <= int(workers) <= 32:
-            raise SettingsError("ANCILLARY_CUSTODY_VERIFY_WORKERS must be 0-32 (0: one per core)")
+        if not workers.isdigit() or not 0 <= int(workers) <= 16:
+            raise SettingsError("ANCILLARY_CUSTODY_VERIFY_WORKERS must be 0-16 (0: one per core)")
         values["custody_verify_workers"] = int(workers)
     return values
 

@@ -45,7 +45,7 @@ def _public_key_option(ctx, param, value):
                    "else the signing key's public half")
 @click.option("--from", "source", type=click.Choice(list(PLACES)), default="all", show_default=True,
               help="where to read the checkpoints: the local folder, the object store, or both (compared)")
-@click.option("--workers", type=click.IntRange(1, 32), metavar="N",
+@click.option("--workers", type=click.IntRange(1, 16), metavar="N",
               help="dossier ranges checked at once, each on its own connection; default "
                    "ANCILLARY_CUSTODY_VERIFY_WORKERS, else one per core (1: one walk)")
 @with_appcontext

@@ -29,7 +29,7 @@ from ancillary.custody.models import GENESIS, CustodyEvent, event_content, event
 from ancillary.custody.verify_parallel import run_ranges
 
 BATCH = 20_000
-MAX_WORKERS = 32
+MAX_WORKERS = 16  # each range holds a pooled connection while it walks
 _REFERENCE = ("dossier_id", "seq", "action", "from_holder_id", "to_holder_id", "location", "device_at", "server_at",
               "actor_id", "client_scan_id", "details", "conflict")
 
