@@ -10,7 +10,7 @@ import weakref
 from datetime import UTC, datetime
 
 from psycopg.types.json import Jsonb
-from sqlalchemy import JSON, DateTime, Enum, MetaData, event
+from sqlalchemy import JSON, DateTime, Enum, MetaData, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, registry
@@ -220,6 +220,27 @@ def bulk_insert(session, table, rows: list[dict]) -> None:
             cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
         for row in rows:
             copy.write_row([_copy_value(row[name], name in json_columns) for name in names])
+
+
+def insert_returning_ids(session, table, rows: list[dict]) -> list[int]:
+    """Insert ``rows`` into ``table`` and return their new ids, in the order of ``rows``.
+
+    PostgreSQL: the ids are drawn from the table's sequence in one statement and the rows
+    written with them by one COPY (a multi-row INSERT ... RETURNING of a thousand rows costs
+    more in building and parsing its text than COPY does in all). Elsewhere one INSERT ...
+    RETURNING over all the rows.
+    """
+    if not rows:
+        return []
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        session.flush()
+        returned = connection.execute(table.insert().returning(table.c.id, sort_by_parameter_order=True), rows)
+        return [row[0] for row in returned]
+    ids = list(session.scalars(text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
+                                    "FROM generate_series(1, :count)"), {"table": table.name, "count": len(rows)}))
+    bulk_insert(session, table, [{"id": new_id, **row} for new_id, row in zip(ids, rows, strict=True)])
+    return ids
 
 
 def _copy_value(value, is_json: bool):
