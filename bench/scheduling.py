@@ -229,7 +229,7 @@ def dense(first: date, last: date, seeds: int, tmp: Path) -> dict:
     from flask_migrate import upgrade
 
     from ancillary.extensions import db
-    from ancillary.scheduling import auto, packing
+    from ancillary.scheduling import auto, repair
     from ancillary.scheduling.queries import earliest_start
     from ancillary.scheduling.rules import Ledger, Need
 
@@ -258,9 +258,9 @@ def dense(first: date, last: date, seeds: int, tmp: Path) -> dict:
                 speedy_bound = stretch_bound(speedy, not_before, ledger, days, settings.timezone) // 30
                 earliest_fit = 0
                 for need in needs:
-                    found = packing.earliest(ledger, need, days, not_before[need.case_id])
+                    found = repair.earliest(ledger, need, days, not_before[need.case_id])
                     if found is not None:
-                        packing._add(ledger, found)
+                        repair.add(ledger, found)
                         earliest_fit += need.minutes
             heard = sum(1 for n, *_ in placements if n.kind == "speedy")
             if heard == speedy_bound:  # every schedule that keeps the 7-day rule hears this many
