@@ -189,7 +189,8 @@ def pack(ledger: Ledger, needs: list[Need], days: list[date], not_before: dict[i
             repair.add(ledger, found)
         else:
             found = (repair.move_to_make_room(ledger, need, placed, days, not_before)
-                     or repair.merge_holes(ledger, need, placed, days, not_before))
+                     or repair.merge_holes(ledger, need, placed, days, not_before)
+                     or repair.slide_and_join(ledger, need, placed, days, not_before))
         if found is None:
             evicted_ok, evicted = repair.evict_for_speedy(ledger, need, placed, days, not_before)
             if evicted_ok:

@@ -138,6 +138,90 @@ def merge_holes(ledger: Ledger, need: Need, placed: list[Placement], days, not_b
     return None
 
 
+def _stretch_before(ledger: Ledger, placed: list[Placement], room: Room, starts: datetime):
+    """The placed first-lane hearings that run without a break up to ``starts`` in ``room``, latest first."""
+    day = ledger.local_day(starts)
+    mine = sorted(((i, p) for i, p in enumerate(placed) if p.room.id == room.id and p.lane == 0
+                   and p.ends_at <= starts and ledger.local_day(p.starts_at) == day),
+                  key=lambda item: item[1].starts_at)
+    edge = starts
+    for index, p in reversed(mine):
+        if p.ends_at != edge:
+            return
+        yield index, p
+        edge = p.starts_at
+
+
+def _slid(ledger: Ledger, block: list[tuple[int, Placement]], shift: timedelta, not_before) -> list | None:
+    """``block`` (already out of the ledger) moved ``shift`` earlier, each slot checked, or None."""
+    done = []
+    for index, p in sorted(block, key=lambda item: item[1].starts_at):
+        new = Placement(p.need, p.room, p.starts_at - shift, p.ends_at - shift, 0)
+        refusal, lane = ledger.refusal(p.need, p.room.id, new.starts_at, new.ends_at)
+        if refusal is not None or lane != 0 or new.starts_at < not_before[p.need.case_id]:
+            for _, back in done:
+                remove(ledger, back)
+            return None
+        add(ledger, new)
+        done.append((index, new))
+    return done
+
+
+def _try_slide(ledger: Ledger, need: Need, placed: list[Placement], other: tuple[int, Placement], block: list,
+               hole: tuple, targets: list, not_before) -> Placement | None:
+    """Move ``other`` into one of ``targets``, slide ``block`` after it earlier, and give ``need`` the joined end."""
+    room, starts, _ = hole
+    length = timedelta(minutes=other[1].need.minutes)
+    begin = starts - length
+    if begin < not_before[need.case_id]:
+        return None
+    taken = [other, *block]
+    for _, p in taken:
+        remove(ledger, p)
+    slid = _slid(ledger, block, length, not_before)
+    moved = into_gap(ledger, other[1].need, targets) if slid is not None else None
+    if moved is not None:
+        add(ledger, moved)
+        ends_at = begin + timedelta(minutes=need.minutes)
+        refusal, lane = ledger.refusal(need, room.id, begin, ends_at)
+        if refusal is None and lane == 0:
+            for index, new in [(other[0], moved), *slid]:
+                placed[index] = new
+            mine = Placement(need, room, begin, ends_at, lane)
+            add(ledger, mine)
+            return mine
+        remove(ledger, moved)
+    for _, p in slid or ():
+        remove(ledger, p)
+    for _, p in taken:
+        add(ledger, p)
+    return None
+
+
+def slide_and_join(ledger: Ledger, need: Need, placed: list[Placement], days, not_before) -> Placement | None:
+    """Join a hole and a short hearing earlier in its stretch: the short hearing takes another hole and
+    the hearings between slide earlier by its length (an ejection chain of two moves and a slide).
+
+    Two 30-minute holes at the end of two afternoons cannot take a 60-minute case, nor can
+    ``merge_holes`` join them when the 30-minute hearing sits mid-afternoon; moving it out
+    and sliding the rest up joins its 30 minutes to the hole at the end.
+    """
+    holes = [g for g in gaps(ledger, need.venue, days, 5) if g[2] > not_before[need.case_id]]
+    for hole in holes:
+        room, starts, ends = hole
+        if span(ends - starts) >= need.minutes:
+            continue
+        block: list[tuple[int, Placement]] = []
+        for index, other in _stretch_before(ledger, placed, room, starts):
+            if block and span(ends - starts) + other.need.minutes >= need.minutes:
+                targets = [g for g in holes if g is not hole and g[1] >= not_before[other.need.case_id]]
+                found = _try_slide(ledger, need, placed, (index, other), block, hole, targets, not_before)
+                if found is not None:
+                    return found
+            block.append((index, other))
+    return None
+
+
 def evict_for_speedy(ledger: Ledger, need: Need, placed: list[Placement], days, not_before) -> tuple[
         bool, Need | None]:
     """Give a speedy case the slot of a placed case that is not speedy; that case goes elsewhere or waits.
