@@ -48,18 +48,19 @@ def earliest(ledger: Ledger, need: Need, days: list[date], not_before: datetime)
 
 
 def gaps(ledger: Ledger, venue: str, days: list[date], minutes: int) -> list[tuple[Room, datetime, datetime]]:
-    """Stretches of at least ``minutes`` in the venue's rooms with no hearing in the first lane."""
+    """Stretches of at least ``minutes`` in the venue's rooms with no hearing in the first lane (nor lunch)."""
     found = []
     for room in ledger.rooms_for(venue):
         for day in days:
             if not ledger.working(day):
                 continue
             at, closes = ledger.opening(room, day)
-            for b in sorted((b for b in ledger.by_room.get((room.id, day), ()) if b.lane == 0),
-                            key=lambda b: b.starts_at):
-                if span(b.starts_at - at) >= minutes:
-                    found.append((room, at, b.starts_at))
-                at = max(at, b.ends_at)
+            busy = [(b.starts_at, b.ends_at) for b in ledger.by_room.get((room.id, day), ()) if b.lane == 0]
+            lunch = ledger.lunch(room, day)
+            for starts, ends in sorted([*busy, lunch] if lunch else busy):
+                if span(starts - at) >= minutes:
+                    found.append((room, at, starts))
+                at = max(at, ends)
             if span(closes - at) >= minutes:
                 found.append((room, at, closes))
     return found
@@ -68,6 +69,8 @@ def gaps(ledger: Ledger, venue: str, days: list[date], minutes: int) -> list[tup
 def into_gap(ledger: Ledger, need: Need, gaps) -> Placement | None:
     length = timedelta(minutes=need.minutes)
     for room, starts, ends in gaps:
+        if ends - starts < length:
+            continue
         for at in (starts, ends - length):
             refusal, lane = ledger.refusal(need, room.id, at, at + length)
             if refusal is None and lane == 0:
@@ -214,9 +217,10 @@ def slide_and_join(ledger: Ledger, need: Need, placed: list[Placement], days, no
         block: list[tuple[int, Placement]] = []
         for index, other in _stretch_before(ledger, placed, room, starts):
             if block and span(ends - starts) + other.need.minutes >= need.minutes:
-                targets = [g for g in holes if g is not hole and g[1] >= not_before[other.need.case_id]]
-                found = _try_slide(ledger, need, placed, (index, other), block, hole, targets, not_before)
-                if found is not None:
+                targets = [g for g in holes if g is not hole and g[1] >= not_before[other.need.case_id]
+                           and span(g[2] - g[1]) >= other.need.minutes]
+                found = targets and _try_slide(ledger, need, placed, (index, other), block, hole, targets, not_before)
+                if found:
                     return found
             block.append((index, other))
     return None
