@@ -73,7 +73,8 @@ def _child(tree: str, url: str, build: bool = False) -> None:
     result = subprocess.run(args, capture_output=True, text=True)
     if result.returncode:
         sys.exit(result.stderr)
-    print(result.stdout.strip().splitlines()[-1] if result.stdout.strip() else "", flush=True)
+    if not build:
+        print(result.stdout.strip().splitlines()[-1], flush=True)
 
 
 def _admin(sql: str) -> None:
