@@ -102,7 +102,8 @@ class Replay:
         with self.app.app_context():
             self.app.config["CLOCK"] = lambda: self.clock.now
             court_at = self.start - timedelta(days=1)
-            self.court = build_court(self.session, self.rs, now=court_at, rng=self.stream("court"))
+            self.court = build_court(self.session, self.rs, now=court_at, rng=self.stream("court"),
+                                     settings=self.settings)
             self.commit()
             working = actions.working_days(self.session, self.start.date(), self.stop.date() + timedelta(days=60))
             self.hours = WorkingHours(working, self.rs.work_spans, self.tz)
