@@ -1,7 +1,7 @@
 """The simulated court: its people, how fast they work, and how parties answer (every number a setting).
 
 Defaults: the seed's scale (15,663 cases a year, 42 contractor staff, 30 judges, 10
-enforcement officers, 12 courtrooms) and the outcome rates of ``bench/service_year.py``.
+enforcement officers, courtrooms derived from the volume) and the outcome rates of ``bench/service_year.py``.
 docs/replay.md states each one and where it comes from.
 """
 
