@@ -55,7 +55,8 @@ def book_all(session: Session, placements, *, actor, now: datetime, settings) ->
 def _complete_tasks(session: Session, case_ids: list[int], *, actor, now: datetime) -> None:
     """Each open scheduling task finished as one booking would, written in one flush, not one per task."""
     tasks = session.scalars(select(Task).where(
-        Task.case_id.in_(case_ids), Task.kind == TaskKind.schedule_hearing, Task.status.in_(OPEN_STATES))).all()
+        Task.case_id.in_(case_ids), Task.kind == TaskKind.schedule_hearing, Task.status.in_(OPEN_STATES))
+        .order_by(Task.id)).all()  # the audit log in the same order on every run and database
     for task in tasks:
         task.finish(session, actor=actor, now=now, reason="hearing booked", flush=False)
 
