@@ -39,6 +39,7 @@ from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from ancillary.custody.checkpoint_sinks import LOCAL, Sink, leaves_name, mirror, number_of, sinks_for
+from ancillary.custody.checkpoint_tree import current_tree, leaf_hash, remember
 from ancillary.custody.models import CustodyEvent, CustodyHead
 from ancillary.custody.verify import verify_chains
 from ancillary.custody.verify_log import first_broken_link
@@ -49,10 +50,6 @@ PINNED_BATCH = 500  # pinned events looked up per query
 
 def _canonical(value) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def leaf_hash(dossier_id: int, seq: int, head_hash: str) -> bytes:
-    return hashlib.sha256(b"\x00" + f"{dossier_id}:{seq}:{head_hash}".encode()).digest()
 
 
 def merkle_root(leaves: list[bytes]) -> bytes:
@@ -88,13 +85,12 @@ def current_leaves(session: Session) -> list[list]:
     return [[d, s, h] for d, s, h in rows]
 
 
-def _signed_line(session: Session, number: int, previous: str | None, seed: bytes, now: datetime):
-    leaves = current_leaves(session)
-    events = session.scalar(select(func.count()).select_from(CustodyEvent)) or 0
+def _signed_line(leaves: list[list], hashes: list[bytes], events: int, number: int, previous: str | None,
+                 seed: bytes, now: datetime):
     snapshot = _canonical(leaves)
     payload = {
         "number": number, "made_at": now.isoformat(), "tree_size": len(leaves), "events": events,
-        "root": merkle_root([leaf_hash(*leaf) for leaf in leaves]).hex(),
+        "root": merkle_root(hashes).hex(),
         "leaves": {"name": leaves_name(number), "sha256": hashlib.sha256(snapshot).hexdigest()},
         "key": public_key_hex(seed),
         "prev": hashlib.sha256(previous.encode()).hexdigest() if previous else None,
@@ -108,15 +104,21 @@ def _signed_line(session: Session, number: int, previous: str | None, seed: byte
 def make_checkpoint(session: Session, sinks: list[Sink], seed: bytes, *, now: datetime) -> tuple[dict, dict]:
     """Sign the current chain heads and keep the checkpoint in every place.
 
-    The first place (the local folder) numbers the checkpoints and must take it; another
-    place that fails is returned as ``{place: why}`` and caught up by the next sweep.
+    The heads are read incrementally (``checkpoint_tree``): only the chains that moved since
+    this process's last checkpoint. The first place (the local folder) numbers the
+    checkpoints and must take it; another place that fails is returned as ``{place: why}``
+    and caught up by the next sweep.
     """
     primary, others = sinks[0], sinks[1:]
     previous = primary.last_line()
     number = number_of(previous) + 1 if previous else 1
-    payload, snapshot, line = _signed_line(session, number, previous, seed, now)
+    place = str(getattr(primary, "folder", primary.name))
+    tree = current_tree(session, place, previous)
+    leaves, hashes = tree.ordered()
+    payload, snapshot, line = _signed_line(leaves, hashes, tree.events, number, previous, seed, now)
     primary.write_leaves(leaves_name(number), snapshot)
     primary.append(number, line)
+    remember(place, tree, line)
     failures = {}
     for sink in others:
         try:

@@ -230,7 +230,8 @@ class Task(Base):
         """
         actor_id = getattr(actor, "id", None)
         rows = session.execute(select(cls.id, cls.case_id, cls.status, cls.assignee_id).where(
-            cls.case_id.in_(case_ids), cls.kind == kind, cls.status.in_(OPEN_STATES))).all()
+            cls.case_id.in_(case_ids), cls.kind == kind, cls.status.in_(OPEN_STATES))
+            .order_by(cls.id)).all()  # the audit log in the same order on every run and database
         adopted = [row.id for row in rows if row.assignee_id is None]
         held = [row.id for row in rows if row.assignee_id is not None]
         orphan = TaskStatus.done if actor_id is not None else TaskStatus.cancelled

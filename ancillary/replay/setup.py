@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from ancillary.demo import TRIBUNALS, _name, _phone
 from ancillary.replay import actions
-from ancillary.replay.court import ReplaySettings
+from ancillary.replay.court import ReplaySettings, derive_rooms
 
 GROUP_OF = {"intake_clerk": "pre_trial", "scheduler": "trial", "service_clerk": "trial", "file_clerk": "trial",
             "archivist": "archive", "contractor_manager": "trial"}
@@ -27,7 +27,7 @@ class Court:
     venues: list[str] = field(default_factory=list)
 
 
-def build_court(session: Session, rs: ReplaySettings, *, now: datetime, rng: random.Random) -> Court:
+def build_court(session: Session, rs: ReplaySettings, *, now: datetime, rng: random.Random, settings) -> Court:
     """Everything the year needs before the first filing; flushed, not committed."""
 
     def person(username: str, role: str, display: str):
@@ -48,12 +48,11 @@ def build_court(session: Session, rs: ReplaySettings, *, now: datetime, rng: ran
                 actions.add_post(session, user=member, group_code=actions.GroupCode(GROUP_OF[role]), kind=role,
                                  now=now)
     _pair_follow_ups(session, court, admin, now)
-    for n in range(1, 7):
-        actions.add_courtroom(session, name=f"第{n}法庭", venue="main", opens=time(8, 30), closes=time(17, 30),
-                              actor=admin, now=now)
-    for tribunal in TRIBUNALS:
-        for n in range(1, 3):
-            actions.add_courtroom(session, name=f"第{n}法庭", venue=tribunal, opens=time(8, 30), closes=time(17, 0),
+    rooms = derive_rooms(rs, settings.hearing_minutes)
+    for venue, kind in (("main", "main"), *((tribunal, "tribunal") for tribunal in TRIBUNALS)):
+        opens, closes = rs.room_hours[kind]
+        for n in range(1, rooms[kind] + 1):
+            actions.add_courtroom(session, name=f"第{n}法庭", venue=venue, opens=opens, closes=closes,
                                   actor=admin, now=now)
     court.venues = ["main", *TRIBUNALS]
     agreed = rs.has("law-firm-e-service")
