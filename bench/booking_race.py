@@ -134,12 +134,17 @@ def in_process(app, work) -> dict:
     return race(work, post)
 
 
-def served(url: str, work, env: dict) -> dict:
-    """The same race against ``ancillary serve`` (gunicorn, 2 workers x 8 threads) on a free port."""
-    from common import free_port
+def served(url: str, work, env: dict, postmaster: int | None = None) -> dict:
+    """The same race against ``ancillary serve`` (gunicorn, 2 workers x 8 threads) on a free port.
+
+    Also the CPU time the server's processes, the database's and these clients used in the
+    race, per request (``cpu_ms_per_request``): where a booking's cost lies.
+    """
+    from common import CpuMeter, cpu_breakdown, free_port
 
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "ancillary", "serve", "--port", str(port), "--no-scheduler"],
+    shape = os.environ.get("BENCH_SERVE", "").split()  # e.g. "--workers 2 --threads 4" (both trees must know them)
+    server = subprocess.Popen([sys.executable, "-m", "ancillary", "serve", "--port", str(port), "--no-scheduler", *shape],
                               env=env, cwd=env["PYTHONPATH"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(300):
@@ -162,7 +167,10 @@ def served(url: str, work, env: dict) -> dict:
             return answer.status
 
         time.sleep(1)  # both workers up
-        return race(work, post)
+        meter = CpuMeter(server=server.pid, database=postmaster)
+        meter.start()
+        figures = race(work, post)
+        return {**figures, **cpu_breakdown(meter.stop(), figures)}
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -170,7 +178,7 @@ def served(url: str, work, env: dict) -> dict:
 
 def worker(mode: str, clients: int, rounds: int) -> dict:
     """One measurement with the code on PYTHONPATH (this tree or the reference), on a fresh database."""
-    from common import postgres_database
+    from common import postgres_database, postmaster_pid
     from flask_migrate import upgrade
     from sqlalchemy import text
 
@@ -192,7 +200,10 @@ def worker(mode: str, clients: int, rounds: int) -> dict:
         import logging
         logging.getLogger().setLevel(logging.WARNING)
         work = seed(app, clients, rounds)
-        figures = in_process(app, work) if mode == "in-process" else served(url, work, env)
+        with app.app_context():
+            postmaster = postmaster_pid(db.session.connection())
+            db.session.rollback()
+        figures = in_process(app, work) if mode == "in-process" else served(url, work, env, postmaster)
         with app.app_context():
             figures["double_bookings"] = db.session.scalar(text(DOUBLE))
             figures["bookings"] = db.session.scalar(text("SELECT count(*) FROM hearings"))
