@@ -1,18 +1,20 @@
 """A reminder sweep over one million open cases with their enforcement nodes.
 
-    .venv/bin/python bench/reminders_sweep.py --db sqlite [--cases 1000000]
+    .venv/bin/python bench/reminders_sweep.py --db sqlite [--cases 1000000] [--no-before]
     scripts/with-postgres.sh .venv/bin/python bench/reminders_sweep.py --db postgresql
 
 Loads officers, follow-up posts and N open cases (20% enforcement, with node dates),
-filed over the last 200 days; then runs the reminder and escalation sweeps twice in a
-fresh process each: *cold* (everything that fell due is staged and folded into digests)
-and *steady* (the next tick: nothing new). Prints seconds and the sweep process's peak
+filed over the last 200 days; then runs every sweep twice, each time in a fresh process:
+*first* (everything that fell due is staged and folded into digests) and *routine* (the
+next tick, five minutes later: nothing new). Prints seconds and the sweep process's peak
 resident memory; writes bench/out/reminders_sweep_<db>.json.
 
-``--reference N`` (default 100,000; 0 skips it) then loads N cases into another database
-and runs the cold sweep there twice, side by side: with the one-message-at-a-time fold
-(the way before, ``fold(bulk=False)``) and, after emptying what it wrote, with the bulk
-fold. The one-row path over a million cases took 224 s (SQLite) and 1,297 s (PostgreSQL).
+Then, on the same database emptied of what the sweeps wrote, the same two runs with the
+reminder sweep as it was before the sweep mark and the in-memory fold (the reference,
+side by side): every tick stages the whole 30-day lookback (``rules.stage``, each key
+checked), then ``digests.fold`` reads the staged items back and links them. It shares
+today's ``bulk_insert``, so it is, if anything, faster than the code it stands for.
+``--no-before`` skips it.
 """
 
 from __future__ import annotations
@@ -112,15 +114,32 @@ def load(app, cases: int) -> None:
                 conn.commit()
 
 
-def sweep(url: str, now_iso: str, queue, one_row: bool = False) -> None:
+def sweep_reminders_before(session, now, settings) -> dict:
+    """The reminder sweep before the mark: the whole lookback staged every tick, then folded from the table."""
+    from sqlalchemy import text
+
+    from ancillary.reminders import digests, rules
+    from ancillary.reminders.jobs import DIGESTS
+
+    lookback = now - timedelta(days=settings.sweep_lookback_days)
+    posts = rules.follow_up_posts_by_officer(session)
+    staged = sum(rules.stage(session, nodes, now, settings, posts) for nodes in (
+        rules.case_nodes(session, settings, lookback, now), rules.deadline_warnings(session, now, settings),
+        rules.task_nodes(session, settings, lookback, now), rules.hearing_digest_nodes(session, now, settings)))
+    if staged > 10_000 and session.get_bind().dialect.name == "postgresql":
+        session.execute(text("ANALYZE notification_items"))
+    messages = digests.fold(session, now, settings, DIGESTS)
+    return {"items": staged, "messages": messages} if staged or messages else {}
+
+
+def sweep(url: str, now_iso: str, queue, before: bool = False) -> None:
     """Run in a fresh process so its peak memory is the sweep's alone."""
-    import functools
-
+    from ancillary import wiring
     from ancillary.jobs import run_sweeps
-    from ancillary.reminders import digests
+    from ancillary.reminders.jobs import sweep_reminders
 
-    if one_row:  # the reference: the fold as it was, one message at a time
-        digests.fold = functools.partial(digests.fold, bulk=False)
+    if before:  # the reference: the reminder sweep as it was
+        wiring.SWEEPS = tuple(sweep_reminders_before if s is sweep_reminders else s for s in wiring.SWEEPS)
     app = make_app(url)
     baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     started = time.perf_counter()
@@ -132,52 +151,52 @@ def sweep(url: str, now_iso: str, queue, one_row: bool = False) -> None:
                "results": {path.rsplit(".", 1)[-1]: outcome for path, outcome in results}})
 
 
-def run_in_child(url, now, one_row: bool = False):
+def run_in_child(url, now, before: bool = False):
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=sweep, args=(url, now.isoformat(), queue, one_row))
+    proc = ctx.Process(target=sweep, args=(url, now.isoformat(), queue, before))
     proc.start()
     result = queue.get()
     proc.join()
     return result
 
 
-def forget_sweep(app) -> None:
-    """Empty what a cold sweep wrote (items, messages, their audit entries), so the next one is cold again."""
-    from sqlalchemy import delete
+def first_and_routine(url: str, label: str, before: bool = False) -> dict:
+    print(f"==> {label}: first sweep (everything that fell due is staged and folded)")
+    first = run_in_child(url, NOW, before)
+    print(f"    {first['seconds']} s, peak {first['peak_rss_mb']} MB: {first['results']}")
+    print(f"==> {label}: routine sweep (the next tick, five minutes later)")
+    routine = run_in_child(url, NOW + timedelta(minutes=5), before)
+    print(f"    {routine['seconds']} s, peak {routine['peak_rss_mb']} MB: {routine['results']}")
+    return {"first_sweep": first, "routine_sweep": routine}
+
+
+def forget_sweep(app) -> tuple[int, int]:
+    """Empty what the sweeps wrote (items, messages, their audit entries, the mark), so the next one is first again."""
+    from sqlalchemy import delete, func, select
 
     from ancillary.audit.models import AuditEntry
     from ancillary.extensions import db
     from ancillary.outbox import Notification, NotificationItem
+    from ancillary.reminders.models import SweepMark
 
     with app.app_context():
-        db.session.execute(delete(AuditEntry).where(AuditEntry.action == "reminder.queue"))
+        counts = (db.session.scalar(select(func.count()).select_from(NotificationItem)),
+                  db.session.scalar(select(func.count()).select_from(Notification)))
+        db.session.execute(delete(AuditEntry).where(AuditEntry.action.startswith("reminder.")))
         db.session.execute(delete(NotificationItem))
         db.session.execute(delete(Notification))
+        db.session.execute(delete(SweepMark))
         db.session.commit()
         db.engine.dispose()
-
-
-def reference(kind: str, cases: int) -> dict:
-    """The cold sweep over ``cases`` with the one-row fold, then with the bulk fold, on one database."""
-    url = fresh_database(kind)
-    app = make_app(url)
-    load(app, cases)
-    print(f"==> reference, {cases:,} cases: cold sweep with the one-row fold (before)")
-    before = run_in_child(url, NOW, one_row=True)
-    print(f"    {before['seconds']} s: {before['results']}")
-    forget_sweep(app)
-    print(f"==> reference, {cases:,} cases: cold sweep with the bulk fold (now)")
-    after = run_in_child(url, NOW)
-    print(f"    {after['seconds']} s: {after['results']}")
-    return {"cases": cases, "one_row_fold": before, "bulk_fold": after}
+    return counts
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--cases", type=int, default=1_000_000)
-    parser.add_argument("--reference", type=int, default=100_000, help="cases of the side-by-side run; 0: none")
+    parser.add_argument("--no-before", action="store_true", help="skip the reference runs of the sweep as it was")
     args = parser.parse_args()
     load_before = os.getloadavg()
     url = fresh_database(args.db)
@@ -186,27 +205,15 @@ def main():
     started = time.perf_counter()
     load(app, args.cases)
     load_seconds = time.perf_counter() - started
-    print("==> cold sweep (everything that fell due is staged and folded)")
-    cold = run_in_child(url, NOW)
-    print(f"    {cold['seconds']} s, peak {cold['peak_rss_mb']} MB: {cold['results']}")
-    print("==> steady sweep (the next tick, five minutes later)")
-    steady = run_in_child(url, NOW + timedelta(minutes=5))
-    print(f"    {steady['seconds']} s, peak {steady['peak_rss_mb']} MB: {steady['results']}")
-    with app.app_context():
-        from sqlalchemy import func, select
-
-        from ancillary.extensions import db
-        from ancillary.outbox import Notification, NotificationItem
-
-        items = db.session.scalar(select(func.count()).select_from(NotificationItem))
-        messages = db.session.scalar(select(func.count()).select_from(Notification))
-        db.engine.dispose()
-    side_by_side = reference(args.db, args.reference) if args.reference else None
+    now = first_and_routine(url, "now")
+    items, messages = forget_sweep(app)
+    before = None if args.no_before else first_and_routine(url, "before (reference)", before=True)
+    if before is not None:
+        forget_sweep(app)
     write(f"reminders_sweep_{args.db}", {
         "database": args.db, "open_cases": args.cases, "load_seconds": round(load_seconds, 1),
-        "cold_sweep": cold, "steady_sweep": steady, "items_staged": items, "messages": messages,
-        "reference": side_by_side, "machine": {"cpus": os.cpu_count(), "load_before": load_before,
-                                               "load_after": os.getloadavg()},
+        "now": now, "before": before, "items_staged": items, "messages": messages,
+        "machine": {"cpus": os.cpu_count(), "load_before": load_before, "load_after": os.getloadavg()},
     })
 
 

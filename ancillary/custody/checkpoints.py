@@ -35,13 +35,13 @@ from functools import partial
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
-from ancillary.cases.models import Dossier
-from ancillary.custody.checkpoint_sinks import Sink, leaves_name, mirror, number_of, sinks_for
+from ancillary.custody.checkpoint_sinks import LOCAL, Sink, leaves_name, mirror, number_of, sinks_for
 from ancillary.custody.models import CustodyEvent, CustodyHead
 from ancillary.custody.verify import verify_chains
+from ancillary.custody.verify_log import first_broken_link
 
 log = logging.getLogger(__name__)
 PINNED_BATCH = 500  # pinned events looked up per query
@@ -269,25 +269,13 @@ def sweep(session: Session, now: datetime, settings) -> dict:
     return result
 
 
-def holder_mismatch(session: Session) -> CheckpointFinding | None:
-    """The first dossier whose holder or location is not what its chain's latest event says."""
-    effective = func.coalesce(CustodyEvent.device_at, CustodyEvent.server_at)
-    ranked = select(
-        CustodyEvent.dossier_id, CustodyEvent.seq, CustodyEvent.to_holder_id, CustodyEvent.location,
-        func.row_number().over(partition_by=CustodyEvent.dossier_id,
-                               order_by=(effective.desc(), CustodyEvent.seq.desc())).label("rank"),
-    ).subquery()
-    query = (
-        select(Dossier.id, ranked.c.seq)
-        .join(ranked, (ranked.c.dossier_id == Dossier.id) & (ranked.c.rank == 1))
-        .where(or_(
-            Dossier.holder_id.is_distinct_from(ranked.c.to_holder_id),
-            Dossier.location.is_distinct_from(ranked.c.location),
-        ))
-        .order_by(Dossier.id).limit(1)
-    )
-    row = session.execute(query).first()
-    return CheckpointFinding(row.id, row.seq, "holder_mismatch") if row else None
+def _log_finding(sinks: list[Sink], payload: dict | None) -> CheckpointFinding | None:
+    """The local log walked along its prev links back from the newest (signed) line."""
+    local = next((sink for sink in sinks if sink.name == LOCAL), None)
+    if payload is None or local is None:
+        return None
+    number = first_broken_link(local.lines())
+    return CheckpointFinding(None, None, "checkpoint_log_broken", LOCAL, number) if number else None
 
 
 @dataclass
@@ -300,21 +288,21 @@ class FullVerification:
 
 
 def verify_all(session: Session, settings, *, public_key: str | None = None, places: tuple[str, ...] | None = None,
-               progress=None, every: int = 100_000) -> FullVerification:
+               progress=None, every: int = 100_000, workers: int | None = None) -> FullVerification:
     """The chains against the latest signed checkpoint, then link by link, then holders.
 
     ``public_key`` (hex) is all it needs of the key pair; by default the settings' key.
     ``places`` narrows where checkpoints are read (``local``, ``object_store``).
+    ``workers``: dossier ranges walked at once (default ``custody_verify_workers``, else one per core).
     """
     payload, public_key = None, public_key or expected_public_key(settings)
     if public_key is not None:
         payload, finding = check_against_latest(session, sinks_for(settings, places), public_key)
+        finding = finding or _log_finding(sinks_for(settings, places), payload)
         if finding:
             return FullVerification(False, 0, finding.as_dict(), payload, public_key)
-    result = verify_chains(session, progress=progress, every=every)
+    result = verify_chains(session, progress=progress, every=every, holders=True,
+                           workers=workers or settings.custody_verify_workers or None)
     if not result.ok:
         return FullVerification(False, result.events_checked, result.first_bad_event.as_dict(), payload, public_key)
-    finding = holder_mismatch(session)
-    if finding:
-        return FullVerification(False, result.events_checked, finding.as_dict(), payload, public_key)
     return FullVerification(True, result.events_checked, None, payload, public_key)

@@ -10,11 +10,11 @@ import secrets
 from datetime import datetime
 
 from blinker import Namespace
-from sqlalchemy import bindparam, insert, select, text, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from ancillary.audit.services import record, record_many
-from ancillary.db import get_or_404
+from ancillary.db import bulk_insert, get_or_404, reserve_ids
 from ancillary.display_names import N_
 from ancillary.errors import Invalid, NotFound
 from ancillary.outbox.models import Channel, Notification, NotificationItem, NotificationStatus, SmsOptOut
@@ -74,7 +74,9 @@ def enqueue_many(session: Session, messages: list[dict], *, now: datetime, setti
 
     Each message is a dict of ``Notification`` columns (``idempotency_key``, ``channel``,
     ``to_address``, ``body``, ``kind``, ``recipient_id``, ...); the rest is filled as
-    ``enqueue`` fills it (quiet hours included). One multi-row INSERT ... RETURNING.
+    ``enqueue`` fills it (quiet hours included). The ids are reserved first (``reserve_ids``),
+    then the rows written in bulk (COPY on PostgreSQL): a multi-row INSERT ... RETURNING of
+    thousands of rows spent most of its time composing the statement.
     """
     found: dict[str, tuple[int, datetime]] = {}
     keys = [m["idempotency_key"] for m in messages]
@@ -96,11 +98,12 @@ def enqueue_many(session: Session, messages: list[dict], *, now: datetime, setti
                      "needs_ack": False, "ack_code": None, **message, "channel": channel,
                      "status": NotificationStatus.pending, "not_before": due, "created_at": now, "attempts": 0,
                      "escalation_level": 0})
-    if rows:
-        returned = session.execute(insert(Notification).returning(
-            Notification.idempotency_key, Notification.id, sort_by_parameter_order=True), rows)
-        for (key, nid), row in zip(returned, rows, strict=True):
-            found[key] = (nid, row["not_before"])  # as given, as ``enqueue`` keeps it on its object
+    columns = {name: None for row in rows for name in row}
+    rows = [{**columns, **row} for row in rows]  # one set of columns, as a bulk write needs
+    for row, nid in zip(rows, reserve_ids(session, Notification.__table__, len(rows)), strict=True):
+        row["id"] = nid
+        found[row["idempotency_key"]] = (nid, row["not_before"])  # as given, as ``enqueue`` keeps it on its object
+    bulk_insert(session, Notification.__table__, rows)
     return found
 
 

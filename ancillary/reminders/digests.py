@@ -158,28 +158,46 @@ MESSAGES_PER_WRITE = 2000
 
 
 def _fold_bulk(session: Session, now: datetime, settings, digests: list[str]) -> int:
-    from ancillary.auth.models import User
     from ancillary.cases.models import Case
 
     staged = (NotificationItem.notification_id.is_(None), NotificationItem.digest.in_(digests))
     recipients = list(session.scalars(select(NotificationItem.recipient_id).where(*staged).distinct()
                                       .order_by(NotificationItem.recipient_id)))
-    if not recipients:
-        return 0
-    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(recipients)))}
-    names = dict(session.execute(select(User.id, User.display_name)).all())
-    writer = _Writer(session, now, settings)
-    stamp = now.strftime("%Y%m%dT%H%M%S")
-    tr = functools.lru_cache(maxsize=None)(gettext)  # the same few sentences, thousands of times
     columns = (NotificationItem.id, NotificationItem.digest, NotificationItem.rule, NotificationItem.case_id,
                NotificationItem.params, Case.number)
-    with court_locale():
+
+    def groups():
         for recipient_id in recipients:
             by_digest: dict[str, list] = {}
             for row in session.execute(select(*columns).outerjoin(Case, Case.id == NotificationItem.case_id)
                                        .where(*staged, NotificationItem.recipient_id == recipient_id)
                                        .order_by(NotificationItem.id)):
                 by_digest.setdefault(row.digest, []).append(row)
+            yield recipient_id, by_digest
+
+    return fold_groups(session, now, settings, recipients, groups(), _link_staged)
+
+
+def _link_staged(session: Session, items_by_notification: dict[int, list]) -> None:
+    link_items(session, {nid: [i.id for i in items] for nid, items in items_by_notification.items()})
+
+
+def fold_groups(session: Session, now: datetime, settings, recipients: list[int], groups, link) -> int:
+    """Write the messages of ``groups`` ((recipient, {digest: items in order}), recipients ascending).
+
+    ``link(session, {message id: items})`` then ties the items to their messages.
+    """
+    from ancillary.auth.models import User
+
+    if not recipients:
+        return 0
+    users = {u.id: u for u in session.scalars(select(User).where(User.id.in_(recipients)))}
+    names = dict(session.execute(select(User.id, User.display_name)).all())
+    writer = _Writer(session, now, settings, link)
+    stamp = now.strftime("%Y%m%dT%H%M%S")
+    tr = functools.lru_cache(maxsize=None)(gettext)  # the same few sentences, thousands of times
+    with court_locale():
+        for recipient_id, by_digest in groups:
             for digest, items in by_digest.items():
                 for index in range(0, len(items), rules.ITEMS_PER_MESSAGE):
                     chunk = items[index:index + rules.ITEMS_PER_MESSAGE]
@@ -204,15 +222,15 @@ def _outgoing(user, digest: str, chunk, number: int, stamp: str, names: dict[int
                         "subject": settings.court_name if channel == Channel.email else None,
                         "case_id": next(iter(cases)) if len(cases) == 1 else None,
                         "needs_ack": digest in rules.ACK_DIGESTS, "ack_code": code},
-            "items": [i.id for i in chunk], "rules": sorted({i.rule for i in chunk}),
+            "items": chunk, "rules": sorted({i.rule for i in chunk}),
             "cases": sorted({i.case_id for i in chunk if i.case_id is not None})}
 
 
 class _Writer:
     """Messages waiting to be written: the outbox rows, their items' links, the audit entries."""
 
-    def __init__(self, session: Session, now: datetime, settings):
-        self.session, self.now, self.settings = session, now, settings
+    def __init__(self, session: Session, now: datetime, settings, link):
+        self.session, self.now, self.settings, self.link = session, now, settings, link
         self.pending: list[dict] = []
         self.made = 0
 
@@ -223,7 +241,7 @@ class _Writer:
         if not self.pending:
             return
         ids = enqueue_many(self.session, [o["message"] for o in self.pending], now=self.now, settings=self.settings)
-        links: dict[int, list[int]] = {}
+        links: dict[int, list] = {}
         steps = []
         for o in self.pending:
             message = o["message"]
@@ -232,7 +250,7 @@ class _Writer:
             cases = o["cases"] or ([message["case_id"]] if message["case_id"] is not None else [])
             steps.append((nid, message["kind"], message["recipient_id"], cases,
                           {"rules": o["rules"], "not_before": not_before.isoformat()}))
-        link_items(self.session, links)
+        self.link(self.session, links)
         audit_steps(self.session, "reminder.queue", steps, now=self.now)
         self.made += len(self.pending)
         self.pending = []

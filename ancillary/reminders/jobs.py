@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import chain
 
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
@@ -14,23 +15,47 @@ from sqlalchemy.orm import Session
 from ancillary.auth.models import Role, User
 from ancillary.cases.models import Case, CaseKind, CaseStatus
 from ancillary.outbox import Notification, NotificationItem, audit_step
-from ancillary.reminders import digests, rules
+from ancillary.reminders import digests, marks, rules, staging
+
+DIGESTS = [rules.ACTION, rules.FOLLOW_UP, rules.INFO, rules.HEARING]
 
 
 def sweep_reminders(session: Session, now: datetime, settings) -> dict:
-    """Stage every rule's nodes that fell due, then send one message per recipient."""
-    lookback = now - timedelta(days=settings.sweep_lookback_days)
+    """Stage every rule's nodes that fell due, then send one message per recipient.
+
+    A routine tick reads only what became due since the last successful run
+    (``marks.py``); the items it finds new are folded in memory and written once
+    (``staging.py``).
+    """
     posts = rules.follow_up_posts_by_officer(session)
-    staged = rules.stage(session, rules.case_nodes(session, settings, lookback, now), now, settings, posts)
-    staged += rules.stage(session, rules.deadline_warnings(session, now, settings), now, settings, posts)
-    staged += rules.stage(session, rules.task_nodes(session, settings, lookback, now), now, settings, posts)
-    staged += rules.stage(session, rules.hearing_digest_nodes(session, now, settings), now, settings, posts)
-    if staged > 10_000 and session.get_bind().dialect.name == "postgresql":
-        # a first sweep over a large court stages hundreds of thousands of items at once;
-        # without fresh statistics the planner keeps treating the table as empty while folding
+    scope = marks.scope(session, now, settings, posts)
+    nodes = chain(_due_nodes(session, now, settings, scope), _changed_nodes(session, now, settings, scope),
+                  rules.hearing_digest_nodes(session, now, settings))
+    fresh = staging.collect(session, nodes, settings, posts)
+    messages = staging.write(session, fresh, now, settings, DIGESTS)
+    if len(fresh) > 10_000 and session.get_bind().dialect.name == "postgresql":
+        # a first sweep over a large court writes hundreds of thousands of items at once;
+        # without fresh statistics the planner keeps treating the table as empty
         session.execute(text("ANALYZE notification_items"))
-    messages = digests.fold(session, now, settings, [rules.ACTION, rules.FOLLOW_UP, rules.INFO, rules.HEARING])
-    return {"items": staged, "messages": messages} if staged or messages else {}
+    marks.advance(session, scope, now)
+    return {"items": len(fresh), "messages": messages} if fresh or messages else {}
+
+
+def _due_nodes(session: Session, now: datetime, settings, scope: marks.Scope):
+    """The nodes whose due time passed in the scope's window (the whole lookback on a first run)."""
+    yield from rules.case_nodes(session, settings, scope.due_from, now)
+    yield from rules.deadline_warnings(session, now, settings, since=scope.since)
+    yield from rules.task_nodes(session, settings, scope.due_from, now)
+
+
+def _changed_nodes(session: Session, now: datetime, settings, scope: marks.Scope):
+    """Every node over the whole lookback of the cases changed since the last run."""
+    lookback = now - timedelta(days=settings.sweep_lookback_days)
+    for start in range(0, len(scope.changed), rules.CHUNK):
+        ids = scope.changed[start:start + rules.CHUNK]
+        yield from rules.case_nodes(session, settings, lookback, now, case_ids=ids)
+        yield from rules.deadline_warnings(session, now, settings, case_ids=ids)
+        yield from rules.task_nodes(session, settings, lookback, now, case_ids=ids)
 
 
 def sweep_escalations(session: Session, now: datetime, settings) -> dict:

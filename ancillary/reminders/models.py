@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ancillary.db import Base
@@ -25,3 +25,19 @@ class EnforcementRecord(Base):
     payment_released_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class SweepMark(Base):
+    """How far a sweep has looked: the instant of its last successful run and what it ran with.
+
+    Written in the sweep's own transaction, so a sweep that fails leaves it where it was.
+    ``fingerprint`` sums up the settings and pairings the run used: when they change, the
+    next run looks over the whole lookback again instead of only what is new.
+    """
+
+    __tablename__ = "sweep_marks"
+
+    sweep: Mapped[str] = mapped_column(String(64), primary_key=True)
+    swept_to: Mapped[datetime]
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime]

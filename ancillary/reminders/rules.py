@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import String, any_, bindparam, select
+from sqlalchemy import String, any_, bindparam, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -31,6 +31,7 @@ from ancillary.timeutil import end_of_local_day, period_end_days
 STREAM = {"yield_per": 2000}
 CHUNK = 1000  # candidate keys checked per query
 ITEMS_PER_MESSAGE = 12  # keeps a digest under Twilio's 1,600 characters
+SECOND = timedelta(seconds=1)  # a local day ends at 23:59:59 (``end_of_local_day``)
 
 
 # Digests: what kind of message the items are folded into.
@@ -95,7 +96,12 @@ def _open_cases():
 # --- case nodes --------------------------------------------------------------------------
 
 
-def property_search_nodes(session, settings, due_from, due_to, officers=None) -> Iterator[Node]:
+def _only(query, column, case_ids):
+    """``query`` restricted to the cases ``case_ids`` (None: every case)."""
+    return query if case_ids is None else query.where(column.in_(case_ids))
+
+
+def property_search_nodes(session, settings, due_from, due_to, officers=None, *, case_ids=None) -> Iterator[Node]:
     from ancillary.cases.models import Case, CaseKind
 
     days = settings.property_search_days
@@ -104,6 +110,7 @@ def property_search_nodes(session, settings, due_from, due_to, officers=None) ->
              .outerjoin(EnforcementRecord, EnforcementRecord.case_id == Case.id)
              .where(Case.kind == CaseKind.enforcement, Case.filed_at >= low, Case.filed_at < high,
                     EnforcementRecord.property_search_started_at.is_(None)))
+    query = _only(query, Case.id, case_ids)
     if officers is not None:
         query = query.where(Case.judge_id.in_(officers))
     for case_id, number, officer, filed_at in session.execute(query.execution_options(**STREAM)):
@@ -113,12 +120,14 @@ def property_search_nodes(session, settings, due_from, due_to, officers=None) ->
                        params={"days": days, "date": local_day(filed_at, settings)})
 
 
-def _record_nodes(session, settings, due_from, due_to, officers, *, rule, column, days, done_column=None):
+def _record_nodes(session, settings, due_from, due_to, officers, *, rule, column, days, done_column=None,
+                  case_ids=None):
     from ancillary.cases.models import Case
 
     low, high = _window(due_from, due_to, days)
     query = (_open_cases().add_columns(column).join(EnforcementRecord, EnforcementRecord.case_id == Case.id)
              .where(column >= low, column < high))
+    query = _only(query, Case.id, case_ids)
     if done_column is not None:
         query = query.where(done_column.is_(None))
     if officers is not None:
@@ -130,19 +139,20 @@ def _record_nodes(session, settings, due_from, due_to, officers, *, rule, column
                        params={"days": days, "date": local_day(at, settings)})
 
 
-def enforcement_nodes(session, settings, due_from, due_to, officers=None) -> Iterator[Node]:
-    yield from property_search_nodes(session, settings, due_from, due_to, officers)
+def enforcement_nodes(session, settings, due_from, due_to, officers=None, *, case_ids=None) -> Iterator[Node]:
+    yield from property_search_nodes(session, settings, due_from, due_to, officers, case_ids=case_ids)
     yield from _record_nodes(session, settings, due_from, due_to, officers, rule="seized_not_closed",
-                             column=EnforcementRecord.fully_seized_at, days=settings.seized_close_days)
+                             column=EnforcementRecord.fully_seized_at, days=settings.seized_close_days,
+                             case_ids=case_ids)
     yield from _record_nodes(session, settings, due_from, due_to, officers, rule="auction_measures",
                              column=EnforcementRecord.auction_at, days=settings.auction_measures_days,
-                             done_column=EnforcementRecord.auction_measures_at)
+                             done_column=EnforcementRecord.auction_measures_at, case_ids=case_ids)
     yield from _record_nodes(session, settings, due_from, due_to, officers, rule="payment_release",
                              column=EnforcementRecord.payment_received_at, days=settings.payment_release_days,
-                             done_column=EnforcementRecord.payment_released_at)
+                             done_column=EnforcementRecord.payment_released_at, case_ids=case_ids)
 
 
-def heard_not_closed_nodes(session, settings, due_from, due_to, officers=None) -> Iterator[Node]:
+def heard_not_closed_nodes(session, settings, due_from, due_to, officers=None, *, case_ids=None) -> Iterator[Node]:
     from ancillary.cases.models import Case
 
     days = settings.heard_not_closed_days
@@ -164,7 +174,7 @@ def heard_not_closed_nodes(session, settings, due_from, due_to, officers=None) -
                            object_type="hearings", object_id=hearing_id,
                            params={"days": days, "date": local_day(ends_at, settings)})
 
-    for row in sources.last_held_hearings(session, low, high):
+    for row in sources.last_held_hearings(session, low, high, case_ids):
         batch.append(tuple(row))
         if len(batch) >= CHUNK:
             yield from flush(batch)
@@ -185,8 +195,12 @@ def deadline_nodes(session, settings, due_from, due_to, officers=None) -> Iterat
                    params={"date": local_day(deadline, settings), "days": 0})
 
 
-def deadline_warnings(session, now, settings) -> Iterator[Node]:
-    """Warnings 30/15/7/1 days ahead: the most urgent threshold not yet warned for."""
+def deadline_warnings(session, now, settings, *, since=None, case_ids=None) -> Iterator[Node]:
+    """Warnings 30/15/7/1 days ahead: the most urgent threshold not yet warned for.
+
+    ``since``: only the deadlines whose threshold changed between that instant's local day
+    and today's (what a sweep at ``since`` already warned for is not read again).
+    """
     from ancillary.cases.models import Case
 
     tz = settings.timezone
@@ -194,6 +208,12 @@ def deadline_warnings(session, now, settings) -> Iterator[Node]:
     thresholds = sorted(settings.deadline_warning_days)
     horizon = end_of_local_day(today + timedelta(days=thresholds[-1]), tz)
     query = _open_cases().add_columns(Case.deadline_at).where(Case.deadline_at > now, Case.deadline_at <= horizon)
+    query = _only(query, Case.id, case_ids)
+    if since is not None:
+        ranges = threshold_crossings(today, since.astimezone(tz).date(), thresholds, tz)
+        if not ranges:
+            return
+        query = query.where(or_(*((Case.deadline_at >= low) & (Case.deadline_at < high) for low, high in ranges)))
     for case_id, number, officer, deadline in session.execute(query.execution_options(**STREAM)):
         left = (deadline.astimezone(tz).date() - today).days
         threshold = next(d for d in thresholds if d >= left)
@@ -210,7 +230,7 @@ def _staff(session, role) -> tuple[int, ...]:
     return tuple(session.scalars(select(User.id).where(User.role == role, User.is_active.is_(True)).order_by(User.id)))
 
 
-def task_nodes(session, settings, due_from, due_to) -> Iterator[Node]:
+def task_nodes(session, settings, due_from, due_to, *, case_ids=None) -> Iterator[Node]:
     from ancillary.auth.models import Role
     from ancillary.cases.models import Case
     from ancillary.queues.models import Task, TaskKind, TaskStatus
@@ -221,6 +241,7 @@ def task_nodes(session, settings, due_from, due_to) -> Iterator[Node]:
     base = (select(Task.id, Task.kind, Task.assignee_id, Task.due_at, Task.case_id, Case.number)
             .join(Case, Case.id == Task.case_id)
             .where(Task.status.in_([TaskStatus.open, TaskStatus.claimed])))
+    base = _only(base, Task.case_id, case_ids)
     archive = base.where(Task.kind == TaskKind.archive, Task.due_at >= due_from, Task.due_at < due_to + warn)
     for task_id, _kind, assignee, due, case_id, number in session.execute(archive.execution_options(**STREAM)):
         people = ((assignee,) if assignee else archivists) + managers
@@ -269,14 +290,34 @@ def hearing_digest_nodes(session, now, settings) -> Iterator[Node]:
                            "date": tomorrow.isoformat()})
 
 
+def threshold_crossings(today: date, before: date, thresholds: list[int], tz) -> list[tuple[datetime, datetime]]:
+    """Local days (UTC ranges [start, end)) of deadlines whose warning threshold on ``today`` differs from ``before``.
+
+    A deadline ``left`` days away has the threshold min(t >= left); it changes from one day
+    to a later one exactly when ``left`` passes below some t + 1.
+    """
+    gap = (today - before).days
+    if gap <= 0:
+        return []
+    days = sorted({left for t in thresholds for left in range(max(0, t - gap + 1), t + 1)})
+    ranges, start = [], None
+    for index, left in enumerate(days):
+        start = left if start is None else start
+        if index + 1 == len(days) or days[index + 1] != left + 1:
+            ranges.append((end_of_local_day(today + timedelta(days=start - 1), tz) + SECOND,
+                           end_of_local_day(today + timedelta(days=left), tz) + SECOND))
+            start = None
+    return ranges
+
+
 def hearing_key(judge_id, day: date, chunk: int) -> str:
     return f"hearing_digest:{judge_id}:{day.isoformat()}:{chunk}"
 
 
-def case_nodes(session, settings, due_from, due_to, officers=None) -> Iterator[Node]:
+def case_nodes(session, settings, due_from, due_to, officers=None, *, case_ids=None) -> Iterator[Node]:
     """Every case node falling due in [due_from, due_to), for the sweep and the queues."""
-    yield from heard_not_closed_nodes(session, settings, due_from, due_to, officers)
-    yield from enforcement_nodes(session, settings, due_from, due_to, officers)
+    yield from heard_not_closed_nodes(session, settings, due_from, due_to, officers, case_ids=case_ids)
+    yield from enforcement_nodes(session, settings, due_from, due_to, officers, case_ids=case_ids)
 
 
 # --- staging --------------------------------------------------------------------------------
@@ -293,7 +334,7 @@ def follow_up_posts_by_officer(session) -> dict[int, list[int]]:
     return mapping
 
 
-def _item_keys(nodes: Iterable[Node], settings, posts) -> Iterator[tuple[str, Node, int, str]]:
+def item_keys(nodes: Iterable[Node], settings, posts) -> Iterator[tuple[str, Node, int, str]]:
     """(key, node, recipient, digest) of every item the nodes make; the row is built only if new."""
     for node in nodes:
         part = node.key_part or local_day(node.due_at, settings)
@@ -341,7 +382,7 @@ def stage(session: Session, nodes: Iterable[Node], now: datetime, settings, post
         bulk_insert(session, NotificationItem.__table__, list(fresh.values()))
         return len(fresh)
 
-    for item in _item_keys(nodes, settings, posts):
+    for item in item_keys(nodes, settings, posts):
         chunk.append(item)
         if len(chunk) >= CHUNK:
             staged += flush(chunk)

@@ -38,10 +38,15 @@ def hearings_between(session: Session, start: datetime, end: datetime) -> Iterat
     return iter([HearingRow(h.id, h.case_id, h.judge_id, h.starts_at, h.ends_at, room) for h, room in rows])
 
 
-def last_held_hearings(session: Session, ended_from: datetime,
-                       ended_to: datetime) -> Iterator[tuple[int, int, datetime]]:
-    """(case_id, hearing_id, ends_at) of each case's last live hearing, if it ended in the window."""
+def last_held_hearings(session: Session, ended_from: datetime, ended_to: datetime,
+                       case_ids=None) -> Iterator[tuple[int, int, datetime]]:
+    """(case_id, hearing_id, ends_at) of each case's last live hearing, if it ended in the window.
+
+    ``case_ids``: only these cases (None: every case).
+    """
     live = Hearing.status == HearingStatus.booked
+    if case_ids is not None:
+        live = live & Hearing.case_id.in_(case_ids)
     latest = (
         select(Hearing.case_id, func.max(Hearing.ends_at).label("last_end"))
         .where(live)
