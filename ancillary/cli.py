@@ -153,9 +153,11 @@ def demo(cases, seed):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64),
               help="worker processes (default: 1 on SQLite, whose writers queue best in one process; 2 otherwise)")
+@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
+              help="threads per worker process (requests answered at once by each)")
 @click.option("--no-scheduler", is_flag=True, help="serve the API only (run `ancillary scheduler` elsewhere)")
 @with_appcontext
-def serve(port, host, workers, no_scheduler):
+def serve(port, host, workers, threads, no_scheduler):
     """Serve the API under gunicorn, with the scheduler beside it as its own process."""
 
     app = current_app._get_current_object()
@@ -163,7 +165,7 @@ def serve(port, host, workers, no_scheduler):
     sqlite = app.config["SETTINGS"].database_url.startswith("sqlite")
     workers = workers or (1 if sqlite else 2)
     click.echo(f"Ancillary on http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)")
-    Server(app, bind=f"{host}:{port}", workers=workers, scheduler=not no_scheduler).run()
+    Server(app, bind=f"{host}:{port}", workers=workers, threads=threads, scheduler=not no_scheduler).run()
 
 
 @click.command("scheduler")

@@ -70,6 +70,11 @@ def _custody_settings(env: dict[str, str], *, testing: bool) -> dict:
         if not minutes.isdigit() or not 1 <= int(minutes) <= 60:
             raise SettingsError("ANCILLARY_CUSTODY_CHECKPOINT_MINUTES must be 1-60 (a checkpoint at least hourly)")
         values["custody_checkpoint_minutes"] = int(minutes)
+    workers = env.get("ANCILLARY_CUSTODY_VERIFY_WORKERS")
+    if workers:
+        if not workers.isdigit() or not 0 <= int(workers) <= 16:
+            raise SettingsError("ANCILLARY_CUSTODY_VERIFY_WORKERS must be 0-16 (0: one per core)")
+        values["custody_verify_workers"] = int(workers)
     return values
 
 

@@ -1,6 +1,6 @@
 """Booking race on PostgreSQL: 16 schedulers booking at once, this tree beside a reference tree.
 
-    scripts/with-postgres.sh .venv/bin/python bench/booking_race.py [--reference DIR] [--rounds 21]
+    scripts/with-postgres.sh .venv/bin/python bench/booking_race.py [--reference DIR] [--rounds 63]
 
 Each run gets a fresh database: 12 courtrooms, 16 schedulers with their own tokens and
 judges, ``rounds`` cases each. Round r puts every client in the same hour of the same
@@ -14,8 +14,12 @@ requests lose a real race (409) and 12 win. Measured two ways, one after the oth
 ``--reference DIR`` (a checkout of an earlier commit, e.g. ``git archive <commit> | tar
 -x -C DIR``) runs the same on that code first, so before and after are measured side by
 side under the same load. ``--clients 1`` measures a booking alone. Reports bookings/s,
-latency p50/p99 over every request, statuses, and double bookings (must be 0). Writes
-bench/out/booking_race.json.
+latency p50/p99 over every request, statuses, and double bookings (must be 0); for the
+server, the CPU milliseconds per request of the server's processes, the database's and
+the clients (``cpu_ms_per_request``) and how many cores they kept busy. Each client first
+sends 3 untimed ``GET /api/v1/me``: connections open, as on a server already running.
+``BENCH_SERVE="--workers 2 --threads 4"`` serves another shape (this tree only knows
+``--threads``). Writes bench/out/booking_race.json.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 NOW = datetime(2027, 2, 26, 17, 0, tzinfo=UTC)
 HOURS = [(8, 30), (9, 30), (10, 30), (13, 30), (14, 30), (15, 30), (16, 30)]  # around the lunch break
+WARM_CALLS = 3  # GET /api/v1/me per client before the start, not timed
 DOUBLE = ("SELECT count(*) FROM hearings a JOIN hearings b ON a.id < b.id AND a.status = 'booked' AND "
           "b.status = 'booked' AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at AND "
           "(a.courtroom_id = b.courtroom_id OR a.judge_id = b.judge_id)")
@@ -91,8 +96,13 @@ def seed(app, clients: int, rounds: int) -> list[tuple[str, list[dict]]]:
     return work
 
 
-def race(work, post) -> dict:
-    """Every client posts its bodies in turn, all starting together; ``post(client, token, body) -> status``."""
+def race(work, post, warm=None) -> dict:
+    """Every client posts its bodies in turn, all starting together; ``post(client, token, body) -> status``.
+
+    ``warm(client, token)``, if given, runs a few times per client before the start and is
+    not counted: the server's connections (HTTP and database) are open, as in a server
+    that has been running, so the figures are of booking, not of connecting.
+    """
     barrier = threading.Barrier(len(work))
     latencies: list[float] = []
     statuses: dict[int, int] = {}
@@ -100,6 +110,8 @@ def race(work, post) -> dict:
 
     def client(index, token, bodies):
         mine, counts, state = [], {}, {}
+        for _ in range(WARM_CALLS if warm else 0):
+            warm(state, token)
         barrier.wait()
         for body in bodies:
             started = time.perf_counter()
@@ -131,15 +143,23 @@ def in_process(app, work) -> dict:
         client = state.setdefault("client", app.test_client())
         return client.post("/api/v1/hearings", json=body, headers={"Authorization": f"Bearer {token}"}).status_code
 
-    return race(work, post)
+    def warm(state, token):
+        state.setdefault("client", app.test_client()).get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+
+    return race(work, post, warm)
 
 
-def served(url: str, work, env: dict) -> dict:
-    """The same race against ``ancillary serve`` (gunicorn, 2 workers x 8 threads) on a free port."""
-    from common import free_port
+def served(url: str, work, env: dict, postmaster: int | None = None) -> dict:
+    """The same race against ``ancillary serve`` (gunicorn, 2 workers x 8 threads) on a free port.
+
+    Also the CPU time the server's processes, the database's and these clients used in the
+    race, per request (``cpu_ms_per_request``): where a booking's cost lies.
+    """
+    from common import CpuMeter, cpu_breakdown, free_port
 
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "ancillary", "serve", "--port", str(port), "--no-scheduler"],
+    shape = os.environ.get("BENCH_SERVE", "").split()  # e.g. "--workers 2 --threads 4" (both trees must know them)
+    server = subprocess.Popen([sys.executable, "-m", "ancillary", "serve", "--port", str(port), "--no-scheduler", *shape],
                               env=env, cwd=env["PYTHONPATH"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(300):
@@ -161,8 +181,16 @@ def served(url: str, work, env: dict) -> dict:
             answer.read()
             return answer.status
 
+        def warm(state, token):
+            conn = state.setdefault("conn", http.client.HTTPConnection("127.0.0.1", port, timeout=60))
+            conn.request("GET", "/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+            conn.getresponse().read()
+
         time.sleep(1)  # both workers up
-        return race(work, post)
+        meter = CpuMeter(server=server.pid, database=postmaster)
+        meter.start()  # the warm-up's CPU counts too: a little more per request, never less
+        figures = race(work, post, warm)
+        return {**figures, **cpu_breakdown(meter.stop(), figures)}
     finally:
         server.terminate()
         server.wait(timeout=60)
@@ -170,7 +198,7 @@ def served(url: str, work, env: dict) -> dict:
 
 def worker(mode: str, clients: int, rounds: int) -> dict:
     """One measurement with the code on PYTHONPATH (this tree or the reference), on a fresh database."""
-    from common import postgres_database
+    from common import postgres_database, postmaster_pid
     from flask_migrate import upgrade
     from sqlalchemy import text
 
@@ -192,7 +220,10 @@ def worker(mode: str, clients: int, rounds: int) -> dict:
         import logging
         logging.getLogger().setLevel(logging.WARNING)
         work = seed(app, clients, rounds)
-        figures = in_process(app, work) if mode == "in-process" else served(url, work, env)
+        with app.app_context():
+            postmaster = postmaster_pid(db.session.connection())
+            db.session.rollback()
+        figures = in_process(app, work) if mode == "in-process" else served(url, work, env, postmaster)
         with app.app_context():
             figures["double_bookings"] = db.session.scalar(text(DOUBLE))
             figures["bookings"] = db.session.scalar(text("SELECT count(*) FROM hearings"))
@@ -221,7 +252,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reference", type=Path, help="an earlier checkout to measure beside this one")
     parser.add_argument("--clients", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=21)
+    parser.add_argument("--rounds", type=int, default=63)
     parser.add_argument("--modes", default="server,in-process")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -200,3 +200,75 @@ def write(name: str, data: dict) -> Path:
     print(json.dumps(data, indent=2, ensure_ascii=False))
     print(f"written to {path}")
     return path
+
+
+# --- where the CPU goes: processes' own CPU time, read from /proc (Linux) -------------
+
+TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_of(pid: int) -> float:
+    """CPU seconds (user + system) a live process has used; 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def children_of(pid: int) -> list[int]:
+    """``pid`` and every live descendant."""
+    parents: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            parents.setdefault(ppid, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(parents.get(current, ()))
+    return found
+
+
+def postmaster_pid(connection) -> int | None:
+    """The PostgreSQL server's main process (its data directory's postmaster.pid), if readable here."""
+    from sqlalchemy import text
+
+    folder = connection.execute(text("SELECT setting FROM pg_settings WHERE name = 'data_directory'")).scalar()
+    try:
+        return int(Path(folder, "postmaster.pid").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+class CpuMeter:
+    """CPU seconds used by process trees (the server, the database) and this process, between two readings."""
+
+    def __init__(self, **roots: int | None):
+        self.roots = {name: pid for name, pid in roots.items() if pid}
+        self.before: dict[str, dict[int, float]] = {}
+
+    def _read(self) -> dict[str, dict[int, float]]:
+        return {name: {pid: cpu_of(pid) for pid in children_of(root)} for name, root in self.roots.items()}
+
+    def start(self) -> None:
+        self.before = self._read()
+        self.own = time.process_time()
+
+    def stop(self) -> dict[str, float]:
+        """Seconds per tree (processes started meanwhile count from zero), and ``client``: this process."""
+        after, used = self._read(), {"client": time.process_time() - self.own}
+        for name, pids in after.items():
+            used[name] = sum(cpu - self.before.get(name, {}).get(pid, 0.0) for pid, cpu in pids.items())
+        return used
+
+
+def cpu_breakdown(used: dict[str, float], figures: dict) -> dict:
+    """CPU milliseconds per request by part, and how many cores the parts kept busy."""
+    requests, seconds = figures["requests"], figures["seconds"]
+    return {"cpu_ms_per_request": {name: round(value * 1000 / requests, 2) for name, value in used.items()},
+            "cores_busy": round(sum(used.values()) / seconds, 2)}

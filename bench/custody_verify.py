@@ -1,14 +1,16 @@
-"""`ancillary custody verify` over one million events: seconds and peak memory.
+"""`ancillary custody verify` over one million events: seconds and peak memory, one walk
+against dossier ranges at once, side by side.
 
-    .venv/bin/python bench/custody_verify.py [--events 1000000] [--per-dossier 100] [--old]
+    .venv/bin/python bench/custody_verify.py [--events 1000000] [--per-dossier 100] [--old] [--runs 1]
     scripts/with-postgres.sh .venv/bin/python bench/custody_verify.py    # adds PostgreSQL
 
 Builds a database with the real schema (`ancillary db upgrade`), fills it with valid
 chains (hashes computed exactly as the service does), then runs the real CLI in a
-child process and reads its peak resident memory. Beside it, in the same run: the floor
-(SHA-256 alone over the same canonical payloads, in memory) and, with --old, the
-verifier as it was before (tests/custody/reference_verify.py), also in a child process.
-Writes bench/out/custody_verify.json.
+child process, as one walk (`--workers 1`) and then with its default (one range per core),
+and reads each child's own peak resident memory. Beside them, in the same run: the floor
+(SHA-256 alone over the same canonical payloads, in memory), the load average, and, with
+--old, the verifier as it was before (tests/custody/reference_verify.py), also in a child
+process. Writes bench/out/custody_verify.json.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
+import re
 import subprocess
 import sys
 import tempfile
@@ -124,16 +126,42 @@ with app.app_context():
 """
 
 
-def verify(url: str, old: bool = False) -> dict:
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    started = time.perf_counter()
+def verify(url: str, old: bool = False, workers: int | None = None) -> dict:
+    """Run the verifier in a child process: its seconds (as it reports them, and with process
+    start), its own peak RSS (wait4), its output."""
     command = [BIN / "python", "-c", OLD.format(root=str(ROOT))] if old else [BIN / "ancillary", "custody", "verify"]
-    proc = subprocess.run(command, env=env_for(url), capture_output=True, text=True)
-    seconds = time.perf_counter() - started
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    print("  " + proc.stdout.strip())
-    return {"exit_code": proc.returncode, "seconds": round(seconds, 2),
-            "peak_rss_mb": round(max(peak_kb, before) / 1024, 1), "output": proc.stdout.strip()}
+    if workers is not None:
+        command += ["--workers", str(workers)]
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryFile("w+") as out:
+        started = time.perf_counter()
+        proc = subprocess.Popen(command, env=env_for(url), stdout=out, stderr=subprocess.DEVNULL, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
+        seconds = time.perf_counter() - started
+        out.seek(0)
+        output = out.read().strip()
+    print("  " + output)
+    reported = re.search(r"checked in ([0-9.]+) s", output)
+    return {"exit_code": os.waitstatus_to_exitcode(status), "process_seconds": round(seconds, 2),
+            "seconds": float(reported.group(1)) if reported else None,
+            "cpu_seconds": round(usage.ru_utime + usage.ru_stime, 2),  # this process's; not the server's
+            "peak_rss_mb": round(usage.ru_maxrss / 1024, 1), "load_before": round(load, 1), "output": output}
+
+
+def compare(url: str, runs: int) -> dict:
+    """One walk, then one range per core, ``runs`` times in turn; each figure's median."""
+    rounds = {"serial": [], "parallel": []}
+    for _ in range(runs):
+        rounds["serial"].append(verify(url, workers=1))
+        rounds["parallel"].append(verify(url))
+    outcome = {}
+    for mode, results in rounds.items():
+        best = sorted(results, key=lambda r: r["process_seconds"])[len(results) // 2]
+        outcome[mode] = {**best, "runs": [r["seconds"] for r in results]}
+        print(f"  {mode}: {best['seconds']} s verify ({best['process_seconds']} s process, "
+              f"{best['cpu_seconds']} s CPU in it), "
+              f"peak RSS {best['peak_rss_mb']} MB, load {best['load_before']}")
+    return outcome
 
 
 def main() -> None:
@@ -141,11 +169,12 @@ def main() -> None:
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--per-dossier", type=int, default=100)
     parser.add_argument("--old", action="store_true", help="also time the verifier as it was before")
+    parser.add_argument("--runs", type=int, default=1, help="runs of each mode, in turn (median reported)")
     args = parser.parse_args()
     floor = hash_floor(args.events)
     print(f"==> SHA-256 alone over {args.events:,} payloads: {floor:.2f} s")
-    results = {"events": args.events, "per_dossier": args.per_dossier, "databases": {},
-               "sha256_floor_seconds": round(floor, 2), "load_average": os.getloadavg()[0]}
+    results = {"events": args.events, "per_dossier": args.per_dossier, "databases": {}, "cores": os.cpu_count(),
+               "sha256_floor_seconds": round(floor, 2), "load_average": os.getloadavg()[0], "runs": args.runs}
     targets = []
     tmp = Path(tempfile.mkdtemp(prefix="verify-bench-"))
     targets.append(("sqlite", f"sqlite:///{tmp / 'bench.sqlite3'}", None))
@@ -154,14 +183,13 @@ def main() -> None:
     for label, url, cleanup in targets:
         print(f"==> {label}: filling {args.events:,} events ({args.per_dossier} per dossier)")
         fill_seconds = fill(url, args.events, args.per_dossier)
-        print(f"==> {label}: ancillary custody verify")
-        outcome = verify(url)
+        print(f"==> {label}: ancillary custody verify, one walk (--workers 1) and one range per core")
+        outcome = compare(url, args.runs)
         outcome["fill_seconds"] = round(fill_seconds, 1)
-        print(f"  {label}: {outcome['seconds']} s, peak RSS {outcome['peak_rss_mb']} MB")
         if args.old:
             print(f"==> {label}: the verifier as it was before")
             outcome["old"] = verify(url, old=True)
-            print(f"  {label} (old): {outcome['old']['seconds']} s")
+            print(f"  {label} (old): {outcome['old']['process_seconds']} s")
         results["databases"][label] = outcome
         if cleanup:
             cleanup()

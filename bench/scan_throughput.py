@@ -7,7 +7,9 @@ For each database: a fresh schema, 200 dossiers and 16 file clerks; gunicorn (gt
 2 workers x 8 threads; 1 x 16 on SQLite, as `ancillary serve` runs it) on 127.0.0.1; then, in the same run, the trivial /healthz under
 the same 16 clients, the trivial authenticated GET /api/v1/me (the issue's reference), and
 the scans (each a new client_scan_id, a random dossier). Reports requests/s, p50 and p99
-latency and the ratios, and the SQL statements of one /me, one scan and one replay.
+latency and the ratios, the CPU milliseconds per request of the server's processes, the
+database's and the clients (``cpu_ms_per_request``), and the SQL statements of one /me,
+one scan and one replay.
 
 ``--reference DIR`` (an earlier checkout: ``git archive <commit> | tar -x -C DIR``) serves
 the same from that code first, on a fresh database of its own, so before and after are
@@ -37,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 sys.path.insert(0, str(ROOT))
 
-from common import postgres_database  # noqa: E402
+from common import CpuMeter, cpu_breakdown, postgres_database, postmaster_pid  # noqa: E402
 
 QR_KEYS = "K1:bench-secret-0123456789abcdef"
 
@@ -77,13 +79,28 @@ def prepare(url: str, clients: int) -> tuple[list[str], list[str]]:
     return tokens, codes
 
 
+def _postmaster(url: str) -> int | None:
+    """The PostgreSQL server's main process (None on SQLite, which runs inside the server)."""
+    if url.startswith("sqlite"):
+        return None
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return postmaster_pid(conn)
+    finally:
+        engine.dispose()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def load(base: str, tokens: list[str], seconds: float, make_request) -> dict:
+def load(base: str, tokens: list[str], seconds: float, make_request, meter: CpuMeter | None = None) -> dict:
+    """``make_request`` from every client for ``seconds``; with ``meter``, the CPU per request by part too."""
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     lock = threading.Lock()
@@ -104,17 +121,20 @@ def load(base: str, tokens: list[str], seconds: float, make_request) -> dict:
                 statuses[k] = statuses.get(k, 0) + v
 
     threads = [threading.Thread(target=client, args=(t,)) for t in tokens]
+    if meter:
+        meter.start()
     began = time.perf_counter()
     [t.start() for t in threads]
     [t.join() for t in threads]
     elapsed = time.perf_counter() - began
     latencies.sort()
-    return {
-        "requests": len(latencies), "per_second": round(len(latencies) / elapsed, 1),
+    figures = {
+        "requests": len(latencies), "per_second": round(len(latencies) / elapsed, 1), "seconds": round(elapsed, 2),
         "p50_ms": round(statistics.median(latencies) * 1000, 1),
         "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 1),
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
     }
+    return {**figures, **cpu_breakdown(meter.stop(), figures)} if meter else figures
 
 
 def statements(url: str, token: str, code: str) -> dict:
@@ -161,11 +181,12 @@ def run(label: str, url: str, clients: int, seconds: float, tree: Path = ROOT) -
                     break
             except requests.RequestException:
                 time.sleep(0.1)
+        meter = CpuMeter(server=server.pid, database=_postmaster(url))
         print(f"==> {label}: /healthz, {clients} clients, {seconds:.0f} s")
-        health = load(base, tokens, seconds, lambda s, b: s.get(f"{b}/healthz"))
+        health = load(base, tokens, seconds, lambda s, b: s.get(f"{b}/healthz"), meter)
         print(f"    {health}")
         print(f"==> {label}: GET /api/v1/me, {clients} clients, {seconds:.0f} s")
-        me = load(base, tokens, seconds, lambda s, b: s.get(f"{b}/api/v1/me"))
+        me = load(base, tokens, seconds, lambda s, b: s.get(f"{b}/api/v1/me"), meter)
         print(f"    {me}")
         rng = random.Random(7)
 
@@ -175,7 +196,7 @@ def run(label: str, url: str, clients: int, seconds: float, tree: Path = ROOT) -
                 "client_scan_id": uuid.uuid4().hex})
 
         print(f"==> {label}: POST /api/v1/scans, {clients} clients, {seconds:.0f} s")
-        scans = load(base, tokens, seconds, scan)
+        scans = load(base, tokens, seconds, scan, meter)
         print(f"    {scans}")
     finally:
         server.terminate()

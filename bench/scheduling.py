@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from common import postgres_database  # noqa: E402
+from scheduling_bound import stretch_bound, with_speedy_rule  # noqa: E402
 from sqlalchemy import select, text  # noqa: E402
 
 from ancillary import create_app  # noqa: E402
@@ -186,32 +187,6 @@ DENSE_LENGTHS = {"speedy": 30, "summary": 60, "ordinary": 120, "enforcement": 60
 DENSE_NOW = datetime(2027, 2, 25, 9, 0, tzinfo=UTC)  # Thursday 17:00 local: every notice ends by 1 March
 
 
-def flow_bound(needs, not_before: dict, capacity_by_day: dict, tz) -> int:
-    """An upper bound on bookable minutes: each case's minutes may go (split) to any day it may be heard.
-
-    Earliest-deadline-first over the days solves this relaxation exactly; rooms' timetables
-    and judges are ignored, so no schedule can book more. Reaching it proves optimality.
-    """
-    total, left = 0, {n.case_id: n.minutes for n in needs}
-    for day in sorted(capacity_by_day):
-        room = capacity_by_day[day]
-        for need in sorted(needs, key=lambda n: n.latest):
-            if room <= 0:
-                break
-            if left[need.case_id] and not_before[need.case_id].astimezone(tz).date() <= day <= need.latest.astimezone(tz).date():
-                given = min(room, left[need.case_id])
-                left[need.case_id] -= given
-                room -= given
-                total += given
-    # Every speedy case (30 minutes) must be heard; the other lengths are whole hours, so
-    # the booked minutes are 30 x (speedy cases) plus whole hours: no more than the largest
-    # such figure under the bound.
-    speedy = sum(1 for n in needs if n.kind == "speedy")
-    if all(n.minutes % 60 == 0 for n in needs if n.kind != "speedy") and (total - 30 * speedy) % 60:
-        total -= 30
-    return total
-
-
 def dense_court(session, settings, first: date, last: date, seed: int, overload: float = 1.05):
     """2 rooms at the main court, 6 judges, and pending cases worth ``overload`` x the rooms' open minutes."""
     from ancillary.auth.models import Role, User
@@ -254,7 +229,7 @@ def dense(first: date, last: date, seeds: int, tmp: Path) -> dict:
     from flask_migrate import upgrade
 
     from ancillary.extensions import db
-    from ancillary.scheduling import auto, packing
+    from ancillary.scheduling import auto, repair
     from ancillary.scheduling.queries import earliest_start
     from ancillary.scheduling.rules import Ledger, Need
 
@@ -278,24 +253,25 @@ def dense(first: date, last: date, seeds: int, tmp: Path) -> dict:
                 ledger = Ledger.load(db.session, first, last, tz=settings.timezone)
                 days = ledger.working.between(first, last)
                 not_before = {n.case_id: earliest_start(n, DENSE_NOW, settings) for n in needs}
-                bound = flow_bound(needs, not_before, {d: sum(ledger.open_minutes(r, d) for r in ledger.rooms)
-                                                       for d in days}, settings.timezone)
+                bound = stretch_bound(needs, not_before, ledger, days, settings.timezone)
                 speedy = [n for n in needs if n.kind == "speedy"]
-                speedy_bound = flow_bound(speedy, not_before, {d: sum(ledger.open_minutes(r, d) for r in ledger.rooms)
-                                                               for d in days}, settings.timezone) // 30
+                speedy_bound = stretch_bound(speedy, not_before, ledger, days, settings.timezone) // 30
                 earliest_fit = 0
                 for need in needs:
-                    found = packing.earliest(ledger, need, days, not_before[need.case_id])
+                    found = repair.earliest(ledger, need, days, not_before[need.case_id])
                     if found is not None:
-                        packing._add(ledger, found)
+                        repair.add(ledger, found)
                         earliest_fit += need.minutes
+            heard = sum(1 for n, *_ in placements if n.kind == "speedy")
+            if heard == speedy_bound:  # every schedule that keeps the 7-day rule hears this many
+                bound = with_speedy_rule(bound, needs, heard)
             optimum = min(capacity, demand, bound)
             rows.append({"seed": seed, "cases": cases, "capacity_minutes": capacity, "demand_minutes": demand,
                          "optimum_bound_minutes": optimum, "packed_minutes": packed,
                          "packed_of_optimum": round(packed / optimum, 4),
                          "earliest_fit_of_optimum": round(earliest_fit / optimum, 4),
                          "speedy_without_slot": speedy_left,
-                         "speedy_placed": len(speedy) - speedy_left, "speedy_placeable_at_most": speedy_bound,
+                         "speedy_placed": heard, "speedy_placeable_at_most": speedy_bound,
                          "plan_seconds": round(seconds, 3)})
             log(f"  [dense {first}..{last} seed {seed}] {json.dumps(rows[-1])}")
         finally:

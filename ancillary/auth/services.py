@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
 
 from ancillary.audit.services import record
 from ancillary.auth.models import PARTY_DATA_ROLES, ApiToken, Role, User
@@ -146,13 +146,20 @@ def user_for_token(session: Session, token: str, *, now: datetime) -> User | Non
     """
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
-    row = session.scalar(select(ApiToken).options(joinedload(ApiToken.user, innerjoin=True))
-                         .where(ApiToken.token_hash == digest(token)))
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
+    row = session.execute(_TOKEN_AND_USER, {"token_hash": digest(token)}).first()
+    if row is None:
         return None
-    if not row.user.may_act(row.created_at):
+    user, created_at, expires_at, revoked_at = row
+    if revoked_at is not None or expires_at <= now or not user.may_act(created_at):
         return None
-    return row.user
+    return user
+
+
+# Built once: every request runs it, and a statement object reused keeps its cache key
+# (SQLAlchemy otherwise rebuilds the expression and its key on every call).
+_TOKEN_AND_USER = (select(User, ApiToken.created_at, ApiToken.expires_at, ApiToken.revoked_at)
+                   .join(ApiToken, ApiToken.user_id == User.id)
+                   .where(ApiToken.token_hash == bindparam("token_hash")))
 
 
 def revoke_token(session: Session, token: str, *, actor: User, now: datetime) -> None:

@@ -35,13 +35,14 @@ from functools import partial
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-from sqlalchemy import func, or_, select, tuple_
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
-from ancillary.cases.models import Dossier
-from ancillary.custody.checkpoint_sinks import Sink, leaves_name, mirror, number_of, sinks_for
+from ancillary.custody.checkpoint_sinks import LOCAL, Sink, leaves_name, mirror, number_of, sinks_for
+from ancillary.custody.checkpoint_tree import current_tree, leaf_hash, remember
 from ancillary.custody.models import CustodyEvent, CustodyHead
 from ancillary.custody.verify import verify_chains
+from ancillary.custody.verify_log import first_broken_link
 
 log = logging.getLogger(__name__)
 PINNED_BATCH = 500  # pinned events looked up per query
@@ -49,10 +50,6 @@ PINNED_BATCH = 500  # pinned events looked up per query
 
 def _canonical(value) -> bytes:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def leaf_hash(dossier_id: int, seq: int, head_hash: str) -> bytes:
-    return hashlib.sha256(b"\x00" + f"{dossier_id}:{seq}:{head_hash}".encode()).digest()
 
 
 def merkle_root(leaves: list[bytes]) -> bytes:
@@ -88,13 +85,12 @@ def current_leaves(session: Session) -> list[list]:
     return [[d, s, h] for d, s, h in rows]
 
 
-def _signed_line(session: Session, number: int, previous: str | None, seed: bytes, now: datetime):
-    leaves = current_leaves(session)
-    events = session.scalar(select(func.count()).select_from(CustodyEvent)) or 0
+def _signed_line(leaves: list[list], hashes: list[bytes], events: int, number: int, previous: str | None,
+                 seed: bytes, now: datetime):
     snapshot = _canonical(leaves)
     payload = {
         "number": number, "made_at": now.isoformat(), "tree_size": len(leaves), "events": events,
-        "root": merkle_root([leaf_hash(*leaf) for leaf in leaves]).hex(),
+        "root": merkle_root(hashes).hex(),
         "leaves": {"name": leaves_name(number), "sha256": hashlib.sha256(snapshot).hexdigest()},
         "key": public_key_hex(seed),
         "prev": hashlib.sha256(previous.encode()).hexdigest() if previous else None,
@@ -108,15 +104,21 @@ def _signed_line(session: Session, number: int, previous: str | None, seed: byte
 def make_checkpoint(session: Session, sinks: list[Sink], seed: bytes, *, now: datetime) -> tuple[dict, dict]:
     """Sign the current chain heads and keep the checkpoint in every place.
 
-    The first place (the local folder) numbers the checkpoints and must take it; another
-    place that fails is returned as ``{place: why}`` and caught up by the next sweep.
+    The heads are read incrementally (``checkpoint_tree``): only the chains that moved since
+    this process's last checkpoint. The first place (the local folder) numbers the
+    checkpoints and must take it; another place that fails is returned as ``{place: why}``
+    and caught up by the next sweep.
     """
     primary, others = sinks[0], sinks[1:]
     previous = primary.last_line()
     number = number_of(previous) + 1 if previous else 1
-    payload, snapshot, line = _signed_line(session, number, previous, seed, now)
+    place = str(getattr(primary, "folder", primary.name))
+    tree = current_tree(session, place, previous)
+    leaves, hashes = tree.ordered()
+    payload, snapshot, line = _signed_line(leaves, hashes, tree.events, number, previous, seed, now)
     primary.write_leaves(leaves_name(number), snapshot)
     primary.append(number, line)
+    remember(place, tree, line)
     failures = {}
     for sink in others:
         try:
@@ -269,25 +271,13 @@ def sweep(session: Session, now: datetime, settings) -> dict:
     return result
 
 
-def holder_mismatch(session: Session) -> CheckpointFinding | None:
-    """The first dossier whose holder or location is not what its chain's latest event says."""
-    effective = func.coalesce(CustodyEvent.device_at, CustodyEvent.server_at)
-    ranked = select(
-        CustodyEvent.dossier_id, CustodyEvent.seq, CustodyEvent.to_holder_id, CustodyEvent.location,
-        func.row_number().over(partition_by=CustodyEvent.dossier_id,
-                               order_by=(effective.desc(), CustodyEvent.seq.desc())).label("rank"),
-    ).subquery()
-    query = (
-        select(Dossier.id, ranked.c.seq)
-        .join(ranked, (ranked.c.dossier_id == Dossier.id) & (ranked.c.rank == 1))
-        .where(or_(
-            Dossier.holder_id.is_distinct_from(ranked.c.to_holder_id),
-            Dossier.location.is_distinct_from(ranked.c.location),
-        ))
-        .order_by(Dossier.id).limit(1)
-    )
-    row = session.execute(query).first()
-    return CheckpointFinding(row.id, row.seq, "holder_mismatch") if row else None
+def _log_finding(sinks: list[Sink], payload: dict | None) -> CheckpointFinding | None:
+    """The local log walked along its prev links back from the newest (signed) line."""
+    local = next((sink for sink in sinks if sink.name == LOCAL), None)
+    if payload is None or local is None:
+        return None
+    number = first_broken_link(local.lines())
+    return CheckpointFinding(None, None, "checkpoint_log_broken", LOCAL, number) if number else None
 
 
 @dataclass
@@ -300,21 +290,21 @@ class FullVerification:
 
 
 def verify_all(session: Session, settings, *, public_key: str | None = None, places: tuple[str, ...] | None = None,
-               progress=None, every: int = 100_000) -> FullVerification:
+               progress=None, every: int = 100_000, workers: int | None = None) -> FullVerification:
     """The chains against the latest signed checkpoint, then link by link, then holders.
 
     ``public_key`` (hex) is all it needs of the key pair; by default the settings' key.
     ``places`` narrows where checkpoints are read (``local``, ``object_store``).
+    ``workers``: dossier ranges walked at once (default ``custody_verify_workers``, else one per core).
     """
     payload, public_key = None, public_key or expected_public_key(settings)
     if public_key is not None:
         payload, finding = check_against_latest(session, sinks_for(settings, places), public_key)
+        finding = finding or _log_finding(sinks_for(settings, places), payload)
         if finding:
             return FullVerification(False, 0, finding.as_dict(), payload, public_key)
-    result = verify_chains(session, progress=progress, every=every)
+    result = verify_chains(session, progress=progress, every=every, holders=True,
+                           workers=workers or settings.custody_verify_workers or None)
     if not result.ok:
         return FullVerification(False, result.events_checked, result.first_bad_event.as_dict(), payload, public_key)
-    finding = holder_mismatch(session)
-    if finding:
-        return FullVerification(False, result.events_checked, finding.as_dict(), payload, public_key)
     return FullVerification(True, result.events_checked, None, payload, public_key)

@@ -45,14 +45,17 @@ def _public_key_option(ctx, param, value):
                    "else the signing key's public half")
 @click.option("--from", "source", type=click.Choice(list(PLACES)), default="all", show_default=True,
               help="where to read the checkpoints: the local folder, the object store, or both (compared)")
+@click.option("--workers", type=click.IntRange(1, 16), metavar="N",
+              help="dossier ranges checked at once, each on its own connection; default "
+                   "ANCILLARY_CUSTODY_VERIFY_WORKERS, else one per core (1: one walk)")
 @with_appcontext
-def custody_verify(public_key, source):
+def custody_verify(public_key, source, workers):
     """Verify every custody chain against the latest signed checkpoint; exit 1 naming the first bad event."""
     settings = current_app.config["SETTINGS"]
     if source == "object-store" and settings.storage_backend != "s3":
         fail("error: --from object-store needs ANCILLARY_STORAGE=s3 and the ANCILLARY_S3_* settings")
     started = time.perf_counter()
-    result = verify_all(db.session, settings, public_key=public_key, places=PLACES[source],
+    result = verify_all(db.session, settings, public_key=public_key, places=PLACES[source], workers=workers,
                         progress=lambda n: click.echo(f"  ... {n:,} events", err=True))
     seconds = time.perf_counter() - started
     db.session.rollback()

@@ -40,6 +40,8 @@ REASONS = {
     "checkpoint_leaves_altered": N_("the chain heads saved with its latest checkpoint do not match its signed root"),
     "checkpoint_missing": N_("it lacks the latest checkpoint that the other copy holds"),
     "checkpoint_copies_disagree": N_("its latest checkpoint differs from the other copy's"),
+    "checkpoint_log_broken": N_("an earlier line of the log was edited, removed or reordered: this checkpoint's "
+                                "link to the one before it does not hold"),
 }
 PLACES = {"local": N_("The checkpoint log in the local folder"),
           "object_store": N_("The checkpoints in the object store")}

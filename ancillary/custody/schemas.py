@@ -105,7 +105,8 @@ class BadEventSchema(Schema):
                                                     "chain_rewritten, chain_deleted, holder_mismatch, "
                                                     "checkpoint_signature_invalid, checkpoint_wrong_key, "
                                                     "checkpoint_leaves_missing, checkpoint_leaves_altered, "
-                                                    "checkpoint_missing, checkpoint_copies_disagree"})
+                                                    "checkpoint_missing, checkpoint_copies_disagree, "
+                                                    "checkpoint_log_broken"})
     source = fields.String(metadata={"description": "for a checkpoint_* finding: which copy of the checkpoints, "
                                                     "local (the checkpoint folder) or object_store"})
     checkpoint = fields.Integer(metadata={"description": "for a checkpoint_* finding: the checkpoint's number"})

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, false, select
+from sqlalchemy import and_, bindparam, false, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased, contains_eager
 
@@ -134,11 +134,33 @@ def _lock(session: Session, dossier: Dossier) -> CustodyHead | None:
     return session.get(CustodyHead, dossier.id, populate_existing=True)
 
 
-def _same_scan(actor: User, client_scan_id: str | None):
+def _same_scan(with_id: bool):
     """The join condition of the caller's earlier event with this client scan id (none without an id)."""
-    if not client_scan_id:
+    if not with_id:
         return false()
-    return and_(CustodyEvent.actor_id == actor.id, CustodyEvent.client_scan_id == client_scan_id)
+    return and_(CustodyEvent.actor_id == bindparam("actor_id"), CustodyEvent.client_scan_id == bindparam("scan_id"))
+
+
+def _locking_statement(with_id: bool, lock: bool):
+    holder = aliased(User)
+    query = (select(Dossier, holder, CustodyEvent).join(Dossier.case).options(contains_eager(Dossier.case))
+             .outerjoin(holder, holder.id == Dossier.holder_id)
+             .outerjoin(CustodyEvent, _same_scan(with_id))
+             .where(Dossier.code == bindparam("code")).execution_options(populate_existing=True))
+    return query.with_for_update(of=Dossier) if lock else query
+
+
+def _head_statement(with_id: bool):
+    return (select(CustodyHead, CustodyEvent).select_from(Dossier)
+            .outerjoin(CustodyHead, CustodyHead.dossier_id == Dossier.id)
+            .outerjoin(CustodyEvent, _same_scan(with_id))
+            .where(Dossier.id == bindparam("dossier_id")).execution_options(populate_existing=True))
+
+
+# Built once per shape (a client scan id or none; PostgreSQL's row lock or SQLite's write
+# lock): every scan runs them, and a reused statement keeps its cache key.
+_LOCKING = {(with_id, lock): _locking_statement(with_id, lock) for with_id in (False, True) for lock in (False, True)}
+_HEAD = {with_id: _head_statement(with_id) for with_id in (False, True)}
 
 
 def _dossier_locked(session: Session, code: str, actor: User, client_scan_id: str | None):
@@ -147,14 +169,8 @@ def _dossier_locked(session: Session, code: str, actor: User, client_scan_id: st
     One statement; on PostgreSQL it also takes the dossier's row lock, so scans of one
     dossier queue here (SQLite's transaction already holds the write lock).
     """
-    holder = aliased(User)
-    query = (select(Dossier, holder, CustodyEvent).join(Dossier.case).options(contains_eager(Dossier.case))
-             .outerjoin(holder, holder.id == Dossier.holder_id)
-             .outerjoin(CustodyEvent, _same_scan(actor, client_scan_id))
-             .where(Dossier.code == code).execution_options(populate_existing=True))
-    if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(of=Dossier)
-    row = session.execute(query).first()
+    query = _LOCKING[bool(client_scan_id), session.get_bind().dialect.name == "postgresql"]
+    row = session.execute(query, {"code": code, "actor_id": actor.id, "scan_id": client_scan_id}).first()
     if row is None:
         raise NotFound("unknown_dossier", "no dossier with code {dossier_code}", field="code", dossier_code=code)
     return row
@@ -166,11 +182,8 @@ def _head_after_lock(session: Session, dossier: Dossier, actor: User, client_sca
     A statement of its own: on PostgreSQL the lock's statement saw the database as it was
     before waiting, so what the previous holder of the lock committed is read here.
     """
-    query = (select(CustodyHead, CustodyEvent).select_from(Dossier)
-             .outerjoin(CustodyHead, CustodyHead.dossier_id == Dossier.id)
-             .outerjoin(CustodyEvent, _same_scan(actor, client_scan_id))
-             .where(Dossier.id == dossier.id).execution_options(populate_existing=True))
-    head, existing = session.execute(query).one()
+    params = {"dossier_id": dossier.id, "actor_id": actor.id, "scan_id": client_scan_id}
+    head, existing = session.execute(_HEAD[bool(client_scan_id)], params).one()
     return head, existing
 
 
@@ -236,7 +249,6 @@ def append_event(
     )
     event.hash = event_digest(event.content(), prev_hash)
     session.add(event)
-    session.flush()
     if head is None:
         head = CustodyHead(dossier_id=dossier.id, seq=seq, hash=event.hash, last_at=effective_at)
         session.add(head)
@@ -245,7 +257,7 @@ def append_event(
         head.last_at = max(head.last_at, effective_at)
     if not late:
         dossier.holder_id, dossier.location = to_holder_id, location
-    session.flush()
+    session.flush()  # the event, the head and the dossier at once; the audit entry needs the event's id
     record(session, actor, f"custody.{action.value}", event, now=now, case_id=dossier.case_id,
            after={"dossier_id": dossier.id, "seq": seq, "to_holder_id": to_holder_id, "location": location,
                   "conflict": conflict})

@@ -76,6 +76,10 @@ DECODE_SLOTS = threading.BoundedSemaphore(2)
 DECODE_WAIT_SECONDS = 10.0
 
 
+# Made once: building a schema costs more than loading a scan with it.
+_SCAN_ARGS, _SCAN_FORM = ScanArgsSchema(), ScanFormSchema()
+
+
 def settings():
     return current_app.config["SETTINGS"]
 
@@ -182,14 +186,14 @@ class ScansView(MethodView):
     def post(self):
         """Scan a dossier label: `receive` signs for it, `store` puts it into a location."""
         if request.mimetype == "multipart/form-data":
-            args = _load(ScanFormSchema(), request.form.to_dict(), "form")
+            args = _load(_SCAN_FORM, request.form.to_dict(), "form")
             if not args.get("code"):
                 args["code"] = pick_label(decode_upload(read_image()))
         else:
             body = request.get_json(silent=True)
             if not isinstance(body, dict):
                 abort(400, messages={"json": {"_schema": ["the body is not a JSON object"]}})
-            args = _load(ScanArgsSchema(), body, "json")
+            args = _load(_SCAN_ARGS, body, "json")
         result = services.scan(
             db.session, keyring=settings().qr_keyring, code=args["code"], action=args["action"],
             location=args.get("location"), client_scan_id=args.get("client_scan_id"),

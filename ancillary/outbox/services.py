@@ -10,11 +10,11 @@ import secrets
 from datetime import datetime
 
 from blinker import Namespace
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 
 from ancillary.audit.services import record, record_many
-from ancillary.db import bulk_insert, get_or_404
+from ancillary.db import bulk_insert, get_or_404, reserve_ids
 from ancillary.display_names import N_
 from ancillary.errors import Invalid, NotFound
 from ancillary.outbox.models import Channel, Notification, NotificationItem, NotificationStatus, SmsOptOut
@@ -105,24 +105,6 @@ def enqueue_many(session: Session, messages: list[dict], *, now: datetime, setti
         found[row["idempotency_key"]] = (nid, row["not_before"])  # as given, as ``enqueue`` keeps it on its object
     bulk_insert(session, Notification.__table__, rows)
     return found
-
-
-def reserve_ids(session: Session, table, count: int) -> list[int]:
-    """``count`` new ids of ``table``, in increasing order, for rows written in bulk (COPY returns none).
-
-    PostgreSQL: from the column's sequence, as INSERT would take them. SQLite: after the
-    largest id, as SQLite itself would choose; safe because a SQLite transaction here holds
-    the write lock from its start (``BEGIN IMMEDIATE``, ``ancillary.db``).
-    """
-    if count == 0:
-        return []
-    if session.get_bind().dialect.name == "postgresql":
-        return list(session.scalars(text("SELECT nextval(pg_get_serial_sequence(:table, 'id')) "
-                                         "FROM generate_series(1, :count) ORDER BY 1"),
-                                    {"table": table.name, "count": count}))
-    session.flush()
-    last = session.scalar(select(func.max(table.c.id))) or 0
-    return list(range(last + 1, last + 1 + count))
 
 
 def link_items(session: Session, item_ids_by_notification: dict[int, list[int]]) -> None:

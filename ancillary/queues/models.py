@@ -5,10 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, update
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from ancillary.audit.services import record
+from ancillary.audit.services import record, record_many
 from ancillary.auth.models import Role
 from ancillary.db import Base, str_enum
 from ancillary.errors import Conflict, Forbidden
@@ -219,6 +219,34 @@ class Task(Base):
         record(session, actor, "task.complete", self, now=now, before=before,
                after={"status": self.status.value, "reason": reason})
         return self
+
+    @classmethod
+    def finish_for_cases(cls, session: Session, case_ids: list[int], kind: TaskKind, *, actor, now: datetime,
+                         reason: str) -> int:
+        """``finish`` (adopting) every open task of ``kind`` of ``case_ids``, in a few statements, not one per task.
+
+        Writes what ``finish`` writes, row for row: the tasks' new state and a ``task.complete``
+        audit entry each. Returns how many tasks were finished.
+        """
+        actor_id = getattr(actor, "id", None)
+        rows = session.execute(select(cls.id, cls.case_id, cls.status, cls.assignee_id).where(
+            cls.case_id.in_(case_ids), cls.kind == kind, cls.status.in_(OPEN_STATES))
+            .order_by(cls.id)).all()  # the audit log in the same order on every run and database
+        adopted = [row.id for row in rows if row.assignee_id is None]
+        held = [row.id for row in rows if row.assignee_id is not None]
+        orphan = TaskStatus.done if actor_id is not None else TaskStatus.cancelled
+        changes = ((adopted, {"assignee_id": actor_id, "status": orphan}), (held, {"status": TaskStatus.done}))
+        for ids, values in changes:
+            if ids:
+                session.execute(update(cls).where(cls.id.in_(ids), cls.status.in_(OPEN_STATES))
+                                .values(**values, completed_at=now, note=reason))
+        record_many(session, [{
+            "at": now, "actor_id": actor_id, "action": "task.complete", "object_type": cls.__tablename__,
+            "object_id": row.id, "case_id": row.case_id,
+            "before": {"status": row.status.value, "assignee_id": row.assignee_id},
+            "after": {"status": (orphan if row.assignee_id is None else TaskStatus.done).value, "reason": reason},
+        } for row in rows])
+        return len(rows)
 
     def cancel(self, session: Session, *, now: datetime, reason: str, actor=None) -> Task:
         """No one needs the work any more (the case was closed); a closed task stays so."""

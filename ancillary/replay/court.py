@@ -1,7 +1,7 @@
 """The simulated court: its people, how fast they work, and how parties answer (every number a setting).
 
 Defaults: the seed's scale (15,663 cases a year, 42 contractor staff, 30 judges, 10
-enforcement officers, 12 courtrooms) and the outcome rates of ``bench/service_year.py``.
+enforcement officers, courtrooms derived from the volume) and the outcome rates of ``bench/service_year.py``.
 docs/replay.md states each one and where it comes from.
 """
 
@@ -90,6 +90,11 @@ class ReplaySettings:
     minutes: Minutes = field(default_factory=Minutes)
     judges: int = 30
     officers: int = 10
+    rooms: dict[str, int] | None = None  # per venue ("main", "tribunal": each); None: derived (``derive_rooms``)
+    room_fill: float = 0.96  # derived rooms: the fewest whose open minutes the seed's demand fills to at most this
+    room_hours: dict[str, tuple[time, time]] = field(default_factory=lambda: {
+        "main": (time(8, 30), time(17, 30)), "tribunal": (time(8, 30), time(17, 0))})
+    lunch_minutes: int = 90  # the product's default lunch break (12:00-13:30): no hearing then
     law_firms_agreed: int = 4
     law_firms_other: int = 2
     work_spans: tuple[tuple[time, time], ...] = ((time(8, 30), time(12, 0)), (time(13, 30), time(17, 30)))
@@ -102,8 +107,9 @@ class ReplaySettings:
     revisit_days: int = 2
     review_days: int = 7  # without the ladder's clock: a clerk reviews stalled orders this often
     tail_days: int = 45  # the clock runs on after the last filing month so late work is decided
-    # Courtrooms per venue: 12, split by the hearing minutes each venue is asked for (docs/replay.md).
-    rooms: dict[str, int] = field(default_factory=lambda: dict(ROOMS))
+    # The issue's 12 courtrooms per venue, split by the hearing minutes each venue is asked for
+    # (docs/replay.md "Hearings"); None: ``rooms`` / ``derive_rooms`` decide.
+    venue_rooms: dict[str, int] | None = field(default_factory=lambda: dict(ROOMS))
     ask_days: tuple[int, int] = (1, 5)  # hearing -> the judge asks for the further hearing
     further_margin_days: int = 20  # no further hearing when the limit is nearer: the judge decides
     max_hearings: int = 3
@@ -117,8 +123,34 @@ class ReplaySettings:
         body["start"] = self.start.isoformat()
         body["work_spans"] = [[a.strftime("%H:%M"), b.strftime("%H:%M")] for a, b in self.work_spans]
         body["ticks"] = [t.strftime("%H:%M") for t in self.ticks]
+        body["room_hours"] = {venue: [a.strftime("%H:%M"), b.strftime("%H:%M")]
+                              for venue, (a, b) in sorted(self.room_hours.items())}
         body["without"] = list(self.without)
         return body
+
+
+def derive_rooms(rs: ReplaySettings, hearing_minutes: dict[str, int]) -> dict[str, int]:
+    """Rooms per venue for the seed's volume: the fewest whose open minutes its hearings fill
+    to at most ``room_fill`` (the seed states no room count, only that rooms were over 90 % used).
+
+    Daily demand of a venue: cases a working day (``cases_per_year`` / 250, not times
+    ``--volume``: more arrivals find the same rooms) × the kinds' shares × their hearing
+    minutes, trial cases split between the main court and the three tribunals as filed.
+    """
+    if rs.rooms is not None:
+        return dict(rs.rooms)
+    per_day = rs.cases_per_year / 250
+    total = sum(KIND_WEIGHTS.values())
+    trial = sum(per_day * w / total * hearing_minutes[k] for k, w in KIND_WEIGHTS.items() if k != "enforcement")
+    enforcement = per_day * KIND_WEIGHTS["enforcement"] / total * hearing_minutes["enforcement"]
+    share = rs.rates.tribunal_venue
+    demand = {"main": trial * (1 - share) + enforcement, "tribunal": trial * share / 3}
+    rooms = {}
+    for venue, minutes in demand.items():
+        opens, closes = rs.room_hours[venue]
+        open_minutes = (closes.hour * 60 + closes.minute) - (opens.hour * 60 + opens.minute) - rs.lunch_minutes
+        rooms[venue] = max(1, math.ceil(minutes / (open_minutes * rs.room_fill)))
+    return rooms
 
 
 def scale_staff(total: int, base: dict[str, int] | None = None) -> dict[str, int]:

@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from ancillary.replay import actions, wording
-from ancillary.replay.court import ReplaySettings
+from ancillary.replay.court import ReplaySettings, derive_rooms
 from ancillary.timeutil import add_months
 
 ROOT = Path(__file__).resolve().parent
@@ -54,7 +54,7 @@ def build(session, rs: ReplaySettings, settings, result: dict) -> dict:
         "refusals": result["refusals"],
         "series": result["series"],
         "settings": rs.describe(),
-        "assumptions": wording.assumptions(rs),
+        "assumptions": wording.assumptions(rs, derive_rooms(rs, settings.hearing_minutes)),
     }
 
 

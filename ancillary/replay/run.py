@@ -104,7 +104,8 @@ class Replay:
         with self.app.app_context():
             self.app.config["CLOCK"] = lambda: self.clock.now
             court_at = self.start - timedelta(days=1)
-            self.court = build_court(self.session, self.rs, now=court_at, rng=self.stream("court"))
+            self.court = build_court(self.session, self.rs, now=court_at, rng=self.stream("court"),
+                                     settings=self.settings)
             self.commit()
             working = actions.working_days(self.session, self.start.date(), self.stop.date() + timedelta(days=60))
             self.hours = WorkingHours(working, self.rs.work_spans, self.tz)
@@ -155,15 +156,22 @@ class Replay:
         self.commit()
 
     def _acks(self) -> None:
-        """Officers and the office acknowledge reminders after a while; a few only after escalation."""
-        rows = self.session.execute(select(Notification.id, Notification.recipient_id).where(
-            Notification.id > self._last_ack_id, Notification.needs_ack.is_(True)).order_by(Notification.id)).all()
-        for notification_id, recipient_id in rows:
+        """Officers and the office acknowledge reminders after a while; a few only after escalation.
+
+        Each reminder's delay is drawn from a stream of its own, named by its outbox key (which
+        says whom, what and when): the ids the database hands out to one sweep's messages may
+        come in another order on another run (PostgreSQL returns unordered rows as it finds
+        them), and a shared stream would then give one person's delay to another.
+        """
+        rows = self.session.execute(select(Notification.id, Notification.recipient_id, Notification.idempotency_key)
+                                    .where(Notification.id > self._last_ack_id, Notification.needs_ack.is_(True))
+                                    .order_by(Notification.id)).all()
+        for notification_id, recipient_id, key in rows:
             self._last_ack_id = notification_id
             if recipient_id is None:
                 continue
             low, high = self.rs.ack_hours
-            rng = self.stream("acks")
+            rng = self.draw("acks", key)
             hours = rng.uniform(25, 48) if rng.random() < self.rs.rates.late_ack else rng.uniform(low, high)
             self.clock.at(self.clock.now + timedelta(hours=hours), self._ack, notification_id, recipient_id)
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
 from ancillary.demo import TRIBUNALS, _name, _phone
 from ancillary.replay import actions
-from ancillary.replay.court import ReplaySettings
+from ancillary.replay.court import ReplaySettings, derive_rooms
 
 GROUP_OF = {"intake_clerk": "pre_trial", "scheduler": "trial", "service_clerk": "trial", "file_clerk": "trial",
             "archivist": "archive", "contractor_manager": "trial"}
@@ -28,7 +28,7 @@ class Court:
     tribunal_rooms: list[int] = field(default_factory=list)  # a tribunal's share of filings follows its rooms
 
 
-def build_court(session: Session, rs: ReplaySettings, *, now: datetime, rng: random.Random) -> Court:
+def build_court(session: Session, rs: ReplaySettings, *, now: datetime, rng: random.Random, settings) -> Court:
     """Everything the year needs before the first filing; flushed, not committed."""
 
     def person(username: str, role: str, display: str):
@@ -49,9 +49,17 @@ def build_court(session: Session, rs: ReplaySettings, *, now: datetime, rng: ran
                 actions.add_post(session, user=member, group_code=actions.GroupCode(GROUP_OF[role]), kind=role,
                                  now=now)
     _pair_follow_ups(session, court, admin, now)
-    _add_rooms(session, rs, admin, now)
+    if rs.venue_rooms is not None:
+        _add_rooms(session, rs, admin, now)
+    else:
+        rooms = derive_rooms(rs, settings.hearing_minutes)
+        for venue, kind in (("main", "main"), *((tribunal, "tribunal") for tribunal in TRIBUNALS)):
+            opens, closes = rs.room_hours[kind]
+            for n in range(1, rooms[kind] + 1):
+                actions.add_courtroom(session, name=f"第{n}法庭", venue=venue, opens=opens, closes=closes,
+                                      actor=admin, now=now)
     court.venues = ["main", *TRIBUNALS]
-    court.tribunal_rooms = [rs.rooms.get(t, 0) for t in TRIBUNALS]
+    court.tribunal_rooms = [rs.venue_rooms.get(t, 0) for t in TRIBUNALS] if rs.venue_rooms else [1] * len(TRIBUNALS)
     agreed = rs.has("law-firm-e-service")
     for i in range(rs.law_firms_agreed + rs.law_firms_other):
         firm = actions.add_law_firm(session, name=f"山东第{i + 1}律师事务所", email=f"service@firm{i + 1}.example.cn",
@@ -64,11 +72,11 @@ def build_court(session: Session, rs: ReplaySettings, *, now: datetime, rng: ran
 
 
 def _add_rooms(session: Session, rs: ReplaySettings, admin, now: datetime) -> None:
-    """The courtrooms of each venue (``rs.rooms``): the main court 08:30-17:30, a tribunal 08:30-17:00."""
+    """The courtrooms of each venue (``rs.venue_rooms``), open the venue kind's ``room_hours``."""
     for venue in ["main", *TRIBUNALS]:
-        closes = time(17, 30) if venue == "main" else time(17, 0)
-        for n in range(1, rs.rooms.get(venue, 0) + 1):
-            actions.add_courtroom(session, name=f"第{n}法庭", venue=venue, opens=time(8, 30), closes=closes,
+        opens, closes = rs.room_hours["main" if venue == "main" else "tribunal"]
+        for n in range(1, rs.venue_rooms.get(venue, 0) + 1):
+            actions.add_courtroom(session, name=f"第{n}法庭", venue=venue, opens=opens, closes=closes,
                                   actor=admin, now=now)
 
 

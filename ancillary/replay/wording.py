@@ -61,7 +61,7 @@ def post(role: str) -> str:
     return text(ENUM_LABELS.get(role, role))
 
 
-def assumptions(rs: ReplaySettings) -> list[str]:
+def assumptions(rs: ReplaySettings, rooms: dict[str, int]) -> list[str]:
     """Every assumption of the simulated court, as a sentence with its numbers."""
     m, r = rs.minutes, rs.rates
     def staff():
@@ -73,6 +73,12 @@ def assumptions(rs: ReplaySettings) -> list[str]:
              cases=rs.cases_per_year, volume=rs.volume),
         text(N_("Contractor staff per post: {staff}; they work on the court's working days, 08:30-12:00 and "
                 "13:30-17:30."), staff=staff),
+        text(N_("Courtrooms: {rooms}."), rooms=lambda: ", ".join(
+            f"{gettext('main court') if venue == 'main' else venue} {n}" for venue, n in rs.venue_rooms.items()))
+        if rs.venue_rooms else
+        text(N_("Courtrooms: {main} at the main court and {tribunal} at each of the three tribunals, the fewest "
+                "whose open hours the hearings of {cases} cases a year fill to at most {fill}."),
+             main=rooms["main"], tribunal=rooms["tribunal"], cases=rs.cases_per_year, fill=rs.room_fill),
         text(N_("Minutes per action: filing {file}, booking by hand {by_hand}, an auto-scheduling run {auto} plus "
                 "{per_case} per case, electronic service {electronic}, a visit {visit}, a letter {mail}, a posting "
                 "{posting}, archiving {volume} per volume."),
@@ -104,8 +110,6 @@ def assumptions(rs: ReplaySettings) -> list[str]:
                 "{ordinary}, enforcement {enforcement}."),
              speedy=r.adjourned_speedy, summary=r.adjourned_summary, ordinary=r.adjourned_ordinary,
              enforcement=r.adjourned_enforcement),
-        text(N_("Courtrooms: {rooms}."), rooms=lambda: ", ".join(
-            f"{gettext('main court') if venue == 'main' else venue} {n}" for venue, n in rs.rooms.items())),
         text(N_("Not modelled: mediation sessions outside hearings, hand-over scans between posts, follow-up posts' "
                 "reminders by hand.")),
     ]

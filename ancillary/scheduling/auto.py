@@ -14,11 +14,16 @@ from datetime import UTC, date, datetime, time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ancillary.cases.models import Case, CaseStatus
 from ancillary.errors import Invalid
+from ancillary.queues.models import Task, TaskKind, TaskStatus
 from ancillary.scheduling import bulk, packing
 from ancillary.scheduling.models import Courtroom, Hearing, HearingStatus
 from ancillary.scheduling.queries import earliest_start
 from ancillary.scheduling.rules import Booked, Ledger, Need
+
+PENDING_COLUMNS = (Case.id, Case.number, Case.kind, Case.track, Case.venue, Case.judge_id, Case.hearing_minutes,
+                   Case.deadline_at, Case.filed_at, Case.mediation_likely)
 
 
 @dataclass
@@ -28,15 +33,19 @@ class Plan:
 
 
 def pending_cases(session: Session, now: datetime) -> list:
-    """Open cases with an open or claimed scheduling task and no hearing still to come."""
-    from ancillary.cases.models import Case, CaseStatus
-    from ancillary.queues.models import Task, TaskKind, TaskStatus
+    """Open cases with an open or claimed scheduling task and no hearing still to come.
 
+    Rows of the columns a ``Need`` is made of (``id``, ``number``, ``kind``, ``track``,
+    ``venue``, ``judge_id``, ...), not ORM objects: a month's intake is read in one pass.
+    """
+    return list(session.execute(select(*PENDING_COLUMNS).where(*_pending(now))))
+
+
+def _pending(now: datetime) -> tuple:
     waiting = select(Task.case_id).where(Task.kind == TaskKind.schedule_hearing,
                                          Task.status.in_([TaskStatus.open, TaskStatus.claimed]))
     upcoming = select(Hearing.case_id).where(Hearing.status == HearingStatus.booked, Hearing.ends_at > now)
-    return list(session.scalars(select(Case).where(Case.status == CaseStatus.open, Case.id.in_(waiting),
-                                                   Case.id.not_in(upcoming))))
+    return Case.status == CaseStatus.open, Case.id.in_(waiting), Case.id.not_in(upcoming)
 
 
 def check_window(first: date, last: date, now: datetime, settings) -> None:
@@ -100,14 +109,14 @@ def run(session: Session, first: date, last: date, *, actor, now: datetime, sett
         dry_run: bool = False, skip: frozenset[int] = frozenset(), held: tuple[Booked, ...] = ()) -> dict:
     """Plan and book in one go: the rooms and judges are locked first, so the plan is what gets booked."""
     if not dry_run:
-        judges = {c.judge_id for c in pending_cases(session, now)}
+        judges = session.scalars(select(Case.judge_id).where(*_pending(now)).distinct()).all()
         bulk.lock(session, session.scalars(select(Courtroom.id)).all(), judges)
     result, placements = plan(session, first, last, now=now, settings=settings, venue=venue, skip=skip, held=held)
     scheduled = result.scheduled
     if not dry_run:
-        hearings = bulk.book_all(session, placements, actor=actor, now=now, settings=settings)
-        scheduled = [{"id": h.id, "case_id": n.case_id, "case_number": n.number, "courtroom_id": r.id,
+        ids = bulk.book_all(session, placements, actor=actor, now=now, settings=settings)
+        scheduled = [{"id": hearing_id, "case_id": n.case_id, "case_number": n.number, "courtroom_id": r.id,
                       "courtroom_name": r.name, "judge_id": n.judge_id, "starts_at": s, "ends_at": e,
                       "overlap": lane == 1}
-                     for h, (n, r, s, e, lane) in zip(hearings, placements, strict=True)]
+                     for hearing_id, (n, r, s, e, lane) in zip(ids, placements, strict=True)]
     return {"from": first, "to": last, "dry_run": dry_run, "scheduled": scheduled, "unscheduled": result.unscheduled}

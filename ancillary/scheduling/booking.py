@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Boolean, Integer, and_, literal, null, or_, select, union_all
+from sqlalchemy import Boolean, Integer, and_, bindparam, literal, null, or_, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from ancillary.auth.models import User
@@ -44,19 +44,29 @@ class Loaded:
     is_working: bool | None  # None: no entry, the weekday decides
 
 
-def load(session: Session, *, case_id: int, courtroom_id: int, day: date) -> Loaded | None:
-    """The case, room and judge of a booking, the room and judge locked; None if the case or room is missing."""
+def _load_statement(lock: bool):
     query = (select(Case, Courtroom, User, CourtDay.is_working)
              .join(User, User.id == Case.judge_id)
-             .join(Courtroom, Courtroom.id == courtroom_id)
-             .outerjoin(CourtDay, CourtDay.day == day)
+             .join(Courtroom, Courtroom.id == bindparam("courtroom_id"))
+             .outerjoin(CourtDay, CourtDay.day == bindparam("day"))
              .options(joinedload(Case.parties))
-             .where(Case.id == case_id))
-    if session.get_bind().dialect.name == "postgresql":
+             .where(Case.id == bindparam("case_id")))
+    if lock:
         # Bookings of one room or one judge queue here until the holder commits; rows that
         # only refer to them (audit entries, notifications) do not wait (NO KEY UPDATE).
         query = query.with_for_update(of=[Courtroom, User], key_share=True)
-    row = session.execute(query).unique().first()
+    return query
+
+
+# Built once (with and without PostgreSQL's row locks): a reused statement keeps its
+# cache key, where one built per booking pays for the expression and the key each time.
+_LOAD = {lock: _load_statement(lock) for lock in (False, True)}
+
+
+def load(session: Session, *, case_id: int, courtroom_id: int, day: date) -> Loaded | None:
+    """The case, room and judge of a booking, the room and judge locked; None if the case or room is missing."""
+    query = _LOAD[session.get_bind().dialect.name == "postgresql"]
+    row = session.execute(query, {"case_id": case_id, "courtroom_id": courtroom_id, "day": day}).unique().first()
     if row is None:
         return None
     return Loaded(*row)
@@ -66,26 +76,37 @@ def _day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return datetime.combine(day, time(0), tz), datetime.combine(day + timedelta(days=1), time(0), tz)
 
 
-def _rows(room_id: int, judge_id: int, case_id: int, day: date, now: datetime, tz: ZoneInfo,
-          exclude_hearing_id: int | None):
+def _rows_statement(excluding: bool):
     """One statement: booked hearings near the slot, and blockings, as rows of one shape."""
-    start, end = _day_bounds(day, tz)
+    start, end, room_id, judge_id = bindparam("start"), bindparam("end"), bindparam("room_id"), bindparam("judge_id")
     that_day = and_(Hearing.starts_at < end, Hearing.ends_at > start,
                     or_(Hearing.courtroom_id == room_id, Hearing.judge_id == judge_id))
-    still_to_come = and_(Hearing.case_id == case_id, Hearing.ends_at > now)
+    still_to_come = and_(Hearing.case_id == bindparam("case_id"), Hearing.ends_at > bindparam("now"))
     hearings = (select(literal("hearing").label("kind"), Hearing.id, Hearing.case_id, Hearing.courtroom_id,
                        Hearing.judge_id, Hearing.starts_at, Hearing.ends_at, Hearing.lane,
                        Hearing.is_overlap_eligible, Case.number.label("label"))
                 .join(Case, Case.id == Hearing.case_id)
                 .where(Hearing.status == HearingStatus.booked, or_(that_day, still_to_come)))
-    if exclude_hearing_id is not None:
-        hearings = hearings.where(Hearing.id != exclude_hearing_id)
+    if excluding:
+        hearings = hearings.where(Hearing.id != bindparam("exclude_hearing_id"))
     blockings = (select(literal("blocking"), Blocking.id, null().cast(Integer), Blocking.courtroom_id,
                         Blocking.user_id, Blocking.starts_at, Blocking.ends_at, null().cast(Integer),
                         null().cast(Boolean), Blocking.reason)
                  .where(Blocking.starts_at < end, Blocking.ends_at > start,
                         or_(Blocking.courtroom_id == room_id, Blocking.user_id == judge_id)))
     return union_all(hearings, blockings)
+
+
+_ROWS = {excluding: _rows_statement(excluding) for excluding in (False, True)}
+
+
+def _rows(session: Session, room_id: int, judge_id: int, case_id: int, day: date, now: datetime, tz: ZoneInfo,
+          exclude_hearing_id: int | None):
+    start, end = _day_bounds(day, tz)
+    params = {"start": start, "end": end, "room_id": room_id, "judge_id": judge_id, "case_id": case_id, "now": now}
+    if exclude_hearing_id is not None:
+        params["exclude_hearing_id"] = exclude_hearing_id
+    return session.execute(_ROWS[exclude_hearing_id is not None], params)
 
 
 def ledger_around(session: Session, loaded: Loaded, *, judge_id: int, day: date, now: datetime, tz: ZoneInfo,
@@ -97,7 +118,7 @@ def ledger_around(session: Session, loaded: Loaded, *, judge_id: int, day: date,
                           room.lunch_starts, room.lunch_ends)], working, tz)
     start, end = _day_bounds(day, tz)
     upcoming = []
-    for row in session.execute(_rows(room.id, judge_id, case.id, day, now, tz, exclude_hearing_id)):
+    for row in _rows(session, room.id, judge_id, case.id, day, now, tz, exclude_hearing_id):
         kind, ident, case_id, courtroom_id, subject_id, starts_at, ends_at, lane, eligible, label = row
         if kind == "blocking":
             blocks = ledger.room_blocks[courtroom_id] if courtroom_id is not None else ledger.user_blocks[subject_id]

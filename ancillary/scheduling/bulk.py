@@ -16,10 +16,11 @@ from flask_babel import gettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ancillary.audit.services import record
+from ancillary.audit.services import record_many
 from ancillary.auth.models import User
-from ancillary.outbox import enqueue
-from ancillary.queues.models import OPEN_STATES, Task, TaskKind
+from ancillary.db import insert_returning_ids
+from ancillary.outbox import enqueue_many
+from ancillary.queues.models import Task, TaskKind
 from ancillary.scheduling.models import Courtroom, Hearing, HearingStatus
 from ancillary.scheduling.services import _MESSAGES
 
@@ -34,50 +35,51 @@ def lock(session: Session, room_ids, judge_ids) -> None:
                     .with_for_update(key_share=True))
 
 
-def book_all(session: Session, placements, *, actor, now: datetime, settings) -> list[Hearing]:
-    """Book ``placements`` ((need, room, starts_at, ends_at, lane), checked by the planner) in one flush."""
-    hearings = [Hearing(case_id=need.case_id, courtroom_id=room.id, judge_id=need.judge_id, starts_at=starts_at,
-                        ends_at=ends_at, lane=lane, is_overlap_eligible=need.eligible, status=HearingStatus.booked,
-                        sequence=0, booked_by_id=getattr(actor, "id", None), created_at=now, updated_at=now)
-                for need, room, starts_at, ends_at, lane in placements]
-    session.add_all(hearings)
-    session.flush()
-    for hearing in hearings:
-        record(session, actor, "hearing.book", hearing, now=now,
-               after={"courtroom_id": hearing.courtroom_id, "starts_at": hearing.starts_at.isoformat(),
-                      "ends_at": hearing.ends_at.isoformat(), "lane": hearing.lane})
-    _complete_tasks(session, [h.case_id for h in hearings], actor=actor, now=now)
-    _digests(session, hearings, placements, now=now, settings=settings)
-    session.flush()
-    return hearings
+def book_all(session: Session, placements, *, actor, now: datetime, settings) -> list[int]:
+    """Book ``placements`` ((need, room, starts_at, ends_at, lane), checked by the planner); the new hearings' ids.
+
+    Rows, not ORM objects: the hearings in one INSERT (COPY on PostgreSQL), their audit
+    entries in another, the scheduling tasks finished in two UPDATEs, one digest per judge.
+    """
+    actor_id = getattr(actor, "id", None)
+    ids = insert_returning_ids(session, Hearing.__table__, [
+        {"case_id": need.case_id, "courtroom_id": room.id, "judge_id": need.judge_id, "starts_at": starts_at,
+         "ends_at": ends_at, "lane": lane, "is_overlap_eligible": need.eligible, "status": HearingStatus.booked,
+         "sequence": 0, "booked_by_id": actor_id, "created_at": now, "updated_at": now}
+        for need, room, starts_at, ends_at, lane in placements])
+    record_many(session, [
+        {"at": now, "actor_id": actor_id, "action": "hearing.book", "object_type": Hearing.__tablename__,
+         "object_id": hearing_id, "case_id": need.case_id, "before": None,
+         "after": {"courtroom_id": room.id, "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(),
+                   "lane": lane}}
+        for hearing_id, (need, room, starts_at, ends_at, lane) in zip(ids, placements, strict=True)])
+    Task.finish_for_cases(session, [p[0].case_id for p in placements], TaskKind.schedule_hearing, actor=actor,
+                          now=now, reason="hearing booked")
+    _digests(session, ids, placements, now=now, settings=settings)
+    return ids
 
 
-def _complete_tasks(session: Session, case_ids: list[int], *, actor, now: datetime) -> None:
-    """Each open scheduling task finished as one booking would, written in one flush, not one per task."""
-    tasks = session.scalars(select(Task).where(
-        Task.case_id.in_(case_ids), Task.kind == TaskKind.schedule_hearing, Task.status.in_(OPEN_STATES))).all()
-    for task in tasks:
-        task.finish(session, actor=actor, now=now, reason="hearing booked", flush=False)
-
-
-def _digests(session: Session, hearings: list[Hearing], placements, *, now: datetime, settings) -> None:
+def _digests(session: Session, ids: list[int], placements, *, now: datetime, settings) -> None:
     """One SMS per judge: a line per hearing booked for them, in time order."""
     tz = settings.timezone
+    template, main_court = gettext(_MESSAGES["hearing_booked"]), gettext("main court")
     lines: dict[int, list[tuple]] = defaultdict(list)
-    for hearing, (need, room, *_) in zip(hearings, placements, strict=True):
-        start, end = hearing.starts_at.astimezone(tz), hearing.ends_at.astimezone(tz)
-        venue = gettext("main court") if room.venue == "main" else room.venue
-        text = gettext(_MESSAGES["hearing_booked"]).format(
-            number=need.number, room=room.name, venue=venue, day=start.strftime("%Y-%m-%d"),
-            start=start.strftime("%H:%M"), end=end.strftime("%H:%M"))
-        lines[hearing.judge_id].append((hearing.starts_at, hearing.id, text))
-    judges = {u.id: u for u in session.scalars(select(User).where(User.id.in_(list(lines))))}
+    for hearing_id, (need, room, starts_at, ends_at, _) in zip(ids, placements, strict=True):
+        start, end = starts_at.astimezone(tz), ends_at.astimezone(tz)
+        text = template.format(number=need.number, room=room.name, venue=main_court if room.venue == "main" else
+                               room.venue, day=start.strftime("%Y-%m-%d"), start=start.strftime("%H:%M"),
+                               end=end.strftime("%H:%M"))
+        lines[need.judge_id].append((starts_at, hearing_id, text))
+    phones = dict(session.execute(select(User.id, User.phone).where(User.id.in_(list(lines)))).all())
+    messages = []
     for judge_id, items in lines.items():
-        judge = judges.get(judge_id)
-        if judge is None or not judge.phone:
+        if not phones.get(judge_id):
             continue
         items.sort()
-        ids = sorted(item[1] for item in items)
-        enqueue(session, key=f"hearing_booked:digest:hearings{ids[0]}-{ids[-1]}x{len(ids)}:user{judge_id}",
-                channel="sms", to_address=judge.phone, body="\n".join(item[2] for item in items),
-                kind="hearing_booked", now=now, recipient_id=judge_id, obj=hearings[0], settings=settings)
+        first, last = min(item[1] for item in items), max(item[1] for item in items)
+        messages.append({
+            "idempotency_key": f"hearing_booked:digest:hearings{first}-{last}x{len(items)}:user{judge_id}",
+            "channel": "sms", "to_address": phones[judge_id], "body": "\n".join(item[2] for item in items),
+            "kind": "hearing_booked", "recipient_id": judge_id, "object_type": Hearing.__tablename__,
+            "object_id": ids[0]})
+    enqueue_many(session, messages, now=now, settings=settings)

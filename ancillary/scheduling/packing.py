@@ -18,22 +18,14 @@ placed hearing of the same length to another free slot (a move that fills a hole
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from ancillary.scheduling.rules import Booked, Ledger, Need, Room
+from ancillary.scheduling import repair
+from ancillary.scheduling.repair import Placement
+from ancillary.scheduling.rules import Ledger, Need, Room
 
 JUDGE_CODES = frozenset({"judge_busy", "judge_unavailable"})
 CASE_CODES = frozenset({"past_speedy_limit", "past_deadline"})
-
-
-@dataclass
-class Placement:
-    need: Need
-    room: Room
-    starts_at: datetime
-    ends_at: datetime
-    lane: int
 
 
 class Pool:
@@ -110,10 +102,6 @@ def _priority(need: Need):
     return need.kind != "speedy", need.latest, need.filed_at, need.case_id
 
 
-def _minutes(delta: timedelta) -> int:
-    return int(delta.total_seconds() // 60)
-
-
 def _segment_end(ledger: Ledger, room: Room, day: date, at: datetime, closes: datetime) -> datetime:
     """Where the stretch from ``at`` ends: the room's lunch break if it starts later, else closing time."""
     lunch = ledger.lunch(room, day) if hasattr(ledger, "lunch") else None
@@ -125,7 +113,7 @@ def _segment_end(ledger: Ledger, room: Room, day: date, at: datetime, closes: da
 def _choose(ledger: Ledger, pool: Pool, room: Room, at: datetime, ends: datetime):
     """The placement to make at ``at`` in ``room``, or the next instant worth trying (or None)."""
     busy_judges: set[int] = set()
-    room_fits = _minutes(ends - at)
+    room_fits = repair.span(ends - at)
     next_at = None
     for need in pool.candidates(at, room_fits):
         if need.judge_id in busy_judges or need.minutes > room_fits:
@@ -156,7 +144,7 @@ def _fill_day(ledger: Ledger, pool: Pool, rooms: list[Room], day: date) -> list[
         closes = ledger.opening(room, day)[1]
         choice = _choose(ledger, pool, room, at, _segment_end(ledger, room, day, at, closes))
         if isinstance(choice, Placement):
-            _add(ledger, choice)
+            repair.add(ledger, choice)
             pool.take(choice.need)
             placed.append(choice)
             cursors[room_id] = choice.ends_at
@@ -169,155 +157,6 @@ def _fill_day(ledger: Ledger, pool: Pool, rooms: list[Room], day: date) -> list[
         else:
             cursors[room_id] = choice
     return placed
-
-
-def _add(ledger: Ledger, p: Placement) -> None:
-    ledger.add(Booked(None, p.need.case_id, p.room.id, p.need.judge_id, p.starts_at, p.ends_at, p.lane,
-                      p.need.eligible))
-
-
-def _remove(ledger: Ledger, p: Placement) -> None:
-    day = ledger.local_day(p.starts_at)
-    for index, key in ((ledger.by_room, (p.room.id, day)), (ledger.by_judge, (p.need.judge_id, day))):
-        index[key] = [b for b in index[key] if b.case_id != p.need.case_id]
-    if p.lane == 0:
-        ledger.used_minutes[(p.room.id, day)] -= p.need.minutes
-
-
-def earliest(ledger: Ledger, need: Need, days: list[date], not_before: datetime) -> Placement | None:
-    """``need``'s earliest feasible slot over ``days`` (the plain earliest-fit rule)."""
-    found = ledger.first_slot(need, [d for d in days if d >= ledger.local_day(not_before)], not_before)
-    if found is None:
-        return None
-    room, starts_at, ends_at, lane = found
-    return Placement(need, room, starts_at, ends_at, lane)
-
-
-def _gaps(ledger: Ledger, venue: str, days: list[date], minutes: int) -> list[tuple[Room, datetime, datetime]]:
-    """Stretches of at least ``minutes`` in the venue's rooms with no hearing in the first lane."""
-    found = []
-    for room in ledger.rooms_for(venue):
-        for day in days:
-            if not ledger.working(day):
-                continue
-            at, closes = ledger.opening(room, day)
-            for b in sorted((b for b in ledger.by_room.get((room.id, day), ()) if b.lane == 0),
-                            key=lambda b: b.starts_at):
-                if _minutes(b.starts_at - at) >= minutes:
-                    found.append((room, at, b.starts_at))
-                at = max(at, b.ends_at)
-            if _minutes(closes - at) >= minutes:
-                found.append((room, at, closes))
-    return found
-
-
-def _into_gap(ledger: Ledger, need: Need, gaps) -> Placement | None:
-    length = timedelta(minutes=need.minutes)
-    for room, starts, ends in gaps:
-        for at in (starts, ends - length):
-            refusal, lane = ledger.refusal(need, room.id, at, at + length)
-            if refusal is None and lane == 0:
-                return Placement(need, room, at, at + length, lane)
-    return None
-
-
-def _move_to_make_room(ledger: Ledger, need: Need, placed: list[Placement], days, not_before) -> Placement | None:
-    """Free a slot for ``need`` by moving one placed hearing of the same venue and length into a hole."""
-    gaps = _gaps(ledger, need.venue, days, need.minutes)
-    if not gaps:
-        return None
-    for index, other in enumerate(placed):
-        if (other.need.venue != need.venue or other.need.minutes != need.minutes or other.lane != 0
-                or other.need.judge_id == need.judge_id or not_before[need.case_id] > other.starts_at):
-            continue
-        moved = _into_gap(ledger, other.need, [g for g in gaps if g[1] >= not_before[other.need.case_id]])
-        if moved is None:
-            continue
-        _remove(ledger, other)
-        refusal, lane = ledger.refusal(need, other.room.id, other.starts_at, other.ends_at)
-        if refusal is None:
-            _add(ledger, moved)
-            placed[index] = moved
-            mine = Placement(need, other.room, other.starts_at, other.ends_at, lane)
-            _add(ledger, mine)
-            return mine
-        _add(ledger, other)
-    return None
-
-
-def _beside(placed: list[Placement], room: Room, starts: datetime, ends: datetime):
-    """Placed first-lane hearings of ``room`` that end where the hole starts or start where it ends."""
-    for index, other in enumerate(placed):
-        if other.room.id == room.id and other.lane == 0 and (other.ends_at == starts or other.starts_at == ends):
-            yield index, other
-
-
-def _merge_holes(ledger: Ledger, need: Need, placed: list[Placement], days, not_before) -> Placement | None:
-    """Join a hole and a short hearing beside it into one slot for ``need``; the short hearing takes another hole.
-
-    Two 30-minute holes on different rooms or days cannot take a 60-minute case; moving
-    the hearing beside one hole into the other leaves one 60-minute stretch that can.
-    """
-    holes = [g for g in _gaps(ledger, need.venue, days, 5) if g[1] >= not_before[need.case_id]]
-    for hole in holes:
-        room, starts, ends = hole
-        if _minutes(ends - starts) >= need.minutes:
-            continue
-        for index, other in _beside(placed, room, starts, ends):
-            begin = other.starts_at if other.ends_at == starts else starts
-            if _minutes(max(ends, other.ends_at) - begin) < need.minutes:
-                continue
-            targets = [g for g in holes if g is not hole and g[1] >= not_before[other.need.case_id]]
-            moved = _into_gap(ledger, other.need, targets)
-            if moved is None:
-                continue
-            _remove(ledger, other)
-            _add(ledger, moved)
-            refusal, lane = ledger.refusal(need, room.id, begin, begin + timedelta(minutes=need.minutes))
-            if refusal is None and lane == 0:
-                placed[index] = moved
-                mine = Placement(need, room, begin, begin + timedelta(minutes=need.minutes), lane)
-                _add(ledger, mine)
-                return mine
-            _remove(ledger, moved)
-            _add(ledger, other)
-    return None
-
-
-def _evict_for_speedy(ledger: Ledger, need: Need, placed: list[Placement], days, not_before) -> tuple[
-        bool, Need | None]:
-    """Give a speedy case the slot of a placed case that is not speedy; that case goes elsewhere or waits.
-
-    Returns whether ``need`` was placed, and the case left without a slot by it, if any.
-    The 7-day limit outranks booked minutes: a speedy case that can be heard in time is.
-    A speedy case with a later limit gives up its slot only if it finds another.
-    """
-    if need.kind != "speedy":
-        return False, None
-    length = timedelta(minutes=need.minutes)
-    order = sorted(range(len(placed)), key=lambda i: (placed[i].need.minutes, placed[i].starts_at))
-    for index in order:
-        other = placed[index]
-        if ((other.need.kind == "speedy" and other.need.latest <= need.latest) or other.lane != 0
-                or other.room.venue != need.venue or other.need.minutes < need.minutes
-                or other.starts_at < not_before[need.case_id] or other.starts_at + length > need.latest):
-            continue
-        _remove(ledger, other)
-        refusal, lane = ledger.refusal(need, other.room.id, other.starts_at, other.starts_at + length)
-        if refusal is None:
-            mine = Placement(need, other.room, other.starts_at, other.starts_at + length, lane)
-            _add(ledger, mine)
-            moved = earliest(ledger, other.need, days, not_before[other.need.case_id])
-            if moved is not None or other.need.kind != "speedy":
-                placed[index] = mine
-                if moved is None:
-                    return True, other.need
-                _add(ledger, moved)
-                placed.append(moved)
-                return True, None
-            _remove(ledger, mine)
-        _add(ledger, other)
-    return False, None
 
 
 def pack(ledger: Ledger, needs: list[Need], days: list[date], not_before: dict[int, datetime]) -> tuple[
@@ -345,14 +184,15 @@ def pack(ledger: Ledger, needs: list[Need], days: list[date], not_before: dict[i
         if any(not_before[f.case_id] <= not_before[need.case_id] and f.latest >= need.latest for f in failed[key]):
             rest.append(need)
             continue
-        found = earliest(ledger, need, days, not_before[need.case_id])
+        found = repair.earliest(ledger, need, days, not_before[need.case_id])
         if found is not None:
-            _add(ledger, found)
+            repair.add(ledger, found)
         else:
-            found = (_move_to_make_room(ledger, need, placed, days, not_before)
-                     or _merge_holes(ledger, need, placed, days, not_before))
+            found = (repair.move_to_make_room(ledger, need, placed, days, not_before)
+                     or repair.merge_holes(ledger, need, placed, days, not_before)
+                     or repair.slide_and_join(ledger, need, placed, days, not_before))
         if found is None:
-            evicted_ok, evicted = _evict_for_speedy(ledger, need, placed, days, not_before)
+            evicted_ok, evicted = repair.evict_for_speedy(ledger, need, placed, days, not_before)
             if evicted_ok:
                 rest.extend([evicted] if evicted else [])
                 continue

@@ -14,7 +14,7 @@ import logging
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
@@ -330,9 +330,12 @@ def on_case_closed(case, *, session: Session, now: datetime, settings) -> None:
         cancel(session, hearing, reason="case closed", actor=None, now=now, settings=settings)
 
 
+_OPEN_SCHEDULING_TASKS = select(Task).where(Task.case_id == bindparam("case_id"),
+                                            Task.kind == TaskKind.schedule_hearing, Task.status.in_(OPEN_STATES))
+
+
 def _open_scheduling_tasks(session: Session, case_id: int) -> list[Task]:
-    return list(session.scalars(select(Task).where(
-        Task.case_id == case_id, Task.kind == TaskKind.schedule_hearing, Task.status.in_(OPEN_STATES))))
+    return list(session.scalars(_OPEN_SCHEDULING_TASKS, {"case_id": case_id}))
 
 
 def _reopen_scheduling_task(session: Session, case, *, now: datetime, settings) -> None:

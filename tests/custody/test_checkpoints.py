@@ -169,3 +169,37 @@ def test_the_merkle_root_is_rfc_6962s():
     for n in range(1, 6):
         assert merkle_root(leaves[:n]) == mth(leaves[:n])
     assert merkle_root([]) == hashlib.sha256(b"").digest()
+
+
+def _last_payload(settings):
+    return json.loads((settings.custody_checkpoint_dir / LOG_NAME).read_text().splitlines()[-1])["payload"]
+
+
+def test_a_checkpoint_reading_only_the_moved_chains_signs_what_a_full_read_signs(app, court, dossiers, anchored):
+    """The sweep's checkpoints read only the chains with a new event; a process that kept nothing
+    (a restart) reads every head, and both sign the same leaves, root and event count."""
+    from ancillary.custody import checkpoint_tree
+
+    checkpoint_tree.forget()
+    assert scan(court["file_clerk"], dossiers[1]["qr_token"]).status_code == 201
+    with app.app_context():
+        from ancillary.custody.checkpoints import sweep
+        from ancillary.extensions import db
+
+        assert sweep(db.session, NOW, anchored)["checkpoint"] == 1  # reads every head, and keeps them
+        before = _last_payload(anchored)
+        assert scan(court["file_clerk"], dossiers[1]["qr_token"], location="档案室").status_code == 201  # moved
+        assert scan(court["file_clerk"], dossiers[0]["qr_token"]).status_code == 201  # a new chain
+        later = court.file_case(volumes=1)["dossiers"][0]  # a new case's chain
+        assert scan(court["file_clerk"], later["qr_token"]).status_code == 201
+        sweep(db.session, NOW + timedelta(hours=2), anchored)
+        incremental = _last_payload(anchored)
+        checkpoint_tree.forget()
+        sweep(db.session, NOW + timedelta(hours=4), anchored)
+        full = _last_payload(anchored)
+        db.session.remove()
+    assert incremental["tree_size"] == full["tree_size"] == before["tree_size"] + 2 == 3
+    assert incremental["events"] == before["events"] + 3
+    assert (incremental["root"], incremental["events"], incremental["leaves"]["sha256"]) == (
+        full["root"], full["events"], full["leaves"]["sha256"])
+    assert _verify(court)["ok"] is True

@@ -12,10 +12,11 @@ from ancillary.archive.models import ArchiveRecord
 from ancillary.auth.models import Role, User
 from ancillary.auth.services import issue_token
 from ancillary.cases.models import Case, CaseStatus, Dossier
+from ancillary.config import DEFAULT_HEARING_MINUTES
 from ancillary.custody.services import verify_chains
 from ancillary.extensions import db
 from ancillary.queues.models import Task, TaskKind, TaskStatus
-from ancillary.replay.court import scale_staff
+from ancillary.replay.court import ReplaySettings, derive_rooms, scale_staff
 from ancillary.scheduling.models import Hearing, HearingStatus
 from ancillary.service.models import OrderStatus, ServiceOrder
 from tests.replay.conftest import SMALL
@@ -104,6 +105,14 @@ def test_staff_spread_over_posts_in_the_seed_proportions():
     assert sum(scale_staff(42).values()) == 42 and scale_staff(42)["service_clerk"] == 5
     assert sum(scale_staff(30).values()) == 30 and all(n >= 1 for n in scale_staff(30).values())
     assert sum(scale_staff(7).values()) == 7
+
+
+def test_the_court_has_the_fewest_rooms_the_seed_volume_fills_to_96_percent():
+    """Six at the main court, one per tribunal: the seed's hearings fill them to about 95 %."""
+    assert derive_rooms(ReplaySettings(), DEFAULT_HEARING_MINUTES) == {"main": 6, "tribunal": 1}
+    assert derive_rooms(ReplaySettings(volume=2.0), DEFAULT_HEARING_MINUTES) == {"main": 6, "tribunal": 1}
+    assert derive_rooms(ReplaySettings(cases_per_year=31326), DEFAULT_HEARING_MINUTES) == {"main": 12, "tribunal": 2}
+    assert derive_rooms(ReplaySettings(rooms={"main": 6, "tribunal": 2}), DEFAULT_HEARING_MINUTES)["tribunal"] == 2
 
 
 @pytest.mark.parametrize("args, says", [

@@ -55,14 +55,22 @@ def test_booking_a_plan_in_bulk_writes_what_booking_one_by_one_writes(sched, app
     def snapshot(session):
         hearings = sorted((h.case_id, h.courtroom_id, h.judge_id, h.starts_at, h.ends_at, h.lane, h.status.value)
                           for h in session.scalars(select(Hearing)))
-        tasks = sorted((t.case_id, t.kind.value, t.status.value, t.note) for t in session.scalars(select(Task)))
-        audit = sorted((a.action, a.case_id) for a in session.scalars(select(AuditEntry).where(
-            AuditEntry.action.in_(["hearing.book", "task.complete"]))))
+        tasks = sorted((t.case_id, t.kind.value, t.status.value, t.note, t.assignee_id, t.completed_at)
+                       for t in session.scalars(select(Task)))
+        audit = sorted((a.action, a.case_id, a.actor_id, a.object_type, a.at, repr(a.before), repr(a.after))
+                       for a in session.scalars(select(AuditEntry).where(
+                           AuditEntry.action.in_(["hearing.book", "task.complete"]))))
         return hearings, tasks, audit
 
+    other = sched.court.make_actor("scheduler")
     with app.app_context():
         session = db.session
+        # One task is already held by another scheduler: booking finishes it in their name.
+        held = session.scalar(select(Task).where(Task.case_id == filed[0]["id"]))
+        held.claim(session, session.get(User, other.id), now=NOW)
+        session.commit()
         actor = session.scalar(select(User).where(User.username == sched["scheduler"].username))
+        actor_id = actor.id
         _, placements = auto.plan(session, date(2027, 1, 5), date(2027, 1, 8), now=NOW, settings=settings)
         assert len(placements) == len(filed)
         bulk.book_all(session, placements, actor=actor, now=NOW, settings=settings)
@@ -79,6 +87,8 @@ def test_booking_a_plan_in_bulk_writes_what_booking_one_by_one_writes(sched, app
         session.rollback()
     assert in_bulk == one_by_one
     assert len(in_bulk[0]) == len(filed)
+    done = {case_id: assignee for case_id, kind, status, _, assignee, _ in in_bulk[1] if kind == "schedule_hearing"}
+    assert done[filed[0]["id"]] == other.id and set(done.values()) == {other.id, actor_id}
     # One SMS per judge with a phone (one per hearing, one by one), naming every case booked for them.
     assert sorted(recipient for recipient, _ in digests) == sorted(set(single_sms)) == [sched.judge.id]
     for recipient, body in digests:
