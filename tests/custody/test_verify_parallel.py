@@ -4,6 +4,7 @@ wherever the tampering is: in the first range, the last, or several at once."""
 from __future__ import annotations
 
 import dataclasses
+import os
 from datetime import timedelta
 
 import pytest
@@ -13,7 +14,7 @@ from ancillary.auth.models import User
 from ancillary.cases.models import Dossier
 from ancillary.custody.models import CustodyAction
 from ancillary.custody.services import append_event
-from ancillary.custody.verify import verify_chains
+from ancillary.custody.verify import MAX_WORKERS, default_workers, verify_chains
 from tests.conftest import NOW
 from tests.custody.conftest import guards_off
 
@@ -184,3 +185,9 @@ def test_one_dossier_is_still_checked_alone(app, chains):
     with app.app_context():
         result = verify_chains(db.session, chains[3], workers=WORKERS)
     assert result.ok and result.events_checked == EVENTS
+
+
+def test_by_default_postgresql_walks_a_range_per_core_and_sqlite_one_walk():
+    # On SQLite the rows are hashed in Python, where ranges in threads only contend.
+    assert default_workers("sqlite") == 1
+    assert default_workers("postgresql") == max(1, min(MAX_WORKERS, os.cpu_count() or 1))
