@@ -60,17 +60,18 @@ _WITH_NAMES = HearingSchema()
 _WITHOUT_NAMES = HearingSchema(exclude=("case.parties",))
 
 
-def dump_hearings(hearings: list[Hearing], *, overlaps_known: bool = False) -> list[dict]:
+def dump_hearings(hearings: list[Hearing], *, overlaps_known: bool = False, logged: bool = False) -> list[dict]:
     """Hearings shaped for the caller: party names for schedulers, judges and the office (logged).
 
-    ``overlaps_known``: ``overlap`` is already set (a booking knows it from its ledger).
+    ``overlaps_known``: ``overlap`` is already set (a booking knows it from its ledger);
+    ``logged``: the access-log rows are already written (a booking writes its own).
     """
     user = current_user()
     if not overlaps_known:
         queries.mark_overlaps(db.session, hearings)
     with_names = user.role in queries.NAME_ROLES
     bodies = (_WITH_NAMES if with_names else _WITHOUT_NAMES).dump(hearings, many=True)
-    if with_names:
+    if with_names and not logged:
         log_accesses(db.session, user, [(h.case_id, [p.id for p in h.case.parties]) for h in hearings],
                      f"{request.method} {request.path}", now())
     return bodies
@@ -227,8 +228,10 @@ class HearingsView(MethodView):
                                                                   "ends_at": "2027-01-07T10:00:00+08:00"}})
     def post(self, args):
         """Book a hearing; the case's scheduling task is done and the judge's phone is told."""
-        hearing = services.book(db.session, actor=current_user(), now=now(), settings=settings(), **args)
-        return respond(dump_hearings([hearing], overlaps_known=True)[0], 201)
+        user = current_user()
+        shown_to = (user, f"{request.method} {request.path}") if user.role in queries.NAME_ROLES else None
+        hearing = services.book(db.session, actor=user, now=now(), settings=settings(), shown_to=shown_to, **args)
+        return respond(dump_hearings([hearing], overlaps_known=True, logged=True)[0], 201)
 
 
 @blp.route("/hearings/<int:hearing_id>")
