@@ -12,7 +12,7 @@ from ancillary.auth.models import Role
 from ancillary.errors import Forbidden, NotFound
 from ancillary.extensions import db
 from ancillary.openapi import Blueprint, errors
-from ancillary.scheduling import auto, queries, services
+from ancillary.scheduling import answers, auto, queries, services
 from ancillary.scheduling.calendar import WorkingDays
 from ancillary.scheduling.examples import BLOCKING_EXAMPLE, COURT_DAY_EXAMPLE, COURTROOM_EXAMPLE, HEARING_EXAMPLE
 from ancillary.scheduling.models import Blocking, CourtDay, Courtroom, Hearing
@@ -60,18 +60,17 @@ _WITH_NAMES = HearingSchema()
 _WITHOUT_NAMES = HearingSchema(exclude=("case.parties",))
 
 
-def dump_hearings(hearings: list[Hearing], *, overlaps_known: bool = False, logged: bool = False) -> list[dict]:
+def dump_hearings(hearings: list[Hearing], *, overlaps_known: bool = False) -> list[dict]:
     """Hearings shaped for the caller: party names for schedulers, judges and the office (logged).
 
-    ``overlaps_known``: ``overlap`` is already set (a booking knows it from its ledger);
-    ``logged``: the access-log rows are already written (a booking writes its own).
+    ``overlaps_known``: ``overlap`` is already set (a booking knows it from its ledger).
     """
     user = current_user()
     if not overlaps_known:
         queries.mark_overlaps(db.session, hearings)
     with_names = user.role in queries.NAME_ROLES
     bodies = (_WITH_NAMES if with_names else _WITHOUT_NAMES).dump(hearings, many=True)
-    if with_names and not logged:
+    if with_names:
         log_accesses(db.session, user, [(h.case_id, [p.id for p in h.case.parties]) for h in hearings],
                      f"{request.method} {request.path}", now())
     return bodies
@@ -229,9 +228,10 @@ class HearingsView(MethodView):
     def post(self, args):
         """Book a hearing; the case's scheduling task is done and the judge's phone is told."""
         user = current_user()
-        shown_to = (user, f"{request.method} {request.path}") if user.role in queries.NAME_ROLES else None
+        with_names = user.role in queries.NAME_ROLES  # shown, so logged: with the booking, in its statement
+        shown_to = (user, f"{request.method} {request.path}") if with_names else None
         hearing = services.book(db.session, actor=user, now=now(), settings=settings(), shown_to=shown_to, **args)
-        return respond(dump_hearings([hearing], overlaps_known=True, logged=True)[0], 201)
+        return respond(answers.hearing(hearing, settings().timezone, with_names=with_names), 201)
 
 
 @blp.route("/hearings/<int:hearing_id>")
