@@ -12,6 +12,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from ancillary.config import Settings, SettingsError
 from ancillary.scheduling.calendar import WorkingDays
 from ancillary.scheduling.models import Hearing, HearingStatus
 from ancillary.scheduling.reserve import tight_days
@@ -125,3 +126,15 @@ def test_tight_days_are_those_around_a_closure_only(sched, app):
     # New Year's Day (Friday 1 January, one day) leaves every window four days or more.
     assert sched.session_do(days) == {date(2027, 1, 6), date(2027, 1, 7), date(2027, 1, 8)}
     assert NOW.date() == date(2027, 1, 4)
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"ANCILLARY_SPEEDY_RESERVE_MINUTES": "many"}, "ANCILLARY_SPEEDY_RESERVE_MINUTES"),
+    ({"ANCILLARY_SPEEDY_RESERVE_MINUTES": "600"}, "ANCILLARY_SPEEDY_RESERVE_MINUTES must be 0-480"),
+    ({"ANCILLARY_SPEEDY_RESERVE_TIGHT_DAYS": "0"}, "ANCILLARY_SPEEDY_RESERVE_TIGHT_DAYS 1-7"),
+])
+def test_absurd_reserve_settings_refuse_to_start(env, message):
+    base = {"ANCILLARY_SECRET_KEY": "x", "ANCILLARY_QR_KEYS": "K1:reserve-test-key-0123456789"}
+    with pytest.raises(SettingsError, match=message):
+        Settings.from_env({**base, **env})
+    assert Settings.from_env({**base, "ANCILLARY_SPEEDY_RESERVE_MINUTES": "0"}).speedy_reserve_minutes == 0
