@@ -50,7 +50,8 @@ def _escalate(session: Session, now: datetime, settings, done: dict) -> int:
         select(ServiceOrder)
         .where(ServiceOrder.status.in_([OrderStatus.pending, OrderStatus.in_progress]),
                ServiceOrder.layer_due_at <= now, ServiceOrder.overdue_at.is_(None))
-        .options(selectinload(ServiceOrder.attempts))
+        .options(selectinload(ServiceOrder.attempts), selectinload(ServiceOrder.addresses),
+                 selectinload(ServiceOrder.task))
         .order_by(ServiceOrder.layer_due_at, ServiceOrder.id)
     ).all()
     for order in due:
