@@ -122,6 +122,7 @@ class Settings:
     sms_give_up_hours: float = 6.0  # retries stop this long after the first attempt
     sms_retry_base_seconds: float = 30.0
     claim_timeout_seconds: int = 300  # a claimed row older than this, unanswered, is outcome-unknown
+    sender_batch: int = 1  # rows the sender claims in one transaction and records in one
     sms_timeout_seconds: float = 10.0
     # --- operations (see docs/deploy.md) ---
     tick_seconds: int = 300  # the scheduler runs every sweep at instants aligned to this period
@@ -274,10 +275,12 @@ class Settings:
             raise SettingsError("ANCILLARY_SMS_RETRY_SECONDS must be 0.1-3600 seconds")
         if not 1 <= self.sms_timeout_seconds <= 120:
             raise SettingsError("ANCILLARY_SMS_TIMEOUT must be 1-120 seconds")
-        if self.claim_timeout_seconds < 2 * self.sms_timeout_seconds:
+        if not 1 <= self.sender_batch <= 1000:
+            raise SettingsError("ANCILLARY_SENDER_BATCH must be 1-1000 messages")
+        if self.claim_timeout_seconds < 2 * self.sms_timeout_seconds * self.sender_batch:
             raise SettingsError(
-                "ANCILLARY_CLAIM_TIMEOUT must be at least twice ANCILLARY_SMS_TIMEOUT, "
-                "or a slow send would be taken for a dead sender"
+                "ANCILLARY_CLAIM_TIMEOUT must be at least twice ANCILLARY_SMS_TIMEOUT times ANCILLARY_SENDER_BATCH, "
+                "or a slow batch would be taken for a dead sender"
             )
 
     def with_overrides(self, **changes) -> Settings:

@@ -151,6 +151,7 @@ _INT_SETTINGS = {
     "ANCILLARY_ARCHIVE_WARNING_DAYS": "archive_warning_days",
     "ANCILLARY_SWEEP_LOOKBACK_DAYS": "sweep_lookback_days",
     "ANCILLARY_CLAIM_TIMEOUT": "claim_timeout_seconds",
+    "ANCILLARY_SENDER_BATCH": "sender_batch",
     "ANCILLARY_SERVE_MOVES_PER_HOUR": "serve_moves_per_hour",
     "ANCILLARY_QUICK_RELEASE_MINUTES": "quick_release_minutes",
 }
