@@ -99,7 +99,7 @@ class Settings:
     custody_public_key: str | None = None  # hex; an auditor's machine holds only this
     custody_checkpoint_dir: Path = INSTANCE_DIR / "checkpoints"
     custody_checkpoint_minutes: int = 60
-    custody_verify_workers: int = 0  # ranges verified at once; 0: one per core on PostgreSQL, one walk on SQLite
+    custody_verify_workers: int = 0  # ranges verified at once; 0: one per core
     run_scheduler: bool = False
     testing: bool = False
     # --- reminders (SPEC section 3 defaults; see docs/reminders.md) ---

@@ -11,6 +11,7 @@ import time
 import weakref
 from datetime import UTC, datetime
 
+from psycopg.copy import QueuedLibpqWriter
 from sqlalchemy import JSON, Boolean, DateTime, Enum, Integer, MetaData, event, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError, OperationalError
@@ -231,11 +232,20 @@ def bulk_insert_values(session, table, names: list[str], rows: list[tuple]) -> N
         marks = ", ".join("?" for _ in names)
         connection.exec_driver_sql(f'INSERT INTO "{table.name}" ({columns}) VALUES ({marks})', rows)
         return
-    texts = [_copy_text(table.c[name].type) for name in names]
+    types = [table.c[name].type for name in names]
     with connection.connection.driver_connection.cursor() as cursor, \
-            cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN') as copy:
+            cursor.copy(f'COPY "{table.name}" ({columns}) FROM STDIN', writer=_writer(cursor, len(rows))) as copy:
         for start in range(0, len(rows), COPY_ROWS_PER_WRITE):
-            copy.write("".join(_copy_line(texts, row) for row in rows[start:start + COPY_ROWS_PER_WRITE]))
+            copy.write(_copy_block(types, rows[start:start + COPY_ROWS_PER_WRITE]))
+
+
+def _writer(cursor, rows: int):
+    """For a large COPY, a thread that sends while this one writes the next lines.
+
+    psycopg's ``QueuedLibpqWriter``: the lines of a sweep's half a million rows are built
+    here while the server takes the previous ones in, instead of one waiting for the other.
+    """
+    return QueuedLibpqWriter(cursor) if rows > QUEUED_COPY_ROWS else None
 
 
 def _converted(row: tuple, converters) -> tuple:
@@ -280,11 +290,30 @@ class _SharedJson:
 # COPY's text format (PostgreSQL): tab-separated, \N for NULL, backslash escapes.
 NULL = "\\N"
 COPY_ROWS_PER_WRITE = 5000
+QUEUED_COPY_ROWS = 4 * COPY_ROWS_PER_WRITE
 _ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_line(texts, values) -> str:
-    return "\t".join([NULL if value is None else text(value) for text, value in zip(texts, values, strict=True)]) + "\n"
+def _copy_block(types, rows: list[tuple]) -> str:
+    """``rows`` as lines of COPY's text format, built column by column.
+
+    A column's values are written once each (a sweep repeats a few instants, rules and
+    texts thousands of times; a JSON object shared by many rows is serialised once) and
+    the lines joined at the end: per value, a lookup instead of a function call."""
+    columns = [_copy_column(type_, values) for type_, values in zip(types, zip(*rows, strict=True), strict=True)]
+    return "\n".join(map("\t".join, zip(*columns, strict=True))) + "\n"
+
+
+def _copy_column(type_, values: tuple) -> list[str]:
+    if isinstance(type_, Integer) and not isinstance(type_, Boolean):
+        return [NULL if value is None else str(value) for value in values] if None in values else list(map(str, values))
+    if isinstance(type_, JSON):  # by identity: a dict is not hashable, and equal ones are often one object
+        objects = {id(value): value for value in values}
+        texts = {key: NULL if value is None else _escaped(json.dumps(value)) for key, value in objects.items()}
+        return list(map(texts.__getitem__, map(id, values)))
+    text = _copy_text(type_)
+    texts = {value: NULL if value is None else text(value) for value in set(values)}
+    return list(map(texts.__getitem__, values))
 
 
 def _escaped(value: str) -> str:
@@ -292,16 +321,11 @@ def _escaped(value: str) -> str:
 
 
 def _copy_text(type_):
-    """How a value of a column of ``type_`` is written in COPY's text format."""
-    if isinstance(type_, JSON):
-        shared = _SharedJson(json.dumps)
-        return lambda value: _escaped(shared(value))
+    """How a (hashable) value of a column of ``type_`` is written in COPY's text format."""
     if isinstance(type_, UTCDateTime | DateTime):
         return _instant
     if isinstance(type_, Boolean):
         return lambda value: "t" if value else "f"
-    if isinstance(type_, Integer):
-        return str
     return lambda value: _escaped(value.value if isinstance(value, enum.Enum) else str(value))
 
 

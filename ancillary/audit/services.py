@@ -9,7 +9,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from ancillary.audit.models import AccessLogEntry, AuditEntry
-from ancillary.db import bulk_insert
+from ancillary.db import bulk_insert, bulk_insert_values
 
 
 def record(
@@ -49,6 +49,12 @@ def record_many(session: Session, entries: list[dict[str, Any]]) -> None:
     thousands of entries spends its time in the database, not in bookkeeping.
     """
     bulk_insert(session, AuditEntry.__table__, entries)
+
+
+def record_many_values(session: Session, names: list[str], rows: list[tuple]) -> None:
+    """``record_many`` for rows given as tuples of the columns ``names`` (a sweep's hundreds of
+    thousands of entries: no dict per entry is built)."""
+    bulk_insert_values(session, AuditEntry.__table__, names, rows)
 
 
 def log_access(session: Session, user, case_id: int | None, party_ids: list[int], purpose: str, now: datetime,

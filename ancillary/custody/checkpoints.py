@@ -296,7 +296,7 @@ def verify_all(session: Session, settings, *, public_key: str | None = None, pla
     ``public_key`` (hex) is all it needs of the key pair; by default the settings' key.
     ``places`` narrows where checkpoints are read (``local``, ``object_store``).
     ``workers``: dossier ranges walked at once (default ``custody_verify_workers``, else one per
-    core on PostgreSQL, one walk on SQLite).
+    core).
     """
     payload, public_key = None, public_key or expected_public_key(settings)
     if public_key is not None:

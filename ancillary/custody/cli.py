@@ -46,9 +46,9 @@ def _public_key_option(ctx, param, value):
 @click.option("--from", "source", type=click.Choice(list(PLACES)), default="all", show_default=True,
               help="where to read the checkpoints: the local folder, the object store, or both (compared)")
 @click.option("--workers", type=click.IntRange(1, 16), metavar="N",
-              help="dossier ranges checked at once, each on its own connection; default "
-                   "ANCILLARY_CUSTODY_VERIFY_WORKERS, else one per core on PostgreSQL and one walk on "
-                   "SQLite (1: one walk)")
+              help="dossier ranges checked at once (PostgreSQL: each on its own connection; SQLite: each "
+                   "in a process of its own); default ANCILLARY_CUSTODY_VERIFY_WORKERS, else one per core "
+                   "(1: one walk)")
 @with_appcontext
 def custody_verify(public_key, source, workers):
     """Verify every custody chain against the latest signed checkpoint; exit 1 naming the first bad event."""

@@ -13,7 +13,7 @@ from blinker import Namespace
 from sqlalchemy import bindparam, select, text, update
 from sqlalchemy.orm import Session
 
-from ancillary.audit.services import record, record_many
+from ancillary.audit.services import record, record_many_values
 from ancillary.db import bulk_insert, get_or_404, reserve_ids
 from ancillary.display_names import N_
 from ancillary.errors import Invalid, NotFound
@@ -133,13 +133,14 @@ def audit_steps(session: Session, action: str, steps: list[tuple[int, str, int |
 
     A step is (notification id, kind, recipient id, its items' case ids, extra ``after``).
     """
-    entries = []
+    rows = []
     for nid, kind, recipient_id, case_ids, extra in steps:
         after = {"notification_id": nid, "kind": kind, "recipient_id": recipient_id, **extra}
-        for case_id in case_ids or [None]:
-            entries.append({"at": now, "actor_id": None, "action": action, "object_type": "notifications",
-                            "object_id": nid, "case_id": case_id, "before": None, "after": after})
-    record_many(session, entries)
+        rows += [(now, None, action, "notifications", nid, case_id, None, after) for case_id in case_ids or [None]]
+    record_many_values(session, AUDIT_COLUMNS, rows)
+
+
+AUDIT_COLUMNS = ["at", "actor_id", "action", "object_type", "object_id", "case_id", "before", "after"]
 
 
 def notify_status_change(session: Session, notification: Notification, now: datetime) -> None:

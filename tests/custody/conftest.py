@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import itertools
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
 
-from ancillary.custody.models import SQLITE_GUARDS, SQLITE_UNGUARD
+from ancillary.auth.models import User
+from ancillary.cases.models import Dossier
+from ancillary.custody.models import SQLITE_GUARDS, SQLITE_UNGUARD, CustodyAction
+from ancillary.custody.services import append_event
+from tests.conftest import NOW
 
 _scan_ids = itertools.count(1)
 
@@ -52,3 +57,27 @@ def dossiers(court):
     for dossier in case["dossiers"]:
         dossier["case_id"] = case["id"]
     return case["dossiers"]
+
+
+EVENTS = 3  # per dossier of ``chains``
+
+
+@pytest.fixture
+def chains(court, app):
+    """Six dossiers of one case, three events each; their ids in order."""
+    from ancillary.extensions import db
+
+    case = court.file_case(volumes=6)
+    ids = sorted(d["id"] for d in case["dossiers"])
+    clerk, archivist = court["file_clerk"], court["archivist"]
+    with app.app_context():
+        actors = [db.session.get(User, clerk.id), db.session.get(User, archivist.id)]
+        for d_id in ids:
+            dossier = db.session.get(Dossier, d_id)
+            for n in range(EVENTS):
+                actor = actors[n % 2]
+                append_event(db.session, dossier, action=CustodyAction.receive, actor=actor,
+                             now=NOW + timedelta(minutes=n), to_holder_id=actor.id, location=f"柜 {n}",
+                             client_scan_id=f"p-{d_id}-{n}")
+        db.session.commit()
+    return ids

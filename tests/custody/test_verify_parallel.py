@@ -5,42 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from datetime import timedelta
 
 import pytest
 from sqlalchemy import text
 
-from ancillary.auth.models import User
-from ancillary.cases.models import Dossier
-from ancillary.custody.models import CustodyAction
-from ancillary.custody.services import append_event
 from ancillary.custody.verify import MAX_WORKERS, default_workers, verify_chains
-from tests.conftest import NOW
-from tests.custody.conftest import guards_off
+from tests.custody.conftest import EVENTS, guards_off
 
-WORKERS = 3  # six dossiers: three ranges of two
-EVENTS = 3
-
-
-@pytest.fixture
-def chains(court, app):
-    """Six dossiers of one case, three events each; their ids in order."""
-    from ancillary.extensions import db
-
-    case = court.file_case(volumes=6)
-    ids = sorted(d["id"] for d in case["dossiers"])
-    clerk, archivist = court["file_clerk"], court["archivist"]
-    with app.app_context():
-        actors = [db.session.get(User, clerk.id), db.session.get(User, archivist.id)]
-        for d_id in ids:
-            dossier = db.session.get(Dossier, d_id)
-            for n in range(EVENTS):
-                actor = actors[n % 2]
-                append_event(db.session, dossier, action=CustodyAction.receive, actor=actor,
-                             now=NOW + timedelta(minutes=n), to_holder_id=actor.id, location=f"柜 {n}",
-                             client_scan_id=f"p-{d_id}-{n}")
-        db.session.commit()
-    return ids
+WORKERS = 3  # six dossiers (the ``chains`` fixture): three ranges of two
 
 
 def _verify(app, workers, **options):
@@ -187,7 +159,7 @@ def test_one_dossier_is_still_checked_alone(app, chains):
     assert result.ok and result.events_checked == EVENTS
 
 
-def test_by_default_postgresql_walks_a_range_per_core_and_sqlite_one_walk():
-    # On SQLite the rows are hashed in Python, where ranges in threads only contend.
-    assert default_workers("sqlite") == 1
-    assert default_workers("postgresql") == max(1, min(MAX_WORKERS, os.cpu_count() or 1))
+def test_by_default_both_databases_walk_a_range_per_core():
+    # PostgreSQL: connections in threads; SQLite: processes (Python hashes there).
+    for dialect in ("sqlite", "postgresql"):
+        assert default_workers(dialect) == max(1, min(MAX_WORKERS, os.cpu_count() or 1))
