@@ -1,0 +1,78 @@
+"""A scan's statements, built once per shape and dialect: one read that locks, then the writes.
+
+The read locks the dossier's row (``FOR UPDATE`` on PostgreSQL; SQLite's transaction holds
+the write lock already) and returns, in one row, everything a scan decides on: the dossier,
+its chain's head (kept on the dossier's row, so PostgreSQL's re-check after waiting for the
+lock returns it as the previous scan committed it), its case's number, status and judge, its
+holder's name, and the caller's earlier event with the same client scan id.
+
+The writes go through the tables, not the ORM's unit of work (it costs a scan more than the
+statements themselves): the event (``ON CONFLICT DO NOTHING`` on the caller's scan id, so a
+copy of the scan that committed while this one waited is found, not doubled), the dossier
+(holder, location, head), the chain's head in ``custody_heads`` (the record ``verify`` checks),
+and the audit entry.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import and_, bindparam, false, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import aliased
+
+from ancillary.audit.models import AuditEntry
+from ancillary.auth.models import User
+from ancillary.cases.models import Case, Dossier
+from ancillary.custody.models import CustodyEvent, CustodyHead
+
+EVENTS, HEADS, DOSSIERS, AUDIT = (CustodyEvent.__table__, CustodyHead.__table__, Dossier.__table__,
+                                  AuditEntry.__table__)
+
+
+def _same_scan(with_id: bool):
+    """The join condition of the caller's earlier event with this client scan id (none without an id)."""
+    if not with_id:
+        return false()
+    return and_(CustodyEvent.actor_id == bindparam("actor_id"), CustodyEvent.client_scan_id == bindparam("scan_id"))
+
+
+def _read(with_id: bool, lock: bool):
+    holder = aliased(User)
+    query = (select(Dossier.id, Dossier.code, Dossier.volume, Dossier.case_id, Dossier.holder_id, Dossier.location,
+                    Dossier.head_seq, Dossier.head_hash, Dossier.head_last_at, Case.number.label("case_number"),
+                    Case.status.label("case_status"), Case.judge_id, holder.id.label("holder_row_id"),
+                    holder.username.label("holder_username"), holder.display_name.label("holder_display_name"),
+                    CustodyEvent.id.label("existing_id"))
+             .join(Case, Case.id == Dossier.case_id)
+             .outerjoin(holder, holder.id == Dossier.holder_id)
+             .outerjoin(CustodyEvent, _same_scan(with_id))
+             .where(Dossier.code == bindparam("code")))
+    return query.with_for_update(of=DOSSIERS) if lock else query
+
+
+def _insert(dialect: str):
+    return postgresql.insert if dialect == "postgresql" else sqlite.insert
+
+
+def _statements(dialect: str) -> dict:
+    insert = _insert(dialect)
+    heads = insert(HEADS)
+    return {
+        "read": {with_id: _read(with_id, dialect == "postgresql") for with_id in (False, True)},
+        "event": (insert(EVENTS).on_conflict_do_nothing(index_elements=["actor_id", "client_scan_id"])
+                  .returning(EVENTS.c.id)),
+        "dossier": update(DOSSIERS).where(DOSSIERS.c.id == bindparam("dossier")),
+        "head": heads.on_conflict_do_update(index_elements=["dossier_id"], set_={
+            "seq": heads.excluded.seq, "hash": heads.excluded.hash, "last_at": heads.excluded.last_at}),
+        "audit": insert(AUDIT),
+        "existing": select(CustodyEvent).where(CustodyEvent.actor_id == bindparam("actor_id"),
+                                               CustodyEvent.client_scan_id == bindparam("scan_id")),
+    }
+
+
+# Built once per dialect: a statement object that is reused keeps its cache key.
+_BUILT = {name: _statements(name) for name in ("postgresql", "sqlite")}
+
+
+def statements(session) -> dict:
+    """The scan's statements for the session's database."""
+    return _BUILT[session.get_bind().dialect.name]
