@@ -225,6 +225,9 @@ def check_range(db: _Db, scope: tuple[int, int] | None, walk: _Walk, result: Ran
         dossier_condition, _ = verify_sql.scope_sql("d.id", db.mark, scope)
         row = db.one(verify_sql.holder_sql(db.postgres, dossier_condition), params)
         result.holder = BadEvent(None, row[0], row[1], "holder_mismatch") if row else None
+        if result.holder is None:
+            row = db.one(verify_sql.head_copy_sql(db.postgres, dossier_condition), params)
+            result.holder = BadEvent(None, row[0], row[1], "head_mismatch") if row else None
     return result
 
 
