@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from sqlalchemy import and_, bindparam, false, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import aliased
 
 from ancillary.audit.models import AuditEntry
 from ancillary.auth.models import User
@@ -26,26 +25,27 @@ from ancillary.custody.models import CustodyEvent, CustodyHead
 
 EVENTS, HEADS, DOSSIERS, AUDIT = (CustodyEvent.__table__, CustodyHead.__table__, Dossier.__table__,
                                   AuditEntry.__table__)
+CASES, USERS = Case.__table__, User.__table__
 
 
 def _same_scan(with_id: bool):
     """The join condition of the caller's earlier event with this client scan id (none without an id)."""
     if not with_id:
         return false()
-    return and_(CustodyEvent.actor_id == bindparam("actor_id"), CustodyEvent.client_scan_id == bindparam("scan_id"))
+    return and_(EVENTS.c.actor_id == bindparam("actor_id"), EVENTS.c.client_scan_id == bindparam("scan_id"))
 
 
 def _read(with_id: bool, lock: bool):
-    holder = aliased(User)
-    query = (select(Dossier.id, Dossier.code, Dossier.volume, Dossier.case_id, Dossier.holder_id, Dossier.location,
-                    Dossier.head_seq, Dossier.head_hash, Dossier.head_last_at, Case.number.label("case_number"),
-                    Case.status.label("case_status"), Case.judge_id, holder.id.label("holder_row_id"),
-                    holder.username.label("holder_username"), holder.display_name.label("holder_display_name"),
-                    CustodyEvent.id.label("existing_id"))
-             .join(Case, Case.id == Dossier.case_id)
-             .outerjoin(holder, holder.id == Dossier.holder_id)
-             .outerjoin(CustodyEvent, _same_scan(with_id))
-             .where(Dossier.code == bindparam("code")))
+    # Table columns, not the models' attributes: plain rows, without the ORM's loading machinery.
+    d, c, holder = DOSSIERS.c, CASES.c, USERS.alias("holder").c
+    query = (select(d.id, d.code, d.volume, d.case_id, d.holder_id, d.location, d.head_seq, d.head_hash,
+                    d.head_last_at, c.number.label("case_number"), c.status.label("case_status"), c.judge_id,
+                    holder.id.label("holder_row_id"), holder.username.label("holder_username"),
+                    holder.display_name.label("holder_display_name"), EVENTS.c.id.label("existing_id"))
+             .select_from(DOSSIERS.join(CASES, c.id == d.case_id)
+                          .outerjoin(holder.id.table, holder.id == d.holder_id)
+                          .outerjoin(EVENTS, _same_scan(with_id)))
+             .where(d.code == bindparam("code")))
     return query.with_for_update(of=DOSSIERS) if lock else query
 
 
