@@ -15,7 +15,7 @@ and the audit entry.
 
 from __future__ import annotations
 
-from sqlalchemy import and_, bindparam, false, select, update
+from sqlalchemy import and_, bindparam, exists, false, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ancillary.audit.models import AuditEntry
@@ -69,8 +69,39 @@ def _statements(dialect: str) -> dict:
     }
 
 
+def _typed(table, prefix: str, names) -> dict:
+    return {name: bindparam(f"{prefix}{name}", type_=table.c[name].type) for name in names}
+
+
+EVENT_COLUMNS = ("dossier_id", "seq", "action", "from_holder_id", "to_holder_id", "location", "device_at",
+                 "server_at", "actor_id", "client_scan_id", "details", "conflict", "prev_hash", "hash")
+AUDIT_COLUMNS = ("at", "actor_id", "action", "object_type", "case_id", "after")
+
+
+def _writes_at_once(moved: bool):
+    """PostgreSQL: the scan's four writes in one statement, each after the event's insert only
+    if the insert took place; it answers the new event's id, or no row (the scan id was taken)."""
+    event = (postgresql.insert(EVENTS).values(_typed(EVENTS, "e_", EVENT_COLUMNS))
+             .on_conflict_do_nothing(index_elements=["actor_id", "client_scan_id"]).returning(EVENTS.c.id).cte("e"))
+    head = _typed(DOSSIERS, "d_", ("head_seq", "head_hash", "head_last_at"))
+    place = _typed(DOSSIERS, "d_", ("holder_id", "location")) if moved else {}
+    dossier = (update(DOSSIERS).where(DOSSIERS.c.id == bindparam("e_dossier_id"), exists(select(event.c.id)))
+               .values(**head, **place).returning(DOSSIERS.c.id).cte("d"))
+    heads = postgresql.insert(HEADS).from_select(
+        ["dossier_id", "seq", "hash", "last_at"],
+        select(bindparam("e_dossier_id"), head["head_seq"], head["head_hash"], head["head_last_at"]).select_from(event))
+    heads = heads.on_conflict_do_update(index_elements=["dossier_id"], set_={
+        "seq": heads.excluded.seq, "hash": heads.excluded.hash, "last_at": heads.excluded.last_at})
+    audit = _typed(AUDIT, "a_", AUDIT_COLUMNS)
+    entry = postgresql.insert(AUDIT).from_select(
+        [*AUDIT_COLUMNS, "object_id"], select(*audit.values(), event.c.id).select_from(event))
+    return select(event.c.id).add_cte(dossier, heads.returning(HEADS.c.dossier_id).cte("h"),
+                                      entry.returning(AUDIT.c.id).cte("a"))
+
+
 # Built once per dialect: a statement object that is reused keeps its cache key.
 _BUILT = {name: _statements(name) for name in ("postgresql", "sqlite")}
+_BUILT["postgresql"]["at_once"] = {moved: _writes_at_once(moved) for moved in (False, True)}
 
 
 def statements(session) -> dict:

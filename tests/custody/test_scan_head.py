@@ -153,3 +153,23 @@ def test_the_migration_fills_the_copy_from_the_heads(scratch_app):
         with db.engine.connect() as conn:
             rows = conn.execute(text("SELECT id, head_seq, head_hash FROM dossiers ORDER BY id")).all()
         assert [tuple(r) for r in rows] == [(1, 7, "ab" * 32), (2, None, None)]
+
+
+def test_a_scan_leaves_one_audit_entry_and_its_replay_none(court, dossiers, app):
+    from ancillary.audit.models import AuditEntry
+    from ancillary.custody.models import CustodyEvent
+    from ancillary.extensions import db
+
+    clerk = court["file_clerk"]
+    first = scan(clerk, dossiers[0]["qr_token"], action="store", location="档案室 A-3", client_scan_id="audit-1")
+    again = scan(clerk, dossiers[0]["qr_token"], action="store", location="档案室 A-3", client_scan_id="audit-1")
+    assert (first.status_code, again.status_code) == (201, 200)
+    with app.app_context():
+        event = db.session.scalars(select(CustodyEvent)).one()
+        entries = db.session.scalars(select(AuditEntry).where(AuditEntry.action.like("custody.%"))).all()
+        assert [(e.action, e.object_type, e.object_id, e.case_id, e.actor_id) for e in entries] == [
+            ("custody.store", "custody_events", event.id, dossiers[0]["case_id"], clerk.id)]
+        assert entries[0].after == {"dossier_id": dossiers[0]["id"], "seq": 1, "to_holder_id": clerk.id,
+                                    "location": "档案室 A-3", "conflict": False}
+        assert entries[0].at == event.server_at
+        db.session.remove()
