@@ -83,18 +83,18 @@ def token_to_code(keyring, raw: str) -> str:
     from scanners.wedge import clean_scanned_text, token_candidates
 
     # A scanner in the wrong keyboard layout can garble a label into more than one
-    # well-formed token (German Y/Z): the first repair whose signature holds wins.
-    candidates = [text for _, text in token_candidates(raw or "")] or [clean_scanned_text(raw or "")]
-    if not candidates[0]:
-        raise Invalid("empty_code", "the scanned code is empty", field="code")
+    # well-formed token (German Y/Z): the first repair whose signature holds wins. The
+    # repairs are made one at a time, so a label read as printed costs one.
     first_error = None
-    for text in candidates:
+    for _, text in token_candidates(raw or ""):
         try:
             return verify(keyring, text)
         except TokenError as exc:
             first_error = first_error or exc
+    if first_error is None and not clean_scanned_text(raw or ""):
+        raise Invalid("empty_code", "the scanned code is empty", field="code")
     try:
-        raise first_error
+        raise first_error or TokenError("malformed", "not a dossier label of this court")
     except TokenError as exc:
         if exc.reason == "malformed":
             raise Invalid("not_a_label", "this is not a dossier label of this court", field="code") from None
@@ -281,7 +281,8 @@ def scan(
     action = _scan_action(action, device_at, now)
     code = typed_code(code) if typed else token_to_code(keyring, code)
     built = scan_sql.statements(session)
-    row = session.execute(built["read"][bool(client_scan_id)],
+    session.flush()  # the statements below go past the ORM: what it holds pending is written first
+    row = session.connection().execute(built["read"][bool(client_scan_id)],
                           {"code": code, "actor_id": actor.id, "scan_id": client_scan_id}).first()
     if row is None:
         raise NotFound("unknown_dossier", "no dossier with code {dossier_code}", field="code", dossier_code=code)
@@ -339,31 +340,31 @@ def _write_scan(session: Session, built: dict, row, event: dict) -> int | None:
                        "location": event["location"], "conflict": event["conflict"]}}
     try:
         if "at_once" in built:
-            event_id = _write_at_once(session, built, event, head, moved, audit)
+            event_id = _write_at_once(session.connection(), built, event, head, moved, audit)
         else:
-            event_id = _write_separately(session, built, event, head, moved, audit)
+            event_id = _write_separately(session.connection(), built, event, head, moved, audit)
     except IntegrityError as exc:
         _refuse_integrity(exc, event["client_scan_id"])
     _forget(session, row.id)
     return event_id
 
 
-def _write_at_once(session: Session, built: dict, event: dict, head: dict, moved: dict, audit: dict) -> int | None:
+def _write_at_once(conn, built: dict, event: dict, head: dict, moved: dict, audit: dict) -> int | None:
     """PostgreSQL: the four writes in one statement (one round trip)."""
     params = {**{f"e_{k}": v for k, v in event.items()}, **{f"d_{k}": v for k, v in {**head, **moved}.items()},
               **{f"a_{k}": v for k, v in audit.items()}}
-    return session.execute(built["at_once"][bool(moved)], params).scalar()
+    return conn.execute(built["at_once"][bool(moved)], params).scalar()
 
 
-def _write_separately(session: Session, built: dict, event: dict, head: dict, moved: dict, audit: dict) -> int | None:
+def _write_separately(conn, built: dict, event: dict, head: dict, moved: dict, audit: dict) -> int | None:
     """SQLite: one statement each (in process, a statement costs no round trip)."""
-    event_id = session.execute(built["event"], event).scalar()
+    event_id = conn.execute(built["event"], event).scalar()
     if event_id is None:
         return None
-    session.execute(built["dossier"], {"dossier": event["dossier_id"], **head, **moved})
-    session.execute(built["head"], {"dossier_id": event["dossier_id"], "seq": head["head_seq"],
+    conn.execute(built["dossier"], {"dossier": event["dossier_id"], **head, **moved})
+    conn.execute(built["head"], {"dossier_id": event["dossier_id"], "seq": head["head_seq"],
                                     "hash": head["head_hash"], "last_at": head["head_last_at"]})
-    session.execute(built["audit"], {**audit, "object_id": event_id, "before": None})
+    conn.execute(built["audit"], {**audit, "object_id": event_id, "before": None})
     return event_id
 
 
