@@ -104,6 +104,32 @@ _BUILT = {name: _statements(name) for name in ("postgresql", "sqlite")}
 _BUILT["postgresql"]["at_once"] = {moved: _writes_at_once(moved) for moved in (False, True)}
 
 
+def write(conn, built: dict, event: dict, head: dict, moved: dict, audit: dict) -> int | None:
+    """Write a scan's event, dossier (head, and holder and location if ``moved``), head and audit
+    entry; the new event's id, or None and nothing written if the caller's scan id is taken."""
+    writer = _write_at_once if "at_once" in built else _write_separately
+    return writer(conn, built, event, head, moved, audit)
+
+
+def _write_at_once(conn, built: dict, event: dict, head: dict, moved: dict, audit: dict) -> int | None:
+    """PostgreSQL: the four writes in one statement (one round trip)."""
+    params = {**{f"e_{k}": v for k, v in event.items()}, **{f"d_{k}": v for k, v in {**head, **moved}.items()},
+              **{f"a_{k}": v for k, v in audit.items()}}
+    return conn.execute(built["at_once"][bool(moved)], params).scalar()
+
+
+def _write_separately(conn, built: dict, event: dict, head: dict, moved: dict, audit: dict) -> int | None:
+    """SQLite: one statement each (in process, a statement costs no round trip)."""
+    event_id = conn.execute(built["event"], event).scalar()
+    if event_id is None:
+        return None
+    conn.execute(built["dossier"], {"dossier": event["dossier_id"], **head, **moved})
+    conn.execute(built["head"], {"dossier_id": event["dossier_id"], "seq": head["head_seq"],
+                                    "hash": head["head_hash"], "last_at": head["head_last_at"]})
+    conn.execute(built["audit"], {**audit, "object_id": event_id, "before": None})
+    return event_id
+
+
 def statements(session) -> dict:
     """The scan's statements for the session's database."""
     return _BUILT[session.get_bind().dialect.name]

@@ -339,32 +339,10 @@ def _write_scan(session: Session, built: dict, row, event: dict) -> int | None:
              "after": {"dossier_id": row.id, "seq": event["seq"], "to_holder_id": event["to_holder_id"],
                        "location": event["location"], "conflict": event["conflict"]}}
     try:
-        if "at_once" in built:
-            event_id = _write_at_once(session.connection(), built, event, head, moved, audit)
-        else:
-            event_id = _write_separately(session.connection(), built, event, head, moved, audit)
+        event_id = scan_sql.write(session.connection(), built, event, head, moved, audit)
     except IntegrityError as exc:
         _refuse_integrity(exc, event["client_scan_id"])
     _forget(session, row.id)
-    return event_id
-
-
-def _write_at_once(conn, built: dict, event: dict, head: dict, moved: dict, audit: dict) -> int | None:
-    """PostgreSQL: the four writes in one statement (one round trip)."""
-    params = {**{f"e_{k}": v for k, v in event.items()}, **{f"d_{k}": v for k, v in {**head, **moved}.items()},
-              **{f"a_{k}": v for k, v in audit.items()}}
-    return conn.execute(built["at_once"][bool(moved)], params).scalar()
-
-
-def _write_separately(conn, built: dict, event: dict, head: dict, moved: dict, audit: dict) -> int | None:
-    """SQLite: one statement each (in process, a statement costs no round trip)."""
-    event_id = conn.execute(built["event"], event).scalar()
-    if event_id is None:
-        return None
-    conn.execute(built["dossier"], {"dossier": event["dossier_id"], **head, **moved})
-    conn.execute(built["head"], {"dossier_id": event["dossier_id"], "seq": head["head_seq"],
-                                    "hash": head["head_hash"], "last_at": head["head_last_at"]})
-    conn.execute(built["audit"], {**audit, "object_id": event_id, "before": None})
     return event_id
 
 
