@@ -45,8 +45,8 @@ SCAN_ROLES = HANDLER_ROLES | OFFICER_ROLES
 # Who reads every dossier's chain (no party data is in it), and who only their own cases'.
 CHAIN_READERS = HANDLER_ROLES | {Role.court_admin}
 SCAN_ACTIONS = (CustodyAction.receive, CustodyAction.store)
+EVENTS_TABLE = CustodyEvent.__tablename__  # the audit entry's object type for an event
 # How far a device clock may run ahead of the server, and how old an offline scan may be.
-EVENTS_TABLE = CustodyEvent.__tablename__
 DEVICE_CLOCK_SKEW = timedelta(minutes=5)
 OFFLINE_MAX_AGE = timedelta(days=30)
 
@@ -149,6 +149,7 @@ def check_chain_reader(user: User, case: Case) -> None:
 
 
 def check_scanner(user: User, case: Case) -> None:
+    """May ``user`` scan a dossier of ``case`` (anything with the case's ``judge_id``)?"""
     if user.role in HANDLER_ROLES:
         return
     if user.role in OFFICER_ROLES:
@@ -283,7 +284,7 @@ def scan(
     built = scan_sql.statements(session)
     session.flush()  # the statements below go past the ORM: what it holds pending is written first
     row = session.connection().execute(built["read"][bool(client_scan_id)],
-                          {"code": code, "actor_id": actor.id, "scan_id": client_scan_id}).first()
+                                       {"code": code, "actor_id": actor.id, "scan_id": client_scan_id}).first()
     if row is None:
         raise NotFound("unknown_dossier", "no dossier with code {dossier_code}", field="code", dossier_code=code)
     check_scanner(actor, row)
