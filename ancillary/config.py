@@ -63,6 +63,12 @@ class Settings:
     auto_book: bool = False  # ANCILLARY_AUTO_BOOK=1: book instead of proposing
     auto_schedule_minutes: int = 5  # ANCILLARY_AUTO_SCHEDULE_MINUTES: how often it plans
     auto_schedule_days: int = 21  # ANCILLARY_AUTO_SCHEDULE_DAYS: how far ahead it looks
+    # The speedy reserve (docs/scheduling.md): on a working day that some filing day's 7 days
+    # reach with at most ``speedy_reserve_tight_days`` working days in them (the days around a
+    # closure), the planner keeps the last ``speedy_reserve_minutes`` of every room for speedy
+    # cases. ANCILLARY_SPEEDY_RESERVE_MINUTES (0: off), ANCILLARY_SPEEDY_RESERVE_TIGHT_DAYS.
+    speedy_reserve_minutes: int = 90
+    speedy_reserve_tight_days: int = 3
     # A new courtroom's lunch break, local times *(default 12:00-13:30)*; each room keeps its own.
     lunch_break: tuple[time, time] = (time(12, 0), time(13, 30))
     # The longest period the dashboard reports at once, in days.
@@ -116,6 +122,7 @@ class Settings:
     sms_give_up_hours: float = 6.0  # retries stop this long after the first attempt
     sms_retry_base_seconds: float = 30.0
     claim_timeout_seconds: int = 300  # a claimed row older than this, unanswered, is outcome-unknown
+    sender_batch: int = 1  # rows the sender claims in one transaction and records in one
     sms_timeout_seconds: float = 10.0
     # --- operations (see docs/deploy.md) ---
     tick_seconds: int = 300  # the scheduler runs every sweep at instants aligned to this period
@@ -202,6 +209,9 @@ class Settings:
             raise SettingsError(f"ANCILLARY_AUTO_SCHEDULE_DAYS must be 1-{self.auto_schedule_max_days}")
         if not 1 <= self.auto_schedule_minutes <= 24 * 60:
             raise SettingsError("ANCILLARY_AUTO_SCHEDULE_MINUTES must be 1-1440")
+        if not 0 <= self.speedy_reserve_minutes <= 480 or not 1 <= self.speedy_reserve_tight_days <= 7:
+            raise SettingsError("ANCILLARY_SPEEDY_RESERVE_MINUTES must be 0-480, "
+                                "ANCILLARY_SPEEDY_RESERVE_TIGHT_DAYS 1-7")
         if not 1 <= self.archive_days <= 365:
             raise SettingsError("archive window must be 1-365 days")
         if not 2 <= self.serve_moves_per_hour <= 1000:
@@ -265,10 +275,12 @@ class Settings:
             raise SettingsError("ANCILLARY_SMS_RETRY_SECONDS must be 0.1-3600 seconds")
         if not 1 <= self.sms_timeout_seconds <= 120:
             raise SettingsError("ANCILLARY_SMS_TIMEOUT must be 1-120 seconds")
-        if self.claim_timeout_seconds < 2 * self.sms_timeout_seconds:
+        if not 1 <= self.sender_batch <= 1000:
+            raise SettingsError("ANCILLARY_SENDER_BATCH must be 1-1000 messages")
+        if self.claim_timeout_seconds < 2 * self.sms_timeout_seconds * self.sender_batch:
             raise SettingsError(
-                "ANCILLARY_CLAIM_TIMEOUT must be at least twice ANCILLARY_SMS_TIMEOUT, "
-                "or a slow send would be taken for a dead sender"
+                "ANCILLARY_CLAIM_TIMEOUT must be at least twice ANCILLARY_SMS_TIMEOUT times ANCILLARY_SENDER_BATCH, "
+                "or a slow batch would be taken for a dead sender"
             )
 
     def with_overrides(self, **changes) -> Settings:

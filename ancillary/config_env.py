@@ -151,6 +151,7 @@ _INT_SETTINGS = {
     "ANCILLARY_ARCHIVE_WARNING_DAYS": "archive_warning_days",
     "ANCILLARY_SWEEP_LOOKBACK_DAYS": "sweep_lookback_days",
     "ANCILLARY_CLAIM_TIMEOUT": "claim_timeout_seconds",
+    "ANCILLARY_SENDER_BATCH": "sender_batch",
     "ANCILLARY_SERVE_MOVES_PER_HOUR": "serve_moves_per_hour",
     "ANCILLARY_QUICK_RELEASE_MINUTES": "quick_release_minutes",
 }
@@ -228,14 +229,16 @@ def _parse_smtp_url(url: str) -> dict:
 
 
 def _scheduling_settings(env: dict[str, str]) -> dict:
-    """The scheduling sweep: on or off, proposing or booking, how often and how far ahead."""
+    """The scheduling sweep (on or off, proposing or booking, how often, how far ahead); the speedy reserve."""
     values: dict = {}
     for name, attr in (("ANCILLARY_AUTO_SCHEDULE", "auto_schedule_sweep"), ("ANCILLARY_AUTO_BOOK", "auto_book")):
         flag = _flag(env, name)
         if flag is not None:
             values[attr] = flag
     for name, attr in (("ANCILLARY_AUTO_SCHEDULE_MINUTES", "auto_schedule_minutes"),
-                       ("ANCILLARY_AUTO_SCHEDULE_DAYS", "auto_schedule_days")):
+                       ("ANCILLARY_AUTO_SCHEDULE_DAYS", "auto_schedule_days"),
+                       ("ANCILLARY_SPEEDY_RESERVE_MINUTES", "speedy_reserve_minutes"),
+                       ("ANCILLARY_SPEEDY_RESERVE_TIGHT_DAYS", "speedy_reserve_tight_days")):
         if env.get(name):
             if not env[name].strip().isdigit():
                 raise SettingsError(f"{name}={env[name]!r} is not a whole number")

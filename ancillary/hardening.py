@@ -125,10 +125,18 @@ def _refuse_unbounded_json():
     return None
 
 
+_SECURITY_HEADERS_BY_KEY = [(name.lower(), name, value) for name, value in SECURITY_HEADERS.items()]
+
+
 def _security_headers(response):
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
+    """Add the headers an answer does not set itself (one pass over its headers, not one per name)."""
+    headers = response.headers
+    present = {name.lower() for name, _ in headers.items()}
+    for key, name, value in _SECURITY_HEADERS_BY_KEY:
+        if key not in present:
+            headers.add(name, value)
     if not request.path.startswith(CACHEABLE_PREFIXES):
-        response.headers["Cache-Control"] = "no-store"
-        response.headers.pop("Expires", None)
+        headers["Cache-Control"] = "no-store"
+        if "expires" in present:
+            del headers["Expires"]
     return response

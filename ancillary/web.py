@@ -72,6 +72,7 @@ def now():
 
 # Bodies the API reads: JSON, file uploads, and the form posts of webhooks.
 ACCEPTED_BODIES = {"application/json", "multipart/form-data", "application/x-www-form-urlencoded"}
+FORM_BODIES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
 def init_app(app: Flask) -> None:
@@ -118,10 +119,21 @@ def _nul_path(value, path=""):
     return None
 
 
+def _may_spell_nul(raw: bytes) -> bool:
+    return b"\\u0000" in raw or b"\x00" in raw
+
+
 def _refuse_nul_characters():
-    """Refuse text with a NUL character: no person types one, and PostgreSQL cannot store it."""
-    sources = [request.args.to_dict(flat=False), request.form.to_dict(flat=False)]
-    if request.is_json:
+    """Refuse text with a NUL character: no person types one, and PostgreSQL cannot store it.
+
+    A JSON body can only spell NUL as the escape \\u0000 (a raw control character is not
+    JSON), so a body without that escape, and without NUL bytes (UTF-16 or -32 JSON), is
+    not walked.
+    """
+    sources = [request.args.to_dict(flat=False)] if request.args else []
+    if request.mimetype in FORM_BODIES:
+        sources.append(request.form.to_dict(flat=False))
+    if request.is_json and _may_spell_nul(request.get_data(cache=True)):
         sources.append(request.get_json(silent=True))
     for source in sources:
         field = _nul_path(source)

@@ -31,8 +31,8 @@ ROUNDS = 56  # 10 to warm up, 30 timed (480 bookings), 16 profiled
 BOOKING_PARTS = {  # the share of a booking's CPU by part: (label, function name, file name or "")
     "token and user": ("_authenticate", "web.py"), "arguments": ("parse", "webargs"),
     "load and lock": ("load", "booking.py"), "ledger": ("ledger_around", "booking.py"),
-    "open task": ("_open_scheduling_tasks", "services.py"), "hearing INSERT": ("_flush_guarded", "services.py"),
-    "SMS, audit entries, task (one flush)": ("notify_judge", "services.py"),
+    "SMS text": ("booked", "sms.py"),
+    "hearing, audit entries, task, SMS, access log (one statement)": ("insert_booked", "booking_write.py"),
     "answer (and its access log)": ("dump_hearings", "views.py"), "access log": ("log_accesses", "audit"),
     "commit": ("_commit_or_rollback", "web.py"),
 }

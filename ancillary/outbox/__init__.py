@@ -22,6 +22,7 @@ from ancillary.outbox.services import (
     audit_step,
     audit_steps,
     case_ids_of,
+    due_time,
     enqueue,
     enqueue_many,
     get_notification,
@@ -37,7 +38,7 @@ from ancillary.outbox.text import court_language, court_locale, reader_locale
 __all__ = [
     "QUIET_CHANNELS", "RANK", "Channel", "Channels", "Notification", "NotificationItem", "NotificationStatus",
     "SmsOptOut", "apply_provider_status", "audit_step", "audit_steps", "build_channels", "case_ids_of",
-    "channels_for", "claim_one", "court_language", "court_locale", "deliver_due", "enqueue", "enqueue_many",
+    "channels_for", "claim_one", "court_language", "due_time", "court_locale", "deliver_due", "enqueue", "enqueue_many",
     "get_notification", "in_quiet_hours", "is_opted_out", "link_items", "map_provider_status", "new_ack_code",
     "notify_status_change",
     "reader_locale", "release_time", "run_sender", "send_one", "status_changed",

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session
 
 from ancillary.config import smtp_options
 from ancillary.extensions import db
-from ancillary.outbox.models import Channel, Notification, NotificationStatus
+from ancillary.outbox.models import Channel, Notification, NotificationStatus, SmsOptOut
 from ancillary.outbox.quiet import QUIET_CHANNELS, held_back, in_quiet_hours, release_time
 from ancillary.outbox.services import RANK, audit_step, is_opted_out, map_provider_status, notify_status_change
 from ancillary.timeutil import utcnow
@@ -154,36 +154,56 @@ def claim_one(session: Session, now: datetime, settings) -> tuple[int, str] | st
     STOP); or None when nothing is due.
     """
     while True:
-        row = session.scalars(
-            select(Notification)
-            .where(Notification.status == NotificationStatus.pending, Notification.not_before <= now)
-            .order_by(Notification.not_before, Notification.id)
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        ).first()
+        row = session.scalars(_due(now).limit(1)).first()
         if row is None:
             session.commit()
             return None
-        if held_back(row.channel, row.is_urgent) and in_quiet_hours(now, settings):
-            row.not_before = release_time(now, settings)  # written outside the quiet hours' rules: wait
-            session.commit()
-            continue
-        if not row.to_address:
-            _fail(session, row, now, "the recipient has no phone number or e-mail address")
-            session.commit()
-            return "failed"
-        if row.channel == Channel.sms and is_opted_out(session, row.to_address):
-            _fail(session, row, now, "the recipient replied STOP; reply START to receive SMS again")
-            session.commit()
-            return "failed"
-        token = str(uuid.uuid4())
-        row.status = NotificationStatus.queued
-        row.claim_token = token
-        row.claimed_at = now
-        row.first_attempt_at = row.first_attempt_at or now
-        row.attempts = (row.attempts or 0) + 1
+        claim = _claim_row(session, row, now, settings, lambda phone: is_opted_out(session, phone))
         session.commit()
-        return row.id, token
+        if claim is not None:
+            return claim
+
+
+def claim_batch(session: Session, now: datetime, settings, size: int) -> tuple[list, int]:
+    """Claim up to ``size`` due rows in one committed transaction, in ``claim_one``'s order.
+
+    Answers the claims (as ``claim_one``'s: (id, token) or "failed") and how many due rows
+    were looked at (0: nothing is due). A row held back by the quiet hours is moved, not claimed.
+    """
+    rows = session.scalars(_due(now).limit(size)).all()
+    phones = {row.to_address for row in rows if row.channel == Channel.sms and row.to_address}
+    stopped = set(session.scalars(select(SmsOptOut.phone).where(SmsOptOut.phone.in_(phones)))) if phones else set()
+    claims = [claim for row in rows
+              if (claim := _claim_row(session, row, now, settings, stopped.__contains__)) is not None]
+    session.commit()
+    return claims, len(rows)
+
+
+def _due(now: datetime):
+    return (select(Notification)
+            .where(Notification.status == NotificationStatus.pending, Notification.not_before <= now)
+            .order_by(Notification.not_before, Notification.id)
+            .with_for_update(skip_locked=True))
+
+
+def _claim_row(session: Session, row: Notification, now: datetime, settings, opted_out) -> tuple[int, str] | str | None:
+    """Set one due row ``queued`` under a fresh token (not committed); None: it waits for the quiet hours' end."""
+    if held_back(row.channel, row.is_urgent) and in_quiet_hours(now, settings):
+        row.not_before = release_time(now, settings)  # written outside the quiet hours' rules: wait
+        return None
+    if not row.to_address:
+        _fail(session, row, now, "the recipient has no phone number or e-mail address")
+        return "failed"
+    if row.channel == Channel.sms and opted_out(row.to_address):
+        _fail(session, row, now, "the recipient replied STOP; reply START to receive SMS again")
+        return "failed"
+    token = str(uuid.uuid4())
+    row.status = NotificationStatus.queued
+    row.claim_token = token
+    row.claimed_at = now
+    row.first_attempt_at = row.first_attempt_at or now
+    row.attempts = (row.attempts or 0) + 1
+    return row.id, token
 
 
 def _ambiguous(error: ChannelError) -> bool:
@@ -213,22 +233,47 @@ def _send(channels: Channels, row: Notification, settings, row_id: int):
 
 def send_one(session: Session, claim: tuple[int, str], now: datetime, settings, channels: Channels) -> str:
     """Send a claimed row and record the outcome; returns sent / retry / failed / unknown."""
-    row_id, token = claim
-    row = session.get(Notification, row_id)
-    snapshot = Notification(channel=row.channel, to_address=row.to_address, body=row.body, subject=row.subject)
+    return send_batch(session, [claim], now, settings, channels)[0]
+
+
+def send_batch(session: Session, claims: list[tuple[int, str]], now: datetime, settings, channels: Channels) -> list:
+    """Send claimed rows one after the other, then record every outcome in one transaction.
+
+    No transaction is held open while the provider answers. Answers each row's outcome
+    (sent / retry / failed / unknown), in the claims' order.
+    """
+    if not claims:
+        return []
+    ids = [row_id for row_id, _ in claims]
+    rows = {row.id: row for row in session.scalars(select(Notification).where(Notification.id.in_(ids)))}
+    snapshots = {row_id: Notification(channel=row.channel, to_address=row.to_address, body=row.body,
+                                      subject=row.subject) for row_id, row in rows.items()}
     session.commit()  # no transaction is held open while the provider answers
-    if row.channel in QUIET_CHANNELS:
+    answers = [_attempt(channels, snapshots[row_id], settings, row_id) for row_id in ids]
+    rows = {row.id: row for row in session.scalars(
+        select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id).with_for_update())}
+    outcomes = [_record(session, rows[row_id], token, *answer, now, settings)
+                for (row_id, token), answer in zip(claims, answers, strict=True)]
+    session.commit()
+    return outcomes
+
+
+def _attempt(channels: Channels, snapshot: Notification, settings, row_id: int) -> tuple:
+    """Hand one message to its channel: (result, None) or (None, the channel's error)."""
+    if snapshot.channel in QUIET_CHANNELS:
         _limiter(settings).wait()
-    result = error = None
     try:
-        result = _send(channels, snapshot, settings, row_id)
+        return _send(channels, snapshot, settings, row_id), None
     except ChannelError as exc:
-        error = exc
+        return None, exc
     except ValueError as exc:  # not E.164, empty body: a programming or data error
-        error = ChannelError(str(exc), retryable=False, code="invalid")
-    row = session.scalars(select(Notification).where(Notification.id == row_id).with_for_update()).one()
+        return None, ChannelError(str(exc), retryable=False, code="invalid")
+
+
+def _record(session: Session, row: Notification, token: str, result, error, now: datetime, settings) -> str:
+    """Store what the provider answered for one claimed row (flushed, not committed)."""
     if row.claim_token != token:
-        log.warning("notification %s was re-claimed while it was being sent", row_id)
+        log.warning("notification %s was re-claimed while it was being sent", row.id)
     if result is not None:
         before = row.status
         row.provider_id = result.provider_id
@@ -242,11 +287,9 @@ def send_one(session: Session, claim: tuple[int, str], now: datetime, settings, 
                    after={"provider_id": result.provider_id, "status": row.status.value, "attempt": row.attempts})
         if row.status != before:
             notify_status_change(session, row, now)
-        session.commit()
         return "sent"
     if _ambiguous(error):
         _fail(session, row, now, f"{UNKNOWN}: {error.message}")
-        session.commit()
         return "unknown"
     give_up_at = (row.first_attempt_at or now) + timedelta(hours=settings.sms_give_up_hours)
     if error.retryable:
@@ -257,27 +300,35 @@ def send_one(session: Session, claim: tuple[int, str], now: datetime, settings, 
             row.not_before = now + delay
             row.claim_token = None
             row.last_error = f"attempt {row.attempts}: {error.message}"[:500]
-            session.commit()
             return "retry"
         _fail(session, row, now, f"gave up after {row.attempts} attempt(s): {error.message}")
     else:
         _fail(session, row, now, error.message)
-    session.commit()
     return "failed"
 
 
 def deliver_due(session: Session, now: datetime, settings, channels: Channels, *, limit: int | None = None) -> dict:
-    """Deliver every row due at ``now`` (each row at most once per call); commit as it goes."""
+    """Deliver every row due at ``now`` (each row at most once per call); commit as it goes.
+
+    ``settings.sender_batch`` rows are claimed in one transaction and their outcomes
+    recorded in one (1, the default: one row at a time).
+    """
     session.commit()
     counts: Counter = Counter()
     stale = recover_stale_claims(session, now, settings)
     if stale:
         counts["unknown"] += stale
-    while limit is None or sum(counts.values()) < limit:
-        claim = claim_one(session, now, settings)
-        if claim is None:
+    done = stale
+    while limit is None or done < limit:
+        size = settings.sender_batch if limit is None else min(settings.sender_batch, limit - done)
+        claims, seen = claim_batch(session, now, settings, size)
+        if not seen:
             break
-        counts[claim if isinstance(claim, str) else send_one(session, claim, now, settings, channels)] += 1
+        sendable = [claim for claim in claims if not isinstance(claim, str)]
+        outcomes = [claim for claim in claims if isinstance(claim, str)]
+        outcomes += send_batch(session, sendable, now, settings, channels)
+        counts.update(outcomes)
+        done += len(outcomes)
     return dict(counts)
 
 

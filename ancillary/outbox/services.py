@@ -51,9 +51,7 @@ def enqueue(session: Session, *, key: str, channel: Channel | str, to_address: s
         if existing is not None:
             return existing
     channel = Channel(channel)
-    due = not_before or now
-    if held_back(channel, is_urgent):
-        due = release_time(due, settings)
+    due = due_time(channel, not_before or now, settings, is_urgent=is_urgent)
     row = Notification(
         idempotency_key=key, recipient_id=recipient_id, to_address=to_address, channel=channel, kind=kind,
         subject=subject, body=body, case_id=case_id,
@@ -64,6 +62,11 @@ def enqueue(session: Session, *, key: str, channel: Channel | str, to_address: s
     session.add(row)
     session.flush()
     return row
+
+
+def due_time(channel: Channel | str, due: datetime, settings, *, is_urgent: bool = False) -> datetime:
+    """When a message meant for ``due`` may go: a non-urgent SMS or call waits out the quiet hours."""
+    return release_time(due, settings) if held_back(Channel(channel), is_urgent) else due
 
 
 KEYS_PER_QUERY = 1000

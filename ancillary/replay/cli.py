@@ -42,6 +42,7 @@ def replay_app(out: Path, rs: ReplaySettings, database_url: str | None = None):
     settings = Settings.from_env(env, service_address_reuse=rs.has("address-reuse"),
                                  service_timed_escalation=rs.has("ladder-escalation"), smtp_url="",
                                  sms_rate_per_second=1000.0,  # the simulated provider: pace it barely
+                                 sender_batch=100, sms_timeout_seconds=1.0,  # it answers at once: claim in batches
                                  **feature_settings(rs))
     app = create_app(settings)
     sink = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the app

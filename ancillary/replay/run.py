@@ -64,7 +64,16 @@ class Replay:
 
     @property
     def session(self):
-        return db.session
+        """The replay's session; a commit leaves what it loaded loaded.
+
+        A request starts with an empty session; the replay's actions follow one another in
+        one process that alone writes, so what the last action loaded is still what the
+        database holds: re-reading every object after each commit only cost time. Each tick
+        ends its session (``run_sweeps``) and each simulated day starts empty (``_step``).
+        """
+        session = db.session()
+        session.expire_on_commit = False
+        return session
 
     # --- helpers the handlers use -------------------------------------------------------
 

@@ -22,6 +22,8 @@ FIGURE_LABELS = {
     "courtroom_utilization": N_("Courtroom use on working days"),
     "courtroom_utilization_of_bound": N_("Courtroom use, of what the demand allows"),
     "speedy_heard_within_7_days_rate": N_("Speedy cases heard within 7 days of filing"),
+    "speedy_placeable_heard_within_7_days_rate": N_(
+        "Speedy cases heard within 7 days, of those the court calendar allowed"),
     "service_success_rate": N_("Service of process succeeded"),
     "archived_within_30_days_rate": N_("Closed cases archived within 30 days"),
     "closed_within_limit_rate": N_("Cases closed within the statutory limit"),

@@ -38,6 +38,8 @@ FIGURES: tuple[Figure, ...] = (
            N_("Courtroom use, of what the demand allows"), 0.9, "default"),
     Figure("speedy_heard_within_7_days_rate", "speedy_heard_within_7_days_rate",
            N_("Speedy cases heard within 7 days of filing"), 1.0, "seed"),
+    Figure("speedy_placeable_heard_within_7_days_rate", "speedy_placeable_heard_within_7_days_rate",
+           N_("Speedy cases heard within 7 days, of those the court calendar allowed"), 1.0, "seed"),
     Figure("service_success_rate", "service_success_rate", N_("Service of process succeeded"), 0.882, "seed"),
     Figure("archived_within_30_days_rate", "archived_within_30_days_rate",
            N_("Closed cases archived within 30 days"), 0.95, "default"),

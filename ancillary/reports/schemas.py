@@ -63,6 +63,11 @@ class KpiSchema(Schema):
     cases_scheduled = fields.Integer()
     courtroom_utilization = _rate()
     speedy_heard_within_7_days_rate = _rate()
+    speedy_placeable_heard_within_7_days_rate = _rate(metadata={"description": (
+        "of the speedy cases the court calendar let be heard in time (a working day between the "
+        "summons' first day and the 7th day after filing), the share heard within 7 days")})
+    speedy_unplaceable = fields.Integer(metadata={
+        "description": "speedy cases counted with no working day inside their 7 days (filed before a closure)"})
     service_orders_opened = fields.Integer()
     service_orders_decided = fields.Integer()
     service_success_rate = _rate()

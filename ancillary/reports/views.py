@@ -31,7 +31,10 @@ blp = Blueprint("Reports", __name__, url_prefix="/api/v1/reports", description="
 class KpisView(MethodView):
     @roles(Role.court_admin, Role.contractor_manager)
     @blp.arguments(KpiArgsSchema, location="query")
-    @blp.response(200, KpiSchema, example={"from": "2027-01-01", "to": "2027-01-31", "closed_within_limit_rate": 0.998})
+    @blp.response(200, KpiSchema, example={"from": "2027-01-01", "to": "2027-01-31", "closed_within_limit_rate": 0.998,
+                                           "speedy_heard_within_7_days_rate": 0.95,
+                                           "speedy_placeable_heard_within_7_days_rate": 1.0,
+                                           "speedy_unplaceable": 16})
     def get(self, args):
         """KPIs over local dates ``from``..``to``, both included; every rate a fraction in [0, 1]."""
         return collect(db.session, args["from_"], args["to"], current_app.config["SETTINGS"],

@@ -2,7 +2,8 @@
 
 Cases are ordered speedy first, then by the earliest limit (7-day limit or statutory
 deadline), then by filing; ``packing`` fills the room-days (urgent cases first, then
-best-fit decreasing by duration, then repair moves that fill holes). The bench
+best-fit decreasing by duration, then repair moves that fill holes), keeping the speedy
+reserve around a closure (``reserve``) for speedy cases. The bench
 measures how close this gets to min(demand, capacity) per venue, the proven optimum.
 """
 
@@ -17,7 +18,7 @@ from sqlalchemy.orm import Session
 from ancillary.cases.models import Case, CaseStatus
 from ancillary.errors import Invalid
 from ancillary.queues.models import Task, TaskKind, TaskStatus
-from ancillary.scheduling import bulk, packing
+from ancillary.scheduling import bulk, packing, reserve
 from ancillary.scheduling.models import Courtroom, Hearing, HearingStatus
 from ancillary.scheduling.queries import earliest_start
 from ancillary.scheduling.rules import Booked, Ledger, Need
@@ -70,6 +71,9 @@ def _reason(need: Need, ledger: Ledger, first: date, last: date, not_before: dat
         return "deadline_before_window", f"the deadline {need.deadline.astimezone(tz):%Y-%m-%d} falls before the window"
     if start_day > last:
         return "notice_period", "the summons notice period reaches beyond the window"
+    if need.speedy_limit is not None and latest_day <= last and not ledger.working.between(start_day, latest_day):
+        return "court_closed_before_speedy_limit", (
+            f"the court is closed on every day up to the 7-day limit {need.speedy_limit.astimezone(tz):%Y-%m-%d}")
     if need.speedy_limit is not None and latest_day <= last:
         return "no_slot_before_speedy_limit", (
             f"no room and judge free together before the 7-day limit {need.speedy_limit.astimezone(tz):%Y-%m-%d}")
@@ -90,6 +94,7 @@ def plan(session: Session, first: date, last: date, *, now: datetime, settings, 
     ledger = Ledger.load(session, first, last, tz=tz)
     for slot in held:
         ledger.add(slot)
+    reserve.hold(session, ledger, first, last, settings)
     days = ledger.working.between(first, last)
     window_start = datetime.combine(first, time(0), tz).astimezone(UTC)
     not_before = {n.case_id: max(earliest_start(n, now, settings), window_start) for n in needs}

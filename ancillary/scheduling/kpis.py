@@ -1,4 +1,5 @@
-"""Scheduling KPIs for GET /api/v1/reports/kpis: turnaround, utilisation, speedy within 7 days.
+"""Scheduling KPIs for GET /api/v1/reports/kpis: turnaround, utilisation, speedy within 7 days
+(of all speedy cases, and of those the court calendar lets be heard in time).
 
 A provider of ``reports.kpis``: each figure reads its rows once over the period and counts
 them for the period and each of its parts (``ancillary.spans``).
@@ -14,6 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ancillary.cases.models import Case, CaseKind, CaseStatus
+from ancillary.scheduling.calendar import WorkingDays
 from ancillary.scheduling.models import Hearing, HearingStatus
 from ancillary.scheduling.queries import utilization
 from ancillary.scheduling.rules import hearing_minutes
@@ -39,7 +41,8 @@ def scheduling_kpis(session: Session, spans: Spans, settings) -> list[dict]:
     waiting = _waiting_demand(session, spans, settings)
     window = settings.scheduling_task_hours * 60
     bodies = []
-    for minutes, (speedy_in_time, speedy_total), use, asked in zip(turnaround, speedy, rooms, waiting, strict=True):
+    for minutes, (speedy_in_time, speedy_total, *placeable), use, asked in zip(turnaround, speedy, rooms, waiting,
+                                                                               strict=True):
         within = sum(m <= window for m in minutes)
         demand = {venue: use["booked_by_venue"].get(venue, 0) + asked.get(venue, 0) for venue in use["capacity"]}
         bound = sum(min(demand[venue], minutes) for venue, minutes in use["capacity"].items())
@@ -50,13 +53,16 @@ def scheduling_kpis(session: Session, spans: Spans, settings) -> list[dict]:
             "cases_scheduled": len(minutes),
             "courtroom_utilization": round(use["booked"] / use["open"], 4) if use["open"] else None,
             "speedy_heard_within_7_days_rate": (speedy_in_time / speedy_total) if speedy_total else None,
+            "speedy_placeable_heard_within_7_days_rate": (placeable[0] / placeable[1]) if placeable[1] else None,
+            "speedy_unplaceable": speedy_total - placeable[1],
             "courtroom_utilization_of_bound": round(use["booked"] / bound, 4) if bound else None,
             "courtroom_bound_minutes": bound,
             "courtroom_demand_minutes": sum(demand.values()),
             "rate_counts": {"scheduled_within_3_hours_rate": [within, len(minutes)],
                             "courtroom_utilization": [use["booked"], use["open"]],
                             "courtroom_utilization_of_bound": [use["booked"], bound],
-                            "speedy_heard_within_7_days_rate": [speedy_in_time, speedy_total]},
+                            "speedy_heard_within_7_days_rate": [speedy_in_time, speedy_total],
+                            "speedy_placeable_heard_within_7_days_rate": placeable},
         })
     return bodies
 
@@ -76,26 +82,45 @@ def _turnaround(session: Session, spans: Spans) -> list[list[float]]:
             for part in spans.split(rows, lambda row: row.filed_at)]
 
 
-def _speedy(session: Session, spans: Spans, settings) -> list[tuple[int, int]]:
-    """(heard within 7 days, counted) of the speedy cases filed in each span; a case still inside
-    its 7 days at the span's end and not yet booked is not counted."""
+def _speedy(session: Session, spans: Spans, settings) -> list[tuple[int, int, int, int]]:
+    """(heard within 7 days, counted, of those placeable: heard, counted) of the speedy cases filed in
+    each span; a case still inside its 7 days at the span's end and not yet booked is not counted.
+
+    Placeable: the court calendar has a working day between the first day the summons allows
+    (``speedy_notice_days`` after filing) and the 7th day; a case filed just before a closure
+    longer than that has none, and no schedule can hear it in time.
+    """
+    tz = settings.timezone
     speedy_here = select(Case.id).where(Case.kind == CaseKind.speedy, *_filed_in(spans))
     heard = dict(session.execute(
         select(Hearing.case_id, func.min(Hearing.starts_at)).where(
             Hearing.status == HearingStatus.booked, Hearing.case_id.in_(speedy_here)).group_by(Hearing.case_id)).all())
+    working = WorkingDays.load(session, spans.start.astimezone(tz).date(),
+                               spans.end.astimezone(tz).date() + timedelta(days=settings.speedy_hearing_days))
     rows = [(filed_at, period_end_days(filed_at, settings.speedy_hearing_days, settings.timezone), heard.get(case_id))
             for case_id, filed_at in session.execute(select(Case.id, Case.filed_at).where(
                 Case.kind == CaseKind.speedy, *_filed_in(spans)))]
     counts = []
     for (_, end), part in zip(spans.bounds, spans.split(rows, lambda row: row[0]), strict=True):
-        total = in_time = 0
-        for _, limit, starts in part:
+        total = in_time = placeable = placeable_in_time = 0
+        for filed_at, limit, starts in part:
             if starts is None and limit >= end:
                 continue
             total += 1
-            in_time += starts is not None and starts <= limit
-        counts.append((in_time, total))
+            met = starts is not None and starts <= limit
+            in_time += met
+            if _placeable(working, filed_at, limit, settings):
+                placeable += 1
+                placeable_in_time += met
+        counts.append((in_time, total, placeable_in_time, placeable))
     return counts
+
+
+def _placeable(working: WorkingDays, filed_at: datetime, limit: datetime, settings) -> bool:
+    """Whether a working day lies between the summons' first allowed day and the 7-day limit."""
+    tz = settings.timezone
+    first = filed_at.astimezone(tz).date() + timedelta(days=settings.speedy_notice_days)
+    return bool(working.between(first, limit.astimezone(tz).date()))
 
 
 def _room_use(session: Session, spans: Spans, settings) -> list[dict]:

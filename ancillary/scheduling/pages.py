@@ -47,6 +47,8 @@ def _strings() -> dict:
                     "notice_period": gettext("The summons notice period reaches beyond the window."),
                     "no_slot_before_speedy_limit":
                         gettext("No room and judge are free together before its 7-day limit."),
+                    "court_closed_before_speedy_limit":
+                        gettext("The court is closed on every day it could be heard before its 7-day limit."),
                     "no_free_slot": gettext("No room at its venue is free while its judge is, in the window.")},
         "kinds": {"speedy": gettext("speedy"), "summary": gettext("summary"), "ordinary": gettext("ordinary"),
                   "enforcement": gettext("enforcement")},

@@ -25,6 +25,7 @@ from ancillary.timeutil import period_end_days
 
 MAIN_VENUE = "main"
 GRID_MINUTES = 5  # candidate start times are rounded up to this grid
+# A room blocking without an id is the planner's speedy reserve (``reserve.py``): speedy cases pass it.
 
 
 def hearing_minutes(case, settings) -> int:
@@ -307,7 +308,7 @@ class Ledger:
         if at_lunch is not None:
             return at_lunch, 0
         for b_start, b_end, b_id, reason in self.room_blocks.get(room_id, ()):
-            if b_start < ends_at and starts_at < b_end:
+            if b_start < ends_at and starts_at < b_end and not (b_id is None and need.kind == "speedy"):
                 return Refusal("room_blocked", "courtroom {room} is blocked: {reason}",
                                {"room": room.name, "reason": reason,
                                 "conflict": {"blocking_id": b_id, "courtroom_id": room_id, "reason": reason,

@@ -13,20 +13,19 @@ from __future__ import annotations
 import logging
 from datetime import date, datetime, time, timedelta
 
-from flask_babel import gettext
 from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ancillary.audit.services import record
+from ancillary.audit.services import log_access, record
 from ancillary.auth.models import OFFICER_ROLES, Role, User
 from ancillary.db import get_or_404
 from ancillary.display_names import N_
 from ancillary.errors import Conflict, Forbidden, Invalid, NotFound
 from ancillary.outbox import enqueue
 from ancillary.queues.models import OPEN_STATES, Queue, Task, TaskKind
-from ancillary.scheduling import booking
+from ancillary.scheduling import booking, booking_write, sms
 from ancillary.scheduling.models import Blocking, CourtDay, Courtroom, Hearing, HearingStatus
 from ancillary.scheduling.rules import Need
 
@@ -184,21 +183,11 @@ def _check_period(starts_at: datetime, ends_at: datetime, now: datetime) -> None
 
 
 def _flush_guarded(session: Session, hearing: Hearing) -> None:
-    """Flush the hearing; if the database's exclusion constraint refuses it, answer 409.
-
-    The row locks taken before the rules were checked keep bookings through this module
-    from ever reaching the constraint; it stands against writes that bypass them. No
-    savepoint is paid for on every booking: the refused transaction cannot go on, so the
-    409 says the slot was taken meanwhile and the request boundary rolls back.
-    """
+    """Flush the hearing; if the database's exclusion constraint refuses it, answer 409 (``booking_write.refused``)."""
     try:
         session.flush()
     except IntegrityError as exc:
-        name = str(getattr(getattr(exc.orig, "diag", None), "constraint_name", None) or "")
-        if "hearings_no_" not in name:
-            raise
-        log.info("exclusion constraint %s refused hearing of case %s", name, hearing.case_id)
-        raise Conflict("double_booked", "the slot was taken meanwhile; try again", field="starts_at") from None
+        raise booking_write.refused(exc, hearing.case_id) from None
 
 
 def get_hearing(session: Session, hearing_id: int) -> Hearing:
@@ -208,16 +197,38 @@ def get_hearing(session: Session, hearing_id: int) -> Hearing:
 
 
 def book(session: Session, *, case_id: int, courtroom_id: int, starts_at: datetime, ends_at: datetime, actor,
-         now: datetime, settings, need: Need | None = None, notify: bool = True) -> Hearing:
+         now: datetime, settings, need: Need | None = None, notify: bool = True, shown_to=None) -> Hearing:
     """Book ``case_id``'s hearing; 409 names whatever stands in the way.
 
-    Two statements read what the rules need (``scheduling.booking``); after the insert,
-    the audit entries, the task and the judge's SMS are written at the next flush. The
-    hearing comes back with its case, room, judge and ``overlap`` set: answering needs
-    no further statement.
+    Two statements read what the rules need (``scheduling.booking``); one writes the
+    hearing, its audit entries, the task and the judge's SMS (``scheduling.booking_write``,
+    PostgreSQL; the ORM's unit of work elsewhere). ``shown_to`` is (user, purpose) when
+    the answer shows the case's parties to that user: the access-log row is written with
+    the booking. The hearing comes back with its case, room, judge and ``overlap`` set:
+    answering needs no further statement.
     """
     loaded, need, ledger, lane = _check_slot(session, case_id, courtroom_id, starts_at, ends_at, now=now,
                                              settings=settings, need=need)
+    case, room = loaded.case, loaded.room
+    if booking_write.applies(session):
+        try:
+            hearing = booking_write.book(session, loaded, lane=lane, eligible=need.eligible, starts_at=starts_at,
+                                         ends_at=ends_at, actor=actor, now=now, settings=settings, notify=notify,
+                                         shown_to=shown_to)
+        except IntegrityError as exc:
+            raise booking_write.refused(exc, case.id) from None
+    else:
+        hearing = _book_through_orm(session, loaded, need, lane, starts_at, ends_at, actor=actor, now=now,
+                                    settings=settings, notify=notify)
+        if shown_to is not None:
+            log_access(session, shown_to[0], case.id, [p.id for p in case.parties], shown_to[1], now)
+    hearing.overlap = booking.shares_room(ledger, room.id, starts_at, ends_at)
+    return hearing
+
+
+def _book_through_orm(session: Session, loaded, need: Need, lane: int, starts_at: datetime, ends_at: datetime, *,
+                      actor, now: datetime, settings, notify: bool) -> Hearing:
+    """The booking's writes through the ORM: the hearing flushed, then the rest at the next flush."""
     case, room = loaded.case, loaded.room
     tasks = _open_scheduling_tasks(session, case.id)  # after the lock: what the last holder left
     hearing = Hearing(case=case, courtroom=room, judge_id=case.judge_id, starts_at=starts_at, ends_at=ends_at,
@@ -226,12 +237,11 @@ def book(session: Session, *, case_id: int, courtroom_id: int, starts_at: dateti
     session.add(hearing)
     _flush_guarded(session, hearing)
     set_committed_value(hearing, "judge", loaded.judge)
-    hearing.overlap = booking.shares_room(ledger, room.id, starts_at, ends_at)
     record(session, actor, "hearing.book", hearing, now=now,
            after={"courtroom_id": room.id, "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat(),
                   "lane": lane})
     for task in tasks:  # not flushed alone: written with the audit entries and the SMS
-        task.finish(session, actor=actor, now=now, reason="hearing booked", flush=False)
+        task.finish(session, actor=actor, now=now, reason=booking_write.TASK_REASON, flush=False)
     if notify:
         notify_judge(session, hearing, case, room, "hearing_booked", now=now, settings=settings, judge=loaded.judge,
                      is_new=True)
@@ -348,12 +358,7 @@ def _reopen_scheduling_task(session: Session, case, *, now: datetime, settings) 
                   due_at=now + timedelta(hours=settings.scheduling_task_hours), reason="hearing cancelled")
 
 
-# The SMS the judge's phone gets; msgids are English, translated in the catalogue.
-_MESSAGES = {
-    "hearing_booked": N_("Hearing booked: case {number}, {room} ({venue}), {day} {start}-{end}."),
-    "hearing_moved": N_("Hearing moved: case {number}, now {room} ({venue}), {day} {start}-{end}."),
-    "hearing_cancelled": N_("Hearing cancelled: case {number}, {room} ({venue}), {day} {start}-{end}."),
-}
+_MESSAGES = sms.MESSAGES  # the judge's SMS texts (``scheduling.sms``); bulk booking uses them too
 
 
 def notify_judge(session: Session, hearing: Hearing, case, room: Courtroom, kind: str, *, now: datetime, settings,
@@ -364,15 +369,9 @@ def notify_judge(session: Session, hearing: Hearing, case, room: Courtroom, kind
     created, so no message can be queued under the key yet and the outbox need not look.
     """
     judge = judge if judge is not None else session.get(User, hearing.judge_id)
-    if judge is None or not judge.phone:
-        log.info("judge %s has no phone: %s of hearing %s not sent", hearing.judge_id, kind, hearing.id)
+    if not sms.has_phone(judge, hearing.judge_id, kind):
         return None
-    tz = settings.timezone
-    start, end = hearing.starts_at.astimezone(tz), hearing.ends_at.astimezone(tz)
-    venue = gettext("main court") if room.venue == "main" else room.venue
-    body = gettext(_MESSAGES[kind]).format(number=case.number, room=room.name, venue=venue,
-                                           day=start.strftime("%Y-%m-%d"), start=start.strftime("%H:%M"),
-                                           end=end.strftime("%H:%M"))
+    body = sms.body(kind, case, room, hearing.starts_at, hearing.ends_at, settings)
     return enqueue(session, key=f"{kind}:hearing{hearing.id}:v{hearing.sequence}:user{judge.id}", channel="sms",
                    to_address=judge.phone, body=body, kind=kind, now=now, recipient_id=judge.id, case_id=case.id,
                    obj=hearing, settings=settings, is_new=is_new)

@@ -12,7 +12,7 @@ from ancillary.auth.models import Role
 from ancillary.errors import Forbidden, NotFound
 from ancillary.extensions import db
 from ancillary.openapi import Blueprint, errors
-from ancillary.scheduling import auto, queries, services
+from ancillary.scheduling import answers, auto, queries, services
 from ancillary.scheduling.calendar import WorkingDays
 from ancillary.scheduling.examples import BLOCKING_EXAMPLE, COURT_DAY_EXAMPLE, COURTROOM_EXAMPLE, HEARING_EXAMPLE
 from ancillary.scheduling.models import Blocking, CourtDay, Courtroom, Hearing
@@ -227,8 +227,11 @@ class HearingsView(MethodView):
                                                                   "ends_at": "2027-01-07T10:00:00+08:00"}})
     def post(self, args):
         """Book a hearing; the case's scheduling task is done and the judge's phone is told."""
-        hearing = services.book(db.session, actor=current_user(), now=now(), settings=settings(), **args)
-        return respond(dump_hearings([hearing], overlaps_known=True)[0], 201)
+        user = current_user()
+        with_names = user.role in queries.NAME_ROLES  # shown, so logged: with the booking, in its statement
+        shown_to = (user, f"{request.method} {request.path}") if with_names else None
+        hearing = services.book(db.session, actor=user, now=now(), settings=settings(), shown_to=shown_to, **args)
+        return respond(answers.hearing(hearing, settings().timezone, with_names=with_names), 201)
 
 
 @blp.route("/hearings/<int:hearing_id>")

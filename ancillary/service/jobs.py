@@ -50,7 +50,8 @@ def _escalate(session: Session, now: datetime, settings, done: dict) -> int:
         select(ServiceOrder)
         .where(ServiceOrder.status.in_([OrderStatus.pending, OrderStatus.in_progress]),
                ServiceOrder.layer_due_at <= now, ServiceOrder.overdue_at.is_(None))
-        .options(selectinload(ServiceOrder.attempts))
+        .options(selectinload(ServiceOrder.attempts), selectinload(ServiceOrder.addresses),
+                 selectinload(ServiceOrder.task))
         .order_by(ServiceOrder.layer_due_at, ServiceOrder.id)
     ).all()
     for order in due:
@@ -130,24 +131,35 @@ def _warn(session: Session, now: datetime, settings) -> int:
                ServiceOrder.layer < Layer.public_notice,
                Task.status == TaskStatus.claimed, Task.assignee_id.is_not(None))
     ).all()
+    keys = {order.id: f"service.deadline:{order.id}:{order.layer}:{order.layer_due_at.isoformat()}"
+            for order, _ in rows}
+    warned = _existing_keys(session, list(keys.values()))  # a routine tick finds most already warned
+    fresh = [(order, task) for order, task in rows if keys[order.id] not in warned]
+    clerks = {user.id: user for user in session.scalars(
+        select(User).where(User.id.in_({task.assignee_id for _, task in fresh})))} if fresh else {}
     sent = 0
-    for order, task in rows:
-        clerk = session.get(User, task.assignee_id)
+    for order, task in fresh:
+        clerk = clerks.get(task.assignee_id)
         if clerk is None or not clerk.phone:
-            continue
-        key = f"service.deadline:{order.id}:{order.layer}:{order.layer_due_at.isoformat()}"
-        if session.scalar(select(Notification.id).where(Notification.idempotency_key == key)) is not None:
             continue
         step = next_step(order) or {}
         local_due = order.layer_due_at.astimezone(settings.timezone).strftime("%m-%d %H:%M")
         with court_locale():
             body = gettext("Service deadline: case %(number)s, next step %(channel)s, due %(due)s.",
                            number=order.case.number, channel=step.get("channel", ""), due=local_due)
-        enqueue(session, key=key, channel="sms", to_address=clerk.phone, body=body, kind="service.deadline",
-                now=now, recipient_id=clerk.id, case_id=order.case_id, obj=order,
-                settings=settings, needs_ack=False)
+        enqueue(session, key=keys[order.id], channel="sms", to_address=clerk.phone, body=body,
+                kind="service.deadline", now=now, recipient_id=clerk.id, case_id=order.case_id, obj=order,
+                settings=settings, needs_ack=False, is_new=True)
         sent += 1
     return sent
+
+
+def _existing_keys(session: Session, keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), 500):
+        found.update(session.scalars(select(Notification.idempotency_key).where(
+            Notification.idempotency_key.in_(keys[start:start + 500]))))
+    return found
 
 
 def sweep_orphan_photos(session: Session, now: datetime, settings) -> dict:

@@ -62,6 +62,8 @@ def open_order(session: Session, case, party, *, task=None, documents: str | Non
         layer=int(Layer.address_reuse),
         layer_entered_at=now,
         created_at=now,
+        attempts=[],  # a new order has none: known now, not asked of the database when the first is added
+        addresses=[],
     )
     order.recipient = party
     order.case = case

@@ -227,3 +227,12 @@ def test_nul_characters_are_refused_on_both_databases(court, app, override, fiel
     _check_refusal(court["intake_clerk"].post("/api/v1/cases", json=court.case_body(**override)), 422, field)
     _check_refusal(court["court_admin"].get("/api/v1/cases?number=a%00b"), 422, "number.0")
     assert _counts(app) == before
+
+
+def test_a_nul_character_in_a_utf16_json_body_is_refused_too(court, app):
+    """JSON may come as UTF-16: its NUL escape is not the bytes a UTF-8 body would carry."""
+    before = _counts(app)
+    body = json.dumps(court.case_body(number="(2027)鲁1002民初\x00号")).encode("utf-16")
+    response = court["intake_clerk"].post("/api/v1/cases", data=body, content_type="application/json")
+    _check_refusal(response, 422, "number")
+    assert _counts(app) == before

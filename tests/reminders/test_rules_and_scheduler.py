@@ -150,6 +150,8 @@ def test_the_scheduler_coalesces_missed_runs_into_one(app, tmp_path, monkeypatch
     ({"ANCILLARY_SMS_RATE": "0"}, "ANCILLARY_SMS_RATE"),
     ({"ANCILLARY_SMTP_URL": "http://mail"}, "ANCILLARY_SMTP_URL"),
     ({"ANCILLARY_SMS_TIMEOUT": "100", "ANCILLARY_CLAIM_TIMEOUT": "60"}, "ANCILLARY_CLAIM_TIMEOUT"),
+    ({"ANCILLARY_SENDER_BATCH": "0"}, "ANCILLARY_SENDER_BATCH"),
+    ({"ANCILLARY_SENDER_BATCH": "50"}, "ANCILLARY_CLAIM_TIMEOUT"),  # 50 sends of 10 s each outlive a 300 s claim
 ])
 def test_absurd_settings_refuse_to_start(env, message):
     base = {"ANCILLARY_SECRET_KEY": "x", "ANCILLARY_QR_KEYS": QR_KEYS}

@@ -15,8 +15,8 @@ def test_the_dashboard_page_shows_the_kpi_endpoints_figures(signed_in, person, c
     kpis = admin.get("/api/v1/reports/kpis?from=2027-01-04&to=2027-01-10").get_json()
     page = signed_in(admin, "/dashboard?from=2027-01-04&to=2027-01-10")
     for key in ("scheduled_within_3_hours_rate", "courtroom_utilization", "courtroom_utilization_of_bound",
-                "speedy_heard_within_7_days_rate", "service_success_rate", "archived_within_30_days_rate",
-                "closed_within_limit_rate"):
+                "speedy_heard_within_7_days_rate", "speedy_placeable_heard_within_7_days_rate",
+                "service_success_rate", "archived_within_30_days_rate", "closed_within_limit_rate"):
         row = page.locator(f"#figures tr[data-key='{key}']")
         assert row.locator("td.value").inner_text().split()[0] == _pct(kpis[key]), key
         numerator, denominator = kpis["rate_counts"][key]
@@ -25,8 +25,8 @@ def test_the_dashboard_page_shows_the_kpi_endpoints_figures(signed_in, person, c
         assert row.locator("td.value").get_attribute("title").replace(" ", "") == "/".join(shown), key
     within = page.locator("#figures tr[data-key='scheduled_within_3_hours_rate']")
     assert "missed" in within.get_attribute("class") and "低于目标" in within.inner_text()
-    page.locator("#trend svg.trend").nth(6).wait_for()
-    assert page.locator("svg.trend").count() == 7
+    page.locator("#trend svg.trend").nth(7).wait_for()
+    assert page.locator("svg.trend").count() == 8  # one per seed figure
     assert page.locator("#csv").get_attribute("href") == "/api/v1/reports/dashboard.csv?from=2027-01-04&to=2027-01-10"
     page.wait_for_load_state("networkidle")  # no request of the page left open when the test ends
     check_page(page)
