@@ -27,6 +27,7 @@ from custody_verify import fill
 from sqlalchemy import insert, update
 
 from ancillary import create_app
+from ancillary.cases.models import Dossier
 from ancillary.config import Settings
 from ancillary.custody import checkpoint_tree
 from ancillary.custody.checkpoint_sinks import sinks_for
@@ -50,6 +51,8 @@ def move(session, chains: int, moved: int, rng: random.Random, at: datetime) -> 
         session.execute(insert(CustodyEvent), [row])
         session.execute(update(CustodyHead).where(CustodyHead.dossier_id == dossier_id)
                         .values(seq=row["seq"], hash=row["hash"], last_at=at))
+        session.execute(update(Dossier).where(Dossier.id == dossier_id)
+                        .values(head_seq=row["seq"], head_hash=row["hash"], head_last_at=at))
     session.commit()
 
 

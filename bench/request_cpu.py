@@ -37,6 +37,14 @@ BOOKING_PARTS = {  # the share of a booking's CPU by part: (label, function name
     "commit": ("_commit_or_rollback", "web.py"),
 }
 
+SCAN_PARTS = {  # the share of a scan's CPU by part
+    "token and user": ("_authenticate", "web.py"), "NUL check of the body": ("_refuse_nul_characters", "web.py"),
+    "arguments (marshmallow)": ("_load", "custody/views.py"), "label's signature": ("token_to_code", "services.py"),
+    "the scan (locking read, chain, writes)": ("scan", "custody/services.py"),
+    "of which the writes": ("_write_scan", "services.py"), "answer (marshmallow)": ("dump", "marshmallow/schema.py"),
+    "commit": ("_commit_or_rollback", "web.py"),
+}
+
 
 def _booking_app():
     import booking_race
@@ -86,8 +94,8 @@ def bookings(profile: bool) -> dict:
         drop()
 
 
-def _profile(posts) -> dict:
-    """Shares of a booking's CPU by part (per cent), over bookings of later rounds."""
+def _profile(posts, parts=BOOKING_PARTS) -> dict:
+    """Shares of a request's CPU by part (per cent), over requests of later rounds."""
     import cProfile
     import pstats
 
@@ -99,10 +107,10 @@ def _profile(posts) -> dict:
     stats = pstats.Stats(profiler).stats
     total = sum(v[3] for k, v in stats.items() if k[2] == "wsgi_app")
     return {label: round(100 * sum(v[3] for k, v in stats.items() if k[2] == name and where in k[0]) / total, 1)
-            for label, (name, where) in BOOKING_PARTS.items()}
+            for label, (name, where) in parts.items()}
 
 
-def scans() -> dict:
+def scans(profile: bool = False) -> dict:
     import scan_throughput
     from common import postgres_database
 
@@ -119,8 +127,11 @@ def scans() -> dict:
         scan = [lambda: client.post("/api/v1/scans", headers=headers, json={
             "code": rng.choice(codes), "action": "receive", "location": "审判组",
             "client_scan_id": uuid.uuid4().hex})] * 500
-        _cpu_ms(scan[:100])
-        figures = {"scan_ms": _cpu_ms(scan[100:])}
+        me = [lambda: client.get("/api/v1/me", headers=headers)] * 300
+        _cpu_ms(scan[:100] + me[:50])
+        figures = {"scan_ms": _cpu_ms(scan[100:]), "me_on_scan_app_ms": _cpu_ms(me)}
+        if profile:
+            figures["scan_parts"] = _profile(scan[:300], SCAN_PARTS)
         with app.app_context():
             db.engine.dispose()
         return figures
@@ -148,7 +159,7 @@ def main() -> None:
         import ancillary  # noqa: F401  (the tree on PYTHONPATH, before this folder's common.py adds ROOT)
 
         sys.path.insert(0, str(HERE))
-        print(json.dumps({**bookings(args.profile), **scans()}))
+        print(json.dumps({**bookings(args.profile), **scans(args.profile)}))
         return
     if not os.environ.get("ANCILLARY_TEST_POSTGRES_URL"):
         raise SystemExit("run under scripts/with-postgres.sh")

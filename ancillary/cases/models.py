@@ -167,5 +167,11 @@ class Dossier(Base):
     holder_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     location: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime]
+    # The custody chain's head, cached here (custody_heads stays the record that verify
+    # checks, and verify checks this copy against it): a scan locks this row, so the head
+    # comes fresh with the lock, in the same statement.
+    head_seq: Mapped[int | None] = mapped_column(Integer)
+    head_hash: Mapped[str | None] = mapped_column(String(64))
+    head_last_at: Mapped[datetime | None]
 
     case: Mapped[Case] = relationship(back_populates="dossiers")

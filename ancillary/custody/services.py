@@ -2,9 +2,10 @@
 
 Appending takes the dossier's row lock (``FOR UPDATE`` on PostgreSQL; SQLite's
 ``BEGIN IMMEDIATE`` already serialises writers), so two scans of one dossier get
-consecutive ``seq`` numbers. A replayed scan (same user, same ``client_scan_id``)
-answers the stored event: found before the insert, or, when two copies race, by
-the unique constraint on (actor_id, client_scan_id) and a second look.
+consecutive ``seq`` numbers; the chain's head comes with the lock, from the dossier's
+row. A replayed scan (same user, same ``client_scan_id``) answers the stored event:
+found by the locking read, or, when two copies race, by the event's insert that the
+unique constraint on (actor_id, client_scan_id) turns into nothing, and a second look.
 """
 
 from __future__ import annotations
@@ -14,14 +15,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, false, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased, contains_eager
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from ancillary.audit.services import record
 from ancillary.auth.models import Role, User
 from ancillary.cases.models import Case, CaseStatus, Dossier
-from ancillary.custody.models import GENESIS, CustodyAction, CustodyEvent, CustodyHead, event_digest
+from ancillary.custody import scan_sql
+from ancillary.custody.models import (
+    GENESIS,
+    CustodyAction,
+    CustodyEvent,
+    CustodyHead,
+    event_content,
+    event_digest,
+)
 from ancillary.custody.verify import BadEvent, Verification, verify_chains  # noqa: F401 - the service's verify
 from ancillary.db import get_or_404
 from ancillary.display_names import N_
@@ -35,6 +45,7 @@ SCAN_ROLES = HANDLER_ROLES | OFFICER_ROLES
 # Who reads every dossier's chain (no party data is in it), and who only their own cases'.
 CHAIN_READERS = HANDLER_ROLES | {Role.court_admin}
 SCAN_ACTIONS = (CustodyAction.receive, CustodyAction.store)
+EVENTS_TABLE = CustodyEvent.__tablename__  # the audit entry's object type for an event
 # How far a device clock may run ahead of the server, and how old an offline scan may be.
 DEVICE_CLOCK_SKEW = timedelta(minutes=5)
 OFFLINE_MAX_AGE = timedelta(days=30)
@@ -42,10 +53,28 @@ OFFLINE_MAX_AGE = timedelta(days=30)
 
 @dataclass
 class ScanResult:
-    event: CustodyEvent
+    """A replay carries the stored event; a new scan what it wrote, as plain values."""
+
     replayed: bool
-    dossier: Dossier | None = None  # kept here, with the holder, so the answer needs no further statement
-    holder: User | None = None
+    event: CustodyEvent | None = None
+    recorded: Recorded | None = None
+
+
+@dataclass
+class Recorded:
+    dossier_id: int
+    code: str
+    case_number: str
+    volume: int
+    action: CustodyAction
+    holder: tuple[int, str, str] | None  # id, username, display name of whom the event hands it to
+    location: str | None
+    seq: int
+    hash: str
+    conflict: bool
+    device_at: datetime | None
+    server_at: datetime
+    typed: bool
 
 
 def token_to_code(keyring, raw: str) -> str:
@@ -54,18 +83,18 @@ def token_to_code(keyring, raw: str) -> str:
     from scanners.wedge import clean_scanned_text, token_candidates
 
     # A scanner in the wrong keyboard layout can garble a label into more than one
-    # well-formed token (German Y/Z): the first repair whose signature holds wins.
-    candidates = [text for _, text in token_candidates(raw or "")] or [clean_scanned_text(raw or "")]
-    if not candidates[0]:
-        raise Invalid("empty_code", "the scanned code is empty", field="code")
+    # well-formed token (German Y/Z): the first repair whose signature holds wins. The
+    # repairs are made one at a time, so a label read as printed costs one.
     first_error = None
-    for text in candidates:
+    for _, text in token_candidates(raw or ""):
         try:
             return verify(keyring, text)
         except TokenError as exc:
             first_error = first_error or exc
+    if first_error is None and not clean_scanned_text(raw or ""):
+        raise Invalid("empty_code", "the scanned code is empty", field="code")
     try:
-        raise first_error
+        raise first_error or TokenError("malformed", "not a dossier label of this court")
     except TokenError as exc:
         if exc.reason == "malformed":
             raise Invalid("not_a_label", "this is not a dossier label of this court", field="code") from None
@@ -120,6 +149,7 @@ def check_chain_reader(user: User, case: Case) -> None:
 
 
 def check_scanner(user: User, case: Case) -> None:
+    """May ``user`` scan a dossier of ``case`` (anything with the case's ``judge_id``)?"""
     if user.role in HANDLER_ROLES:
         return
     if user.role in OFFICER_ROLES:
@@ -134,65 +164,19 @@ def _lock(session: Session, dossier: Dossier) -> CustodyHead | None:
     return session.get(CustodyHead, dossier.id, populate_existing=True)
 
 
-def _same_scan(with_id: bool):
-    """The join condition of the caller's earlier event with this client scan id (none without an id)."""
-    if not with_id:
-        return false()
-    return and_(CustodyEvent.actor_id == bindparam("actor_id"), CustodyEvent.client_scan_id == bindparam("scan_id"))
-
-
-def _locking_statement(with_id: bool, lock: bool):
-    holder = aliased(User)
-    query = (select(Dossier, holder, CustodyEvent).join(Dossier.case).options(contains_eager(Dossier.case))
-             .outerjoin(holder, holder.id == Dossier.holder_id)
-             .outerjoin(CustodyEvent, _same_scan(with_id))
-             .where(Dossier.code == bindparam("code")).execution_options(populate_existing=True))
-    return query.with_for_update(of=Dossier) if lock else query
-
-
-def _head_statement(with_id: bool):
-    return (select(CustodyHead, CustodyEvent).select_from(Dossier)
-            .outerjoin(CustodyHead, CustodyHead.dossier_id == Dossier.id)
-            .outerjoin(CustodyEvent, _same_scan(with_id))
-            .where(Dossier.id == bindparam("dossier_id")).execution_options(populate_existing=True))
-
-
-# Built once per shape (a client scan id or none; PostgreSQL's row lock or SQLite's write
-# lock): every scan runs them, and a reused statement keeps its cache key.
-_LOCKING = {(with_id, lock): _locking_statement(with_id, lock) for with_id in (False, True) for lock in (False, True)}
-_HEAD = {with_id: _head_statement(with_id) for with_id in (False, True)}
-
-
-def _dossier_locked(session: Session, code: str, actor: User, client_scan_id: str | None):
-    """The dossier of ``code`` (its case loaded), its holder, and the caller's event with this scan id, if any.
-
-    One statement; on PostgreSQL it also takes the dossier's row lock, so scans of one
-    dossier queue here (SQLite's transaction already holds the write lock).
-    """
-    query = _LOCKING[bool(client_scan_id), session.get_bind().dialect.name == "postgresql"]
-    row = session.execute(query, {"code": code, "actor_id": actor.id, "scan_id": client_scan_id}).first()
-    if row is None:
-        raise NotFound("unknown_dossier", "no dossier with code {dossier_code}", field="code", dossier_code=code)
-    return row
-
-
-def _head_after_lock(session: Session, dossier: Dossier, actor: User, client_scan_id: str | None):
-    """The chain's head and the caller's event with this scan id, read after the lock.
-
-    A statement of its own: on PostgreSQL the lock's statement saw the database as it was
-    before waiting, so what the previous holder of the lock committed is read here.
-    """
-    params = {"dossier_id": dossier.id, "actor_id": actor.id, "scan_id": client_scan_id}
-    head, existing = session.execute(_HEAD[bool(client_scan_id)], params).one()
-    return head, existing
-
-
-def _as_replay(event: CustodyEvent, dossier: Dossier, action: CustodyAction) -> ScanResult:
-    if event.dossier_id != dossier.id or event.action != action:
+def _as_replay(event: CustodyEvent, dossier_id: int, action: CustodyAction) -> ScanResult:
+    if event.dossier_id != dossier_id or event.action != action:
         raise Conflict("scan_id_reused",
                        "this scan's id was already used for another scan: the scanner must send a new id for each scan",
                        field="client_scan_id", id=event.client_scan_id)
-    return ScanResult(event, replayed=True, dossier=dossier)
+    return ScanResult(replayed=True, event=event)
+
+
+def _replay(session: Session, built: dict, actor: User, client_scan_id: str, dossier_id: int,
+            action: CustodyAction) -> ScanResult:
+    """The caller's stored event with this scan id, answered as a replay (or 409 if it was another scan)."""
+    event = session.execute(built["existing"], {"actor_id": actor.id, "scan_id": client_scan_id}).scalar_one()
+    return _as_replay(event, dossier_id, action)
 
 
 def _holder_at(session: Session, dossier_id: int, at: datetime) -> tuple[int | None, str | None, CustodyEvent | None]:
@@ -221,8 +205,6 @@ def append_event(
     device_at: datetime | None = None,
     client_scan_id: str | None = None,
     details: dict[str, Any] | None = None,
-    head: CustodyHead | None = None,
-    locked: bool = False,
 ) -> CustodyEvent:
     """Append one event to ``dossier``'s chain and move its holder and location.
 
@@ -231,8 +213,7 @@ def append_event(
     current holder, and it is flagged ``conflict`` when the history after it
     disagrees (custody moved on from someone else than it says).
     """
-    if not locked:
-        head = _lock(session, dossier)
+    head = _lock(session, dossier)
     seq = head.seq + 1 if head else 1
     prev_hash = head.hash if head else GENESIS
     effective_at = device_at or now
@@ -255,6 +236,7 @@ def append_event(
     else:
         head.seq, head.hash = seq, event.hash
         head.last_at = max(head.last_at, effective_at)
+    dossier.head_seq, dossier.head_hash, dossier.head_last_at = head.seq, head.hash, head.last_at
     if not late:
         dossier.holder_id, dossier.location = to_holder_id, location
     session.flush()  # the event, the head and the dossier at once; the audit entry needs the event's id
@@ -299,39 +281,90 @@ def scan(
     """
     action = _scan_action(action, device_at, now)
     code = typed_code(code) if typed else token_to_code(keyring, code)
-    dossier, holder, existing = _dossier_locked(session, code, actor, client_scan_id)
-    case = dossier.case
-    check_scanner(actor, case)
-    if existing is not None:
-        return _as_replay(existing, dossier, action)
-    if case.status == CaseStatus.archived:
+    built = scan_sql.statements(session)
+    session.flush()  # the statements below go past the ORM: what it holds pending is written first
+    row = session.connection().execute(built["read"][bool(client_scan_id)],
+                                       {"code": code, "actor_id": actor.id, "scan_id": client_scan_id}).first()
+    if row is None:
+        raise NotFound("unknown_dossier", "no dossier with code {dossier_code}", field="code", dossier_code=code)
+    check_scanner(actor, row)
+    if row.existing_id is not None:
+        return _replay(session, built, actor, client_scan_id, row.id, action)
+    if row.case_status == CaseStatus.archived:
         raise Conflict("dossier_archived", "dossier {dossier_code} is archived: it no longer circulates", field="code",
-                       dossier_code=dossier.code)
+                       dossier_code=row.code)
     if action == CustodyAction.store and not location:
         raise Invalid("location_required", "a store scan needs the storage location", field="location")
-    head, existing = _head_after_lock(session, dossier, actor, client_scan_id)
-    if existing is not None:  # a copy of this scan committed while we waited for the lock
-        return _as_replay(existing, dossier, action)
-    if action == CustodyAction.receive:
-        to_holder_id, new_location = actor.id, location  # out of its shelf: the old location no longer holds
-    else:
-        # nobody has signed for it yet: whoever shelves it answers for it
-        to_holder_id = actor.id if dossier.holder_id is None else dossier.holder_id
-        new_location = location
+    # receive: out of its shelf, the old location no longer holds; store: nobody has signed
+    # for it yet, so whoever shelves it answers for it
+    to_holder_id = actor.id if action == CustodyAction.receive or row.holder_id is None else row.holder_id
+    event = {"dossier_id": row.id, "action": action, "to_holder_id": to_holder_id, "location": location,
+             "device_at": device_at, "server_at": now, "actor_id": actor.id, "client_scan_id": client_scan_id,
+             "details": {"entry": "typed"} if typed else None}
+    written = _write_scan(session, built, row, event)
+    if written is None:  # a copy of this scan committed while we waited for the lock
+        return _replay(session, built, actor, client_scan_id, row.id, action)
+    return ScanResult(replayed=False, recorded=Recorded(
+        dossier_id=row.id, code=row.code, case_number=row.case_number, volume=row.volume, action=action,
+        holder=_holder_ref(session, row, actor, to_holder_id), location=location, seq=event["seq"],
+        hash=event["hash"], conflict=event["conflict"], device_at=device_at, server_at=now, typed=typed))
+
+
+def _holder_ref(session: Session, row, actor: User, holder_id: int) -> tuple[int, str, str]:
+    if holder_id == actor.id:
+        return actor.id, actor.username, actor.display_name
+    if row.holder_row_id == holder_id:
+        return holder_id, row.holder_username, row.holder_display_name
+    user = session.get(User, holder_id)
+    return user.id, user.username, user.display_name
+
+
+def _write_scan(session: Session, built: dict, row, event: dict) -> int | None:
+    """Write the event (completing ``event`` with its place in the chain and its hash), the
+    dossier, the head and the audit entry; None, writing nothing, if the caller's scan id is
+    already taken (a copy that committed while this one waited for the lock)."""
+    at = event["device_at"] or event["server_at"]
+    late = row.head_seq is not None and at < row.head_last_at
+    event["from_holder_id"], event["conflict"] = row.holder_id, False
+    if late:
+        event["from_holder_id"], _, after = _holder_at(session, row.id, at)
+        event["conflict"] = (after is not None and after.action == CustodyAction.receive
+                             and after.from_holder_id != event["to_holder_id"])
+    event["seq"], event["prev_hash"] = (row.head_seq or 0) + 1, row.head_hash or GENESIS
+    event["hash"] = event_digest(event_content(**event), event["prev_hash"])
+    head = {"head_seq": event["seq"], "head_hash": event["hash"],
+            "head_last_at": max(row.head_last_at, at) if row.head_last_at else at}
+    moved = {} if late else {"holder_id": event["to_holder_id"], "location": event["location"]}
+    audit = {"at": event["server_at"], "actor_id": event["actor_id"], "action": f"custody.{event['action'].value}",
+             "object_type": EVENTS_TABLE, "case_id": row.case_id,
+             "after": {"dossier_id": row.id, "seq": event["seq"], "to_holder_id": event["to_holder_id"],
+                       "location": event["location"], "conflict": event["conflict"]}}
     try:
-        event = append_event(session, dossier, action=action, actor=actor, now=now, to_holder_id=to_holder_id,
-                             location=new_location, device_at=device_at, client_scan_id=client_scan_id,
-                             head=head, locked=True, details={"entry": "typed"} if typed else None)
+        event_id = scan_sql.write(session.connection(), built, event, head, moved, audit)
     except IntegrityError as exc:
-        # Copies of one scan of one dossier queue for its lock and find the first (above):
-        # only the same client_scan_id sent for another dossier at the same moment gets here.
-        if "client_scan_id" in str(exc.orig):
-            raise Conflict("scan_id_reused", "this scan's id was already used for another scan: "
-                           "the scanner must send a new id for each scan",
-                           field="client_scan_id", id=client_scan_id) from None
-        raise Conflict("scan_conflict", "another scan of this dossier was recorded at the same moment; "
-                       "scan again", field="code") from None
-    return ScanResult(event, replayed=False, dossier=dossier, holder=actor if to_holder_id == actor.id else holder)
+        _refuse_integrity(exc, event["client_scan_id"])
+    _forget(session, row.id)
+    return event_id
+
+
+def _forget(session: Session, dossier_id: int) -> None:
+    """Expire the dossier and its head if this session holds them: written past the ORM, they are stale."""
+    for model in (Dossier, CustodyHead):
+        held = session.identity_map.get(identity_key(model, dossier_id))
+        if held is not None:
+            session.expire(held)
+
+
+def _refuse_integrity(exc: IntegrityError, client_scan_id: str | None):
+    # Copies of one scan of one dossier queue for its lock and find the first: only the same
+    # client_scan_id sent for another dossier at the same moment, or a head out of step with
+    # its chain, gets here.
+    if "client_scan_id" in str(exc.orig):
+        raise Conflict("scan_id_reused", "this scan's id was already used for another scan: "
+                       "the scanner must send a new id for each scan",
+                       field="client_scan_id", id=client_scan_id) from None
+    raise Conflict("scan_conflict", "another scan of this dossier was recorded at the same moment; "
+                   "scan again", field="code") from None
 
 
 def chain(session: Session, dossier: Dossier) -> list[CustodyEvent]:

@@ -93,7 +93,9 @@ def range_queries(postgres: bool, scope: tuple[int, int] | None) -> dict:
     return {"events": (verify_sql.postgres_walk_sql(condition, GENESIS) if postgres
                        else verify_sql.sqlite_events_sql(condition)),
             "heads": verify_sql.heads_sql(head_condition), "orphan": verify_sql.orphan_sql(head_condition),
-            "holder": verify_sql.holder_sql(postgres, dossier_condition), "params": list(params), "genesis": GENESIS}
+            "holder": verify_sql.holder_sql(postgres, dossier_condition),
+            "head_copy": verify_sql.head_copy_sql(postgres, dossier_condition),
+            "params": list(params), "genesis": GENESIS}
 
 
 def check_range(db: Db, dialect, scope: tuple[int, int] | None, walk: Walk, result: RangeResult, *,

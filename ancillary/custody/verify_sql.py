@@ -113,6 +113,14 @@ def holder_sql(postgres: bool, condition: str) -> str:
     )
 
 
+def head_copy_sql(postgres: bool, condition: str) -> str:
+    """The first dossier whose copy of its chain's head (kept on its row for scans) is not custody_heads'."""
+    differs = "IS DISTINCT FROM" if postgres else "IS NOT"
+    checks = " OR ".join(f"d.head_{c} {differs} h.{c}" for c in ("seq", "hash", "last_at"))
+    return (f"SELECT d.id, h.seq FROM dossiers d LEFT JOIN custody_heads h ON h.dossier_id = d.id "
+            f"WHERE ({checks}) {_where(condition, 'AND')} ORDER BY d.id LIMIT 1")
+
+
 def bounds_sql() -> str:
     """The lowest and highest dossier with a chain or a head."""
     return ("SELECT min(low), max(high) FROM (SELECT min(dossier_id) AS low, max(dossier_id) AS high "

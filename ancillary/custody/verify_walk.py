@@ -163,6 +163,9 @@ def walk_range(db: Db, queries: dict, walk: Walk, result: RangeResult, *, holder
     if result.bad is None and holders:
         row = db.one(queries["holder"], params)
         result.holder = BadEvent(None, row[0], row[1], "holder_mismatch") if row else None
+        if result.holder is None:
+            row = db.one(queries["head_copy"], params)
+            result.holder = BadEvent(None, row[0], row[1], "head_mismatch") if row else None
     return result
 
 

@@ -103,6 +103,18 @@ def scan_body(session, event: CustodyEvent) -> dict:
     }
 
 
+def recorded_body(recorded: services.Recorded) -> dict:
+    """The answer to a new scan, from what it wrote: the same as ``scan_body`` of the stored event."""
+    holder = recorded.holder
+    return {
+        "dossier_id": recorded.dossier_id, "code": recorded.code, "case_number": recorded.case_number,
+        "volume": recorded.volume, "action": recorded.action.value,
+        "holder": {"id": holder[0], "username": holder[1], "display_name": holder[2]} if holder else None,
+        "location": recorded.location, "seq": recorded.seq, "hash": recorded.hash, "conflict": recorded.conflict,
+        "scanned_at": recorded.device_at, "recorded_at": recorded.server_at, "typed": recorded.typed,
+    }
+
+
 def _load(schema, data, location):
     try:
         return schema.load(data)
@@ -199,7 +211,9 @@ class ScansView(MethodView):
             location=args.get("location"), client_scan_id=args.get("client_scan_id"),
             device_at=args.get("scanned_at"), actor=current_user(), now=now(), typed=args.get("typed", False),
         )
-        return scan_body(db.session, result.event), (200 if result.replayed else 201)
+        if result.replayed:
+            return scan_body(db.session, result.event), 200
+        return recorded_body(result.recorded), 201
 
 
 @blp.route("/dossiers/lookup")
