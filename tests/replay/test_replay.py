@@ -45,6 +45,8 @@ def test_the_report_has_every_seed_figure_with_its_counts(replay):
     html = (replay("base")[2] / "report.html").read_text(encoding="utf-8")
     assert "<svg" in html and "送达成功率" in html and "<script" not in html and "http://" not in html.replace(
         'xmlns="http://www.w3.org/2000/svg"', "")
+    cases = body["figures"]["cases"]["numerator"]  # a count of cases, not a fraction of one
+    assert f"<td>{cases}</td></tr>" in html and f"{cases} / 1<" not in html
 
 
 def test_the_report_figures_are_what_the_kpi_endpoint_answers_on_the_replay_database(replay):
