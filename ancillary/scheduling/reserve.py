@@ -7,9 +7,10 @@ those hearings fill every day, and a speedy case filed later finds its 7 days fu
 
 So the planner (auto-scheduling and the scheduling sweep's proposals) keeps room time at
 each venue for the speedy cases it expects. The expected demand is the venue's own: the
-minutes of speedy hearings filed there over the last ``speedy_demand_days`` days, per
-working day. A filing day spreads its demand evenly over the working days of its 7 days,
-so a working day inside an ordinary week expects about one filing day's demand, and the
+minutes of speedy hearings filed there over the last ``speedy_demand_days`` days (or
+since its first case, for a court that began later), per working day. A filing day
+spreads its demand evenly over the working days of its 7 days, so a working day inside an
+ordinary week expects about one filing day's demand, and the
 few working days before a long closure, which every earlier window squeezes onto, expect
 more (the day before the Spring Festival carries most of the week's). Only filing days
 still to come count: the cases filed earlier are already pending and planned first.
@@ -25,9 +26,9 @@ in the planner's ledger only. ``speedy_reserve_percent=0`` turns it off.
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ancillary.cases.models import Case, CaseKind
@@ -68,7 +69,11 @@ class PlannerLedger(Ledger):
 def speedy_rates(session: Session, now: datetime, settings) -> dict[str, float]:
     """Minutes of speedy hearings filed per working day at each venue, over the last ``speedy_demand_days``."""
     tz = settings.timezone
-    since = now - timedelta(days=settings.speedy_demand_days)
+    first_filed = session.scalar(select(func.min(Case.filed_at)))
+    if first_filed is None:
+        return {}
+    first_filed = first_filed if first_filed.tzinfo else first_filed.replace(tzinfo=UTC)
+    since = max(now - timedelta(days=settings.speedy_demand_days), first_filed)  # a new court: its own days
     working = WorkingDays.load(session, since.astimezone(tz).date(), now.astimezone(tz).date())
     days = len(working.between(since.astimezone(tz).date(), now.astimezone(tz).date()))
     if not days:
