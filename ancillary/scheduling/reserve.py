@@ -17,7 +17,8 @@ still to come count: the cases filed earlier are already pending and planned fir
 
 On each day, a hearing that is not speedy is planned only if the venue's rooms keep free
 at least ``speedy_reserve_percent`` % of that expected demand after it (150 %: half again,
-for the days that bring more than the average). Speedy cases pass; so does a case whose
+for the days that bring more than the average; never more than half the venue's open time
+that day, so a burst of filings cannot shut the others out). Speedy cases pass; so does a case whose
 own deadline falls within the 7 days after that day (it cannot wait a week), and a second-lane
 overlap hearing (it takes no room time). Booking by hand is not bound: the reserve lives
 in the planner's ledger only. ``speedy_reserve_percent=0`` turns it off.
@@ -36,6 +37,7 @@ from ancillary.scheduling.calendar import WorkingDays
 from ancillary.scheduling.rules import Ledger, Need, Refusal
 
 CODE = "kept_for_speedy_cases"  # the refusal and the unplaced reason
+MOST_KEPT = 0.5  # never more than half a venue's open room time on a day (a burst of filings is not a rate)
 
 
 class PlannerLedger(Ledger):
@@ -112,5 +114,6 @@ def hold(session: Session, ledger: PlannerLedger, first: date, last: date, now: 
     today = now.astimezone(settings.timezone).date()
     for day, share in shares(working, today, first, last, settings).items():
         for venue, rate in rates.items():
-            ledger.kept[(venue, day)] = round(rate * share * percent / 100)
+            most = MOST_KEPT * sum(ledger.open_minutes(r.id, day) for r in ledger.rooms_for(venue))
+            ledger.kept[(venue, day)] = round(min(rate * share * percent / 100, most))
     return ledger.kept

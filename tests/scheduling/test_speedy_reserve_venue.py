@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import select
 
 from ancillary.scheduling.models import Hearing, HearingStatus
-from ancillary.scheduling.reserve import CODE
+from ancillary.scheduling.reserve import CODE, PlannerLedger, hold
+from tests.conftest import NOW
 from tests.scheduling.test_speedy_reserve import _auto
 
 
@@ -102,3 +103,18 @@ def test_nothing_is_kept_at_a_venue_without_speedy_filings(sched, app, percent):
     finally:
         app.config["SETTINGS"] = original
     assert len(plan["scheduled"]) == 8 and not plan["unscheduled"]
+
+
+def test_a_burst_of_speedy_filings_keeps_at_most_half_of_a_day(sched, app):
+    for _ in range(30):  # the court's first cases, all on one day: 450 speedy minutes a working day
+        sched.file(kind="speedy", venue=sched.tribunal, filed_at="2026-12-31T10:00:00+08:00")
+    settings = app.config["SETTINGS"]
+
+    def kept(session):
+        ledger = PlannerLedger.load(session, date(2027, 1, 4), date(2027, 1, 22), tz=settings.timezone)
+        return hold(session, ledger, date(2027, 1, 4), date(2027, 1, 22), NOW, settings)
+
+    found = sched.session_do(kept)
+    tribunal = {day: minutes for (venue, day), minutes in found.items() if venue == sched.tribunal}
+    assert max(tribunal.values()) == 210  # half of the room's 420 open minutes
+    assert min(tribunal.values()) < 210  # tomorrow carries only today's filings: less
