@@ -32,7 +32,9 @@ from sqlalchemy.orm import Session
 log = logging.getLogger(__name__)
 
 LOCK_TIMEOUT = "3s"  # how long to wait for the tables before writing with per-row checks instead
-VALIDATE_WORK_MEM = "64MB"  # the anti-join over a million referenced keys in memory, not in 8 spilled batches
+# How the keys are checked when added back: a hash anti-join per key, over a million
+# referenced keys in memory (not 8 spilled batches), never a nested loop.
+VALIDATE_SETTINGS = {"work_mem": "64MB", "enable_nestloop": "off"}
 # Adding a key back reads the whole table: worth it while the batch is at least this share of it.
 BATCH_SHARE = 0.25
 # lock_not_available, deadlock_detected, insufficient_privilege, must_be_owner (42501 covers both)
@@ -71,10 +73,13 @@ def write_checked_once(session: Session, table: str, write: Callable[[], None]) 
         write()
         return False
     write()
-    work_mem = _set_local(session, "work_mem", VALIDATE_WORK_MEM)
+    # The tables were written in this transaction and their statistics may still say empty:
+    # a nested loop over half a million rows would take hours (VALIDATE_SETTINGS forbids it).
+    saved = {name: _set_local(session, name, value) for name, value in VALIDATE_SETTINGS.items()}
     session.execute(text(f'ALTER TABLE "{table}" ' + ", ".join(
         f'ADD CONSTRAINT "{key.name}" {key.definition}' for key in keys)))
-    _set_local(session, "work_mem", work_mem)
+    for name, value in saved.items():
+        _set_local(session, name, value)
     log.info("wrote %s with its %d foreign keys checked once", table, len(keys))
     return True
 
