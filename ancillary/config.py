@@ -63,12 +63,12 @@ class Settings:
     auto_book: bool = False  # ANCILLARY_AUTO_BOOK=1: book instead of proposing
     auto_schedule_minutes: int = 5  # ANCILLARY_AUTO_SCHEDULE_MINUTES: how often it plans
     auto_schedule_days: int = 21  # ANCILLARY_AUTO_SCHEDULE_DAYS: how far ahead it looks
-    # The speedy reserve (docs/scheduling.md): on a working day that some filing day's 7 days
-    # reach with at most ``speedy_reserve_tight_days`` working days in them (the days around a
-    # closure), the planner keeps the last ``speedy_reserve_minutes`` of every room for speedy
-    # cases. ANCILLARY_SPEEDY_RESERVE_MINUTES (0: off), ANCILLARY_SPEEDY_RESERVE_TIGHT_DAYS.
-    speedy_reserve_minutes: int = 90
-    speedy_reserve_tight_days: int = 3
+    # The speedy reserve (docs/scheduling.md): on every day it plans, the planner keeps free at
+    # each venue this percentage of the speedy minutes the venue is expected to need that day,
+    # judged from its speedy filings of the last ``speedy_demand_days`` days.
+    # ANCILLARY_SPEEDY_RESERVE_PERCENT (0: off), ANCILLARY_SPEEDY_DEMAND_DAYS.
+    speedy_reserve_percent: int = 150
+    speedy_demand_days: int = 28
     # A new courtroom's lunch break, local times *(default 12:00-13:30)*; each room keeps its own.
     lunch_break: tuple[time, time] = (time(12, 0), time(13, 30))
     # The longest period the dashboard reports at once, in days.
@@ -211,9 +211,9 @@ class Settings:
             raise SettingsError(f"ANCILLARY_AUTO_SCHEDULE_DAYS must be 1-{self.auto_schedule_max_days}")
         if not 1 <= self.auto_schedule_minutes <= 24 * 60:
             raise SettingsError("ANCILLARY_AUTO_SCHEDULE_MINUTES must be 1-1440")
-        if not 0 <= self.speedy_reserve_minutes <= 480 or not 1 <= self.speedy_reserve_tight_days <= 7:
-            raise SettingsError("ANCILLARY_SPEEDY_RESERVE_MINUTES must be 0-480, "
-                                "ANCILLARY_SPEEDY_RESERVE_TIGHT_DAYS 1-7")
+        if not 0 <= self.speedy_reserve_percent <= 500 or not 7 <= self.speedy_demand_days <= 365:
+            raise SettingsError("ANCILLARY_SPEEDY_RESERVE_PERCENT must be 0-500, "
+                                "ANCILLARY_SPEEDY_DEMAND_DAYS 7-365")
         if not 1 <= self.archive_days <= 365:
             raise SettingsError("archive window must be 1-365 days")
         if not 2 <= self.serve_moves_per_hour <= 1000:

@@ -238,8 +238,8 @@ def _scheduling_settings(env: dict[str, str]) -> dict:
             values[attr] = flag
     for name, attr in (("ANCILLARY_AUTO_SCHEDULE_MINUTES", "auto_schedule_minutes"),
                        ("ANCILLARY_AUTO_SCHEDULE_DAYS", "auto_schedule_days"),
-                       ("ANCILLARY_SPEEDY_RESERVE_MINUTES", "speedy_reserve_minutes"),
-                       ("ANCILLARY_SPEEDY_RESERVE_TIGHT_DAYS", "speedy_reserve_tight_days")):
+                       ("ANCILLARY_SPEEDY_RESERVE_PERCENT", "speedy_reserve_percent"),
+                       ("ANCILLARY_SPEEDY_DEMAND_DAYS", "speedy_demand_days")):
         if env.get(name):
             if not env[name].strip().isdigit():
                 raise SettingsError(f"{name}={env[name]!r} is not a whole number")

@@ -10,6 +10,9 @@ For every speedy case filed in the window whose first hearing starts after the e
 - ``rooms_full``: working days existed, but from its filing on, every room-minute of its
   venue inside its 7 days that its judge could sit was already booked, by non-speedy
   hearings booked before it was filed (counted separately from speedy ones);
+- ``earlier_speedy``: the one slot left after it was filed went to another speedy case
+  whose 7 days end no later (same filing day, filed first: often already proposed to it
+  when this one came, since a proposal is not a hearing until a scheduler accepts it);
 - ``planner``: a slot that the rules allowed stood free after it was filed, yet the
   planner booked something else into it or placed the case later.
 
@@ -52,6 +55,8 @@ class History:
         self.hearings = {h.id: h for h in session.scalars(select(Hearing))}
         self.kind = dict(session.execute(select(Case.id, Case.kind)).all())
         self.numbers = dict(session.execute(select(Case.id, Case.number)).all())
+        self.limits = {case_id: period_end_days(aware(filed), 7, TZ) for case_id, filed in session.execute(
+            select(Case.id, Case.filed_at).where(Case.kind == CaseKind.speedy))}
         self.moves = defaultdict(list)
         for entry in session.scalars(select(AuditEntry).where(
                 AuditEntry.object_type == "hearings", AuditEntry.action.in_(["hearing.move", "hearing.cancel"]))
@@ -115,6 +120,9 @@ def classify(case, history: History, rooms, working, booking_times: list[datetim
     moment, (room, starts, ends, _) = last_free
     after = [b for b in history.at(limit) if b.courtroom_id == room.id and b.starts_at < ends and starts < b.ends_at]
     taker = after[0] if after else None
+    if taker is not None and history.kind.get(taker.case_id).value == "speedy" and \
+            history.limits.get(taker.case_id, limit) <= limit:
+        return "earlier_speedy", {"slot": (room.name, starts.astimezone(TZ)), "taken_by": history.numbers[taker.case_id]}
     return "planner", {"free_until": moment, "slot": (room.name, starts.astimezone(TZ)),
                        "taken_by": history.kind.get(taker.case_id).value if taker else None}
 

@@ -2,8 +2,8 @@
 
 Cases are ordered speedy first, then by the earliest limit (7-day limit or statutory
 deadline), then by filing; ``packing`` fills the room-days (urgent cases first, then
-best-fit decreasing by duration, then repair moves that fill holes), keeping the speedy
-reserve around a closure (``reserve``) for speedy cases. The bench
+best-fit decreasing by duration, then repair moves that fill holes), keeping each venue's
+speedy reserve (``reserve``: room time for the speedy cases still to be filed). The bench
 measures how close this gets to min(demand, capacity) per venue, the proven optimum.
 """
 
@@ -77,6 +77,8 @@ def _reason(need: Need, ledger: Ledger, first: date, last: date, not_before: dat
     if need.speedy_limit is not None and latest_day <= last:
         return "no_slot_before_speedy_limit", (
             f"no room and judge free together before the 7-day limit {need.speedy_limit.astimezone(tz):%Y-%m-%d}")
+    if need.case_id in getattr(ledger, "held_back", ()):
+        return reserve.CODE, "the room time left in the window is kept for speedy cases still to be filed"
     return "no_free_slot", "no room at the venue and the judge free together in the window"
 
 
@@ -91,10 +93,10 @@ def plan(session: Session, first: date, last: date, *, now: datetime, settings, 
     cases = [c for c in pending_cases(session, now) if (venue is None or c.venue == venue) and c.id not in skip]
     needs = [Need.of(session, c, settings) for c in cases]
     needs.sort(key=lambda n: (n.kind != "speedy", n.latest, n.filed_at, n.case_id))
-    ledger = Ledger.load(session, first, last, tz=tz)
+    ledger = reserve.PlannerLedger.load(session, first, last, tz=tz)
     for slot in held:
         ledger.add(slot)
-    reserve.hold(session, ledger, first, last, settings)
+    reserve.hold(session, ledger, first, last, now, settings)
     days = ledger.working.between(first, last)
     window_start = datetime.combine(first, time(0), tz).astimezone(UTC)
     not_before = {n.case_id: max(earliest_start(n, now, settings), window_start) for n in needs}

@@ -49,7 +49,9 @@ def _strings() -> dict:
                         gettext("No room and judge are free together before its 7-day limit."),
                     "court_closed_before_speedy_limit":
                         gettext("The court is closed on every day it could be heard before its 7-day limit."),
-                    "no_free_slot": gettext("No room at its venue is free while its judge is, in the window.")},
+                    "no_free_slot": gettext("No room at its venue is free while its judge is, in the window."),
+                    "kept_for_speedy_cases":
+                        gettext("The room time left in the window is kept for speedy cases still to be filed.")},
         "kinds": {"speedy": gettext("speedy"), "summary": gettext("summary"), "ordinary": gettext("ordinary"),
                   "enforcement": gettext("enforcement")},
     }

@@ -1,59 +1,119 @@
-"""The speedy reserve: room time the planner keeps for speedy cases on the days around a closure.
+"""The speedy reserve: room time each venue keeps for the speedy cases still to be filed.
 
 A speedy case must be heard by the end of the 7th day after filing, not before the day the
-summons allows (``speedy_notice_days``). In an ordinary week those days hold four or five
-working days; before a long closure (the Spring Festival's nine days) they hold one, two or
-three, and a case filed then can only go on those few days. If hearings that are not speedy,
-booked earlier with their months of time, already fill those days, the speedy case misses
-its 7 days although the rooms were open.
+summons allows (``speedy_notice_days``). Hearings that are not speedy have months of time,
+and the planner books them weeks ahead; when a venue's demand runs near its rooms' time,
+those hearings fill every day, and a speedy case filed later finds its 7 days full.
 
-So on every working day that some filing day's window reaches with at most
-``speedy_reserve_tight_days`` working days in it, the planner (auto-scheduling and the
-scheduling sweep's proposals) keeps the last ``speedy_reserve_minutes`` of every room's day
-for speedy cases: other hearings are planned to end before it. Judges are free then too,
-since every room of the day keeps the same stretch. The reserve binds only the planner: a
-scheduler booking by hand may still use it, and a reserved stretch no speedy case took is
-room time given up (the replay's figures show how much). ``speedy_reserve_minutes=0`` turns
-it off.
+So the planner (auto-scheduling and the scheduling sweep's proposals) keeps room time at
+each venue for the speedy cases it expects. The expected demand is the venue's own: the
+minutes of speedy hearings filed there over the last ``speedy_demand_days`` days (or
+since its first case, for a court that began later), per working day. A filing day
+spreads its demand evenly over the working days of its 7 days, so a working day inside an
+ordinary week expects about one filing day's demand, and the
+few working days before a long closure, which every earlier window squeezes onto, expect
+more (the day before the Spring Festival carries most of the week's). Only filing days
+still to come count: the cases filed earlier are already pending and planned first.
+
+On each day, a hearing that is not speedy is planned only if the venue's rooms keep free
+at least ``speedy_reserve_percent`` % of that expected demand after it (150 %: half again,
+for the days that bring more than the average; never more than half the venue's open time
+that day, so a burst of filings cannot shut the others out). Speedy cases pass; so does a case whose
+own deadline falls within the 7 days after that day (it cannot wait a week), and a second-lane
+overlap hearing (it takes no room time). Booking by hand is not bound: the reserve lives
+in the planner's ledger only. ``speedy_reserve_percent=0`` turns it off.
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from collections import defaultdict
+from datetime import UTC, date, datetime, time, timedelta
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ancillary.cases.models import Case, CaseKind
 from ancillary.scheduling.calendar import WorkingDays
-from ancillary.scheduling.rules import Ledger
+from ancillary.scheduling.rules import Ledger, Need, Refusal
 
-RESERVE = "kept for speedy cases before a closure"  # the reason of the ledger's reserve entries (no id)
+CODE = "kept_for_speedy_cases"  # the refusal and the unplaced reason
+MOST_KEPT = 0.5  # never more than half a venue's open room time on a day (a burst of filings is not a rate)
 
 
-def tight_days(working: WorkingDays, first: date, last: date, settings) -> set[date]:
-    """The working days in ``first``..``last`` that a tight 7-day window (few working days) reaches.
+class PlannerLedger(Ledger):
+    """The planner's ledger: the booking rules, and the speedy reserve on top of them."""
 
-    Cases are filed on working days (the intake clerks' days), so only those open a window.
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kept: dict[tuple[str, date], int] = {}  # (venue, day) -> minutes kept for speedy cases
+        self.held_back: set[int] = set()  # cases the reserve refused at least once
+
+    def venue_free(self, venue: str, day: date) -> int:
+        return sum(self.open_minutes(r.id, day) - self.used_minutes.get((r.id, day), 0)
+                   for r in self.rooms_for(venue))
+
+    def refusal(self, need: Need, room_id: int, starts_at: datetime, ends_at: datetime) -> tuple[Refusal | None, int]:
+        refusal, lane = super().refusal(need, room_id, starts_at, ends_at)
+        if refusal is not None or lane != 0 or need.kind == "speedy" or not self.kept:
+            return refusal, lane
+        venue, day = self.rooms[room_id].venue, self.local_day(starts_at)
+        kept = self.kept.get((venue, day), 0)
+        if not kept or need.latest < datetime.combine(day + timedelta(days=8), time(0), self.tz):
+            return None, 0
+        if self.venue_free(venue, day) - need.minutes >= kept:
+            return None, 0
+        self.held_back.add(need.case_id)
+        return Refusal(CODE, "the room time left on {day} is kept for speedy cases",
+                       {"day": day.isoformat(), "conflict": {"rule": "speedy_reserve", "day": day.isoformat()}},
+                       final_for_day=True), 0
+
+
+def speedy_rates(session: Session, now: datetime, settings) -> dict[str, float]:
+    """Minutes of speedy hearings filed per working day at each venue, over the last ``speedy_demand_days``."""
+    tz = settings.timezone
+    first_filed = session.scalar(select(func.min(Case.filed_at)))
+    if first_filed is None:
+        return {}
+    first_filed = first_filed if first_filed.tzinfo else first_filed.replace(tzinfo=UTC)
+    since = max(now - timedelta(days=settings.speedy_demand_days), first_filed)  # a new court: its own days
+    working = WorkingDays.load(session, since.astimezone(tz).date(), now.astimezone(tz).date())
+    days = len(working.between(since.astimezone(tz).date(), now.astimezone(tz).date()))
+    if not days:
+        return {}
+    minutes: dict[str, float] = defaultdict(float)
+    for venue, own in session.execute(select(Case.venue, Case.hearing_minutes).where(
+            Case.kind == CaseKind.speedy, Case.filed_at >= since, Case.filed_at < now)):
+        minutes[venue] += own or settings.hearing_minutes["speedy"]
+    return {venue: total / days for venue, total in minutes.items()}
+
+
+def shares(working: WorkingDays, today: date, first: date, last: date, settings) -> dict[date, float]:
+    """Per working day of ``first``..``last``: how many filing days' demand it is expected to carry.
+
+    Each working filing day from ``today`` on spreads one share evenly over the working days
+    of its 7 days (a window with none is a case no schedule can place: it asks nothing).
     """
     notice, limit = settings.speedy_notice_days, settings.speedy_hearing_days
-    found: set[date] = set()
-    for filed in working.between(first - timedelta(days=limit), last - timedelta(days=1)):
+    found: dict[date, float] = defaultdict(float)
+    for filed in working.between(max(today, first - timedelta(days=limit)), last - timedelta(days=notice)):
         window = working.between(filed + timedelta(days=notice), filed + timedelta(days=limit))
-        if 0 < len(window) <= settings.speedy_reserve_tight_days:
-            found.update(day for day in window if first <= day <= last)
-    return found
+        for day in window:
+            if first <= day <= last:
+                found[day] += 1 / len(window)
+    return dict(found)
 
 
-def hold(session: Session, ledger: Ledger, first: date, last: date, settings) -> set[date]:
-    """Keep the reserve in ``ledger``'s rooms on the tight days of ``first``..``last``; returns those days."""
-    minutes = settings.speedy_reserve_minutes
-    if minutes <= 0:
-        return set()
+def hold(session: Session, ledger: PlannerLedger, first: date, last: date, now: datetime, settings) -> dict:
+    """Keep each venue's expected speedy demand on the days of ``first``..``last``; returns what is kept."""
+    percent = settings.speedy_reserve_percent
+    rates = speedy_rates(session, now, settings) if percent > 0 else {}
+    if not rates:
+        return {}
     reach = timedelta(days=settings.speedy_hearing_days + 1)
     working = WorkingDays.load(session, first - reach, last + reach)
-    days = tight_days(working, first, last, settings)
-    for day in sorted(days):
-        for room in ledger.rooms.values():
-            closes = ledger.opening(room, day)[1]
-            starts: datetime = closes - timedelta(minutes=minutes)
-            ledger.room_blocks[room.id].append((starts, closes, None, RESERVE))
-    return days
+    today = now.astimezone(settings.timezone).date()
+    for day, share in shares(working, today, first, last, settings).items():
+        for venue, rate in rates.items():
+            most = MOST_KEPT * sum(ledger.open_minutes(r.id, day) for r in ledger.rooms_for(venue))
+            ledger.kept[(venue, day)] = round(min(rate * share * percent / 100, most))
+    return ledger.kept

@@ -1,5 +1,8 @@
 """Speedy cases around a closure: the planner keeps room for them, and the KPI counts honestly.
 
+The main court filed 20 speedy cases in December (30 speedy minutes a working day): the
+reserve is sized from that.
+
 The court is shut from Saturday 9 to Sunday 17 January 2027 (a nine-day closure like the
 Spring Festival's). A speedy case filed on Thursday 7 January can only be heard on Friday 8;
 one filed on Friday 8 has no working day in its 7 days at all.
@@ -12,10 +15,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
+from ancillary.cases.models import Case, CaseKind
 from ancillary.config import Settings, SettingsError
 from ancillary.scheduling.calendar import WorkingDays
 from ancillary.scheduling.models import Hearing, HearingStatus
-from ancillary.scheduling.reserve import tight_days
+from ancillary.scheduling.reserve import shares
 from ancillary.scheduling.rules import Ledger, Need
 from tests.conftest import NOW
 
@@ -36,9 +40,18 @@ def _auto(sched, first: str, last: str) -> dict:
     return answer.get_json()
 
 
+def _history(sched, count: int, venue: str = "main") -> None:
+    """``count`` speedy cases filed at ``venue`` in December: the demand the reserve is sized from."""
+    days = [date(2026, 12, 7) + timedelta(days=n) for n in range(18)]
+    days = [d for d in days if d.weekday() < 5]
+    for i in range(count):
+        sched.file(kind="speedy", venue=venue, filed_at=f"{days[i % len(days)].isoformat()}T10:00:00+08:00")
+
+
 def _week_before_the_closure(sched, clock) -> tuple[list[dict], list[dict], dict]:
     """Summary cases fill the days before the closure; three speedy cases come on the 7th, one on the 8th."""
     _close(sched)
+    _history(sched, 20)  # 600 speedy minutes over the 20 working days before the 4th: 30 a day
     judges = [sched.judge.id, sched.court["judge"].id]
     for i in range(16):
         sched.file(kind="summary", judge_id=judges[i % 2])
@@ -73,22 +86,24 @@ def test_the_days_before_a_closure_keep_room_for_speedy_cases(sched, app, clock)
     booked = dict(_check_every_rule(sched, app))
     for case in speedy:  # each heard on Friday 8, the one working day of its 7
         assert booked[case["id"]].date() == date(2027, 1, 8), booked.get(case["id"])
-    # The summary cases left the last 90 minutes of the tight days free, and went after the closure.
+    # The summary cases left room on the 8th, which every window before the closure reaches,
+    # and went after the closure.
     tz = app.config["SETTINGS"].timezone
-    others = [at for case_id, at in booked.items() if case_id not in {c["id"] for c in speedy}]
+    summaries = sched.session_do(lambda s: set(s.scalars(select(Case.id).where(Case.kind == CaseKind.summary))))
+    others = [at for case_id, at in booked.items() if case_id in summaries]
     assert all(at.date() not in CLOSED for at in others)
-    assert all(at.time().hour < 16 for at in others if at.date() in (date(2027, 1, 7), date(2027, 1, 8)))
+    assert sum(1 for at in others if at.date() == date(2027, 1, 8)) <= 5  # 60 min each of 450: 150 left
     assert any(at.date() >= date(2027, 1, 18) for at in others)
     # The case filed on the 8th cannot be heard in time, and the plan says why in words.
-    (left,) = runs["8th"]["unscheduled"]
-    assert left["case_id"] == last[0]["id"] and left["reason"] == "court_closed_before_speedy_limit"
+    (left,) = [u for u in runs["8th"]["unscheduled"] if u["case_id"] == last[0]["id"]]
+    assert left["reason"] == "court_closed_before_speedy_limit"
     assert "2027-01-15" in left["detail"]
     assert tz.key == "Asia/Shanghai"
 
 
 def test_without_the_reserve_summary_hearings_take_the_last_day_and_speedy_cases_miss(sched, app, clock):
     original = app.config["SETTINGS"]
-    app.config["SETTINGS"] = original.with_overrides(speedy_reserve_minutes=0)
+    app.config["SETTINGS"] = original.with_overrides(speedy_reserve_percent=0)
     try:
         speedy, _, runs = _week_before_the_closure(sched, clock)
     finally:
@@ -114,27 +129,32 @@ def test_the_kpi_counts_every_speedy_case_and_beside_it_those_the_calendar_allow
     assert figures["speedy_heard_within_7_days_rate"]["met"] is False
 
 
-def test_tight_days_are_those_around_a_closure_only(sched, app):
+def test_a_day_before_a_closure_expects_the_demand_of_every_window_that_reaches_it(sched, app):
     settings = app.config["SETTINGS"]
     _close(sched)
 
-    def days(session):
+    def shares_of(session):
         working = WorkingDays.load(session, date(2026, 12, 1), date(2027, 2, 28))
-        return tight_days(working, date(2026, 12, 28), date(2027, 1, 29), settings)
+        return shares(working, date(2027, 1, 4), date(2027, 1, 4), date(2027, 1, 29), settings)
 
-    # Filed Tue 5 (6, 7, 8), Wed 6 (7, 8), Thu 7 (8); and the days after: filed Fri 8 has none.
-    # New Year's Day (Friday 1 January, one day) leaves every window four days or more.
-    assert sched.session_do(days) == {date(2027, 1, 6), date(2027, 1, 7), date(2027, 1, 8)}
+    found = sched.session_do(shares_of)
+    # Filed Mon 4 (5-8), Tue 5 (6-8), Wed 6 (7, 8), Thu 7 (8); filed Fri 8 has no working day.
+    assert found[date(2027, 1, 8)] == pytest.approx(1 / 4 + 1 / 3 + 1 / 2 + 1)
+    assert found[date(2027, 1, 5)] == pytest.approx(1 / 4)
+    assert not any(day in found for day in CLOSED)
+    # After the closure an ordinary week: a working day carries about one filing day.
+    assert found[date(2027, 1, 26)] == pytest.approx(1.0)
     assert NOW.date() == date(2027, 1, 4)
 
 
 @pytest.mark.parametrize("env, message", [
-    ({"ANCILLARY_SPEEDY_RESERVE_MINUTES": "many"}, "ANCILLARY_SPEEDY_RESERVE_MINUTES"),
-    ({"ANCILLARY_SPEEDY_RESERVE_MINUTES": "600"}, "ANCILLARY_SPEEDY_RESERVE_MINUTES must be 0-480"),
-    ({"ANCILLARY_SPEEDY_RESERVE_TIGHT_DAYS": "0"}, "ANCILLARY_SPEEDY_RESERVE_TIGHT_DAYS 1-7"),
+    ({"ANCILLARY_SPEEDY_RESERVE_PERCENT": "many"}, "ANCILLARY_SPEEDY_RESERVE_PERCENT"),
+    ({"ANCILLARY_SPEEDY_RESERVE_PERCENT": "600"}, "ANCILLARY_SPEEDY_RESERVE_PERCENT must be 0-500"),
+    ({"ANCILLARY_SPEEDY_DEMAND_DAYS": "3"}, "ANCILLARY_SPEEDY_DEMAND_DAYS 7-365"),
 ])
 def test_absurd_reserve_settings_refuse_to_start(env, message):
     base = {"ANCILLARY_SECRET_KEY": "x", "ANCILLARY_QR_KEYS": "K1:reserve-test-key-0123456789"}
     with pytest.raises(SettingsError, match=message):
         Settings.from_env({**base, **env})
-    assert Settings.from_env({**base, "ANCILLARY_SPEEDY_RESERVE_MINUTES": "0"}).speedy_reserve_minutes == 0
+    off = Settings.from_env({**base, "ANCILLARY_SPEEDY_RESERVE_PERCENT": "0", "ANCILLARY_SPEEDY_DEMAND_DAYS": "14"})
+    assert (off.speedy_reserve_percent, off.speedy_demand_days) == (0, 14)
