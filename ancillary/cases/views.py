@@ -20,6 +20,7 @@ from ancillary.cases.schemas import (
     LawFirmSchema,
     dump_case,
 )
+from ancillary.errors import Forbidden
 from ancillary.extensions import db
 from ancillary.openapi import Blueprint, errors
 from ancillary.schemas import ListArgsSchema, paged
@@ -129,9 +130,7 @@ class CaseView(MethodView):
             allowed = {"track", "mediation_likely", "hearing_minutes"}
         refused = sorted(set(args) - allowed)
         if refused:
-            from ancillary.errors import Forbidden
-
-            raise Forbidden("field_not_allowed", "the {role} role may not change {field}", field=refused[0],
+            raise Forbidden("field_not_allowed", "a {role} may not change this part of the case", field=refused[0],
                             role=user.role.value)
         services.update_case(db.session, case, actor=user, now=now(), **args)
         return respond_case(case)

@@ -80,7 +80,10 @@ def test_judge_assignment_track_and_mediation(court):
     case = court.file_case()
     new_judge = court.make_actor("judge")
     admin, judge = court["court_admin"], court["judge"]
-    assert judge.patch(f"/api/v1/cases/{case['id']}", json={"judge_id": new_judge.id}).status_code == 403
+    refused = judge.patch(f"/api/v1/cases/{case['id']}", json={"judge_id": new_judge.id})
+    assert refused.status_code == 403
+    # a sentence naming the role in words; the field is named where programs read it
+    assert refused.json["message"] == "法官无权修改案件的这一项" and refused.json["field"] == "judge_id"
     assert admin.patch(f"/api/v1/cases/{case['id']}", json={"track": "simple"}).status_code == 403
     moved = admin.patch(f"/api/v1/cases/{case['id']}", json={"judge_id": new_judge.id})
     assert moved.status_code == 200 and moved.get_json()["judge_id"] == new_judge.id
