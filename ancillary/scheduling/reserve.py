@@ -38,6 +38,10 @@ from ancillary.scheduling.rules import Ledger, Need, Refusal
 
 CODE = "kept_for_speedy_cases"  # the refusal and the unplaced reason
 MOST_KEPT = 0.5  # never more than half a venue's open room time on a day (a burst of filings is not a rate)
+# A venue's speedy filings are a rate only when they came on this many working days of the
+# stretch: cases filed in one go (a court loading its backlog, a week planned at once) ask
+# for nothing still to come, and keeping room for them would only leave rooms empty.
+STEADY_DAYS = 5
 
 
 class PlannerLedger(Ledger):
@@ -69,7 +73,8 @@ class PlannerLedger(Ledger):
 
 
 def speedy_rates(session: Session, now: datetime, settings) -> dict[str, float]:
-    """Minutes of speedy hearings filed per working day at each venue, over the last ``speedy_demand_days``."""
+    """Minutes of speedy hearings filed per working day at each venue, over the last ``speedy_demand_days``
+    (a venue whose speedy cases came on fewer than ``STEADY_DAYS`` days has no rate)."""
     tz = settings.timezone
     first_filed = session.scalar(select(func.min(Case.filed_at)))
     if first_filed is None:
@@ -81,10 +86,12 @@ def speedy_rates(session: Session, now: datetime, settings) -> dict[str, float]:
     if not days:
         return {}
     minutes: dict[str, float] = defaultdict(float)
-    for venue, own in session.execute(select(Case.venue, Case.hearing_minutes).where(
+    filing_days: dict[str, set[date]] = defaultdict(set)
+    for venue, own, filed_at in session.execute(select(Case.venue, Case.hearing_minutes, Case.filed_at).where(
             Case.kind == CaseKind.speedy, Case.filed_at >= since, Case.filed_at < now)):
         minutes[venue] += own or settings.hearing_minutes["speedy"]
-    return {venue: total / days for venue, total in minutes.items()}
+        filing_days[venue].add((filed_at if filed_at.tzinfo else filed_at.replace(tzinfo=UTC)).astimezone(tz).date())
+    return {venue: total / days for venue, total in minutes.items() if len(filing_days[venue]) >= STEADY_DAYS}
 
 
 def shares(working: WorkingDays, today: date, first: date, last: date, settings) -> dict[date, float]:

@@ -105,16 +105,29 @@ def test_nothing_is_kept_at_a_venue_without_speedy_filings(sched, app, percent):
     assert len(plan["scheduled"]) == 8 and not plan["unscheduled"]
 
 
-def test_a_burst_of_speedy_filings_keeps_at_most_half_of_a_day(sched, app):
-    for _ in range(30):  # the court's first cases, all on one day: 450 speedy minutes a working day
-        sched.file(kind="speedy", venue=sched.tribunal, filed_at="2026-12-31T10:00:00+08:00")
+def _kept_at_the_tribunal(sched, app) -> dict[date, int]:
     settings = app.config["SETTINGS"]
 
     def kept(session):
         ledger = PlannerLedger.load(session, date(2027, 1, 4), date(2027, 1, 22), tz=settings.timezone)
         return hold(session, ledger, date(2027, 1, 4), date(2027, 1, 22), NOW, settings)
 
-    found = sched.session_do(kept)
-    tribunal = {day: minutes for (venue, day), minutes in found.items() if venue == sched.tribunal}
+    return {day: minutes for (venue, day), minutes in sched.session_do(kept).items() if venue == sched.tribunal}
+
+
+def test_a_heavy_speedy_intake_keeps_at_most_half_of_a_day(sched, app):
+    for day in ("2026-12-24", "2026-12-25", "2026-12-28", "2026-12-29", "2026-12-30", "2026-12-31"):
+        for _ in range(10):  # 300 speedy minutes a working day, more than half the room's 420
+            sched.file(kind="speedy", venue=sched.tribunal, filed_at=f"{day}T10:00:00+08:00")
+    tribunal = _kept_at_the_tribunal(sched, app)
     assert max(tribunal.values()) == 210  # half of the room's 420 open minutes
     assert min(tribunal.values()) < 210  # tomorrow carries only today's filings: less
+
+
+def test_cases_filed_in_one_go_keep_nothing_and_a_dense_week_is_packed_full(sched, app):
+    for _ in range(30):  # a backlog loaded on one day is not a rate of filings still to come
+        sched.file(kind="speedy", venue=sched.tribunal, filed_at="2026-12-31T10:00:00+08:00")
+    assert not _kept_at_the_tribunal(sched, app)
+    _long_summaries(sched, 8)
+    plan = _auto(sched, "2027-01-04", "2027-01-15")
+    assert not [u for u in plan["unscheduled"] if u["reason"] == CODE], plan["unscheduled"]
