@@ -227,7 +227,8 @@ def stage(session: Session, settings, key: str, content: bytes, content_type: st
     path = Path(settings.storage_dir) / STAGING / uuid.uuid4().hex / _checked(key)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
-    staged = Staged(path, key, content_type, settings, session.get_nested_transaction())
+    own = session if isinstance(session, Session) else session()  # a scoped session: the session it holds
+    staged = Staged(path, key, content_type, settings, own.get_nested_transaction())
     session.info.setdefault(STAGED, []).append(staged)
     return key
 
