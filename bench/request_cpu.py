@@ -29,19 +29,22 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 ROUNDS = 56  # 10 to warm up, 30 timed (480 bookings), 16 profiled
 BOOKING_PARTS = {  # the share of a booking's CPU by part: (label, function name, file name or "")
-    "token and user": ("_authenticate", "web.py"), "arguments": ("parse", "webargs"),
+    "token and user": ("_authenticate", "web.py"), "arguments (by hand)": ("hearing_args", "schemas.py"),
+    "arguments (webargs)": ("parse", "webargs"),
     "load and lock": ("load", "booking.py"), "ledger": ("ledger_around", "booking.py"),
     "SMS text": ("booked", "sms.py"),
     "hearing, audit entries, task, SMS, access log (one statement)": ("insert_booked", "booking_write.py"),
-    "answer (and its access log)": ("dump_hearings", "views.py"), "access log": ("log_accesses", "audit"),
+    "answer": ("hearing", "answers.py"),
     "commit": ("_commit_or_rollback", "web.py"),
 }
 
 SCAN_PARTS = {  # the share of a scan's CPU by part
     "token and user": ("_authenticate", "web.py"), "NUL check of the body": ("_refuse_nul_characters", "web.py"),
-    "arguments (marshmallow)": ("_load", "custody/views.py"), "label's signature": ("token_to_code", "services.py"),
+    "arguments (by hand)": ("scan_args", "custody/schemas.py"), "arguments (marshmallow)": ("_load", "custody/views.py"),
+    "label's signature": ("token_to_code", "services.py"),
     "the scan (locking read, chain, writes)": ("scan", "custody/services.py"),
-    "of which the writes": ("_write_scan", "services.py"), "answer (marshmallow)": ("dump", "marshmallow/schema.py"),
+    "of which the writes": ("_write_scan", "services.py"), "answer (by hand)": ("recorded", "custody/answers.py"),
+    "answer (marshmallow)": ("dump", "marshmallow/schema.py"),
     "commit": ("_commit_or_rollback", "web.py"),
 }
 

@@ -19,7 +19,6 @@ fails :func:`verify`.
 from __future__ import annotations
 
 import base64
-import hashlib
 import hmac
 import re
 from dataclasses import dataclass
@@ -75,8 +74,8 @@ class Keyring:
 
 
 def _signature(secret: bytes, kid: str, code: str) -> str:
-    mac = hmac.new(secret, f"{PREFIX}.{kid}.{code}".encode("ascii"), hashlib.sha256)
-    return base64.b32encode(mac.digest()[:SIG_BYTES]).decode("ascii")
+    mac = hmac.digest(secret, f"{PREFIX}.{kid}.{code}".encode("ascii"), "sha256")  # one call, in C
+    return base64.b32encode(mac[:SIG_BYTES]).decode("ascii")
 
 
 def sign(keyring: Keyring, code: str) -> str:

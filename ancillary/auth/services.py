@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 
 from ancillary.audit.services import record
 from ancillary.auth.models import PARTY_DATA_ROLES, ApiToken, Role, User
@@ -142,24 +142,46 @@ def issue_token(
 def user_for_token(session: Session, token: str, *, now: datetime) -> User | None:
     """Return the active user holding a valid, unexpired, unrevoked token.
 
-    Every request pays for this lookup, so the token and its user come in one statement.
+    Every request pays for this lookup, so the token's dates and its user come in one
+    statement, read from the database each time (a revocation made by another process
+    counts at once). In a fresh session (every request's) the statement reads plain
+    columns and the user is put into the session as if a query had loaded it: the ORM's
+    query machinery cost a request more than the statement. A session already holding
+    objects (a caller's own, across requests) gets the ORM's query, with its autoflush
+    and identity map, as before.
     """
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
-    row = session.execute(_TOKEN_AND_USER, {"token_hash": digest(token)}).first()
+    fresh = not (session.identity_map or session.new or session.dirty or session.deleted)
+    statement = _TOKEN_AND_USER if fresh else _TOKEN_AND_USER_ORM
+    row = (session.connection() if fresh else session).execute(statement, {"token_hash": digest(token)}).first()
     if row is None:
         return None
-    user, created_at, expires_at, revoked_at = row
-    if revoked_at is not None or expires_at <= now or not user.may_act(created_at):
+    *user, created_at, expires_at, revoked_at = row
+    if revoked_at is not None or expires_at <= now:
         return None
+    user = _as_loaded(session, dict(zip(_USER_COLUMNS, user, strict=True))) if fresh else user[0]
+    return user if user.may_act(created_at) else None
+
+
+def _as_loaded(session: Session, values: dict) -> User:
+    """The user of these column values, in ``session`` as loaded (the columns not read load when first used)."""
+    user = User(**values)
+    make_transient_to_detached(user)  # every column given counts as committed; the rest as expired
+    session.add(user)
     return user
 
 
 # Built once: every request runs it, and a statement object reused keeps its cache key
-# (SQLAlchemy otherwise rebuilds the expression and its key on every call).
-_TOKEN_AND_USER = (select(User, ApiToken.created_at, ApiToken.expires_at, ApiToken.revoked_at)
+# (SQLAlchemy otherwise rebuilds the expression and its key on every call). Every column
+# of the user but the password's hash, which no request but a sign-in reads.
+_USER_COLUMNS = tuple(column.key for column in User.__table__.columns if column.key != "password_hash")
+_TOKEN_DATES = (ApiToken.created_at, ApiToken.expires_at, ApiToken.revoked_at)
+_TOKEN_AND_USER = (select(*(User.__table__.c[key] for key in _USER_COLUMNS), *_TOKEN_DATES)
                    .join(ApiToken, ApiToken.user_id == User.id)
                    .where(ApiToken.token_hash == bindparam("token_hash")))
+_TOKEN_AND_USER_ORM = (select(User, *_TOKEN_DATES).join(ApiToken, ApiToken.user_id == User.id)
+                       .where(ApiToken.token_hash == bindparam("token_hash")))
 
 
 def revoke_token(session: Session, token: str, *, actor: User, now: datetime) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from marshmallow import Schema, fields, validate
 
 from ancillary.custody.models import CustodyAction
+from ancillary.fastargs import is_text, plain_fields
 from ancillary.schemas import Id, ListArgsSchema, LocalDateTime
 
 MAX_CODE = 4096  # longer than any QR payload: surely not a scan
@@ -21,6 +22,24 @@ class ScanArgsSchema(Schema):
     typed = fields.Boolean(load_default=False, metadata={
         "description": "code is the dossier code printed under a torn label's QR (DS0000123-01), typed by hand; "
                        "marked so in the chain"})
+
+
+_SCAN_CHECKS = {
+    "code": lambda v: is_text(v, 1, MAX_CODE),
+    "action": lambda v: type(v) is str and v in ("receive", "store"),
+    "location": lambda v: v is None or is_text(v, 1, 100),
+    "client_scan_id": lambda v: v is None or is_text(v, 1, 64),
+    "scanned_at": lambda v: v is None,  # a device time is left to the schema
+    "typed": lambda v: type(v) is bool,
+}
+_SCAN_REQUIRED = frozenset(("code", "action"))
+
+
+def scan_args(body) -> dict | None:
+    """``ScanArgsSchema().load(body)`` for a plain well-formed scan, else None (the schema decides)."""
+    if not plain_fields(body, _SCAN_CHECKS, _SCAN_REQUIRED):
+        return None
+    return {"typed": False, **body}
 
 
 class LookupArgsSchema(Schema):

@@ -10,6 +10,7 @@ unique constraint on (actor_id, client_scan_id) turns into nothing, and a second
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -18,7 +19,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
 from ancillary.audit.services import record
 from ancillary.auth.models import Role, User
@@ -79,12 +79,17 @@ class Recorded:
 
 def token_to_code(keyring, raw: str) -> str:
     """The dossier code in a scanned label, or Invalid (422) saying why not."""
-    from scanners.tokens import TokenError, verify
+    from scanners.tokens import TOKEN_RE, TokenError, verify
     from scanners.wedge import clean_scanned_text, token_candidates
 
     # A scanner in the wrong keyboard layout can garble a label into more than one
     # well-formed token (German Y/Z): the first repair whose signature holds wins. The
     # repairs are made one at a time, so a label read as printed costs one.
+    if TOKEN_RE.match(raw or "") and raw[-1] != "\n":
+        # Already a clean token (what a camera or a well-set scanner sends): it is its own
+        # first candidate, so its signature is checked first, without cleaning or repairing.
+        with contextlib.suppress(TokenError):
+            return verify(keyring, raw)
     first_error = None
     for _, text in token_candidates(raw or ""):
         try:
@@ -350,7 +355,7 @@ def _write_scan(session: Session, built: dict, row, event: dict) -> int | None:
 def _forget(session: Session, dossier_id: int) -> None:
     """Expire the dossier and its head if this session holds them: written past the ORM, they are stale."""
     for model in (Dossier, CustodyHead):
-        held = session.identity_map.get(identity_key(model, dossier_id))
+        held = session.identity_map.get((model, (dossier_id,), None))  # identity_key(model, dossier_id), unbuilt
         if held is not None:
             session.expire(held)
 

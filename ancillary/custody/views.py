@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import timedelta
 
-from flask import Response, current_app, request
+from flask import Response, current_app, jsonify, request
 from flask.views import MethodView
 from flask_smorest import abort
 from marshmallow import ValidationError
@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from ancillary.auth.models import CONTRACTOR_ROLES, Role, User
 from ancillary.auth.policy import TOKEN_ROLES
 from ancillary.cases.models import Case, CaseStatus, Dossier
-from ancillary.custody import queries, services
+from ancillary.custody import answers, queries, services
 from ancillary.custody.models import CustodyEvent, CustodyHead
 from ancillary.custody.schemas import (
     CustodySchema,
@@ -27,6 +27,7 @@ from ancillary.custody.schemas import (
     ScanFormSchema,
     ScanResultSchema,
     WhereArgsSchema,
+    scan_args,
 )
 from ancillary.custody.timeline_pdf import render_timeline
 from ancillary.display_names import N_
@@ -103,16 +104,10 @@ def scan_body(session, event: CustodyEvent) -> dict:
     }
 
 
-def recorded_body(recorded: services.Recorded) -> dict:
-    """The answer to a new scan, from what it wrote: the same as ``scan_body`` of the stored event."""
-    holder = recorded.holder
-    return {
-        "dossier_id": recorded.dossier_id, "code": recorded.code, "case_number": recorded.case_number,
-        "volume": recorded.volume, "action": recorded.action.value,
-        "holder": {"id": holder[0], "username": holder[1], "display_name": holder[2]} if holder else None,
-        "location": recorded.location, "seq": recorded.seq, "hash": recorded.hash, "conflict": recorded.conflict,
-        "scanned_at": recorded.device_at, "recorded_at": recorded.server_at, "typed": recorded.typed,
-    }
+def _respond(body: dict, status: int) -> Response:
+    response = jsonify(body)
+    response.status_code = status
+    return response
 
 
 def _load(schema, data, location):
@@ -205,15 +200,16 @@ class ScansView(MethodView):
             body = request.get_json(silent=True)
             if not isinstance(body, dict):
                 abort(400, messages={"json": {"_schema": ["the body is not a JSON object"]}})
-            args = _load(_SCAN_ARGS, body, "json")
+            args = scan_args(body) or _load(_SCAN_ARGS, body, "json")
         result = services.scan(
             db.session, keyring=settings().qr_keyring, code=args["code"], action=args["action"],
             location=args.get("location"), client_scan_id=args.get("client_scan_id"),
             device_at=args.get("scanned_at"), actor=current_user(), now=now(), typed=args.get("typed", False),
         )
+        tz = settings().timezone
         if result.replayed:
-            return scan_body(db.session, result.event), 200
-        return recorded_body(result.recorded), 201
+            return _respond(answers.shown(scan_body(db.session, result.event), tz), 200)
+        return _respond(answers.recorded(result.recorded, tz), 201)
 
 
 @blp.route("/dossiers/lookup")

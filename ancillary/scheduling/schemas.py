@@ -2,6 +2,7 @@ from datetime import time
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from ancillary.fastargs import aware_datetime, is_id, plain_fields
 from ancillary.schemas import Id, ListArgsSchema, LocalDate, LocalDateTime
 
 
@@ -160,6 +161,22 @@ class HearingArgsSchema(Schema):
     @validates_schema
     def period(self, data, **kwargs):
         _check_period(data)
+
+
+_HEARING_CHECKS = {"case_id": is_id, "courtroom_id": is_id, "starts_at": lambda v: type(v) is str,
+                   "ends_at": lambda v: type(v) is str}
+_HEARING_REQUIRED = frozenset(_HEARING_CHECKS)
+
+
+def hearing_args(body) -> dict | None:
+    """``HearingArgsSchema().load(body)`` for a plain well-formed booking, else None (the schema decides)."""
+    if not plain_fields(body, _HEARING_CHECKS, _HEARING_REQUIRED):
+        return None
+    starts_at, ends_at = aware_datetime(body["starts_at"]), aware_datetime(body["ends_at"])
+    if starts_at is None or ends_at is None or not 10 <= (ends_at - starts_at).total_seconds() / 60 <= 480:
+        return None
+    return {"case_id": body["case_id"], "courtroom_id": body["courtroom_id"], "starts_at": starts_at,
+            "ends_at": ends_at}
 
 
 class HearingMoveArgsSchema(Schema):

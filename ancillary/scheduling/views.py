@@ -42,6 +42,7 @@ from ancillary.scheduling.schemas import (
     UtilizationArgsSchema,
     UtilizationSchema,
     WorkingDaySchema,
+    hearing_args,
 )
 from ancillary.schemas import paged
 from ancillary.web import current_user, now, roles
@@ -214,7 +215,7 @@ class HearingsView(MethodView):
         return respond({"items": dump_hearings(list(items)), "total": total})
 
     @roles(Role.scheduler)
-    @blp.arguments(HearingArgsSchema, example={"case_id": 42, "courtroom_id": 3,
+    @blp.arguments(HearingArgsSchema, fast=hearing_args, example={"case_id": 42, "courtroom_id": 3,
                                                "starts_at": "2027-01-07T09:00:00+08:00",
                                                "ends_at": "2027-01-07T10:00:00+08:00"})
     @blp.response(201, HearingSchema, example=HEARING_EXAMPLE)
