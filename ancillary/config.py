@@ -117,6 +117,8 @@ class Settings:
     payment_release_days: int = 30  # (default) payment received -> released within N days
     archive_warning_days: int = 3  # (default) warn archivists N days before the archive deadline
     sweep_lookback_days: int = 30  # nodes that fell due longer ago than this are not picked up again
+    # PostgreSQL: a sweep writing at least this many items checks their foreign keys once (0: never)
+    sweep_bulk_check_rows: int = 100_000
     command_center: tuple[str, ...] = ()  # usernames of the enforcement command center
     sms_rate_per_second: float = 10.0  # per sender process and From number
     sms_give_up_hours: float = 6.0  # retries stop this long after the first attempt
@@ -264,6 +266,7 @@ class Settings:
             ("ANCILLARY_PAYMENT_RELEASE_DAYS", self.payment_release_days, 1, 365),
             ("ANCILLARY_ARCHIVE_WARNING_DAYS", self.archive_warning_days, 1, 60),
             ("ANCILLARY_SWEEP_LOOKBACK_DAYS", self.sweep_lookback_days, 1, 366),
+            ("ANCILLARY_SWEEP_BULK_CHECK_ROWS", self.sweep_bulk_check_rows, 0, 10**9),
         ):
             if not low <= value <= high:
                 raise SettingsError(f"{name}={value} is absurd: it must be {low}-{high}")

@@ -150,6 +150,7 @@ _INT_SETTINGS = {
     "ANCILLARY_PAYMENT_RELEASE_DAYS": "payment_release_days",
     "ANCILLARY_ARCHIVE_WARNING_DAYS": "archive_warning_days",
     "ANCILLARY_SWEEP_LOOKBACK_DAYS": "sweep_lookback_days",
+    "ANCILLARY_SWEEP_BULK_CHECK_ROWS": "sweep_bulk_check_rows",
     "ANCILLARY_CLAIM_TIMEOUT": "claim_timeout_seconds",
     "ANCILLARY_SENDER_BATCH": "sender_batch",
     "ANCILLARY_SERVE_MOVES_PER_HOUR": "serve_moves_per_hour",

@@ -15,19 +15,28 @@ side by side): every tick stages the whole 30-day lookback (``rules.stage``, eac
 checked), then ``digests.fold`` reads the staged items back and links them. It shares
 today's ``bulk_insert``, so it is, if anything, faster than the code it stands for.
 ``--no-before`` skips it.
+
+``--reference DIR`` (an extracted tree of other code: ``git archive main | tar -x -C DIR``,
+``ln -s $PWD/.venv DIR/.venv``, ``pybabel compile -d DIR/ancillary/translations``) runs the
+first and routine ticks of DIR's code and of this tree in turn, ``--rounds`` times, on the same
+database emptied between runs; beside each run it writes the load average and, on PostgreSQL,
+the server's CPU seconds (its processes' own, read from /proc: they travel to an idle machine).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import os
 import random
 import resource
+import subprocess
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
-from common import fresh_database, make_app, write
+from common import ROOT, TICKS, children_of, cpu_of, fresh_database, make_app, postmaster_pid, write
 
 NOW = datetime(2027, 1, 4, 1, 30, tzinfo=UTC)
 
@@ -192,11 +201,92 @@ def forget_sweep(app) -> tuple[int, int]:
     return counts
 
 
+# --- side by side with another tree's code ------------------------------------------------
+
+CHILD = """
+import json, resource, sys, time
+sys.path[:0] = [{root!r}, {root!r} + "/bench"]
+from datetime import datetime
+from common import make_app
+from ancillary.jobs import run_sweeps
+app = make_app({url!r})
+started, cpu = time.perf_counter(), time.process_time()
+results = run_sweeps(app, datetime.fromisoformat({now!r}), deliver=False)
+print("RESULT", json.dumps({{"seconds": round(time.perf_counter() - started, 2),
+      "client_cpu_s": round(time.process_time() - cpu, 2),
+      "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+      "results": {{path.rsplit(".", 1)[-1]: outcome for path, outcome in results}}}}))
+"""
+
+
+def server_cpu(postmaster: int | None) -> float | None:
+    """CPU seconds the database server has used: its live processes and those it reaped (ended connections)."""
+    if postmaster is None:
+        return None
+    try:
+        fields = Path(f"/proc/{postmaster}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    reaped = (int(fields[13]) + int(fields[14])) / TICKS
+    return reaped + sum(cpu_of(pid) for pid in children_of(postmaster))
+
+
+def run_tree(root: Path, url: str, now: datetime, postmaster: int | None) -> dict:
+    """One tick of ``root``'s code in a fresh interpreter, with the load before it and the server's CPU."""
+    load_before, cpu_before = os.getloadavg()[0], server_cpu(postmaster)
+    done = subprocess.run([str(ROOT / ".venv/bin/python"), "-c", CHILD.format(root=str(root), url=url,
+                                                                             now=now.isoformat())],
+                          cwd=root, capture_output=True, text=True, check=True)
+    time.sleep(0.5)  # let the server reap the tick's connections
+    figures = json.loads(done.stdout.rsplit("RESULT ", 1)[1])
+    cpu_after = server_cpu(postmaster)
+    figures.update(load_before=round(load_before, 2), server_cpu_s=None if cpu_before is None
+                   else round(cpu_after - cpu_before, 2))
+    return figures
+
+
+def side_by_side(app, url: str, reference: Path, rounds: int) -> list[dict]:
+    """The reference tree's first and routine ticks, then this tree's, ``rounds`` times on one database."""
+    from ancillary.extensions import db
+
+    with app.app_context():
+        with db.engine.connect() as conn:
+            postmaster = postmaster_pid(conn) if conn.dialect.name == "postgresql" else None
+        db.engine.dispose()
+    vacuum(url)  # so that no autovacuum of the loaded cases runs into the first measurement
+    runs = []
+    for number in range(1, rounds + 1):
+        for label, root in (("reference", reference), ("this tree", ROOT)):
+            first = run_tree(root, url, NOW, postmaster)
+            routine = run_tree(root, url, NOW + timedelta(minutes=5), postmaster)
+            runs.append({"round": number, "code": label, "first": first, "routine": routine})
+            print(f"==> round {number}, {label}: first {first['seconds']} s (load {first['load_before']}, "
+                  f"server CPU {first['server_cpu_s']} s, client CPU {first['client_cpu_s']} s, "
+                  f"peak {first['peak_rss_mb']} MB); routine {routine['seconds']} s", flush=True)
+            forget_sweep(app)
+            vacuum(url)
+    return runs
+
+
+def vacuum(url: str) -> None:
+    """VACUUM ANALYZE the database (PostgreSQL): every run starts from the same state, no autovacuum in it."""
+    from sqlalchemy import create_engine, text
+
+    if not url.startswith("postgresql"):
+        return
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+    engine.dispose()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=("sqlite", "postgresql"), default="sqlite")
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--no-before", action="store_true", help="skip the reference runs of the sweep as it was")
+    parser.add_argument("--reference", type=Path, help="another tree's code, run in turn with this one")
+    parser.add_argument("--rounds", type=int, default=2)
     args = parser.parse_args()
     load_before = os.getloadavg()
     url = fresh_database(args.db)
@@ -205,6 +295,12 @@ def main():
     started = time.perf_counter()
     load(app, args.cases)
     load_seconds = time.perf_counter() - started
+    if args.reference:
+        runs = side_by_side(app, url, args.reference.resolve(), args.rounds)
+        write(f"reminders_sweep_{args.db}_side_by_side", {
+            "database": args.db, "open_cases": args.cases, "reference": str(args.reference), "runs": runs,
+            "machine": {"cpus": os.cpu_count(), "load_before": load_before, "load_after": os.getloadavg()}})
+        return
     now = first_and_routine(url, "now")
     items, messages = forget_sweep(app)
     before = None if args.no_before else first_and_routine(url, "before (reference)", before=True)

@@ -19,6 +19,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ancillary import foreign_keys
 from ancillary.db import bulk_insert, bulk_insert_values
 from ancillary.outbox import NotificationItem
 from ancillary.reminders import digests, rules
@@ -83,13 +84,36 @@ def write(session: Session, fresh: list[Fresh], now: datetime, settings, kinds: 
     others = [item for item in fresh if item.digest not in kinds]
     bulk_insert(session, NotificationItem.__table__, [_row(item, now, None) for item in others])
     recipients = sorted(by_recipient)
+    table = NotificationItem.__table__
+    # a first sweep over a large court: the items are written last, their keys checked once
+    held: list[dict] | None = [] if foreign_keys.worth_it(
+        session, table.name, len(fresh), settings.sweep_bulk_check_rows) else None
 
     def link(session_, items_by_notification):
-        bulk_insert_values(session_, NotificationItem.__table__, COLUMNS, [
-            (*item[:10], now, nid) for nid, items in items_by_notification.items() for item in items])
+        if held is not None:
+            held.append(items_by_notification)
+        else:
+            _write_linked(session_, [items_by_notification], now)
 
-    return digests.fold_groups(session, now, settings, recipients,
-                               ((r, by_recipient[r]) for r in recipients), link)
+    made = digests.fold_groups(session, now, settings, recipients, ((r, by_recipient[r]) for r in recipients), link)
+    if held:
+        foreign_keys.write_checked_once(session, table.name, lambda: _write_linked(session, held, now))
+    return made
+
+
+# Rows per COPY when the held items are written at the end (a few tens of MB of lines at a time).
+ROWS_PER_COPY = 50_000
+
+
+def _write_linked(session: Session, batches: list[dict], now: datetime) -> None:
+    """Write the items of ``batches`` ({message id: items}), each with its message, in the order folded."""
+    rows: list[tuple] = []
+    for items_by_notification in batches:
+        rows += [(*item[:10], now, nid) for nid, items in items_by_notification.items() for item in items]
+        if len(rows) >= ROWS_PER_COPY:
+            bulk_insert_values(session, NotificationItem.__table__, COLUMNS, rows)
+            rows = []
+    bulk_insert_values(session, NotificationItem.__table__, COLUMNS, rows)
 
 
 # The columns an item is written with: Fresh's first ten fields, then created_at and notification_id.
