@@ -219,6 +219,7 @@ class Staged:
     key: str
     content_type: str
     settings: object
+    savepoint: object = None  # the savepoint it was staged in: rolled back, it takes the file with it
 
 
 def stage(session: Session, settings, key: str, content: bytes, content_type: str = "application/octet-stream") -> str:
@@ -226,7 +227,9 @@ def stage(session: Session, settings, key: str, content: bytes, content_type: st
     path = Path(settings.storage_dir) / STAGING / uuid.uuid4().hex / _checked(key)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(content)
-    session.info.setdefault(STAGED, []).append(Staged(path, key, content_type, settings))
+    own = session if isinstance(session, Session) else session()  # a scoped session: the session it holds
+    staged = Staged(path, key, content_type, settings, own.get_nested_transaction())
+    session.info.setdefault(STAGED, []).append(staged)
     return key
 
 
@@ -256,10 +259,26 @@ def _after_commit(session: Session) -> None:
 
 
 def _after_rollback(session: Session, previous_transaction) -> None:
-    if previous_transaction.parent is not None:
-        return  # a savepoint: the request may still commit; the sweep tidies what it left
+    if previous_transaction.parent is not None:  # a savepoint: only what was staged inside it goes
+        kept = []
+        for staged in session.info.get(STAGED, []):
+            if _inside(staged.savepoint, previous_transaction):
+                _discard(staged.path)
+            else:
+                kept.append(staged)
+        session.info[STAGED] = kept
+        return
     for staged in session.info.pop(STAGED, []):
         _discard(staged.path)
+
+
+def _inside(transaction, savepoint) -> bool:
+    """Whether ``transaction`` is ``savepoint`` or nested within it."""
+    while transaction is not None:
+        if transaction is savepoint:
+            return True
+        transaction = transaction.parent
+    return False
 
 
 def install() -> None:

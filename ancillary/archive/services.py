@@ -22,6 +22,7 @@ from ancillary.audit.services import record
 from ancillary.auth.models import Role, User
 from ancillary.cases.models import Case, CaseStatus, Dossier
 from ancillary.custody.models import CustodyAction
+from ancillary.custody.runs import append_run
 from ancillary.custody.services import append_event
 from ancillary.errors import Conflict, Forbidden, Invalid
 from ancillary.outbox import enqueue, reader_locale
@@ -120,6 +121,37 @@ def record_step(
                  location=location, details=details or None)
     if step == "archive":
         _maybe_archive_case(session, dossier.case, actor=actor, now=now)
+    return rec
+
+
+def archive_volume(session: Session, dossier: Dossier, *, actor: User, now: datetime, settings, material_count: int,
+                   pdf: bytes, archive_location: str) -> ArchiveRecord:
+    """Count, bind, digitise and shelve a volume the archivist holds, in one go.
+
+    The same record, custody events and audit entries as the four ``record_step`` calls one
+    after another at ``now`` (the suite compares them); checked first, so a refusal writes nothing.
+    """
+    _check(dossier, actor)
+    if material_count is None:
+        raise Invalid("count_required", "give the number of materials counted", field="material_count")
+    if not pdf or not pdf.startswith(b"%PDF-"):
+        raise Invalid("not_a_pdf", "the scanned file must be a PDF", field="file")
+    if not archive_location:
+        raise Invalid("location_required", "give the archive location", field="archive_location")
+    rec = _record(session, dossier)
+    rec.archivist_id = actor.id
+    digest = hashlib.sha256(pdf).hexdigest()
+    key = storage.stage(session, settings, scan_relative_path(digest), pdf, "application/pdf")
+    rec.material_count, rec.counted_at, rec.bound_at = material_count, now, now
+    rec.scan_sha256, rec.scan_bytes, rec.scan_path, rec.digitised_at = digest, len(pdf), key, now
+    rec.archive_location, rec.archived_at = archive_location, now
+    held_at = dossier.location
+    append_run(session, dossier, [(CustodyAction.count, held_at, {"material_count": material_count}),
+                                  (CustodyAction.bind, held_at, None),
+                                  (CustodyAction.digitise, held_at, {"sha256": digest, "bytes": len(pdf)}),
+                                  (CustodyAction.archive, archive_location, {"archive_location": archive_location})],
+               actor=actor, now=now, to_holder_id=actor.id)
+    _maybe_archive_case(session, dossier.case, actor=actor, now=now)
     return rec
 
 

@@ -39,7 +39,14 @@ from ancillary.config import smtp_options
 from ancillary.extensions import db
 from ancillary.outbox.models import Channel, Notification, NotificationStatus, SmsOptOut
 from ancillary.outbox.quiet import QUIET_CHANNELS, held_back, in_quiet_hours, release_time
-from ancillary.outbox.services import RANK, audit_step, is_opted_out, map_provider_status, notify_status_change
+from ancillary.outbox.services import (
+    RANK,
+    audit_step,
+    cases_of_many,
+    is_opted_out,
+    map_provider_status,
+    notify_status_change,
+)
 from ancillary.timeutil import utcnow
 from notifications.channels import ChannelError
 
@@ -252,7 +259,8 @@ def send_batch(session: Session, claims: list[tuple[int, str]], now: datetime, s
     answers = [_attempt(channels, snapshots[row_id], settings, row_id) for row_id in ids]
     rows = {row.id: row for row in session.scalars(
         select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id).with_for_update())}
-    outcomes = [_record(session, rows[row_id], token, *answer, now, settings)
+    cases = cases_of_many(session, list(rows.values()))  # one read for the batch, not one per row
+    outcomes = [_record(session, rows[row_id], token, *answer, now, settings, cases[row_id])
                 for (row_id, token), answer in zip(claims, answers, strict=True)]
     session.commit()
     return outcomes
@@ -270,8 +278,9 @@ def _attempt(channels: Channels, snapshot: Notification, settings, row_id: int) 
         return None, ChannelError(str(exc), retryable=False, code="invalid")
 
 
-def _record(session: Session, row: Notification, token: str, result, error, now: datetime, settings) -> str:
-    """Store what the provider answered for one claimed row (flushed, not committed)."""
+def _record(session: Session, row: Notification, token: str, result, error, now: datetime, settings,
+            cases: list[int]) -> str:
+    """Store what the provider answered for one claimed row (flushed, not committed); ``cases``: its case ids."""
     if row.claim_token != token:
         log.warning("notification %s was re-claimed while it was being sent", row.id)
     if result is not None:
@@ -282,8 +291,7 @@ def _record(session: Session, row: Notification, token: str, result, error, now:
             row.status = answered
         row.sent_at = now
         row.last_error = None
-        session.flush()
-        audit_step(session, None, "reminder.sent", row, now=now,
+        audit_step(session, None, "reminder.sent", row, now=now, cases=cases,
                    after={"provider_id": result.provider_id, "status": row.status.value, "attempt": row.attempts})
         if row.status != before:
             notify_status_change(session, row, now)

@@ -158,12 +158,25 @@ def case_ids_of(session: Session, notification: Notification) -> list[int]:
     return ids
 
 
+def cases_of_many(session: Session, notifications: list[Notification]) -> dict[int, list[int]]:
+    """``case_ids_of`` for many messages in one read: each message's id -> its case ids."""
+    found: dict[int, set[int]] = {n.id: set() for n in notifications}
+    for notification_id, case_id in session.execute(
+            select(NotificationItem.notification_id, NotificationItem.case_id).where(
+                NotificationItem.notification_id.in_(list(found)), NotificationItem.case_id.is_not(None))):
+        found[notification_id].add(case_id)
+    return {n.id: sorted(found[n.id]) or ([n.case_id] if n.case_id is not None else []) for n in notifications}
+
+
 def audit_step(session: Session, actor, action: str, notification: Notification, *, now: datetime,
-               after: dict | None = None) -> None:
-    """Write one audit entry per case the message names, so each case's history shows the step."""
+               after: dict | None = None, cases: list[int] | None = None) -> None:
+    """Write one audit entry per case the message names, so each case's history shows the step.
+
+    ``cases``: the message's case ids when the caller read them already (``cases_of_many``).
+    """
     body = {"notification_id": notification.id, "kind": notification.kind, "recipient_id": notification.recipient_id,
             **(after or {})}
-    cases = case_ids_of(session, notification)
+    cases = case_ids_of(session, notification) if cases is None else cases
     for case_id in cases or [None]:
         record(session, actor, action, notification, now=now, after=body, case_id=case_id)
 

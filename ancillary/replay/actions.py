@@ -11,7 +11,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ancillary.archive.services import record_step
+from ancillary.archive.services import archive_volume
 from ancillary.auth.services import create_user
 from ancillary.cases.services import AddressIn, CaseIn, PartyIn, close_case, create_law_firm, file_case
 from ancillary.custody.services import scan
@@ -136,8 +136,11 @@ def receive_dossier(session: Session, dossier, *, actor, now: datetime, settings
                 client_scan_id=None, device_at=None, actor=actor, now=now)
 
 
-def archive_step(session: Session, dossier, step: str, *, actor, now: datetime, settings, **values):
-    return record_step(session, dossier, step, actor=actor, now=now, settings=settings, **values)
+def archive_whole_volume(session: Session, dossier, *, actor, now: datetime, settings, material_count: int,
+                         pdf: bytes, archive_location: str):
+    """Count, bind, digitise and shelve a volume at once: the rows of the four steps one by one."""
+    return archive_volume(session, dossier, actor=actor, now=now, settings=settings, material_count=material_count,
+                          pdf=pdf, archive_location=archive_location)
 
 
 def ack(session: Session, notification, *, actor, now: datetime):

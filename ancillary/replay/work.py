@@ -194,12 +194,8 @@ class Archive:
         for dossier in sorted(case.dossiers, key=lambda d: d.volume):
             step_at = now  # the steps are stamped when the person starts the file: time only moves forward
             r.call(actions.receive_dossier, dossier, actor=actor, now=step_at, settings=r.settings, location="档案室")
-            r.call(actions.archive_step, dossier, "count", actor=actor, now=step_at, settings=r.settings,
-                   material_count=r.draw("archive", dossier.id).randint(20, 200))
-            r.call(actions.archive_step, dossier, "bind", actor=actor, now=step_at, settings=r.settings)
-            r.call(actions.archive_step, dossier, "digitise", actor=actor, now=step_at, settings=r.settings,
-                   pdf=MINIMAL_PDF)
-            r.call(actions.archive_step, dossier, "archive", actor=actor, now=step_at, settings=r.settings,
+            r.call(actions.archive_whole_volume, dossier, actor=actor, now=step_at, settings=r.settings,
+                   material_count=r.draw("archive", dossier.id).randint(20, 200), pdf=MINIMAL_PDF,
                    archive_location=f"档案库{dossier.case_id % 40 + 1:02d}柜")
             minutes += r.rs.minutes.archive_volume
         r.counts["archived"] += 1

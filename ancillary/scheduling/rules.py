@@ -13,6 +13,7 @@ import math
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
@@ -145,6 +146,7 @@ class Refusal:
     final: bool = False
 
 
+@lru_cache(maxsize=4096)  # the packer asks about one case's limit for every slot it tries
 def _iso(value: datetime, tz: ZoneInfo) -> str:
     return value.astimezone(tz).isoformat()
 

@@ -99,3 +99,28 @@ def test_a_wrong_database_url_refuses_to_start_in_one_line(url, named, command, 
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1, lines
     assert lines[0].startswith("refusing to start") and "ANCILLARY_DATABASE_URL" in lines[0] and named in lines[0]
+
+
+def test_a_file_staged_in_a_refused_savepoint_never_reaches_the_store_and_the_others_do(tmp_path):
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from ancillary import storage
+
+    settings = make_settings("sqlite:///unused.sqlite3", tmp_path)
+    storage.install()
+    engine = create_engine("sqlite://")
+    with Session(engine) as session:
+        session.connection()
+        with session.begin_nested():
+            kept = storage.stage(session, settings, "archive/kept-0001.pdf", b"%PDF-1.7 kept", "application/pdf")
+        with pytest.raises(ValueError), session.begin_nested():  # an action refused after staging its file
+            refused = storage.stage(session, settings, "archive/refused-0002.pdf", b"%PDF-1.7 no", "application/pdf")
+            raise ValueError("refused")
+        outside = storage.stage(session, settings, "archive/outside-0003.pdf", b"%PDF-1.7 out", "application/pdf")
+        session.commit()
+    engine.dispose()
+    store = LocalStorage(tmp_path / "storage")
+    assert store.get(kept) == b"%PDF-1.7 kept" and store.get(outside) == b"%PDF-1.7 out"
+    assert not store.exists(refused)
+    assert not any((tmp_path / "storage" / ".staging").rglob("*.pdf"))
