@@ -249,7 +249,8 @@ def dense(first: date, last: date, seeds: int, tmp: Path) -> dict:
                                              settings=settings.with_overrides(speedy_reserve_percent=0))
                 seconds = clock.perf_counter() - started
                 packed = sum(n.minutes for n, *_ in placements)
-                _, kept = auto.plan(db.session, first, last, now=DENSE_NOW, settings=settings)
+                _, kept = auto.plan(db.session, first, last, now=DENSE_NOW,
+                                    settings=settings.with_overrides(speedy_reserve_percent=150))
                 packed_with_reserve = sum(n.minutes for n, *_ in kept)
                 speedy_left = sum(1 for u in plan.unscheduled if u["reason"] == "no_slot_before_speedy_limit")
                 # Reference: each case, in the same order, at its earliest feasible slot.

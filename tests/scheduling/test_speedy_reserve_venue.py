@@ -20,6 +20,15 @@ from tests.conftest import NOW
 from tests.scheduling.test_speedy_reserve import _auto
 
 
+@pytest.fixture(autouse=True)
+def reserve_on(app):
+    """These tests are of a court that keeps room for its speedy cases (off by default)."""
+    original = app.config["SETTINGS"]
+    app.config["SETTINGS"] = original.with_overrides(speedy_reserve_percent=150)
+    yield
+    app.config["SETTINGS"] = original
+
+
 def _filed_in_december(sched, count: int) -> None:
     days = [d for d in (date(2026, 12, 7) + timedelta(days=n) for n in range(18)) if d.weekday() < 5]
     for i in range(count):
