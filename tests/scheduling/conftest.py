@@ -53,3 +53,12 @@ def sched(app, court):
     s = Sched(court, app)
     s.session_do(lambda session: load_official(session, [2026, 2027], now=NOW))
     return s
+
+
+@pytest.fixture
+def speedy_reserve_on(app):
+    """A court that keeps room for its speedy cases (``ANCILLARY_SPEEDY_RESERVE_PERCENT=150``; off by default)."""
+    original = app.config["SETTINGS"]
+    app.config["SETTINGS"] = original.with_overrides(speedy_reserve_percent=150)
+    yield
+    app.config["SETTINGS"] = original

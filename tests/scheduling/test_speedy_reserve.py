@@ -26,13 +26,8 @@ from tests.conftest import NOW
 CLOSED = [date(2027, 1, 11) + timedelta(days=n) for n in range(5)]  # Mon 11 - Fri 15, with both weekends
 
 
-@pytest.fixture(autouse=True)
-def reserve_on(app):
-    """These tests are of a court that keeps room for its speedy cases (off by default)."""
-    original = app.config["SETTINGS"]
-    app.config["SETTINGS"] = original.with_overrides(speedy_reserve_percent=150)
-    yield
-    app.config["SETTINGS"] = original
+# These tests are of a court that keeps room for its speedy cases (off by default).
+pytestmark = pytest.mark.usefixtures("speedy_reserve_on")
 
 
 def _close(sched) -> None:

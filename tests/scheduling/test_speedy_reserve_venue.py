@@ -19,14 +19,8 @@ from ancillary.scheduling.reserve import CODE, PlannerLedger, hold
 from tests.conftest import NOW
 from tests.scheduling.test_speedy_reserve import _auto
 
-
-@pytest.fixture(autouse=True)
-def reserve_on(app):
-    """These tests are of a court that keeps room for its speedy cases (off by default)."""
-    original = app.config["SETTINGS"]
-    app.config["SETTINGS"] = original.with_overrides(speedy_reserve_percent=150)
-    yield
-    app.config["SETTINGS"] = original
+# These tests are of a court that keeps room for its speedy cases (off by default).
+pytestmark = pytest.mark.usefixtures("speedy_reserve_on")
 
 
 def _filed_in_december(sched, count: int) -> None:
