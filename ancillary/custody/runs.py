@@ -10,14 +10,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ancillary.audit.services import record
 from ancillary.auth.models import User
 from ancillary.cases.models import Dossier
-from ancillary.custody.models import GENESIS, CustodyAction, CustodyEvent, CustodyHead, event_digest
-from ancillary.custody.services import append_event
+from ancillary.custody.models import GENESIS, CustodyAction, CustodyEvent, event_digest
+from ancillary.custody.services import advance_head, append_event, lock_head
 
 Link = tuple[CustodyAction, str | None, dict[str, Any] | None]  # action, location, details
 
@@ -25,8 +24,7 @@ Link = tuple[CustodyAction, str | None, dict[str, Any] | None]  # action, locati
 def append_run(session: Session, dossier: Dossier, links: list[Link], *, actor: User, now: datetime,
                to_holder_id: int | None) -> list[CustodyEvent]:
     """Append ``links`` to ``dossier``'s chain at ``now``, each handing it to ``to_holder_id``."""
-    session.execute(select(Dossier.id).where(Dossier.id == dossier.id).with_for_update())
-    head = session.get(CustodyHead, dossier.id, populate_existing=True)
+    head = lock_head(session, dossier)
     if head is not None and now < head.last_at:  # placed by its time among later events: one by one
         return [append_event(session, dossier, action=action, actor=actor, now=now, to_holder_id=to_holder_id,
                              location=location, details=details) for action, location, details in links]
@@ -42,12 +40,7 @@ def append_run(session: Session, dossier: Dossier, links: list[Link], *, actor: 
         session.add(event)
         dossier.holder_id, dossier.location = to_holder_id, location
         events.append(event)
-    if head is None:
-        head = CustodyHead(dossier_id=dossier.id, seq=seq, hash=prev, last_at=now)
-        session.add(head)
-    else:
-        head.seq, head.hash, head.last_at = seq, prev, max(head.last_at, now)
-    dossier.head_seq, dossier.head_hash, dossier.head_last_at = head.seq, head.hash, head.last_at
+    advance_head(session, dossier, head, seq, prev, now)
     session.flush()  # the audit entries name the events' ids
     for event in events:
         record(session, actor, f"custody.{event.action.value}", event, now=now, case_id=dossier.case_id,

@@ -164,9 +164,22 @@ def check_scanner(user: User, case: Case) -> None:
     raise Forbidden("role_not_allowed", "the {role} role may not do this", role=user.role.value)
 
 
-def _lock(session: Session, dossier: Dossier) -> CustodyHead | None:
+def lock_head(session: Session, dossier: Dossier) -> CustodyHead | None:
+    """Lock ``dossier``'s row (one writer per chain) and read its chain's head afresh."""
     session.execute(select(Dossier.id).where(Dossier.id == dossier.id).with_for_update())
     return session.get(CustodyHead, dossier.id, populate_existing=True)
+
+
+def advance_head(session: Session, dossier: Dossier, head: CustodyHead | None, seq: int, digest: str,
+                 at: datetime) -> CustodyHead:
+    """Move the chain's head (made with its first event) to ``seq``, and the dossier's copy of it."""
+    if head is None:
+        head = CustodyHead(dossier_id=dossier.id, seq=seq, hash=digest, last_at=at)
+        session.add(head)
+    else:
+        head.seq, head.hash, head.last_at = seq, digest, max(head.last_at, at)
+    dossier.head_seq, dossier.head_hash, dossier.head_last_at = head.seq, head.hash, head.last_at
+    return head
 
 
 def _as_replay(event: CustodyEvent, dossier_id: int, action: CustodyAction) -> ScanResult:
@@ -218,7 +231,7 @@ def append_event(
     current holder, and it is flagged ``conflict`` when the history after it
     disagrees (custody moved on from someone else than it says).
     """
-    head = _lock(session, dossier)
+    head = lock_head(session, dossier)
     seq = head.seq + 1 if head else 1
     prev_hash = head.hash if head else GENESIS
     effective_at = device_at or now
@@ -235,13 +248,7 @@ def append_event(
     )
     event.hash = event_digest(event.content(), prev_hash)
     session.add(event)
-    if head is None:
-        head = CustodyHead(dossier_id=dossier.id, seq=seq, hash=event.hash, last_at=effective_at)
-        session.add(head)
-    else:
-        head.seq, head.hash = seq, event.hash
-        head.last_at = max(head.last_at, effective_at)
-    dossier.head_seq, dossier.head_hash, dossier.head_last_at = head.seq, head.hash, head.last_at
+    advance_head(session, dossier, head, seq, event.hash, effective_at)
     if not late:
         dossier.holder_id, dossier.location = to_holder_id, location
     session.flush()  # the event, the head and the dossier at once; the audit entry needs the event's id
