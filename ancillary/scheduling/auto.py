@@ -77,7 +77,7 @@ def _reason(need: Need, ledger: Ledger, first: date, last: date, not_before: dat
     if need.speedy_limit is not None and latest_day <= last:
         return "no_slot_before_speedy_limit", (
             f"no room and judge free together before the 7-day limit {need.speedy_limit.astimezone(tz):%Y-%m-%d}")
-    if need.case_id in getattr(ledger, "held_back", ()):
+    if need.case_id in ledger.held_back:
         return reserve.CODE, "the room time left in the window is kept for speedy cases still to be filed"
     return "no_free_slot", "no room at the venue and the judge free together in the window"
 

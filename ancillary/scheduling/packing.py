@@ -174,6 +174,30 @@ def pack(ledger: Ledger, needs: list[Need], days: list[date], not_before: dict[i
             for day in days:
                 pool.force_for(ledger, day, days, rooms)
                 placed.extend(_fill_day(ledger, pool, rooms, day))
+    return placed, _repair(ledger, needs, placed, days, not_before)
+
+
+def _fails_like(ledger: Ledger, need: Need, failed: list[Need], last: date, not_before) -> bool:
+    """Whether a case that failed, no less flexible than ``need`` (the same judge, length and venue), answers
+    for it: ``need`` fails too. A case the speedy reserve held back answers only for those it binds
+    on every day of the window (a case due within 7 days of a day passes the reserve there)."""
+    for other in failed:
+        if not_before[other.case_id] <= not_before[need.case_id] and other.latest >= need.latest:
+            if other.case_id in ledger.held_back:
+                if not ledger.binds(need, last):
+                    continue
+                ledger.held_back.add(need.case_id)
+            return True
+    return False
+
+
+def _repair(ledger: Ledger, needs: list[Need], placed: list[Placement], days: list[date], not_before) -> list[Need]:
+    """Give each case the packing left its earliest free slot, or one a repair move frees; returns those left.
+
+    A case the speedy reserve held back gets no repair move: its refusal is the reserve's, which
+    no move of other hearings inside the venue lifts; it waits for a later plan, when the
+    speedy demand of its days is known. Repair moves are for holes, not for the reserve.
+    """
     done = {p.need.case_id for p in placed}
     rest: list[Need] = []
     failed: dict[tuple, list[Need]] = defaultdict(list)  # a case no more flexible than one that failed fails too
@@ -181,13 +205,13 @@ def pack(ledger: Ledger, needs: list[Need], days: list[date], not_before: dict[i
         if need.case_id in done:
             continue
         key = (need.venue, need.judge_id, need.minutes, need.eligible)
-        if any(not_before[f.case_id] <= not_before[need.case_id] and f.latest >= need.latest for f in failed[key]):
+        if days and _fails_like(ledger, need, failed[key], days[-1], not_before):
             rest.append(need)
             continue
         found = repair.earliest(ledger, need, days, not_before[need.case_id])
         if found is not None:
             repair.add(ledger, found)
-        else:
+        elif need.case_id not in ledger.held_back:
             found = (repair.move_to_make_room(ledger, need, placed, days, not_before)
                      or repair.merge_holes(ledger, need, placed, days, not_before)
                      or repair.slide_and_join(ledger, need, placed, days, not_before))
@@ -200,4 +224,4 @@ def pack(ledger: Ledger, needs: list[Need], days: list[date], not_before: dict[i
             rest.append(need)
         else:
             placed.append(found)
-    return placed, rest
+    return rest

@@ -34,7 +34,7 @@ from sqlalchemy.orm import Session
 
 from ancillary.cases.models import Case, CaseKind
 from ancillary.scheduling.calendar import WorkingDays
-from ancillary.scheduling.rules import Ledger, Need, Refusal
+from ancillary.scheduling.rules import Ledger, Need, Refusal, Room
 
 CODE = "kept_for_speedy_cases"  # the refusal and the unplaced reason
 MOST_KEPT = 0.5  # never more than half a venue's open room time on a day (a burst of filings is not a rate)
@@ -51,25 +51,57 @@ class PlannerLedger(Ledger):
         super().__init__(*args, **kwargs)
         self.kept: dict[tuple[str, date], int] = {}  # (venue, day) -> minutes kept for speedy cases
         self.held_back: set[int] = set()  # cases the reserve refused at least once
+        self._venue_rooms: dict[str, list[int]] = {}
+        self._venue_open: dict[tuple[str, date], int] = {}
 
     def venue_free(self, venue: str, day: date) -> int:
-        return sum(self.open_minutes(r.id, day) - self.used_minutes.get((r.id, day), 0)
-                   for r in self.rooms_for(venue))
+        """Open minutes of the venue's rooms on ``day`` not taken by a first-lane hearing.
+
+        The rooms and their open minutes do not change while planning: they are summed once per
+        venue-day; the used minutes are read afresh (placements and repair moves change them).
+        """
+        rooms = self._venue_rooms.get(venue)
+        if rooms is None:
+            rooms = self._venue_rooms[venue] = [r.id for r in self.rooms_for(venue)]
+        opened = self._venue_open.get((venue, day))
+        if opened is None:
+            opened = self._venue_open[(venue, day)] = sum(self.open_minutes(r, day) for r in rooms)
+        used = self.used_minutes
+        return opened - sum(used.get((r, day), 0) for r in rooms)
+
+    def binds(self, need: Need, day: date) -> bool:
+        """Whether the reserve may refuse ``need`` on ``day`` (not a speedy case, nor one due within 7 days)."""
+        return need.kind != "speedy" and need.latest >= datetime.combine(day + timedelta(days=8), time(0), self.tz)
+
+    def kept_out(self, need: Need, venue: str, day: date) -> bool:
+        """Whether the reserve refuses ``need`` every first-lane slot at ``venue`` on ``day``.
+
+        It depends on the venue-day, not the room or the time: one answer stands for the whole day,
+        and while a plan only adds hearings it cannot change back.
+        """
+        kept = self.kept.get((venue, day), 0)
+        return bool(kept) and self.binds(need, day) and self.venue_free(venue, day) - need.minutes < kept
 
     def refusal(self, need: Need, room_id: int, starts_at: datetime, ends_at: datetime) -> tuple[Refusal | None, int]:
         refusal, lane = super().refusal(need, room_id, starts_at, ends_at)
-        if refusal is not None or lane != 0 or need.kind == "speedy" or not self.kept:
+        if refusal is not None or lane != 0 or not self.kept:
             return refusal, lane
-        venue, day = self.rooms[room_id].venue, self.local_day(starts_at)
-        kept = self.kept.get((venue, day), 0)
-        if not kept or need.latest < datetime.combine(day + timedelta(days=8), time(0), self.tz):
-            return None, 0
-        if self.venue_free(venue, day) - need.minutes >= kept:
+        day = self.local_day(starts_at)
+        if not self.kept_out(need, self.rooms[room_id].venue, day):
             return None, 0
         self.held_back.add(need.case_id)
         return Refusal(CODE, "the room time left on {day} is kept for speedy cases",
                        {"day": day.isoformat(), "conflict": {"rule": "speedy_reserve", "day": day.isoformat()}},
                        final_for_day=True), 0
+
+    def slots_in_day(self, need: Need, room: Room, day: date, not_before: datetime, limit: int = 1):
+        """As the booking rules find them, but a day the reserve keeps is not searched room by room
+        (a case that could share a slot in the second lane is: that lane takes no room time)."""
+        if self.kept and not need.eligible and self.working(day) and self.kept_out(need, room.venue, day):
+            if self.venue_free(room.venue, day) >= need.minutes:  # time is left, and it is kept
+                self.held_back.add(need.case_id)
+            return []
+        return super().slots_in_day(need, room, day, not_before, limit)
 
 
 def speedy_rates(session: Session, now: datetime, settings) -> dict[str, float]:

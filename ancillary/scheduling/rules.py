@@ -182,6 +182,9 @@ def round_up(value: datetime, minutes: int = GRID_MINUTES) -> datetime:
 class Ledger:
     """Booked hearings, blockings and working days of a window, keyed for fast checks."""
 
+    # Cases a planner's own rule kept out (the speedy reserve of ``reserve.PlannerLedger``); booking keeps none.
+    held_back: set[int] | frozenset[int] = frozenset()
+
     def __init__(self, rooms: list[Room], working: WorkingDays, tz: ZoneInfo):
         self.rooms = {room.id: room for room in rooms}
         self.working = working
