@@ -23,6 +23,7 @@ from ancillary.scheduling.models import Courtroom, Hearing, HearingStatus
 from ancillary.scheduling.queries import earliest_start
 from ancillary.scheduling.rules import Booked, Ledger, Need
 
+SEARCH_LIMIT = "search_limit_reached"  # the repair budget (packing.REPAIR_BUDGET) ran out before this case
 PENDING_COLUMNS = (Case.id, Case.number, Case.kind, Case.track, Case.venue, Case.judge_id, Case.hearing_minutes,
                    Case.deadline_at, Case.filed_at, Case.mediation_likely)
 
@@ -74,6 +75,9 @@ def _reason(need: Need, ledger: Ledger, first: date, last: date, not_before: dat
     if need.speedy_limit is not None and latest_day <= last and not ledger.working.between(start_day, latest_day):
         return "court_closed_before_speedy_limit", (
             f"the court is closed on every day up to the 7-day limit {need.speedy_limit.astimezone(tz):%Y-%m-%d}")
+    if need.case_id in ledger.unsearched:
+        return SEARCH_LIMIT, ("no free slot; the search for moves of other hearings that could free one reached "
+                              "this plan's limit, and the next plan searches again")
     if need.speedy_limit is not None and latest_day <= last:
         return "no_slot_before_speedy_limit", (
             f"no room and judge free together before the 7-day limit {need.speedy_limit.astimezone(tz):%Y-%m-%d}")

@@ -22,8 +22,14 @@ from datetime import date, datetime, time, timedelta
 
 from ancillary.scheduling import repair
 from ancillary.scheduling.repair import Placement
+from ancillary.scheduling.reserve import PlannerLedger
 from ancillary.scheduling.rules import Ledger, Need, Room
 
+# The slot checks (``PlannerLedger.asked``) the repair moves of one plan may make. A dense month's repair
+# makes at most about 50,000 (bench/scheduling.py --only dense); past the budget a case still gets
+# its earliest free slot, and a speedy case the slot of a case that can wait, but no more moves
+# of other hearings: it is left with the reason ``search_limit_reached`` for the next plan.
+REPAIR_BUDGET = 200_000
 JUDGE_CODES = frozenset({"judge_busy", "judge_unavailable"})
 CASE_CODES = frozenset({"past_speedy_limit", "past_deadline"})
 
@@ -159,7 +165,7 @@ def _fill_day(ledger: Ledger, pool: Pool, rooms: list[Room], day: date) -> list[
     return placed
 
 
-def pack(ledger: Ledger, needs: list[Need], days: list[date], not_before: dict[int, datetime]) -> tuple[
+def pack(ledger: PlannerLedger, needs: list[Need], days: list[date], not_before: dict[int, datetime]) -> tuple[
         list[Placement], list[Need]]:
     """Place what fits of ``needs`` (already in priority order) over ``days``; return placements and the rest."""
     placed: list[Placement] = []
@@ -177,7 +183,7 @@ def pack(ledger: Ledger, needs: list[Need], days: list[date], not_before: dict[i
     return placed, _repair(ledger, needs, placed, days, not_before)
 
 
-def _fails_like(ledger: Ledger, need: Need, failed: list[Need], last: date, not_before) -> bool:
+def _fails_like(ledger: PlannerLedger, need: Need, failed: list[Need], last: date, not_before) -> bool:
     """Whether a case that failed, no less flexible than ``need`` (the same judge, length and venue), answers
     for it: ``need`` fails too. A case the speedy reserve held back answers only for those it binds
     on every day of the window (a case due within 7 days of a day passes the reserve there)."""
@@ -187,18 +193,37 @@ def _fails_like(ledger: Ledger, need: Need, failed: list[Need], last: date, not_
                 if not ledger.binds(need, last):
                     continue
                 ledger.held_back.add(need.case_id)
+            elif other.case_id in ledger.unsearched:
+                ledger.unsearched.add(need.case_id)
             return True
     return False
 
 
-def _repair(ledger: Ledger, needs: list[Need], placed: list[Placement], days: list[date], not_before) -> list[Need]:
+def _by_moves(ledger: PlannerLedger, need: Need, placed: list[Placement], days: list[date], not_before,
+              spent: bool) -> Placement | None:
+    """A slot for ``need`` freed by moving placed hearings; none for a case the speedy reserve holds back,
+    nor once the plan's repair budget is spent (the case is then marked as not searched)."""
+    if need.case_id in ledger.held_back:
+        return None
+    if spent:
+        ledger.unsearched.add(need.case_id)
+        return None
+    return (repair.move_to_make_room(ledger, need, placed, days, not_before)
+            or repair.merge_holes(ledger, need, placed, days, not_before)
+            or repair.slide_and_join(ledger, need, placed, days, not_before))
+
+
+def _repair(ledger: PlannerLedger, needs: list[Need], placed: list[Placement], days: list[date],
+            not_before) -> list[Need]:
     """Give each case the packing left its earliest free slot, or one a repair move frees; returns those left.
 
     A case the speedy reserve held back gets no repair move: its refusal is the reserve's, which
     no move of other hearings inside the venue lifts; it waits for a later plan, when the
-    speedy demand of its days is known. Repair moves are for holes, not for the reserve.
+    speedy demand of its days is known. Repair moves are for holes, not for the reserve. Past
+    ``REPAIR_BUDGET`` slot checks a case gets its earliest free slot or an eviction only.
     """
     done = {p.need.case_id for p in placed}
+    asked_before = ledger.asked
     rest: list[Need] = []
     failed: dict[tuple, list[Need]] = defaultdict(list)  # a case no more flexible than one that failed fails too
     for need in needs:
@@ -211,10 +236,9 @@ def _repair(ledger: Ledger, needs: list[Need], placed: list[Placement], days: li
         found = repair.earliest(ledger, need, days, not_before[need.case_id])
         if found is not None:
             repair.add(ledger, found)
-        elif need.case_id not in ledger.held_back:
-            found = (repair.move_to_make_room(ledger, need, placed, days, not_before)
-                     or repair.merge_holes(ledger, need, placed, days, not_before)
-                     or repair.slide_and_join(ledger, need, placed, days, not_before))
+        else:
+            spent = ledger.asked - asked_before >= REPAIR_BUDGET
+            found = _by_moves(ledger, need, placed, days, not_before, spent)
         if found is None:
             evicted_ok, evicted = repair.evict_for_speedy(ledger, need, placed, days, not_before)
             if evicted_ok:

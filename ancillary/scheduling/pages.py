@@ -51,7 +51,10 @@ def _strings() -> dict:
                         gettext("The court is closed on every day it could be heard before its 7-day limit."),
                     "no_free_slot": gettext("No room at its venue is free while its judge is, in the window."),
                     "kept_for_speedy_cases":
-                        gettext("The room time left in the window is kept for speedy cases still to be filed.")},
+                        gettext("The room time left in the window is kept for speedy cases still to be filed."),
+                    "search_limit_reached":
+                        gettext("No free slot was found, and this plan stopped searching for hearings it could move "
+                                "to make room; the next plan searches again.")},
         "kinds": {"speedy": gettext("speedy"), "summary": gettext("summary"), "ordinary": gettext("ordinary"),
                   "enforcement": gettext("enforcement")},
     }

@@ -6,6 +6,7 @@ a step is refused, so a repaired plan keeps every rule the packing kept.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -102,10 +103,23 @@ def move_to_make_room(ledger: Ledger, need: Need, placed: list[Placement], days,
     return None
 
 
-def beside(placed: list[Placement], room: Room, starts: datetime, ends: datetime):
+def by_room_day(ledger: Ledger, placed: list[Placement]) -> dict[tuple[int, date], list[tuple[int, Placement]]]:
+    """The placed first-lane hearings by room and local day, each list in the order of ``placed``.
+
+    A repair call looks up the hearings around each hole here instead of scanning every
+    placement once per hole; it is built afresh per call, since a move changes ``placed``.
+    """
+    found: dict[tuple[int, date], list[tuple[int, Placement]]] = defaultdict(list)
+    for index, p in enumerate(placed):
+        if p.lane == 0:
+            found[(p.room.id, ledger.local_day(p.starts_at))].append((index, p))
+    return found
+
+
+def beside(around, ledger: Ledger, room: Room, starts: datetime, ends: datetime):
     """Placed first-lane hearings of ``room`` that end where the hole starts or start where it ends."""
-    for index, other in enumerate(placed):
-        if other.room.id == room.id and other.lane == 0 and (other.ends_at == starts or other.starts_at == ends):
+    for index, other in around.get((room.id, ledger.local_day(starts)), ()):
+        if other.ends_at == starts or other.starts_at == ends:
             yield index, other
 
 
@@ -116,11 +130,12 @@ def merge_holes(ledger: Ledger, need: Need, placed: list[Placement], days, not_b
     the hearing beside one hole into the other leaves one 60-minute stretch that can.
     """
     holes = [g for g in gaps(ledger, need.venue, days, 5) if g[1] >= not_before[need.case_id]]
+    around = by_room_day(ledger, placed)
     for hole in holes:
         room, starts, ends = hole
         if span(ends - starts) >= need.minutes:
             continue
-        for index, other in beside(placed, room, starts, ends):
+        for index, other in beside(around, ledger, room, starts, ends):
             begin = other.starts_at if other.ends_at == starts else starts
             if span(max(ends, other.ends_at) - begin) < need.minutes:
                 continue
@@ -141,11 +156,9 @@ def merge_holes(ledger: Ledger, need: Need, placed: list[Placement], days, not_b
     return None
 
 
-def _stretch_before(ledger: Ledger, placed: list[Placement], room: Room, starts: datetime):
+def _stretch_before(ledger: Ledger, around, room: Room, starts: datetime):
     """The placed first-lane hearings that run without a break up to ``starts`` in ``room``, latest first."""
-    day = ledger.local_day(starts)
-    mine = sorted(((i, p) for i, p in enumerate(placed) if p.room.id == room.id and p.lane == 0
-                   and p.ends_at <= starts and ledger.local_day(p.starts_at) == day),
+    mine = sorted(((i, p) for i, p in around.get((room.id, ledger.local_day(starts)), ()) if p.ends_at <= starts),
                   key=lambda item: item[1].starts_at)
     edge = starts
     for index, p in reversed(mine):
@@ -210,15 +223,18 @@ def slide_and_join(ledger: Ledger, need: Need, placed: list[Placement], days, no
     and sliding the rest up joins its 30 minutes to the hole at the end.
     """
     holes = [g for g in gaps(ledger, need.venue, days, 5) if g[2] > not_before[need.case_id]]
-    for hole in holes:
+    sized = [(g, span(g[2] - g[1])) for g in holes]
+    around = by_room_day(ledger, placed)
+    for hole, hole_minutes in sized:
         room, starts, ends = hole
-        if span(ends - starts) >= need.minutes:
+        if hole_minutes >= need.minutes:
             continue
         block: list[tuple[int, Placement]] = []
-        for index, other in _stretch_before(ledger, placed, room, starts):
-            if block and span(ends - starts) + other.need.minutes >= need.minutes:
-                targets = [g for g in holes if g is not hole and g[1] >= not_before[other.need.case_id]
-                           and span(g[2] - g[1]) >= other.need.minutes]
+        for index, other in _stretch_before(ledger, around, room, starts):
+            if block and hole_minutes + other.need.minutes >= need.minutes:
+                earliest_start = not_before[other.need.case_id]
+                targets = [g for g, minutes in sized if g is not hole and g[1] >= earliest_start
+                           and minutes >= other.need.minutes]
                 found = targets and _try_slide(ledger, need, placed, (index, other), block, hole, targets, not_before)
                 if found:
                     return found

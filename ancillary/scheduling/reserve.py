@@ -45,12 +45,15 @@ STEADY_DAYS = 5
 
 
 class PlannerLedger(Ledger):
-    """The planner's ledger: the booking rules, and the speedy reserve on top of them."""
+    """The planner's ledger: the booking rules, the speedy reserve on top of them, and the planner's
+    account of its search (slots checked; cases held back by the reserve or left unsearched)."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.kept: dict[tuple[str, date], int] = {}  # (venue, day) -> minutes kept for speedy cases
         self.held_back: set[int] = set()  # cases the reserve refused at least once
+        self.unsearched: set[int] = set()  # cases whose repair search the plan's work budget cut off
+        self.asked = 0  # slots checked: the measure of the plan's search work
         self._venue_rooms: dict[str, list[int]] = {}
         self._venue_open: dict[tuple[str, date], int] = {}
 
@@ -83,6 +86,7 @@ class PlannerLedger(Ledger):
         return bool(kept) and self.binds(need, day) and self.venue_free(venue, day) - need.minutes < kept
 
     def refusal(self, need: Need, room_id: int, starts_at: datetime, ends_at: datetime) -> tuple[Refusal | None, int]:
+        self.asked += 1
         refusal, lane = super().refusal(need, room_id, starts_at, ends_at)
         if refusal is not None or lane != 0 or not self.kept:
             return refusal, lane

@@ -23,9 +23,9 @@ def _need(case_id: int, judge_id: int, minutes: int, kind: str = "summary") -> N
                 filed + timedelta(days=90), limit, filed)
 
 
-def _day_with_two_short_holes():
+def _day_with_two_short_holes(kind: type[Ledger] = Ledger):
     """A morning 08:30-11:30 and an afternoon 13:30-17:00, each leaving 30 minutes free before its end."""
-    ledger = Ledger([ROOM], WorkingDays({}), TZ)
+    ledger = kind([ROOM], WorkingDays({}), TZ)
     plan = [(_need(1, 11, 120), (8, 30)), (_need(2, 12, 60), (10, 30)),
             (_need(3, 13, 60), (13, 30)), (_need(4, 14, 30, "speedy"), (14, 30)),
             (_need(5, 15, 60), (15, 0)), (_need(6, 16, 60), (16, 0))]
