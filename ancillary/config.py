@@ -66,10 +66,9 @@ class Settings:
     # The speedy reserve (docs/scheduling.md): on every day it plans, the planner keeps free at
     # each venue this percentage of the speedy minutes the venue is expected to need that day,
     # judged from its speedy filings of the last ``speedy_demand_days`` days.
-    # ANCILLARY_SPEEDY_RESERVE_PERCENT (0: off, the default; 150 is the replayed court's),
-    # ANCILLARY_SPEEDY_DEMAND_DAYS. Off by default: planning a whole month at capacity in one go
-    # with it on leaves the kept minutes' cases to the repair search, which takes minutes.
-    speedy_reserve_percent: int = 0
+    # ANCILLARY_SPEEDY_RESERVE_PERCENT (0: off), ANCILLARY_SPEEDY_DEMAND_DAYS. On by default: a case it
+    # holds back waits for a later plan without a repair search, so a month planned in one go stays fast.
+    speedy_reserve_percent: int = 150
     speedy_demand_days: int = 28
     # A new courtroom's lunch break, local times *(default 12:00-13:30)*; each room keeps its own.
     lunch_break: tuple[time, time] = (time(12, 0), time(13, 30))

@@ -57,7 +57,8 @@ def sched(app, court):
 
 @pytest.fixture
 def speedy_reserve_on(app):
-    """A court that keeps room for its speedy cases (``ANCILLARY_SPEEDY_RESERVE_PERCENT=150``; off by default)."""
+    """A court that keeps room for its speedy cases at 150 % (the default; pinned, so these tests keep
+    their figures should the default change)."""
     original = app.config["SETTINGS"]
     app.config["SETTINGS"] = original.with_overrides(speedy_reserve_percent=150)
     yield

@@ -26,7 +26,7 @@ from tests.conftest import NOW
 CLOSED = [date(2027, 1, 11) + timedelta(days=n) for n in range(5)]  # Mon 11 - Fri 15, with both weekends
 
 
-# These tests are of a court that keeps room for its speedy cases (off by default).
+# These tests are of a court that keeps room for its speedy cases (150 %, the default).
 pytestmark = pytest.mark.usefixtures("speedy_reserve_on")
 
 

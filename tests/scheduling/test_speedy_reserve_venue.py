@@ -19,7 +19,7 @@ from ancillary.scheduling.reserve import CODE, PlannerLedger, hold
 from tests.conftest import NOW
 from tests.scheduling.test_speedy_reserve import _auto
 
-# These tests are of a court that keeps room for its speedy cases (off by default).
+# These tests are of a court that keeps room for its speedy cases (150 %, the default).
 pytestmark = pytest.mark.usefixtures("speedy_reserve_on")
 
 
