@@ -103,6 +103,7 @@ def main() -> None:
     parser.add_argument("--reference", help="a tree of the reference code (git archive REF | tar -x -C DIR)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--reserve", type=int, nargs="+", help="speedy reserve percentages to run each code with")
+    parser.add_argument("--postgresql-only", action="store_true", help="skip the SQLite runs")
     parser.add_argument("--run", nargs=2, metavar=("TREE", "URL"), help=argparse.SUPPRESS)
     parser.add_argument("--build", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -110,11 +111,13 @@ def main() -> None:
         return run_once(*args.run, build=args.build, reserve=args.reserve[0] if args.reserve else None)
     trees = [args.reference, str(HERE.parent)] if args.reference else [str(HERE.parent)]
     runs = [(tree, reserve) for reserve in (args.reserve or [None]) for tree in trees]
+    sqlite_runs = [] if args.postgresql_only else runs
     with tempfile.TemporaryDirectory() as folder:
         base, work = Path(folder) / "court.sqlite3", Path(folder) / "work.sqlite3"
-        _child(str(HERE.parent), f"sqlite:///{base}", build=True)
+        if sqlite_runs:
+            _child(str(HERE.parent), f"sqlite:///{base}", build=True)
         for _ in range(args.rounds):
-            for tree, reserve in runs:
+            for tree, reserve in sqlite_runs:
                 shutil.copy(base, work)
                 _child(tree, f"sqlite:///{work}", reserve=reserve)
     server = os.environ.get("ANCILLARY_TEST_POSTGRES_URL")

@@ -21,7 +21,7 @@ from ancillary.queues.models import Task, TaskKind, TaskStatus
 from ancillary.scheduling import bulk, packing, reserve
 from ancillary.scheduling.models import Courtroom, Hearing, HearingStatus
 from ancillary.scheduling.queries import earliest_start
-from ancillary.scheduling.rules import Booked, Ledger, Need
+from ancillary.scheduling.rules import Booked, Need
 
 SEARCH_LIMIT = "search_limit_reached"  # the repair budget (packing.REPAIR_BUDGET) ran out before this case
 PENDING_COLUMNS = (Case.id, Case.number, Case.kind, Case.track, Case.venue, Case.judge_id, Case.hearing_minutes,
@@ -60,7 +60,8 @@ def check_window(first: date, last: date, now: datetime, settings) -> None:
         raise Invalid("window_in_past", "from lies in the past", field="from")
 
 
-def _reason(need: Need, ledger: Ledger, first: date, last: date, not_before: datetime, tz) -> tuple[str, str]:
+def _reason(need: Need, ledger: reserve.PlannerLedger, first: date, last: date, not_before: datetime,
+            tz) -> tuple[str, str]:
     if not ledger.rooms_for(need.venue):
         return "no_courtroom", f"no active courtroom at venue {need.venue}"
     latest_day = need.latest.astimezone(tz).date()
