@@ -23,8 +23,9 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from sqlalchemy import Boolean, Integer, String, bindparam, text
+from sqlalchemy import Boolean, Integer, String, bindparam, column, text
 
+from ancillary.auth.models import User
 from ancillary.cases.models import Case, CaseStatus, Dossier
 from ancillary.custody.models import GENESIS, CustodyAction, CustodyEvent, CustodyHead, event_content, event_digest
 from ancillary.db import UTCDateTime
@@ -87,6 +88,16 @@ SELECT d.*, e.id AS event_id, e.seq AS event_seq, e.hash AS event_hash, e.to_hol
 FROM d LEFT OUTER JOIN e ON true
 """
 
+# The answer's columns in order, typed: positional columns let SQLAlchemy keep the result's
+# description from one execution to the next, where named ones are matched on every scan.
+_D, _C, _U = Dossier.__table__.c, Case.__table__.c, User.__table__.c
+_RESULT = (*((name, _D[name].type) for name in ("id", "code", "volume", "case_id", "holder_id", "location",
+                                                "head_seq", "head_hash", "head_last_at")),
+           ("case_number", _C.number.type), ("case_status", _C.status.type), ("judge_id", _C.judge_id.type),
+           ("holder_row_id", _U.id.type), ("holder_username", _U.username.type),
+           ("holder_display_name", _U.display_name.type), ("existing_id", Integer()), ("event_id", Integer()),
+           ("event_seq", Integer()), ("event_hash", String()), ("event_to_holder_id", Integer()))
+
 _STATEMENT = text(_SQL).bindparams(
     *(bindparam(name, type_=Integer()) for name in ("actor_id",)),
     *(bindparam(name, type_=Boolean()) for name in ("receive", "may_write", "any_case")),
@@ -95,7 +106,7 @@ _STATEMENT = text(_SQL).bindparams(
                                                    "p_dossier", "p_from", "p_seq", "p_to", "p_prev",
                                                    "a_dossier", "a_seq", "a_to", "a_rest")),
     bindparam("details", type_=CustodyEvent.__table__.c.details.type),
-).columns(case_status=Case.__table__.c.status.type, head_last_at=Dossier.__table__.c.head_last_at.type)
+).columns(*(column(name, type_) for name, type_ in _RESULT))
 
 
 def read(session, built: dict, *, code: str, actor, client_scan_id: str | None, **scan):
