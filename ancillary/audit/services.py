@@ -22,8 +22,12 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     case_id: int | None = None,
-) -> AuditEntry:
-    """Append an audit entry for a state change of ``obj`` by ``actor`` (None: the system)."""
+) -> None:
+    """Append an audit entry for a state change of ``obj`` by ``actor`` (None: the system).
+
+    Nothing is returned: the next flush writes the session's new entries in one INSERT, outside
+    the ORM (``install``), so an entry never gets an id as an object.
+    """
     if case_id is None:
         case_id = getattr(obj, "case_id", None)
         if case_id is None and type(obj).__name__ == "Case":
@@ -39,7 +43,6 @@ def record(
         after=after,
     )
     session.add(entry)
-    return entry
 
 
 def record_many(session: Session, entries: list[dict[str, Any]]) -> None:
