@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from ancillary.audit.services import record
 from ancillary.auth.models import Role, User
 from ancillary.cases.models import Case, CaseStatus, Dossier
-from ancillary.custody import scan_sql
+from ancillary.custody import scan_once, scan_sql
 from ancillary.custody.models import (
     GENESIS,
     CustodyAction,
@@ -295,11 +295,15 @@ def scan(
     code = typed_code(code) if typed else token_to_code(keyring, code)
     built = scan_sql.statements(session)
     session.flush()  # the statements below go past the ORM: what it holds pending is written first
-    row = session.connection().execute(built["read"][bool(client_scan_id)],
-                                       {"code": code, "actor_id": actor.id, "scan_id": client_scan_id}).first()
+    row = scan_once.read(session, built, code=code, action=action, location=location, client_scan_id=client_scan_id,
+                         device_at=device_at, actor=actor, now=now, typed=typed, may_scan=actor.role in SCAN_ROLES,
+                         any_case=actor.role in HANDLER_ROLES)  # on PostgreSQL, the writes too if the rules allow
     if row is None:
         raise NotFound("unknown_dossier", "no dossier with code {dossier_code}", field="code", dossier_code=code)
     check_scanner(actor, row)
+    if getattr(row, "event_id", None) is not None:
+        return _new_scan(session, row, actor, action, row.event_to_holder_id, location, row.event_seq,
+                         row.event_hash, False, device_at, now, typed)
     if row.existing_id is not None:
         return _replay(session, built, actor, client_scan_id, row.id, action)
     if row.case_status == CaseStatus.archived:
@@ -316,10 +320,15 @@ def scan(
     written = _write_scan(session, built, row, event)
     if written is None:  # a copy of this scan committed while we waited for the lock
         return _replay(session, built, actor, client_scan_id, row.id, action)
+    return _new_scan(session, row, actor, action, to_holder_id, location, event["seq"], event["hash"],
+                     event["conflict"], device_at, now, typed)
+
+
+def _new_scan(session, row, actor, action, holder_id, location, seq, digest, conflict, device_at, now, typed):
     return ScanResult(replayed=False, recorded=Recorded(
         dossier_id=row.id, code=row.code, case_number=row.case_number, volume=row.volume, action=action,
-        holder=_holder_ref(session, row, actor, to_holder_id), location=location, seq=event["seq"],
-        hash=event["hash"], conflict=event["conflict"], device_at=device_at, server_at=now, typed=typed))
+        holder=_holder_ref(session, row, actor, holder_id), location=location, seq=seq, hash=digest,
+        conflict=conflict, device_at=device_at, server_at=now, typed=typed))
 
 
 def _holder_ref(session: Session, row, actor: User, holder_id: int) -> tuple[int, str, str]:
@@ -355,16 +364,8 @@ def _write_scan(session: Session, built: dict, row, event: dict) -> int | None:
         event_id = scan_sql.write(session.connection(), built, event, head, moved, audit)
     except IntegrityError as exc:
         _refuse_integrity(exc, event["client_scan_id"])
-    _forget(session, row.id)
+    scan_once.forget(session, row.id)
     return event_id
-
-
-def _forget(session: Session, dossier_id: int) -> None:
-    """Expire the dossier and its head if this session holds them: written past the ORM, they are stale."""
-    for model in (Dossier, CustodyHead):
-        held = session.identity_map.get((model, (dossier_id,), None))  # identity_key(model, dossier_id), unbuilt
-        if held is not None:
-            session.expire(held)
 
 
 def _refuse_integrity(exc: IntegrityError, client_scan_id: str | None):
