@@ -9,7 +9,7 @@ import sys
 from collections import Counter, defaultdict
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from ancillary.auth.models import User
 from ancillary.errors import DomainError
@@ -84,11 +84,16 @@ class Replay:
         Each simulated day starts with an empty session (``_step``); a user met again is
         attached again as it is, without reading the row once more.
         """
+        session = self.session
         found = self._users.get(user_id)
         if found is None:
-            found = self._users[user_id] = self.session.get(User, user_id)
-        elif found not in self.session:
-            self.session.add(found)
+            found = self._users[user_id] = session.get(User, user_id)
+        elif found not in session:
+            present = session.identity_map.get(inspect(found).identity_key)  # loaded meanwhile by another path
+            if present is not None:
+                found = self._users[user_id] = present
+            else:
+                session.add(found)
         return found
 
     def call(self, fn, *args, **kwargs):
