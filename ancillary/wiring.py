@@ -8,7 +8,8 @@ signal (blinker, as Flask itself uses) or offers a function, and the wiring belo
 - ``KPI_PROVIDERS``: who contributes figures to ``GET /api/v1/reports/kpis`` (and the dashboard and
   the replay's report, through ``reports.kpis.collect``), merged in order;
 - ``RECEIVERS``: who hears a notification's delivery status change and a case's closing;
-- ``ancillary.storage.install``: stored files follow their session's commit or rollback.
+- ``ancillary.storage.install``: stored files follow their session's commit or rollback;
+- ``ancillary.audit.services.install``: each flush writes its new audit entries in one statement.
 
 ``tests/core/test_wiring.py`` lists what is wired.
 """
@@ -19,6 +20,7 @@ from dataclasses import dataclass
 
 from ancillary import storage
 from ancillary.archive.services import archive_kpis, deadline_sweep, sweep_orphan_scans
+from ancillary.audit import services as audit
 from ancillary.custody import checkpoints
 from ancillary.outbox import status_changed
 from ancillary.queues.services import case_closed
@@ -55,6 +57,7 @@ def wire(app) -> Wiring:
     for signal, receiver in RECEIVERS:
         signal.connect(receiver, weak=False)
     storage.install()
+    audit.install()
     wiring = app.extensions[KEY] = Wiring(sweeps=SWEEPS, kpi_providers=KPI_PROVIDERS)
     return wiring
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session
 
 from ancillary.audit.models import AccessLogEntry, AuditEntry
@@ -22,8 +22,12 @@ def record(
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
     case_id: int | None = None,
-) -> AuditEntry:
-    """Append an audit entry for a state change of ``obj`` by ``actor`` (None: the system)."""
+) -> None:
+    """Append an audit entry for a state change of ``obj`` by ``actor`` (None: the system).
+
+    Nothing is returned: the next flush writes the session's new entries in one INSERT, outside
+    the ORM (``install``), so an entry never gets an id as an object.
+    """
     if case_id is None:
         case_id = getattr(obj, "case_id", None)
         if case_id is None and type(obj).__name__ == "Case":
@@ -39,7 +43,6 @@ def record(
         after=after,
     )
     session.add(entry)
-    return entry
 
 
 def record_many(session: Session, entries: list[dict[str, Any]]) -> None:
@@ -72,3 +75,28 @@ def log_accesses(session: Session, user, reads: list[tuple[int, list[int]]], pur
             for case_id, party_ids in reads if party_ids]
     if rows:
         session.execute(insert(AccessLogEntry), rows)
+
+
+ENTRY_COLUMNS = ("at", "actor_id", "action", "object_type", "object_id", "case_id", "before", "after")
+
+
+def install() -> None:
+    """Write each flush's new audit entries in one executemany INSERT (once; called by ``ancillary.wiring``).
+
+    Nobody reads an entry back as an object, and the ORM, which must learn each new row's id,
+    inserts them one statement apiece on SQLite: a filing wrote a dozen statements for its
+    entries alone. The entries keep the order ``record`` added them in, so their ids are the same.
+    """
+    if not event.contains(Session, "before_flush", _write_entries):
+        event.listen(Session, "before_flush", _write_entries)
+
+
+def _write_entries(session: Session, flush_context, instances) -> None:
+    entries = [obj for obj in session.new if type(obj) is AuditEntry]
+    if not entries:
+        return
+    entries.sort(key=lambda entry: inspect(entry).insert_order)
+    for entry in entries:
+        session.expunge(entry)
+    session.connection().execute(insert(AuditEntry.__table__),
+                                 [{name: getattr(entry, name) for name in ENTRY_COLUMNS} for entry in entries])

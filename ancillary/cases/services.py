@@ -33,7 +33,7 @@ from ancillary.display_names import N_
 from ancillary.errors import Conflict, Invalid
 from ancillary.queues import services as queues
 from ancillary.scheduling.models import Courtroom
-from ancillary.service.services import open_orders_at_filing
+from ancillary.service.services import orders_at_filing, record_opened
 from ancillary.timeutil import period_end_months
 from scanners.tokens import sign
 
@@ -92,34 +92,51 @@ def _check_officer(session: Session, judge_id: int, kind: CaseKind, field_name: 
     return officer
 
 
-def _person_for(session: Session, party: PartyIn, index: int) -> Person | None:
+def _id_number(party: PartyIn, index: int) -> str | None:
+    """The party's ID number as stored (upper case), refused when its check digit is wrong."""
     if not party.id_number:
         return None
     id_number = party.id_number.strip().upper()
-    kind = classify(id_number)
-    if kind is None:
+    if classify(id_number) is None:
         raise Invalid(
             "invalid_id_number",
             "ID number's check digit is wrong (resident ID or unified social credit code)",
             field=f"parties.{index}.id_number",
         )
+    return id_number
+
+
+def _link_persons(session: Session, parties: list[Party], names: list[str]) -> None:
+    """Point each party with an ID number at its person, created when new: one write, one read."""
+    new = {}
+    for party, name in zip(parties, names, strict=True):
+        if party.id_number is not None and party.id_number not in new:
+            new[party.id_number] = {"id_number": party.id_number, "kind": classify(party.id_number), "name": name}
+    if not new:
+        return
     # One plaintiff (a bank, a landlord) files many cases at once: two filings may meet the
     # same new person. Insert-if-absent lets the database settle it; then both read the row.
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(
-        insert(Person).values(id_number=id_number, kind=kind, name=party.name)
-        .on_conflict_do_nothing(index_elements=["id_number"])
-    )
-    person = session.scalar(select(Person).where(Person.id_number == id_number))
-    person.name = party.name
-    return person
+    session.execute(insert(Person).values(list(new.values())).on_conflict_do_nothing(index_elements=["id_number"]))
+    found = {p.id_number: p for p in session.scalars(select(Person).where(Person.id_number.in_(list(new))))}
+    for party, name in zip(parties, names, strict=True):
+        if party.id_number is not None:
+            person = found[party.id_number]
+            person.name = name
+            party.person_id = person.id
 
 
 def file_case(session: Session, data: CaseIn, *, actor: User, now: datetime, settings: Settings) -> Case:
-    """Enter a filed case with its parties, dossiers, deadline and first tasks."""
+    """Enter a filed case with its parties, dossiers, deadline, first tasks and service orders.
+
+    Two flushes: the case with its parties (its id names the dossiers), then everything else at
+    once; the audit entries follow in the order the steps happen.
+    """
     kind = CaseKind(data.kind)
     number = data.number.strip()
     _check_filing(session, data, number, kind, now)
+    parties = [_party(party_in, _id_number(party_in, index), index) for index, party_in in enumerate(data.parties)]
+    _link_persons(session, parties, [party_in.name for party_in in data.parties])
     case = Case(
         number=number,
         kind=kind,
@@ -133,20 +150,23 @@ def file_case(session: Session, data: CaseIn, *, actor: User, now: datetime, set
         created_by_id=actor.id,
         created_at=now,
     )
+    case.parties = parties
     session.add(case)
-    for index, party_in in enumerate(data.parties):
-        case.parties.append(_party(party_in, _person_for(session, party_in, index), index))
     session.flush()
-    for volume in range(1, data.volumes + 1):
-        code = dossier_code(case.id, volume)
-        case.dossiers.append(
-            Dossier(volume=volume, code=code, qr_token=sign(settings.qr_keyring, code), created_at=now)
-        )
+    codes = [dossier_code(case.id, volume) for volume in range(1, data.volumes + 1)]
+    case.dossiers = [Dossier(volume=volume, code=code, qr_token=sign(settings.qr_keyring, code), created_at=now)
+                     for volume, code in enumerate(codes, start=1)]
+    tasks = queues.tasks_at_filing(case, now=now, settings=settings)
+    session.add_all(tasks)
+    orders = orders_at_filing(session, case, tasks, now=now, settings=settings)
+    session.add_all([order for order, _ in orders])
     session.flush()
     record(session, actor, "case.file", case, now=now,
            after={"number": case.number, "kind": kind.value, "judge_id": case.judge_id, "volumes": case.volumes})
-    tasks = queues.on_case_filed(session, case, now=now, settings=settings)
-    open_orders_at_filing(session, case, tasks, now=now, settings=settings)
+    for task in tasks:
+        task.record_opened(session, None, now=now)
+    for order, found in orders:
+        record_opened(session, order, found, now=now)
     return case
 
 
@@ -171,13 +191,13 @@ def _check_filing(session: Session, data: CaseIn, number: str, kind: CaseKind, n
             )
 
 
-def _party(party_in, person, index: int) -> Party:
-    """A party of the filing with its phones, e-mails and addresses."""
+def _party(party_in, id_number: str | None, index: int) -> Party:
+    """A party of the filing with its phones, e-mails and addresses (its person is linked after)."""
     party = Party(
         role=PartyRole(party_in.role),
         name=party_in.name.strip(),
-        id_number=person.id_number if person else None,
-        person_id=person.id if person else None,
+        id_number=id_number,
+        person_id=None,
         law_firm_id=party_in.law_firm_id,
     )
     for number, phone in enumerate(party_in.phones):

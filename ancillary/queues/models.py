@@ -146,26 +146,37 @@ class Task(Base):
     def open_for(cls, session: Session, *, queue: Queue, kind: TaskKind, case, now: datetime, due_at: datetime,
                  party_id: int | None = None, reason: str | None = None, actor=None) -> Task:
         """A new open task on ``case``'s work, sorted by the case's kind."""
-        task = cls(queue=queue, kind=kind, case_id=case.id, party_id=party_id, priority=KIND_PRIORITY[case.kind.value],
-                   status=TaskStatus.open, created_at=now, due_at=due_at)
+        task = cls.new(queue=queue, kind=kind, case=case, now=now, due_at=due_at, party_id=party_id)
         session.add(task)
         session.flush()
-        after = {"kind": kind.value, "queue": queue.value} | ({"reason": reason} if reason else {})
-        record(session, actor, "task.create", task, now=now, after=after)
+        task.record_opened(session, actor, now=now, reason=reason)
         return task
+
+    @classmethod
+    def new(cls, *, queue: Queue, kind: TaskKind, case, now: datetime, due_at: datetime,
+            party_id: int | None = None) -> Task:
+        """``open_for``'s task, not yet added: the caller adds several, flushes once, then ``record_opened``."""
+        return cls(queue=queue, kind=kind, case_id=case.id, party_id=party_id, priority=KIND_PRIORITY[case.kind.value],
+                   status=TaskStatus.open, created_at=now, due_at=due_at)
+
+    def record_opened(self, session: Session, actor, *, now: datetime, reason: str | None = None) -> None:
+        """The audit entry of a task just opened (and flushed)."""
+        after = {"kind": self.kind.value, "queue": self.queue.value} | ({"reason": reason} if reason else {})
+        record(session, actor, "task.create", self, now=now, after=after)
 
     def claim(self, session: Session, actor, *, now: datetime) -> Task:
         """Take the open task; of two racing claims exactly one wins, the other gets 409."""
         if actor.role not in QUEUE_ROLES[self.queue]:
             raise Forbidden("wrong_queue", "the {queue} queue is not worked by {role}",
                             queue=self.queue.value, role=actor.role.value)
-        # One conditional UPDATE: the database decides the race, on SQLite and PostgreSQL alike.
-        result = session.execute(
+        # One conditional UPDATE: the database decides the race, on SQLite and PostgreSQL alike;
+        # it answers the row as it now is (RETURNING), so the winner reads nothing after.
+        won = session.execute(
             update(Task).where(Task.id == self.id, Task.status == TaskStatus.open)
-            .values(status=TaskStatus.claimed, assignee_id=actor.id, claimed_at=now)
-            .execution_options(synchronize_session=False))
-        session.refresh(self)
-        if result.rowcount != 1:
+            .values(status=TaskStatus.claimed, assignee_id=actor.id, claimed_at=now).returning(Task)
+            .execution_options(synchronize_session=False, populate_existing=True)).scalar_one_or_none()
+        if won is None:
+            session.refresh(self)
             raise Conflict("already_claimed" if self.status == TaskStatus.claimed else "task_not_open",
                            "this task is {status}", field="task_id", id=self.id, status=self.status.value,
                            assignee_id=self.assignee_id)

@@ -36,14 +36,15 @@ FOLLOW_UP_MIN, FOLLOW_UP_MAX = 3, 5
 case_closed = Namespace().signal("queues.case-closed")
 
 
-def on_case_filed(session: Session, case, *, now: datetime, settings) -> list[Task]:
-    """Filing opens a scheduling task (due +3 h) and a serve task per defendant."""
+def tasks_at_filing(case, *, now: datetime, settings) -> list[Task]:
+    """Filing opens a scheduling task (due +3 h) and a serve task per defendant: built here, not added;
+    filing adds them with the rest of the case, flushes once, then records each (``Task.record_opened``)."""
     queue = Queue.enforcement if case.kind == CaseKind.enforcement else Queue.trial
     start = case.filed_at
-    tasks = [Task.open_for(session, queue=queue, kind=TaskKind.schedule_hearing, case=case, now=now,
-                           due_at=start + timedelta(hours=settings.scheduling_task_hours))]
-    tasks += [Task.open_for(session, queue=Queue.service, kind=TaskKind.serve, case=case, now=now,
-                            due_at=start + timedelta(days=settings.serve_task_days), party_id=party.id)
+    tasks = [Task.new(queue=queue, kind=TaskKind.schedule_hearing, case=case, now=now,
+                      due_at=start + timedelta(hours=settings.scheduling_task_hours))]
+    tasks += [Task.new(queue=Queue.service, kind=TaskKind.serve, case=case, now=now,
+                       due_at=start + timedelta(days=settings.serve_task_days), party_id=party.id)
               for party in case.parties if party.role == PartyRole.defendant]
     return tasks
 

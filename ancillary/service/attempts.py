@@ -117,17 +117,14 @@ def record_attempt(session: Session, order: ServiceOrder, data: AttemptIn, *, ph
         values.update(_photo_evidence(session, order, photo, values.get("address"), attempted_at, settings, data))
     elif data.device_latitude is not None:
         values.update(latitude=data.device_latitude, longitude=data.device_longitude, flags=["position_from_device"])
-    notification = None
     if channel in ELECTRONIC:  # the message goes through the outbox; delivery comes back later
         notification, values["contact"] = send_message(session, order, channel, data.contact, actor=actor, now=now,
                                                        settings=settings)
+        values["notification_id"] = notification.id  # the outbox row is flushed: its id is known
     if target > order.layer and channel != AttemptChannel.public_notice:
         enter_layer(session, order, target, now, settings, actor=actor, now=now, reason=skip_reason)
     start(session, order, actor=actor, now=now)
     attempt = add_attempt(order, **values)
-    if notification is not None:
-        session.flush()
-        attempt.notification_id = notification.id
     if data.consent:
         order.consent_at = attempted_at
     session.flush()

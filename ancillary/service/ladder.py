@@ -63,6 +63,18 @@ def next_step(order: ServiceOrder) -> dict | None:
 
 def enter_layer(session, order: ServiceOrder, layer: Layer, at: datetime, settings, *, actor=None, now, reason=None):
     before = {"layer": order.layer}
+    set_layer(order, layer, at, settings)
+    record_layer(session, order, before["layer"], actor=actor, now=now, reason=reason)
+
+
+def record_layer(session, order: ServiceOrder, before: int, *, actor=None, now, reason=None) -> None:
+    """The audit entry of ``order`` moving from layer ``before`` to its layer now."""
+    record(session, actor, "service_order.layer", order, now=now, before={"layer": before},
+           after={"layer": order.layer, "reason": reason} if reason else {"layer": order.layer})
+
+
+def set_layer(order: ServiceOrder, layer: Layer, at: datetime, settings) -> None:
+    """Put ``order`` in ``layer`` entered at ``at``: its window, and its serve task's deadline."""
     order.layer = int(layer)
     order.layer_entered_at = at
     order.layer_due_at = layer_due(layer, at, settings)
@@ -70,8 +82,6 @@ def enter_layer(session, order: ServiceOrder, layer: Layer, at: datetime, settin
     order.overdue_at = None
     if order.task is not None and order.layer_due_at is not None and order.task.status in OPEN_STATES:
         order.task.due_at = order.layer_due_at  # the serve task follows the ladder's deadline
-    record(session, actor, "service_order.layer", order, now=now, before=before,
-           after={"layer": int(layer), "reason": reason} if reason else {"layer": int(layer)})
 
 
 def open_posting(order: ServiceOrder, at: datetime, settings) -> None:

@@ -44,5 +44,6 @@ def send_message(session, order: ServiceOrder, channel: AttemptChannel, contact:
         session, key=f"service.{channel.value}:{order.id}:{len(order.attempts) + 1}", channel=kind,
         to_address=to_address, body=body, subject=subject, kind=f"service.{channel.value}", now=now,
         case_id=case.id, obj=order, settings=settings,
+        is_new=True,  # the key names the attempt this transaction adds: no committed message can hold it
     )
     return notification, to_address

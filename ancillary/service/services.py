@@ -20,13 +20,14 @@ from ancillary.service import carrier as carriers
 from ancillary.service.addresses import attach_addresses, mark_failed, usable_addresses
 from ancillary.service.ladder import (
     add_attempt,
-    enter_layer,
     exhaust,
     has_consent,
     layer_due,
     local_minute,
     open_posting,
+    record_layer,
     serve,
+    set_layer,
     withdraw,
 )
 from ancillary.service.models import (
@@ -53,6 +54,17 @@ CARRIER_OUTCOME = {
 def open_order(session: Session, case, party, *, task=None, documents: str | None = None, actor=None,
                now: datetime, settings) -> ServiceOrder:
     """Open an order for ``party``: attach known addresses (layer 0), then open layer 1."""
+    order, found = new_order(session, case, party, task=task, documents=documents, now=now, settings=settings)
+    session.add(order)
+    session.flush()
+    record_opened(session, order, found, actor=actor, now=now)
+    return order
+
+
+def new_order(session: Session, case, party, *, task=None, documents: str | None = None, now: datetime,
+              settings) -> tuple[ServiceOrder, int]:
+    """``open_order``'s order with its addresses, layer 0's attempt and layer 1 entered, not yet added;
+    and how many confirmed addresses it reused. Reads the person's history, writes nothing."""
     order = ServiceOrder(
         case_id=case.id,
         recipient_party_id=party.id,
@@ -69,24 +81,28 @@ def open_order(session: Session, case, party, *, task=None, documents: str | Non
     order.case = case
     if task is not None:
         order.task = task
-    session.add(order)
-    session.flush()
-    found = attach_addresses(session, order, party, case, now, reuse=settings.service_address_reuse)
+    with session.no_autoflush:  # the history read needs nothing of what is being built
+        found = attach_addresses(session, order, party, case, now, reuse=settings.service_address_reuse)
     add_attempt(order, channel=AttemptChannel.address_reuse,
-                 outcome=AttemptOutcome.delivered if found else AttemptOutcome.failed,
-                 attempted_at=now, recorded_at=now, actor_id=None,
-                 notes=f"{found} confirmed" if found else None)
-    enter_layer(session, order, Layer.electronic, now, settings, now=now)
-    session.flush()
+                outcome=AttemptOutcome.delivered if found else AttemptOutcome.failed,
+                attempted_at=now, recorded_at=now, actor_id=None,
+                notes=f"{found} confirmed" if found else None)
+    set_layer(order, Layer.electronic, now, settings)
+    return order, found
+
+
+def record_opened(session: Session, order: ServiceOrder, found: int, *, actor=None, now: datetime) -> None:
+    """The audit entries of an order just opened (and flushed): layer 1 entered, the order opened."""
+    record_layer(session, order, int(Layer.address_reuse), now=now)
     record(session, actor, "service_order.open", order, now=now,
-           after={"party_id": party.id, "reused_addresses": found})
-    return order
+           after={"party_id": order.recipient_party_id, "reused_addresses": found})
 
 
-def open_orders_at_filing(session: Session, case, tasks, *, now: datetime, settings) -> list[ServiceOrder]:
-    """One order per defendant, each linked to its serve task (called by case filing)."""
+def orders_at_filing(session: Session, case, tasks, *, now: datetime, settings) -> list[tuple[ServiceOrder, int]]:
+    """One order per defendant, each linked to its serve task (built by case filing, which adds them
+    with the rest of the case, flushes once, then ``record_opened`` for each)."""
     by_party = {t.party_id: t for t in tasks if t.kind == TaskKind.serve and t.party_id is not None}
-    return [open_order(session, case, party, task=by_party.get(party.id), now=now, settings=settings)
+    return [new_order(session, case, party, task=by_party.get(party.id), now=now, settings=settings)
             for party in case.parties if party.id in by_party]
 
 
@@ -126,13 +142,17 @@ def on_case_closed(case, *, session: Session, now: datetime, settings=None) -> i
 # --- reports coming back: delivery status, carrier events --------------------------------
 
 
+# The delivery reports that move an attempt; the sender's own steps (queued, sent) do not.
+REPORTED = frozenset({NotificationStatus.delivered, NotificationStatus.undelivered, NotificationStatus.failed})
+
+
 def on_notification_status(notification, *, session: Session, now: datetime) -> None:
     """A delivered SMS or e-mail updates its attempt; with consent it serves the order.
 
     Connected to ``ancillary.outbox.status_changed`` in ``ancillary.wiring``.
     """
-    if not (notification.kind or "").startswith("service."):
-        return
+    if not (notification.kind or "").startswith("service.") or notification.status not in REPORTED:
+        return  # "queued" or "sent" (the sender's steps) move no attempt: not even a read for them
     attempt = session.scalar(select(ServiceAttempt).where(ServiceAttempt.notification_id == notification.id))
     if attempt is None or attempt.outcome != AttemptOutcome.sent:
         return

@@ -1,5 +1,9 @@
 """What is wired to what: every sweep, KPI provider and signal receiver, by name."""
 
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from ancillary.audit import services as audit
 from ancillary.outbox import status_changed
 from ancillary.queues.services import case_closed
 from ancillary.wiring import dotted, wiring_of
@@ -44,3 +48,7 @@ def test_a_tick_names_every_sweep_and_the_delivery(app):
 
     names = [name for name, _ in run_sweeps(app, NOW)]
     assert names == [dotted(fn) for fn in wiring_of(app).sweeps] + ["ancillary.outbox.sender.deliver"]
+
+
+def test_every_session_writes_its_new_audit_entries_in_one_statement_per_flush(app):
+    assert event.contains(Session, "before_flush", audit._write_entries)

@@ -1,0 +1,92 @@
+"""Filing writes its rows in few statements: the same rows, in the same order, as one step at a time."""
+
+from datetime import UTC, datetime
+
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from ancillary.audit import services as audit
+from ancillary.audit.models import AuditEntry
+from ancillary.queues.models import Task
+from ancillary.service.models import ServiceOrder
+
+TWO_DEFENDANTS = [
+    {"role": "plaintiff", "name": "张三", "id_number": "371002198001010010", "phones": ["13800000001"]},
+    {"role": "defendant", "name": "李四", "id_number": "371002198505050024", "phones": ["+8613900000002"],
+     "addresses": ["山东省威海市环翠区统一路2号"]},
+    {"role": "defendant", "name": "王五", "phones": ["13900000003"], "addresses": ["山东省威海市环翠区新威路9号"]},
+]
+
+
+def test_a_filing_leaves_its_audit_trail_in_the_order_its_steps_happen(court, db_session):
+    case = court.file_case(parties=TWO_DEFENDANTS)
+    entries = db_session.execute(select(AuditEntry.action, AuditEntry.object_id, AuditEntry.before, AuditEntry.after)
+                                 .where(AuditEntry.case_id == case["id"]).order_by(AuditEntry.id)).all()
+    tasks = db_session.scalars(select(Task).where(Task.case_id == case["id"]).order_by(Task.id)).all()
+    orders = db_session.scalars(select(ServiceOrder).where(ServiceOrder.case_id == case["id"])
+                                .order_by(ServiceOrder.id)).all()
+    assert [(e.action, e.object_id) for e in entries] == [
+        ("case.file", case["id"]),
+        *[("task.create", task.id) for task in tasks],
+        *[step for order in orders for step in (("service_order.layer", order.id), ("service_order.open", order.id))],
+    ]
+    assert [e.before for e in entries if e.action == "service_order.layer"] == [{"layer": 0}, {"layer": 0}]
+    defendants = [p["id"] for p in case["parties"] if p["role"] == "defendant"]
+    assert [e.after for e in entries if e.action == "service_order.open"] == [
+        {"party_id": party_id, "reused_addresses": 0} for party_id in defendants]
+    # each serve task follows its order's electronic window, written with the task itself
+    serve = {t.id: t for t in tasks if t.kind.value == "serve"}
+    assert [serve[o.task_id].due_at for o in orders] == [o.layer_due_at for o in orders]
+    assert [o.layer for o in orders] == [1, 1]
+    assert all(len(o.attempts) == 1 and o.attempts[0].channel.value == "address_reuse" for o in orders)
+
+
+def test_a_filing_with_two_wrong_parties_names_the_first_one(court):
+    """Each party is checked whole (ID number, then phones) before the next, as before persons were batched."""
+    wrong_phone = {"role": "plaintiff", "name": "张三", "phones": ["12345"]}
+    wrong_id = {"role": "defendant", "name": "李四", "id_number": "371002198505050025"}
+    for parties, field in (([wrong_phone, wrong_id], "parties.0.phones.0"),
+                           ([wrong_id | {"role": "plaintiff"}, wrong_phone | {"role": "defendant"}],
+                            "parties.0.id_number")):
+        response = court["intake_clerk"].post("/api/v1/cases", json=court.case_body(parties=parties))
+        assert response.status_code == 422, response.get_json()
+        assert response.get_json()["field"] == field
+        assert list(response.get_json()["errors"]) == [field]
+    assert court["court_admin"].get("/api/v1/cases").get_json()["items"] == []
+
+
+def test_an_entry_is_seen_by_a_read_in_its_own_transaction_and_gone_after_a_rollback(court, db_session):
+    case = court.file_case()
+    at = datetime(2027, 1, 4, 2, 0, tzinfo=UTC)
+    task = db_session.scalars(select(Task).where(Task.case_id == case["id"])).first()
+    audit.record(db_session, None, "task.note", task, now=at, after={"note": "看过"})
+    seen = db_session.scalars(select(AuditEntry.action).where(AuditEntry.case_id == case["id"],
+                                                              AuditEntry.at == at)).all()
+    assert seen == ["task.note"]
+    db_session.rollback()
+    assert db_session.scalars(select(AuditEntry.action).where(AuditEntry.at == at)).all() == []
+
+
+def test_entries_written_in_one_statement_are_the_rows_the_orm_writes_one_by_one(court, db_session):
+    """The same three entries through the ORM (the hook lifted) and through the hook: equal rows."""
+    case = court.file_case()
+    task = db_session.scalars(select(Task).where(Task.case_id == case["id"])).first()
+
+    def write(at):
+        audit.record(db_session, None, "task.note", task, now=at)  # before and after left empty
+        audit.record(db_session, None, "task.note", task, now=at, before={"a": None}, after={"b": [1, "二"]})
+        audit.record(db_session, None, "case.note", task, now=at, case_id=None)
+        db_session.commit()
+        return [tuple(row)[1:] for row in db_session.execute(
+            select(AuditEntry.__table__).where(AuditEntry.at == at).order_by(AuditEntry.id))]
+
+    hooked = write(datetime(2027, 1, 4, 3, 0, tzinfo=UTC))
+    event.remove(Session, "before_flush", audit._write_entries)
+    try:
+        plain = write(datetime(2027, 1, 4, 4, 0, tzinfo=UTC))
+    finally:
+        audit.install()
+    raw = db_session.connection().exec_driver_sql(
+        "SELECT before, after FROM audit_entries WHERE action = 'task.note' ORDER BY id").all()
+    assert [row[1:] for row in hooked] == [row[1:] for row in plain]
+    assert raw[0] == raw[2] and raw[1] == raw[3]  # the stored text too: JSON null is written alike
