@@ -120,7 +120,7 @@ def record_step(
     append_event(session, dossier, action=CustodyAction(step), actor=actor, now=now, to_holder_id=actor.id,
                  location=location, details=details or None)
     if step == "archive":
-        _maybe_archive_case(session, dossier.case, actor=actor, now=now)
+        _maybe_archive_case(session, dossier, actor=actor, now=now)
     return rec
 
 
@@ -151,16 +151,21 @@ def archive_volume(session: Session, dossier: Dossier, *, actor: User, now: date
                                   (CustodyAction.digitise, held_at, {"sha256": digest, "bytes": len(pdf)}),
                                   (CustodyAction.archive, archive_location, {"archive_location": archive_location})],
                actor=actor, now=now, to_holder_id=actor.id)
-    _maybe_archive_case(session, dossier.case, actor=actor, now=now)
+    _maybe_archive_case(session, dossier, actor=actor, now=now)
     return rec
 
 
-def _maybe_archive_case(session: Session, case: Case, *, actor: User, now: datetime) -> None:
-    shelved = session.scalar(
-        select(func.count()).select_from(ArchiveRecord).join(Dossier, Dossier.id == ArchiveRecord.dossier_id)
-        .where(Dossier.case_id == case.id, ArchiveRecord.archived_at.is_not(None))
-    )
-    if shelved < len(case.dossiers):
+def _maybe_archive_case(session: Session, shelved_now: Dossier, *, actor: User, now: datetime) -> None:
+    """Archive the case once ``shelved_now`` (just shelved) was its last volume on no shelf.
+
+    The other volumes' records are counted only when there are others: most cases have one.
+    """
+    case = shelved_now.case
+    others = [d.id for d in case.dossiers if d.id != shelved_now.id]
+    if others and session.scalar(
+        select(func.count()).select_from(ArchiveRecord)
+        .where(ArchiveRecord.dossier_id.in_(others), ArchiveRecord.archived_at.is_not(None))
+    ) < len(others):
         return
     case.status = CaseStatus.archived
     for task in session.scalars(select(Task).where(Task.case_id == case.id, Task.kind == TaskKind.archive,

@@ -64,10 +64,15 @@ def scope(session: Session, now: datetime, settings, posts: dict[int, list[int]]
 
 
 def changed_cases(session: Session, since: datetime) -> list[int]:
-    """Cases an audit entry at or after ``since`` names, the sweeps' own entries aside."""
-    return sorted(session.scalars(
-        select(AuditEntry.case_id).where(AuditEntry.at >= since, AuditEntry.case_id.is_not(None),
-                                         not_(AuditEntry.action.startswith(OWN_ACTIONS))).distinct()))
+    """Cases an audit entry at or after ``since`` names, the sweeps' own entries aside.
+
+    Read through the index on the entries' time, and made distinct here: with ``DISTINCT``
+    or ``case_id IS NOT NULL`` in the query SQLite walks the case index instead, every
+    entry of the year at every tick, not the few hundred since the last run.
+    """
+    found = session.scalars(select(AuditEntry.case_id).where(
+        AuditEntry.at >= since, not_(AuditEntry.action.startswith(OWN_ACTIONS))))
+    return sorted({case_id for case_id in found if case_id is not None})
 
 
 def advance(session: Session, scope_: Scope, now: datetime) -> None:

@@ -42,11 +42,15 @@ def last_held_hearings(session: Session, ended_from: datetime, ended_to: datetim
                        case_ids=None) -> Iterator[tuple[int, int, datetime]]:
     """(case_id, hearing_id, ends_at) of each case's last live hearing, if it ended in the window.
 
-    ``case_ids``: only these cases (None: every case).
+    ``case_ids``: only these cases (None: every case). Either way only the cases with a live
+    hearing ending in the window are grouped (a case whose last hearing ended in it has
+    one): not every case's hearings of the year at every tick.
     """
     live = Hearing.status == HearingStatus.booked
     if case_ids is not None:
         live = live & Hearing.case_id.in_(case_ids)
+    in_window = select(Hearing.case_id).where(live, Hearing.ends_at >= ended_from, Hearing.ends_at < ended_to)
+    live = live & Hearing.case_id.in_(in_window)
     latest = (
         select(Hearing.case_id, func.max(Hearing.ends_at).label("last_end"))
         .where(live)

@@ -9,7 +9,7 @@ import sys
 from collections import Counter, defaultdict
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
 from ancillary.auth.models import User
 from ancillary.errors import DomainError
@@ -51,6 +51,7 @@ class Replay:
         self.hearings = Hearings(self)
         self._last_ack_id = 0
         self._day = None
+        self._users: dict[int, User] = {}
 
     def stream(self, name: str) -> random.Random:
         """An independent random stream per concern, so switching one feature off leaves the others' draws alone."""
@@ -78,7 +79,22 @@ class Replay:
     # --- helpers the handlers use -------------------------------------------------------
 
     def user(self, user_id: int) -> User:
-        return self.session.get(User, user_id)
+        """The user, loaded once for the replay: nothing it calls changes a user.
+
+        Each simulated day starts with an empty session (``_step``); a user met again is
+        attached again as it is, without reading the row once more.
+        """
+        session = self.session
+        found = self._users.get(user_id)
+        if found is None:
+            found = self._users[user_id] = session.get(User, user_id)
+        elif found not in session:
+            present = session.identity_map.get(inspect(found).identity_key)  # loaded meanwhile by another path
+            if present is not None:
+                found = self._users[user_id] = present
+            else:
+                session.add(found)
+        return found
 
     def call(self, fn, *args, **kwargs):
         """One action through the product; a refusal is counted and rolled back, like a 4xx.

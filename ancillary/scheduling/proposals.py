@@ -10,7 +10,9 @@ or whose slot was taken or has passed, and proposes afresh on the same run.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from datetime import datetime
+from heapq import merge
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -56,12 +58,17 @@ def taken_by(session: Session, proposals: list[HearingProposal]) -> dict[int, He
         Hearing.status == HearingStatus.booked,
         Hearing.starts_at < max(p.ends_at for p in proposals), Hearing.ends_at > min(p.starts_at for p in proposals),
         or_(Hearing.courtroom_id.in_(rooms), Hearing.judge_id.in_(judges)))).all()
+    # Each proposal looks only at the hearings in its room's lane or of its judge (positions
+    # in the list, ascending), first found first: not at every hearing of the weeks planned.
+    in_room, of_judge = defaultdict(list), defaultdict(list)
+    for index, h in enumerate(hearings):
+        in_room[(h.courtroom_id, h.lane)].append(index)
+        of_judge[h.judge_id].append(index)
     found = {}
     for p in proposals:
-        for h in hearings:
-            same_room = h.courtroom_id == p.courtroom_id and h.lane == p.lane
-            if h.case_id != p.case_id and (same_room or h.judge_id == p.judge_id) \
-                    and h.starts_at < p.ends_at and h.ends_at > p.starts_at:
+        for index in merge(in_room.get((p.courtroom_id, p.lane), ()), of_judge.get(p.judge_id, ())):
+            h = hearings[index]
+            if h.case_id != p.case_id and h.starts_at < p.ends_at and h.ends_at > p.starts_at:
                 found[p.id] = h
                 break
     return found
