@@ -45,7 +45,7 @@ def run_once(tree: str, url: str, build: bool, reserve: int | None = None) -> No
 
     app = create_app(bench.settings_for(url, Path(tempfile.gettempdir())))
     settings = app.config["SETTINGS"]
-    if reserve is not None:
+    if reserve is not None and hasattr(settings, "speedy_reserve_percent"):  # a reference may predate it
         settings = settings.with_overrides(speedy_reserve_percent=reserve)
     with app.app_context():
         if build:
@@ -69,7 +69,7 @@ def run_once(tree: str, url: str, build: bool, reserve: int | None = None) -> No
         reasons: dict[str, int] = {}
         for item in result["unscheduled"]:
             reasons[item["reason"]] = reasons.get(item["reason"], 0) + 1
-        print(json.dumps({"code": tree, "database": url.split(":")[0], "reserve": settings.speedy_reserve_percent,
+        print(json.dumps({"code": tree, "database": url.split(":")[0], "reserve": getattr(settings, "speedy_reserve_percent", None),
                           "plan_seconds": round(planned, 3),
                           "plan_and_book_seconds": round(seconds, 3), "scheduled": len(result["scheduled"]), **rows,
                           "tasks_done": done, "overlapping_pairs": db.session.scalar(text(OVERLAPS)),
