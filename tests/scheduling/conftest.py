@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 from sqlalchemy import select
 
@@ -55,11 +57,20 @@ def sched(app, court):
     return s
 
 
+@contextmanager
+def speedy_reserve_at(app, percent: int):
+    """The app's court keeps ``percent`` of its expected speedy minutes free while inside (0: none)."""
+    original = app.config["SETTINGS"]
+    app.config["SETTINGS"] = original.with_overrides(speedy_reserve_percent=percent)
+    try:
+        yield
+    finally:
+        app.config["SETTINGS"] = original
+
+
 @pytest.fixture
 def speedy_reserve_on(app):
     """A court that keeps room for its speedy cases at 150 % (the default; pinned, so these tests keep
     their figures should the default change)."""
-    original = app.config["SETTINGS"]
-    app.config["SETTINGS"] = original.with_overrides(speedy_reserve_percent=150)
-    yield
-    app.config["SETTINGS"] = original
+    with speedy_reserve_at(app, 150):
+        yield

@@ -22,6 +22,7 @@ from ancillary.scheduling.models import Hearing, HearingStatus
 from ancillary.scheduling.reserve import shares
 from ancillary.scheduling.rules import Ledger, Need
 from tests.conftest import NOW
+from tests.scheduling.conftest import speedy_reserve_at
 
 CLOSED = [date(2027, 1, 11) + timedelta(days=n) for n in range(5)]  # Mon 11 - Fri 15, with both weekends
 
@@ -106,12 +107,8 @@ def test_the_days_before_a_closure_keep_room_for_speedy_cases(sched, app, clock)
 
 
 def test_without_the_reserve_summary_hearings_take_the_last_day_and_speedy_cases_miss(sched, app, clock):
-    original = app.config["SETTINGS"]
-    app.config["SETTINGS"] = original.with_overrides(speedy_reserve_percent=0)
-    try:
+    with speedy_reserve_at(app, 0):
         speedy, _, runs = _week_before_the_closure(sched, clock)
-    finally:
-        app.config["SETTINGS"] = original
     booked = dict(_check_every_rule(sched, app))
     missed = [c for c in speedy if c["id"] not in booked]
     assert missed, "with the reserve off the 8th is full of summary hearings"

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from ancillary.scheduling.models import Hearing, HearingStatus
 from ancillary.scheduling.reserve import CODE, PlannerLedger, hold
 from tests.conftest import NOW
+from tests.scheduling.conftest import speedy_reserve_at
 from tests.scheduling.test_speedy_reserve import _auto
 
 # These tests are of a court that keeps room for its speedy cases (150 %, the default).
@@ -68,12 +69,8 @@ def test_the_tribunal_keeps_room_for_its_speedy_cases_and_says_why_summaries_wai
 
 
 def test_with_the_reserve_off_the_summaries_take_the_week_and_the_speedy_cases_miss(sched, app, clock):
-    original = app.config["SETTINGS"]
-    app.config["SETTINGS"] = original.with_overrides(speedy_reserve_percent=0)
-    try:
+    with speedy_reserve_at(app, 0):
         week_ahead, speedy, later = _crowded_week(sched, clock)
-    finally:
-        app.config["SETTINGS"] = original
     assert not [u for u in week_ahead["unscheduled"] if u["reason"] == CODE]
     heard = _heard_on(sched, [c["id"] for c in speedy])
     assert not [day for day in heard.values() if day <= date(2027, 1, 13)]
@@ -97,14 +94,10 @@ def test_booking_by_hand_may_still_use_the_reserved_time(sched):
 
 @pytest.mark.parametrize("percent", [0, 150])
 def test_nothing_is_kept_at_a_venue_without_speedy_filings(sched, app, percent):
-    original = app.config["SETTINGS"]
-    app.config["SETTINGS"] = original.with_overrides(speedy_reserve_percent=percent)
-    try:
+    with speedy_reserve_at(app, percent):
         for _ in range(8):
             sched.file(kind="summary", venue=sched.tribunal)
         plan = _auto(sched, "2027-01-04", "2027-01-15")
-    finally:
-        app.config["SETTINGS"] = original
     assert len(plan["scheduled"]) == 8 and not plan["unscheduled"]
 
 
