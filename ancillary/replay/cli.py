@@ -41,13 +41,13 @@ def replay_app(out: Path, rs: ReplaySettings, database_url: str | None = None):
     env.pop("ANCILLARY_SMTP_URL", None)
     settings = Settings.from_env(env, service_address_reuse=rs.has("address-reuse"),
                                  service_timed_escalation=rs.has("ladder-escalation"), smtp_url="",
-                                 sms_rate_per_second=1000.0,  # the simulated provider: pace it barely
                                  sender_batch=100, sms_timeout_seconds=1.0,  # it answers at once: claim in batches
                                  speedy_reserve_percent=150,  # the seed court keeps room for its speedy cases
                                  **feature_settings(rs))
     app = create_app(settings)
     sink = open(os.devnull, "w")  # noqa: SIM115 - lives as long as the app
-    app.config["CHANNELS"] = Channels(sms=ConsoleSms(sink), email=ConsoleEmail(sink), voice=None)
+    # the simulated provider answers at once on the simulated clock: no wall-clock pacing
+    app.config["CHANNELS"] = Channels(sms=ConsoleSms(sink), email=ConsoleEmail(sink), voice=None, paced=False)
     logging.getLogger("alembic").setLevel(logging.WARNING)
     with app.app_context():
         upgrade()
