@@ -99,7 +99,10 @@ def add_attempt(order: ServiceOrder, **values) -> ServiceAttempt:
 
 
 def advance(session, order: ServiceOrder, attempt: ServiceAttempt, *, actor, now, settings) -> None:
-    """What an attempt means for the order: served, the next layer, or a marked address."""
+    """What an attempt means for the order: served, the next layer, or a marked address.
+
+    Leaves its last changes to the caller's next flush (the request's commit at the latest).
+    """
     channel, outcome = attempt.channel, attempt.outcome
     if channel == AttemptChannel.personal:
         if outcome == AttemptOutcome.served or outcome == AttemptOutcome.refused:
@@ -119,7 +122,7 @@ def advance(session, order: ServiceOrder, attempt: ServiceAttempt, *, actor, now
         serve(session, order, attempt, attempt.attempted_at, actor=actor, now=now)
     elif channel == AttemptChannel.public_notice:
         publish_notice(session, order, attempt, actor=actor, now=now, settings=settings)
-    session.flush()
+    # no flush of its own: it wrote one audit entry (an INSERT and a flush's bookkeeping a time)
 
 
 def start(session, order: ServiceOrder, *, actor, now) -> None:
@@ -180,8 +183,8 @@ def serve(session, order: ServiceOrder, attempt: ServiceAttempt, at: datetime, *
     order.served_layer = attempt.layer
     order.layer_due_at = None
     if order.task is not None:
-        order.task.finish(session, actor=actor, now=now, reason="served", adopt=False)
-    session.flush()
+        order.task.finish(session, actor=actor, now=now, reason="served", adopt=False, flush=False)
+    session.flush()  # the order and its task in one flush
     record(session, actor, "service_order.served", order, now=now,
            after={"served_at": at.isoformat(), "channel": attempt.channel.value, "attempt": attempt.seq})
 
