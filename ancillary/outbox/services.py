@@ -220,10 +220,16 @@ def map_provider_status(word: str) -> NotificationStatus | None:
 
 
 def _row_for_callback(session: Session, provider_id: str, notification_id: int | None) -> Notification:
+    if notification_id is not None:  # the row the URL names, by its key (no read when the session holds it)
+        row = session.get(Notification, notification_id)
+        if row is not None and row.provider_id == provider_id:
+            return row
     row = session.scalar(select(Notification).where(Notification.provider_id == provider_id))
     if row is None and notification_id is not None:
-        # Wait for a sender still recording this row, then look again: it may now carry the SID.
-        row = session.scalar(select(Notification).where(Notification.id == notification_id).with_for_update())
+        # Wait for a sender still recording this row, then look again: it may now carry the SID
+        # (read afresh: the row loaded above may predate the sender's commit).
+        row = session.scalar(select(Notification).where(Notification.id == notification_id).with_for_update()
+                             .execution_options(populate_existing=True))
         if row is not None and row.provider_id is None:
             row.provider_id = provider_id
         elif row is not None and row.provider_id != provider_id:
@@ -252,7 +258,8 @@ def apply_provider_status(session: Session, *, provider_id: str, status: str, no
         row.delivered_at = now
     if new in (NotificationStatus.undelivered, NotificationStatus.failed):
         row.last_error = f"provider reported {status}" + (f" (error {error_code})" if error_code else "")
+    with session.no_autoflush:  # its reads need not see the new status: one flush at the end, not three
+        audit_step(session, None, "reminder.delivery", row, now=now, after={"from": before, "to": new.value})
+        notify_status_change(session, row, now)
     session.flush()
-    audit_step(session, None, "reminder.delivery", row, now=now, after={"from": before, "to": new.value})
-    notify_status_change(session, row, now)
     return row

@@ -153,6 +153,12 @@ def on_notification_status(notification, *, session: Session, now: datetime) -> 
     """
     if not (notification.kind or "").startswith("service.") or notification.status not in REPORTED:
         return  # "queued" or "sent" (the sender's steps) move no attempt: not even a read for them
+    with session.no_autoflush:  # the reads need nothing pending (the message's new status): one flush at the end
+        _apply_report(session, notification, now)
+    session.flush()
+
+
+def _apply_report(session: Session, notification, now: datetime) -> None:
     attempt = session.scalar(select(ServiceAttempt).where(ServiceAttempt.notification_id == notification.id))
     if attempt is None or attempt.outcome != AttemptOutcome.sent:
         return
@@ -168,7 +174,6 @@ def on_notification_status(notification, *, session: Session, now: datetime) -> 
         attempt.outcome = AttemptOutcome.failed
         record(session, None, "service_attempt.failed", attempt, now=now, case_id=order.case_id,
                after={"order_id": order.id, "status": notification.status.value})
-    session.flush()
 
 
 def apply_carrier_event(session: Session, event: carriers.CarrierEventIn, *, source: str, now: datetime,
