@@ -340,6 +340,8 @@ def deliver_due(session: Session, now: datetime, settings, channels: Channels, *
         outcomes += send_batch(session, sendable, now, settings, channels)
         counts.update(outcomes)
         done += len(outcomes)
+        if seen < size:  # the claim saw every row due (and not locked by another sender): none is left
+            break
     return dict(counts)
 
 
