@@ -174,19 +174,29 @@ def claim_one(session: Session, now: datetime, settings) -> tuple[int, str] | st
             return claim
 
 
-def claim_batch(session: Session, now: datetime, settings, size: int) -> tuple[list, int]:
+def claim_batch(session: Session, now: datetime, settings, size: int,
+                snapshots: dict | None = None) -> tuple[list, int]:
     """Claim up to ``size`` due rows in one committed transaction, in ``claim_one``'s order.
 
     Answers the claims (as ``claim_one``'s: (id, token) or "failed") and how many due rows
     were looked at (0: nothing is due). A row held back by the quiet hours is moved, not claimed.
+    ``snapshots``, when given, receives what ``send_batch`` sends of each claimed row (by id).
     """
     rows = session.scalars(_due(now).limit(size)).all()
     phones = {row.to_address for row in rows if row.channel == Channel.sms and row.to_address}
     stopped = set(session.scalars(select(SmsOptOut.phone).where(SmsOptOut.phone.in_(phones)))) if phones else set()
     claims = [claim for row in rows
               if (claim := _claim_row(session, row, now, settings, stopped.__contains__)) is not None]
+    if snapshots is not None:
+        by_id = {row.id: row for row in rows}
+        snapshots.update((claim[0], _snapshot(by_id[claim[0]])) for claim in claims if not isinstance(claim, str))
     session.commit()
     return claims, len(rows)
+
+
+def _snapshot(row: Notification) -> Notification:
+    """What is sent of a row, detached from the session (read before the claim's commit)."""
+    return Notification(channel=row.channel, to_address=row.to_address, body=row.body, subject=row.subject)
 
 
 def _due(now: datetime):
@@ -246,18 +256,20 @@ def send_one(session: Session, claim: tuple[int, str], now: datetime, settings, 
     return send_batch(session, [claim], now, settings, channels)[0]
 
 
-def send_batch(session: Session, claims: list[tuple[int, str]], now: datetime, settings, channels: Channels) -> list:
+def send_batch(session: Session, claims: list[tuple[int, str]], now: datetime, settings, channels: Channels,
+               snapshots: dict | None = None) -> list:
     """Send claimed rows one after the other, then record every outcome in one transaction.
 
     No transaction is held open while the provider answers. Answers each row's outcome
-    (sent / retry / failed / unknown), in the claims' order.
+    (sent / retry / failed / unknown), in the claims' order. ``snapshots``: what the claim
+    read of each row (``claim_batch``), so the rows are not read again before sending.
     """
     if not claims:
         return []
     ids = [row_id for row_id, _ in claims]
-    rows = {row.id: row for row in session.scalars(select(Notification).where(Notification.id.in_(ids)))}
-    snapshots = {row_id: Notification(channel=row.channel, to_address=row.to_address, body=row.body,
-                                      subject=row.subject) for row_id, row in rows.items()}
+    if snapshots is None:
+        rows = {row.id: row for row in session.scalars(select(Notification).where(Notification.id.in_(ids)))}
+        snapshots = {row_id: _snapshot(row) for row_id, row in rows.items()}
     session.commit()  # no transaction is held open while the provider answers
     answers = [_attempt(channels, snapshots[row_id], settings, row_id) for row_id in ids]
     rows = {row.id: row for row in session.scalars(
@@ -332,12 +344,13 @@ def deliver_due(session: Session, now: datetime, settings, channels: Channels, *
     done = stale
     while limit is None or done < limit:
         size = settings.sender_batch if limit is None else min(settings.sender_batch, limit - done)
-        claims, seen = claim_batch(session, now, settings, size)
+        snapshots: dict = {}
+        claims, seen = claim_batch(session, now, settings, size, snapshots)
         if not seen:
             break
         sendable = [claim for claim in claims if not isinstance(claim, str)]
         outcomes = [claim for claim in claims if isinstance(claim, str)]
-        outcomes += send_batch(session, sendable, now, settings, channels)
+        outcomes += send_batch(session, sendable, now, settings, channels, snapshots)
         counts.update(outcomes)
         done += len(outcomes)
         if seen < size:  # the claim saw every row due (and not locked by another sender): none is left
