@@ -80,6 +80,8 @@ def _history(session: Session, party, case):
             failed[address] = (attempted_at, outcome.value)
         else:
             confirmed.append((address, served_at or attempted_at, case_id, number))
+    if not confirmed:  # positions only place confirmed addresses: most persons have none to read them for
+        return confirmed, failed, positions
     for text, lat, lon in session.execute(
         select(PartyContact.value, PartyContact.latitude, PartyContact.longitude)
         .join(Party, Party.id == PartyContact.party_id)
