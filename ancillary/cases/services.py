@@ -32,6 +32,7 @@ from ancillary.db import get_or_404
 from ancillary.display_names import N_
 from ancillary.errors import Conflict, Invalid
 from ancillary.queues import services as queues
+from ancillary.row_ids import assign_ids
 from ancillary.scheduling.models import Courtroom
 from ancillary.service.services import orders_at_filing, record_opened
 from ancillary.timeutil import period_end_months
@@ -129,8 +130,9 @@ def _link_persons(session: Session, parties: list[Party], names: list[str]) -> N
 def file_case(session: Session, data: CaseIn, *, actor: User, now: datetime, settings: Settings) -> Case:
     """Enter a filed case with its parties, dossiers, deadline, first tasks and service orders.
 
-    Two flushes: the case with its parties (its id names the dossiers), then everything else at
-    once; the audit entries follow in the order the steps happen.
+    The case and its parties take their ids first (its id names the dossiers), then everything
+    else takes its ids and all is written by one flush, each table's rows at once (``assign_ids``;
+    on PostgreSQL two flushes); the audit entries follow in the order the steps happen.
     """
     kind = CaseKind(data.kind)
     number = data.number.strip()
@@ -152,7 +154,7 @@ def file_case(session: Session, data: CaseIn, *, actor: User, now: datetime, set
     )
     case.parties = parties
     session.add(case)
-    session.flush()
+    assign_ids(session)
     codes = [dossier_code(case.id, volume) for volume in range(1, data.volumes + 1)]
     case.dossiers = [Dossier(volume=volume, code=code, qr_token=sign(settings.qr_keyring, code), created_at=now)
                      for volume, code in enumerate(codes, start=1)]
@@ -160,6 +162,7 @@ def file_case(session: Session, data: CaseIn, *, actor: User, now: datetime, set
     session.add_all(tasks)
     orders = orders_at_filing(session, case, tasks, now=now, settings=settings)
     session.add_all([order for order, _ in orders])
+    assign_ids(session)
     session.flush()
     record(session, actor, "case.file", case, now=now,
            after={"number": case.number, "kind": kind.value, "judge_id": case.judge_id, "volumes": case.volumes})
