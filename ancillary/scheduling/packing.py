@@ -46,6 +46,10 @@ class Pool:
         self.lengths = sorted(self.by_minutes, reverse=True)
         self.forced: list[Need] = []
 
+    @property
+    def empty(self) -> bool:
+        return not any(self.by_minutes.values())
+
     def take(self, need: Need) -> None:
         self.by_minutes[need.minutes].remove(need)
         for group in (self.urgent, self.forced):
@@ -178,6 +182,8 @@ def pack(ledger: PlannerLedger, needs: list[Need], days: list[date], not_before:
             pool = Pool(group, not_before, urgent_until)
             rooms = ledger.rooms_for(venue)
             for day in days:
+                if pool.empty:  # every case of the venue is placed: the days left have nothing to fill
+                    break
                 pool.force_for(ledger, day, days, rooms)
                 placed.extend(_fill_day(ledger, pool, rooms, day))
     return placed, _repair(ledger, needs, placed, days, not_before)
