@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from functools import lru_cache
 from operator import attrgetter
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import Select, func, inspect, select
 from sqlalchemy.orm import Session
 
 
@@ -30,9 +31,15 @@ def assign_ids(session: Session) -> None:
             waiting[table].append(state.obj())
     if not waiting:
         return
-    tables = list(waiting)
+    tables = tuple(waiting)
     with session.no_autoflush:
-        largest = session.execute(select(*(select(func.max(table.c.id)).scalar_subquery() for table in tables))).one()
+        largest = session.execute(_largest_ids(tables)).one()
     for table, last in zip(tables, largest, strict=True):
         for offset, obj in enumerate(waiting[table], start=1):
             obj.id = (last or 0) + offset
+
+
+@lru_cache(maxsize=64)
+def _largest_ids(tables: tuple) -> Select:
+    """One statement answering each table's largest id (built once per set of tables)."""
+    return select(*(select(func.max(table.c.id)).scalar_subquery() for table in tables))
