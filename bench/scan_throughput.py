@@ -9,7 +9,10 @@ the same 16 clients, the trivial authenticated GET /api/v1/me (the issue's refer
 the scans (each a new client_scan_id, a random dossier). Reports requests/s, p50 and p99
 latency and the ratios, the CPU milliseconds per request of the server's processes, the
 database's and the clients (``cpu_ms_per_request``), and the SQL statements of one /me,
-one scan and one replay.
+one scan and one replay. ``--paced 100,200,300`` also sends scans at those rates a second on a
+timetable shared by the 16 clients and reports the latency from each request's due time: with
+16 clients in a closed loop the mean latency is 16 / throughput (Little's law), so a p99 there
+says how full the queue is, while the paced figures say what a scanner waits below the limit.
 
 ``--reference DIR`` (an earlier checkout: ``git archive <commit> | tar -x -C DIR``) serves
 the same from that code first, on a fresh database of its own, so before and after are
@@ -99,19 +102,33 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def load(base: str, tokens: list[str], seconds: float, make_request, meter: CpuMeter | None = None) -> dict:
-    """``make_request`` from every client for ``seconds``; with ``meter``, the CPU per request by part too."""
+def load(base: str, tokens: list[str], seconds: float, make_request, meter: CpuMeter | None = None,
+         rate: float | None = None) -> dict:
+    """``make_request`` from every client for ``seconds``; with ``meter``, the CPU per request by part too.
+
+    Without ``rate`` each client sends its next request as soon as the last is answered (closed
+    loop: the latency is then bound to clients / throughput). With ``rate`` the clients together
+    send ``rate`` requests a second on a fixed timetable, as scanners at work do, and a request's
+    latency counts from the instant it was due, so a server falling behind is not hidden.
+    """
     latencies: list[float] = []
     statuses: dict[int, int] = {}
     lock = threading.Lock()
-    stop = time.perf_counter() + seconds
+    began_at = time.perf_counter() + 0.05
+    stop = began_at + seconds
 
-    def client(token: str):
+    def client(index: int, token: str):
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {token}"
-        mine, counts = [], {}
+        mine, counts, sent = [], {}, 0
         while time.perf_counter() < stop:
             started = time.perf_counter()
+            if rate:
+                started = began_at + (sent * len(tokens) + index) / rate
+                if started >= stop:
+                    break
+                time.sleep(max(0.0, started - time.perf_counter()))
+                sent += 1
             response = make_request(session, base)
             mine.append(time.perf_counter() - started)
             counts[response.status_code] = counts.get(response.status_code, 0) + 1
@@ -120,7 +137,7 @@ def load(base: str, tokens: list[str], seconds: float, make_request, meter: CpuM
             for k, v in counts.items():
                 statuses[k] = statuses.get(k, 0) + v
 
-    threads = [threading.Thread(target=client, args=(t,)) for t in tokens]
+    threads = [threading.Thread(target=client, args=(i, t)) for i, t in enumerate(tokens)]
     if meter:
         meter.start()
     began = time.perf_counter()
@@ -164,7 +181,7 @@ def statements(url: str, token: str, code: str) -> dict:
     return counts
 
 
-def run(label: str, url: str, clients: int, seconds: float, tree: Path = ROOT) -> dict:
+def run(label: str, url: str, clients: int, seconds: float, tree: Path = ROOT, paced: tuple = ()) -> dict:
     print(f"==> {label} ({tree}): preparing")
     tokens, codes = prepare(url, clients)
     port = free_port()
@@ -198,11 +215,16 @@ def run(label: str, url: str, clients: int, seconds: float, tree: Path = ROOT) -
         print(f"==> {label}: POST /api/v1/scans, {clients} clients, {seconds:.0f} s")
         scans = load(base, tokens, seconds, scan, meter)
         print(f"    {scans}")
+        paced_scans = {}
+        for rate in paced:
+            print(f"==> {label}: POST /api/v1/scans, {clients} clients sending {rate:g}/s in all, {seconds:.0f} s")
+            paced_scans[f"{rate:g}"] = load(base, tokens, seconds, scan, meter, rate=rate)
+            print(f"    {paced_scans[f'{rate:g}']}")
     finally:
         server.terminate()
         server.wait(timeout=30)
     counted = statements(url, tokens[0], codes[0]) if tree == ROOT else None
-    return {"tree": str(tree), "healthz": health, "me": me, "scans": scans, "load_average": os.getloadavg()[0],
+    return {"tree": str(tree), "healthz": health, "me": me, "scans": scans, "paced_scans": paced_scans, "load_average": os.getloadavg()[0],
             "statements": counted,
             "scan_to_healthz_throughput": round(scans["per_second"] / health["per_second"], 3),
             "scan_to_me_throughput": round(scans["per_second"] / me["per_second"], 3)}
@@ -213,18 +235,21 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=10)
     parser.add_argument("--reference", type=Path, help="an earlier checkout to serve first, beside this one")
+    parser.add_argument("--paced", type=lambda v: tuple(float(x) for x in v.split(",") if x), default=(),
+                        help="also scan at these rates a second, on a timetable (e.g. 100,200,300): "
+                             "the latency a scanner feels below the server's limit")
     args = parser.parse_args()
     results = {"clients": args.clients, "seconds": args.seconds, "server": "gunicorn gthread 2x8", "databases": {}}
     trees = ([("reference", args.reference.resolve())] if args.reference else []) + [("this tree", ROOT)]
     for label, tree in trees:  # SQLite: the reference, then this tree
         tmp = Path(tempfile.mkdtemp(prefix="scan-bench-"))
         results["databases"].setdefault("sqlite", {})[label] = run(
-            "sqlite", f"sqlite:///{tmp / 'bench.sqlite3'}", args.clients, args.seconds, tree)
+            "sqlite", f"sqlite:///{tmp / 'bench.sqlite3'}", args.clients, args.seconds, tree, args.paced)
     for label, tree in trees if os.environ.get("ANCILLARY_TEST_POSTGRES_URL") else ():  # then PostgreSQL
         url, drop = postgres_database("scan_bench")
         try:
             results["databases"].setdefault("postgresql", {})[label] = run(
-                "postgresql", url, args.clients, args.seconds, tree)
+                "postgresql", url, args.clients, args.seconds, tree, args.paced)
         finally:
             drop()
     out = ROOT / "bench" / "out"
