@@ -123,3 +123,25 @@ def test_a_filing_writes_each_tables_rows_with_one_statement_and_the_ids_the_dat
                                 .order_by(ServiceOrder.id)).all()
     assert [o.recipient_party_id for o in orders] == [p["id"] for p in case["parties"][1:]]
     assert [o.task.party_id for o in orders] == [o.recipient_party_id for o in orders]
+
+
+def test_a_filing_reads_the_history_of_persons_met_before_only(court, db_session):
+    """A defendant first seen in this filing has no other case to read; one met again does."""
+    statements = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    def history_reads(parties, number):
+        statements.clear()
+        engine = db_session.get_bind()
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            court.file_case(parties=parties, number=number)
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        return sum(1 for s in statements if s.lstrip().startswith("SELECT") and "service_attempts.address" in s)
+
+    assert history_reads(TWO_DEFENDANTS, "(2027)鲁1002民初9902号") == 0
+    db_session.rollback()
+    assert history_reads(TWO_DEFENDANTS[:2], "(2027)鲁1002民初9903号") == 1  # 李四 again; 张三 is a plaintiff
