@@ -14,7 +14,7 @@ from ancillary.archive import views as archive_views
 from ancillary.audit import views as audit_views
 from ancillary.auth import pages as auth_pages
 from ancillary.auth import views as auth_views
-from ancillary.auth.sessions import cookie_config
+from ancillary.auth.sessions import CookieSessions, cookie_config
 from ancillary.cases import pages as case_pages
 from ancillary.cases import views as case_views
 from ancillary.config import Settings
@@ -98,6 +98,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
+    app.session_interface = CookieSessions()
     app.json.ensure_ascii = False  # Chinese text travels as UTF-8, not \u escapes
     db.init_app(app)
     if not settings.database_url.startswith("sqlite"):

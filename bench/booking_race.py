@@ -18,6 +18,9 @@ latency p50/p99 over every request, statuses, and double bookings (must be 0); f
 server, the CPU milliseconds per request of the server's processes, the database's and
 the clients (``cpu_ms_per_request``) and how many cores they kept busy. Each client first
 sends 3 untimed ``GET /api/v1/me``: connections open, as on a server already running.
+``--rate 150`` posts 150 bookings a second in all on a timetable and times each from its due
+instant: with 16 clients in a closed loop the mean latency is 16 / throughput (Little's law),
+so only a paced run says what a scheduler waits below the server's limit.
 ``BENCH_SERVE="--workers 2 --threads 4"`` serves another shape (this tree only knows
 ``--threads``). Writes bench/out/booking_race.json.
 """
@@ -96,8 +99,13 @@ def seed(app, clients: int, rounds: int) -> list[tuple[str, list[dict]]]:
     return work
 
 
-def race(work, post, warm=None) -> dict:
+def race(work, post, warm=None, rate: float | None = None) -> dict:
     """Every client posts its bodies in turn, all starting together; ``post(client, token, body) -> status``.
+
+    With ``rate``, the clients together post ``rate`` bodies a second on a fixed timetable
+    (client c's body r is due at (r x clients + c) / rate), each timed from its due instant;
+    without it, each posts the next as soon as the last is answered (a closed loop, whose
+    mean latency is clients / throughput whatever the server does).
 
     ``warm(client, token)``, if given, runs a few times per client before the start and is
     not counted: the server's connections (HTTP and database) are open, as in a server
@@ -113,8 +121,12 @@ def race(work, post, warm=None) -> dict:
         for _ in range(WARM_CALLS if warm else 0):
             warm(state, token)
         barrier.wait()
-        for body in bodies:
+        began = time.perf_counter()
+        for r, body in enumerate(bodies):
             started = time.perf_counter()
+            if rate:
+                started = began + (r * len(work) + index) / rate
+                time.sleep(max(0.0, started - time.perf_counter()))
             status = post(state, token, body)
             mine.append(time.perf_counter() - started)
             counts[status] = counts.get(status, 0) + 1
@@ -138,7 +150,7 @@ def race(work, post, warm=None) -> dict:
             "requests_per_second": round(len(latencies) / seconds, 1), "p50_ms": pct(0.5), "p99_ms": pct(0.99)}
 
 
-def in_process(app, work) -> dict:
+def in_process(app, work, rate=None) -> dict:
     def post(state, token, body):
         client = state.setdefault("client", app.test_client())
         return client.post("/api/v1/hearings", json=body, headers={"Authorization": f"Bearer {token}"}).status_code
@@ -146,10 +158,10 @@ def in_process(app, work) -> dict:
     def warm(state, token):
         state.setdefault("client", app.test_client()).get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
 
-    return race(work, post, warm)
+    return race(work, post, warm, rate)
 
 
-def served(url: str, work, env: dict, postmaster: int | None = None) -> dict:
+def served(url: str, work, env: dict, postmaster: int | None = None, rate: float | None = None) -> dict:
     """The same race against ``ancillary serve`` (gunicorn, 2 workers x 8 threads) on a free port.
 
     Also the CPU time the server's processes, the database's and these clients used in the
@@ -189,14 +201,14 @@ def served(url: str, work, env: dict, postmaster: int | None = None) -> dict:
         time.sleep(1)  # both workers up
         meter = CpuMeter(server=server.pid, database=postmaster)
         meter.start()  # the warm-up's CPU counts too: a little more per request, never less
-        figures = race(work, post, warm)
+        figures = race(work, post, warm, rate)
         return {**figures, **cpu_breakdown(meter.stop(), figures)}
     finally:
         server.terminate()
         server.wait(timeout=60)
 
 
-def worker(mode: str, clients: int, rounds: int) -> dict:
+def worker(mode: str, clients: int, rounds: int, rate: float | None = None) -> dict:
     """One measurement with the code on PYTHONPATH (this tree or the reference), on a fresh database."""
     from common import postgres_database, postmaster_pid
     from flask_migrate import upgrade
@@ -223,7 +235,7 @@ def worker(mode: str, clients: int, rounds: int) -> dict:
         with app.app_context():
             postmaster = postmaster_pid(db.session.connection())
             db.session.rollback()
-        figures = in_process(app, work) if mode == "in-process" else served(url, work, env, postmaster)
+        figures = in_process(app, work, rate) if mode == "in-process" else served(url, work, env, postmaster, rate)
         with app.app_context():
             figures["double_bookings"] = db.session.scalar(text(DOUBLE))
             figures["bookings"] = db.session.scalar(text("SELECT count(*) FROM hearings"))
@@ -237,11 +249,12 @@ def worker(mode: str, clients: int, rounds: int) -> dict:
         drop()
 
 
-def run_tree(tree: Path, mode: str, clients: int, rounds: int) -> dict:
+def run_tree(tree: Path, mode: str, clients: int, rounds: int, rate: float | None = None) -> dict:
     """This script as a worker, in a child process that imports the code of ``tree``."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
+    paced = ["--rate", str(rate)] if rate else []
     result = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", mode, "--clients",
-                             str(clients), "--rounds", str(rounds)], env=env, cwd=tree, capture_output=True,
+                             str(clients), "--rounds", str(rounds), *paced], env=env, cwd=tree, capture_output=True,
                             text=True, check=False)
     if result.returncode != 0:
         raise SystemExit(f"{tree} {mode} failed:\n{result.stderr[-3000:]}")
@@ -255,22 +268,24 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=63)
     parser.add_argument("--modes", default="server,in-process")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--rate", type=float, help="post this many bookings a second in all, on a timetable "
+                                                   "(the latency a scheduler feels below the server's limit)")
     args = parser.parse_args()
     if args.worker:
         import ancillary  # noqa: F401  (the code on PYTHONPATH, before bench/common.py puts this tree first)
 
         sys.path.insert(0, str(HERE))
-        print(json.dumps(worker(args.worker, args.clients, args.rounds)))
+        print(json.dumps(worker(args.worker, args.clients, args.rounds, args.rate)))
         return
     if not os.environ.get("ANCILLARY_TEST_POSTGRES_URL"):
         raise SystemExit("run under scripts/with-postgres.sh: the race is on PostgreSQL")
     trees = ([("reference", args.reference.resolve())] if args.reference else []) + [("this tree", ROOT)]
     out = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "clients": args.clients,
-           "rounds": args.rounds, "runs": []}
+           "rounds": args.rounds, "rate": args.rate, "runs": []}
     for mode in args.modes.split(","):
         for label, tree in trees:
             load = os.getloadavg()[0]
-            figures = run_tree(tree, mode, args.clients, args.rounds)
+            figures = run_tree(tree, mode, args.clients, args.rounds, args.rate)
             row = {"tree": label, "mode": mode, "load_before": round(load, 1), **figures}
             out["runs"].append(row)
             print(json.dumps(row, ensure_ascii=False), flush=True)

@@ -40,6 +40,33 @@ def chromium():
         browser.close()
 
 
+class InFlight:
+    """Counts the live server's requests being answered, so a test's clean-up can wait for them.
+
+    A page can still be answering a request its closed browser sent last (a form's post, a
+    poll) when the test ends; emptying the tables under it deadlocks on PostgreSQL. The
+    request's transaction ends when the app returns (Flask pops its context first), so
+    counting the call is enough.
+    """
+
+    def __init__(self, app):
+        self.app, self.count, self.changed = app, 0, threading.Condition()
+
+    def __call__(self, environ, start_response):
+        with self.changed:
+            self.count += 1
+        try:
+            return self.app(environ, start_response)
+        finally:
+            with self.changed:
+                self.count -= 1
+                self.changed.notify_all()
+
+    def wait_idle(self, timeout: float = 10) -> None:
+        with self.changed:
+            self.changed.wait_for(lambda: self.count == 0, timeout)
+
+
 @pytest.fixture(scope="session")
 def live_server(app):
     """The session's app served on a free loopback port; yields its base URL."""
@@ -48,7 +75,8 @@ def live_server(app):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    server = make_server("127.0.0.1", port, app, threaded=True)
+    app.extensions["in_flight"] = served = InFlight(app)
+    server = make_server("127.0.0.1", port, served, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{port}"

@@ -166,7 +166,10 @@ def user_for_token(session: Session, token: str, *, now: datetime) -> User | Non
 
 def _as_loaded(session: Session, values: dict) -> User:
     """The user of these column values, in ``session`` as loaded (the columns not read load when first used)."""
-    user = User(**values)
+    # Made as the ORM's loading makes it (no constructor: setting each column through the
+    # instrumented attributes cost more than the statement's own Python).
+    user = User.__mapper__.class_manager.new_instance()
+    user.__dict__.update(values)
     make_transient_to_detached(user)  # every column given counts as committed; the rest as expired
     session.add(user)
     return user

@@ -20,6 +20,7 @@ import secrets
 from datetime import datetime, timedelta
 
 from flask import request, session
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy.orm import Session
 
 from ancillary.auth.models import User
@@ -99,3 +100,13 @@ def check_csrf() -> None:
     sent = request.headers.get(CSRF_HEADER) or (request.form.get(CSRF_FIELD) if request.form else None)
     if not expected or not sent or not hmac.compare_digest(str(sent), str(expected)):
         raise Forbidden("csrf_failed", "the form has expired: reload the page and try again", field=CSRF_FIELD)
+
+
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, without building the cookie's signer for a request that
+    sends no session cookie (every API call with a bearer token): it gets the same empty session."""
+
+    def open_session(self, app, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)

@@ -120,23 +120,24 @@ def _day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
 
 
 def _rows_statement(excluding: bool):
-    """One statement: booked hearings near the slot, and blockings, as rows of one shape."""
+    """One statement: booked hearings near the slot, and blockings, as rows of one shape (Core: plain rows)."""
+    hearing, case, blocking = (model.__table__.c for model in (Hearing, Case, Blocking))
     start, end, room_id, judge_id = bindparam("start"), bindparam("end"), bindparam("room_id"), bindparam("judge_id")
-    that_day = and_(Hearing.starts_at < end, Hearing.ends_at > start,
-                    or_(Hearing.courtroom_id == room_id, Hearing.judge_id == judge_id))
-    still_to_come = and_(Hearing.case_id == bindparam("case_id"), Hearing.ends_at > bindparam("now"))
-    hearings = (select(literal("hearing").label("kind"), Hearing.id, Hearing.case_id, Hearing.courtroom_id,
-                       Hearing.judge_id, Hearing.starts_at, Hearing.ends_at, Hearing.lane,
-                       Hearing.is_overlap_eligible, Case.number.label("label"))
-                .join(Case, Case.id == Hearing.case_id)
-                .where(Hearing.status == HearingStatus.booked, or_(that_day, still_to_come)))
+    that_day = and_(hearing.starts_at < end, hearing.ends_at > start,
+                    or_(hearing.courtroom_id == room_id, hearing.judge_id == judge_id))
+    still_to_come = and_(hearing.case_id == bindparam("case_id"), hearing.ends_at > bindparam("now"))
+    hearings = (select(literal("hearing").label("kind"), hearing.id, hearing.case_id, hearing.courtroom_id,
+                       hearing.judge_id, hearing.starts_at, hearing.ends_at, hearing.lane,
+                       hearing.is_overlap_eligible, case.number.label("label"))
+                .join_from(Hearing.__table__, Case.__table__, case.id == hearing.case_id)
+                .where(hearing.status == HearingStatus.booked, or_(that_day, still_to_come)))
     if excluding:
-        hearings = hearings.where(Hearing.id != bindparam("exclude_hearing_id"))
-    blockings = (select(literal("blocking"), Blocking.id, null().cast(Integer), Blocking.courtroom_id,
-                        Blocking.user_id, Blocking.starts_at, Blocking.ends_at, null().cast(Integer),
-                        null().cast(Boolean), Blocking.reason)
-                 .where(Blocking.starts_at < end, Blocking.ends_at > start,
-                        or_(Blocking.courtroom_id == room_id, Blocking.user_id == judge_id)))
+        hearings = hearings.where(hearing.id != bindparam("exclude_hearing_id"))
+    blockings = (select(literal("blocking"), blocking.id, null().cast(Integer), blocking.courtroom_id,
+                        blocking.user_id, blocking.starts_at, blocking.ends_at, null().cast(Integer),
+                        null().cast(Boolean), blocking.reason)
+                 .where(blocking.starts_at < end, blocking.ends_at > start,
+                        or_(blocking.courtroom_id == room_id, blocking.user_id == judge_id)))
     return union_all(hearings, blockings)
 
 
@@ -149,7 +150,11 @@ def _rows(session: Session, room_id: int, judge_id: int, case_id: int, day: date
     params = {"start": start, "end": end, "room_id": room_id, "judge_id": judge_id, "case_id": case_id, "now": now}
     if exclude_hearing_id is not None:
         params["exclude_hearing_id"] = exclude_hearing_id
-    return session.execute(_ROWS[exclude_hearing_id is not None], params)
+    if session.autoflush:
+        session.flush()  # as the ORM's execute would (a no-op when nothing changed since ``load``)
+    # On the connection, as Core: the ORM's execute layer (its compile state, events and
+    # result wrapping) cost more than this plain rows statement.
+    return session.connection().execute(_ROWS[exclude_hearing_id is not None], params)
 
 
 def ledger_around(session: Session, loaded: Loaded, *, judge_id: int, day: date, now: datetime, tz: ZoneInfo,

@@ -130,7 +130,7 @@ def insert_booked(session: Session, *, case, room, judge, starts_at: datetime, e
         "with_reader": reader is not None, "reader_id": reader and reader[0],
         "party_ids": sorted(reader[1]) if reader else None, "purpose": reader and reader[2],
     }
-    hearing_id = session.execute(_STATEMENT, params).scalar_one()
+    hearing_id = session.connection().execute(_STATEMENT, params).scalar_one()
     _forget_tasks(session, case.id)
     return _attached(session, Hearing(
         id=hearing_id, case_id=case.id, courtroom_id=room.id, judge_id=case.judge_id, starts_at=starts_at,
