@@ -32,6 +32,7 @@ from ancillary.db import get_or_404
 from ancillary.display_names import N_
 from ancillary.errors import Conflict, Invalid
 from ancillary.queues import services as queues
+from ancillary.row_ids import assign_ids
 from ancillary.scheduling.models import Courtroom
 from ancillary.service.services import orders_at_filing, record_opened
 from ancillary.timeutil import period_end_months
@@ -106,37 +107,46 @@ def _id_number(party: PartyIn, index: int) -> str | None:
     return id_number
 
 
-def _link_persons(session: Session, parties: list[Party], names: list[str]) -> None:
-    """Point each party with an ID number at its person, created when new: one write, one read."""
-    new = {}
-    for party, name in zip(parties, names, strict=True):
-        if party.id_number is not None and party.id_number not in new:
-            new[party.id_number] = {"id_number": party.id_number, "kind": classify(party.id_number), "name": name}
-    if not new:
-        return
-    # One plaintiff (a bank, a landlord) files many cases at once: two filings may meet the
-    # same new person. Insert-if-absent lets the database settle it; then both read the row.
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(Person).values(list(new.values())).on_conflict_do_nothing(index_elements=["id_number"]))
-    found = {p.id_number: p for p in session.scalars(select(Person).where(Person.id_number.in_(list(new))))}
+def _link_persons(session: Session, parties: list[Party], names: list[str]) -> frozenset[int]:
+    """Point each party with an ID number at its person, created when new: one write, and a read
+    of the persons known before. Answers the ids of the persons this filing created."""
+    named = {}
     for party, name in zip(parties, names, strict=True):
         if party.id_number is not None:
+            named[party.id_number] = name  # the last party's name for a person named twice, as before
+    if not named:
+        return frozenset()
+    # One plaintiff (a bank, a landlord) files many cases at once: two filings may meet the
+    # same new person. Insert-if-absent lets the database settle it and answers the rows it wrote.
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    rows = [{"id_number": id_number, "kind": classify(id_number), "name": name} for id_number, name in named.items()]
+    created = dict(session.execute(insert(Person).values(rows).on_conflict_do_nothing(index_elements=["id_number"])
+                                   .returning(Person.id_number, Person.id)).all())
+    known = [id_number for id_number in named if id_number not in created]
+    found = {p.id_number: p for p in session.scalars(select(Person).where(Person.id_number.in_(known)))} \
+        if known else {}
+    for party, name in zip(parties, names, strict=True):
+        if party.id_number in created:
+            party.person_id = created[party.id_number]
+        elif party.id_number is not None:
             person = found[party.id_number]
             person.name = name
             party.person_id = person.id
+    return frozenset(created.values())
 
 
 def file_case(session: Session, data: CaseIn, *, actor: User, now: datetime, settings: Settings) -> Case:
     """Enter a filed case with its parties, dossiers, deadline, first tasks and service orders.
 
-    Two flushes: the case with its parties (its id names the dossiers), then everything else at
-    once; the audit entries follow in the order the steps happen.
+    The case and its parties take their ids first (its id names the dossiers), then everything
+    else takes its ids and all is written by one flush, each table's rows at once (``assign_ids``;
+    on PostgreSQL two flushes); the audit entries follow in the order the steps happen.
     """
     kind = CaseKind(data.kind)
     number = data.number.strip()
     _check_filing(session, data, number, kind, now)
     parties = [_party(party_in, _id_number(party_in, index), index) for index, party_in in enumerate(data.parties)]
-    _link_persons(session, parties, [party_in.name for party_in in data.parties])
+    new_persons = _link_persons(session, parties, [party_in.name for party_in in data.parties])
     case = Case(
         number=number,
         kind=kind,
@@ -152,14 +162,15 @@ def file_case(session: Session, data: CaseIn, *, actor: User, now: datetime, set
     )
     case.parties = parties
     session.add(case)
-    session.flush()
+    assign_ids(session)
     codes = [dossier_code(case.id, volume) for volume in range(1, data.volumes + 1)]
     case.dossiers = [Dossier(volume=volume, code=code, qr_token=sign(settings.qr_keyring, code), created_at=now)
                      for volume, code in enumerate(codes, start=1)]
     tasks = queues.tasks_at_filing(case, now=now, settings=settings)
     session.add_all(tasks)
-    orders = orders_at_filing(session, case, tasks, now=now, settings=settings)
+    orders = orders_at_filing(session, case, tasks, now=now, settings=settings, new_persons=new_persons)
     session.add_all([order for order, _ in orders])
+    assign_ids(session)
     session.flush()
     record(session, actor, "case.file", case, now=now,
            after={"number": case.number, "kind": kind.value, "judge_id": case.judge_id, "volumes": case.volumes})

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+from sqlalchemy import select
+
 from ancillary.cases.models import Case, CaseStatus
 from ancillary.replay import actions
 from ancillary.scheduling.models import Hearing, HearingStatus
@@ -69,11 +71,12 @@ class Hearings:
 
     def held(self, case_id: int, hearing_id: int, ends_at: datetime) -> None:
         r = self.r
-        hearing = r.session.get(Hearing, hearing_id)
+        found = r.session.execute(select(Hearing, Case).join(Case, Case.id == Hearing.case_id)
+                                  .where(Hearing.id == hearing_id)).first()  # both in one read
+        hearing, case = found if found is not None else (None, None)
         if hearing is None or hearing.status != HearingStatus.booked or hearing.ends_at != ends_at:
             return  # moved (its new end is followed) or cancelled
-        case = r.session.get(Case, case_id)
-        if case is None or case.status != CaseStatus.open:
+        if case.status != CaseStatus.open:
             return
         r.counts["hearings_held"] += 1
         number = actions.hearings_held(r.session, case_id, r.clock.now)

@@ -51,7 +51,7 @@ class Replay:
         self.hearings = Hearings(self)
         self._last_ack_id = 0
         self._day = None
-        self._users: dict[int, User] = {}
+        self._kept: dict[tuple, object] = {}
 
     def stream(self, name: str) -> random.Random:
         """An independent random stream per concern, so switching one feature off leaves the others' draws alone."""
@@ -79,19 +79,24 @@ class Replay:
     # --- helpers the handlers use -------------------------------------------------------
 
     def user(self, user_id: int) -> User:
-        """The user, loaded once for the replay: nothing it calls changes a user.
+        """The user, loaded once for the replay: nothing it calls changes a user."""
+        return self.kept(User, user_id)
 
-        Each simulated day starts with an empty session (``_step``); a user met again is
-        attached again as it is, without reading the row once more.
+    def kept(self, model, ident: int):
+        """A row nothing in the replay changes (a user, a law firm), loaded once for the replay.
+
+        Each simulated day starts with an empty session (``_step``); a row met again is
+        attached again as it is, without reading it once more, so the product's own look-up
+        of it (``session.get``) finds it in the session.
         """
         session = self.session
-        found = self._users.get(user_id)
+        found = self._kept.get((model, ident))
         if found is None:
-            found = self._users[user_id] = session.get(User, user_id)
+            found = self._kept[(model, ident)] = session.get(model, ident)
         elif found not in session:
             present = session.identity_map.get(inspect(found).identity_key)  # loaded meanwhile by another path
             if present is not None:
-                found = self._users[user_id] = present
+                found = self._kept[(model, ident)] = present
             else:
                 session.add(found)
         return found

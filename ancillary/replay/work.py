@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
-from ancillary.cases.models import Case, CaseStatus
+from sqlalchemy import select
+
+from ancillary.cases.models import Case, CaseStatus, LawFirm
 from ancillary.demo import CAUSES, COMPANY_KINDS, COMPANY_WORDS, _address, _name, _phone, _resident_id, _uscc
 from ancillary.replay import actions
 
@@ -43,6 +45,9 @@ class Intake:
             number=f"({arrived_at.astimezone(r.tz).year})鲁1002{prefix}{self.serial}号", kind=kind, venue=venue,
             filed_at=arrived_at, judge_id=officer, volumes=rng.choices((1, 2, 3), (80, 15, 5))[0],
             cause=rng.choice(CAUSES[kind]), parties=[plaintiff, *defendants])
+        r.user(officer)  # the judge and the law firms the filing names are known to intake: not read again
+        for firm in {party.law_firm_id for party in data.parties if party.law_firm_id is not None}:
+            r.kept(LawFirm, firm)
         entered = r.call(actions.enter_case, data, actor=r.user(worker.user_id), now=now, settings=r.settings)
         if entered is None:
             return r.rs.minutes.file_case
@@ -126,8 +131,10 @@ class Scheduling:
         result = r.call(actions.auto_schedule, today, today + timedelta(days=r.settings.auto_schedule_max_days - 1),
                         actor=r.user(worker.user_id), now=now, settings=r.settings)
         booked = (result or {}).get("scheduled", [])
+        cases = {case.id: case for case in r.session.scalars(  # the booked cases in one read, not one each
+            select(Case).where(Case.id.in_([row["case_id"] for row in booked])))} if booked else {}
         for row in booked:
-            r.judges.heard(r.session.get(Case, row["case_id"]), row["ends_at"], row["id"], row["starts_at"])
+            r.judges.heard(cases[row["case_id"]], row["ends_at"], row["id"], row["starts_at"])
         r.counts["auto_runs"] += 1
         return r.rs.minutes.schedule_auto_run + r.rs.minutes.schedule_auto_case * len(booked)
 

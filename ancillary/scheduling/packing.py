@@ -46,23 +46,26 @@ class Pool:
         self.lengths = sorted(self.by_minutes, reverse=True)
         self.forced: list[Need] = []
 
+    @property
+    def empty(self) -> bool:
+        return not any(self.by_minutes.values())
+
     def take(self, need: Need) -> None:
         self.by_minutes[need.minutes].remove(need)
         for group in (self.urgent, self.forced):
             if need in group:
                 group.remove(need)
 
-    def force_for(self, ledger: Ledger, day: date, days: list[date], rooms: list[Room]) -> None:
-        """The urgent cases that must be heard on ``day`` so the rest still fit before their limits.
+    def force_for(self, window: Window, position: int) -> None:
+        """The urgent cases that must be heard on the window's day ``position`` so the rest still fit
+        before their limits.
 
         Deferring an urgent case keeps it as a 30- or 60-minute filler for a later hole, but
         the cases due by each later day must fit the rooms' time until then (taken at 80%,
         for the judges' timetables); whatever exceeds that is heard today, nearest limit first.
         """
-        ahead = [d for d in days if d > day]
         capacity, required, due = 0, 0, 0
-        ends = [datetime.combine(d + timedelta(days=1), time(0), ledger.tz) for d in [day, *ahead]]
-        room_minutes = [sum(ledger.open_minutes(r.id, d) for r in rooms) * 0.8 for d in ahead]
+        ends, room_minutes = window.ends[position:], window.room_minutes[position + 1:]
         urgent, index = self.urgent, 0
         for position, end in enumerate(ends):
             while index < len(urgent) and urgent[index].latest < end:
@@ -102,6 +105,15 @@ class Pool:
             for need in self.by_minutes[minutes]:
                 if self.not_before[need.case_id] <= at:
                     yield need
+
+
+class Window:
+    """The window's days as ``force_for`` reads them, worked out once per venue: where each day
+    ends, and the venue's room minutes that day (taken at 80 %)."""
+
+    def __init__(self, ledger: Ledger, days: list[date], rooms: list[Room]):
+        self.ends = [datetime.combine(d + timedelta(days=1), time(0), ledger.tz) for d in days]
+        self.room_minutes = [sum(ledger.open_minutes(r.id, d) for r in rooms) * 0.8 for d in days]
 
 
 def _priority(need: Need):
@@ -177,8 +189,11 @@ def pack(ledger: PlannerLedger, needs: list[Need], days: list[date], not_before:
         for venue, group in by_venue.items():
             pool = Pool(group, not_before, urgent_until)
             rooms = ledger.rooms_for(venue)
-            for day in days:
-                pool.force_for(ledger, day, days, rooms)
+            window = Window(ledger, days, rooms)
+            for position, day in enumerate(days):
+                if pool.empty:  # every case of the venue is placed: the days left have nothing to fill
+                    break
+                pool.force_for(window, position)
                 placed.extend(_fill_day(ledger, pool, rooms, day))
     return placed, _repair(ledger, needs, placed, days, not_before)
 

@@ -19,14 +19,16 @@ from ancillary.service.models import (
 )
 
 
-def attach_addresses(session: Session, order: ServiceOrder, party, case, now: datetime, *, reuse: bool = True) -> int:
+def attach_addresses(session: Session, order: ServiceOrder, party, case, now: datetime, *, reuse: bool = True,
+                     new_person: bool = False) -> int:
     """Addresses confirmed in the person's other cases first (newest first), then the filing's.
 
     Confirmed: an address where personal service, signed mail or a posting served this
     person in another case. An address where they had moved or were unknown is marked
-    failed (unless confirmed again later), so it is not tried again blindly.
+    failed (unless confirmed again later), so it is not tried again blindly. A person first
+    written by this very filing (``new_person``) has no other case to ask.
     """
-    known_person = party.person_id is not None and reuse  # the court may switch address reuse off
+    known_person = party.person_id is not None and reuse and not new_person  # the court may switch reuse off
     confirmed, failed, positions = _history(session, party, case) if known_person else ([], {}, {})
     for contact in party.contacts:
         if contact.kind == ContactKind.address and contact.latitude is not None:
@@ -89,6 +91,11 @@ def _history(session: Session, party, case):
                PartyContact.latitude.is_not(None))
     ):
         positions.setdefault(text, (lat, lon))
+    for sibling in session.new:  # the person's other parties of this filing, not written yet
+        if isinstance(sibling, Party) and sibling.person_id == party.person_id:
+            for contact in sibling.contacts:
+                if contact.kind == ContactKind.address and contact.latitude is not None:
+                    positions.setdefault(contact.value, (contact.latitude, contact.longitude))
     return confirmed, failed, positions
 
 

@@ -6,11 +6,12 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ancillary import storage
 from ancillary.audit.services import record
 from ancillary.auth.models import Role, User
+from ancillary.cases.models import Party
 from ancillary.outbox import Notification, court_locale, enqueue
 from ancillary.queues.models import Task, TaskStatus
 from ancillary.service.addresses import usable_addresses
@@ -137,6 +138,7 @@ def _warn(session: Session, now: datetime, settings) -> int:
     fresh = [(order, task) for order, task in rows if keys[order.id] not in warned]
     clerks = {user.id: user for user in session.scalars(
         select(User).where(User.id.in_({task.assignee_id for _, task in fresh})))} if fresh else {}
+    _load_for_warnings(session, [order.id for order, _ in fresh])
     sent = 0
     for order, task in fresh:
         clerk = clerks.get(task.assignee_id)
@@ -152,6 +154,16 @@ def _warn(session: Session, now: datetime, settings) -> int:
                 settings=settings, needs_ack=False, is_new=True)
         sent += 1
     return sent
+
+
+def _load_for_warnings(session: Session, order_ids: list[int]) -> None:
+    """What each warning reads of its order, for all of them at once: the case's number, the
+    attempts and the recipient's law firm and contacts (its next step), instead of one read each."""
+    if order_ids:
+        session.scalars(select(ServiceOrder).where(ServiceOrder.id.in_(order_ids)).options(
+            joinedload(ServiceOrder.case), selectinload(ServiceOrder.attempts),
+            selectinload(ServiceOrder.recipient).options(selectinload(Party.contacts), joinedload(Party.law_firm)),
+        )).all()
 
 
 def _existing_keys(session: Session, keys: list[str]) -> set[str]:

@@ -62,7 +62,7 @@ def open_order(session: Session, case, party, *, task=None, documents: str | Non
 
 
 def new_order(session: Session, case, party, *, task=None, documents: str | None = None, now: datetime,
-              settings) -> tuple[ServiceOrder, int]:
+              settings, new_person: bool = False) -> tuple[ServiceOrder, int]:
     """``open_order``'s order with its addresses, layer 0's attempt and layer 1 entered, not yet added;
     and how many confirmed addresses it reused. Reads the person's history, writes nothing."""
     order = ServiceOrder(
@@ -82,7 +82,8 @@ def new_order(session: Session, case, party, *, task=None, documents: str | None
     if task is not None:
         order.task = task
     with session.no_autoflush:  # the history read needs nothing of what is being built
-        found = attach_addresses(session, order, party, case, now, reuse=settings.service_address_reuse)
+        found = attach_addresses(session, order, party, case, now, reuse=settings.service_address_reuse,
+                                 new_person=new_person)
     add_attempt(order, channel=AttemptChannel.address_reuse,
                 outcome=AttemptOutcome.delivered if found else AttemptOutcome.failed,
                 attempted_at=now, recorded_at=now, actor_id=None,
@@ -98,11 +99,14 @@ def record_opened(session: Session, order: ServiceOrder, found: int, *, actor=No
            after={"party_id": order.recipient_party_id, "reused_addresses": found})
 
 
-def orders_at_filing(session: Session, case, tasks, *, now: datetime, settings) -> list[tuple[ServiceOrder, int]]:
+def orders_at_filing(session: Session, case, tasks, *, now: datetime, settings,
+                     new_persons: frozenset[int] = frozenset()) -> list[tuple[ServiceOrder, int]]:
     """One order per defendant, each linked to its serve task (built by case filing, which adds them
-    with the rest of the case, flushes once, then ``record_opened`` for each)."""
+    with the rest of the case, flushes once, then ``record_opened`` for each). ``new_persons``: the
+    persons the filing itself wrote, whose other cases need no reading (there are none)."""
     by_party = {t.party_id: t for t in tasks if t.kind == TaskKind.serve and t.party_id is not None}
-    return [new_order(session, case, party, task=by_party.get(party.id), now=now, settings=settings)
+    return [new_order(session, case, party, task=by_party.get(party.id), now=now, settings=settings,
+                      new_person=party.person_id in new_persons)
             for party in case.parties if party.id in by_party]
 
 

@@ -90,3 +90,58 @@ def test_entries_written_in_one_statement_are_the_rows_the_orm_writes_one_by_one
         "SELECT before, after FROM audit_entries WHERE action = 'task.note' ORDER BY id").all()
     assert [row[1:] for row in hooked] == [row[1:] for row in plain]
     assert raw[0] == raw[2] and raw[1] == raw[3]  # the stored text too: JSON null is written alike
+
+
+def test_a_filing_writes_each_tables_rows_with_one_statement_and_the_ids_the_database_gives(court, db_session):
+    """Two defendants with a phone and an address each: one INSERT per table, ids following the last ones."""
+    from ancillary.cases.models import Party, PartyContact
+
+    court.file_case(parties=TWO_DEFENDANTS)
+    last_party = db_session.scalar(select(Party.id).order_by(Party.id.desc()).limit(1))
+    last_contact = db_session.scalar(select(PartyContact.id).order_by(PartyContact.id.desc()).limit(1))
+    db_session.rollback()
+    inserts = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        if statement.startswith("INSERT INTO"):
+            inserts.append(statement.split()[2].strip('"'))
+
+    engine = db_session.get_bind()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        case = court.file_case(parties=TWO_DEFENDANTS, number="(2027)鲁1002民初9901号", volumes=2)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    for table in ("cases", "parties", "party_contacts", "dossiers", "tasks", "service_orders",
+                  "service_addresses", "service_attempts"):
+        assert inserts.count(table) == 1, (table, inserts)
+    assert [p["id"] for p in case["parties"]] == [last_party + 1, last_party + 2, last_party + 3]
+    contacts = db_session.scalars(select(PartyContact.id).join(Party).where(Party.case_id == case["id"])
+                                  .order_by(PartyContact.id)).all()
+    assert contacts == list(range(last_contact + 1, last_contact + 1 + len(contacts)))
+    orders = db_session.scalars(select(ServiceOrder).where(ServiceOrder.case_id == case["id"])
+                                .order_by(ServiceOrder.id)).all()
+    assert [o.recipient_party_id for o in orders] == [p["id"] for p in case["parties"][1:]]
+    assert [o.task.party_id for o in orders] == [o.recipient_party_id for o in orders]
+
+
+def test_a_filing_reads_the_history_of_persons_met_before_only(court, db_session):
+    """A defendant first seen in this filing has no other case to read; one met again does."""
+    statements = []
+
+    def seen(conn, cursor, statement, parameters, context, executemany):
+        statements.append(statement)
+
+    def history_reads(parties, number):
+        statements.clear()
+        engine = db_session.get_bind()
+        event.listen(engine, "before_cursor_execute", seen)
+        try:
+            court.file_case(parties=parties, number=number)
+        finally:
+            event.remove(engine, "before_cursor_execute", seen)
+        return sum(1 for s in statements if s.lstrip().startswith("SELECT") and "service_attempts.address" in s)
+
+    assert history_reads(TWO_DEFENDANTS, "(2027)鲁1002民初9902号") == 0
+    db_session.rollback()
+    assert history_reads(TWO_DEFENDANTS[:2], "(2027)鲁1002民初9903号") == 1  # 李四 again; 张三 is a plaintiff
