@@ -56,8 +56,8 @@ class Pool:
             if need in group:
                 group.remove(need)
 
-    def force_for(self, window: Window, position: int) -> None:
-        """The urgent cases that must be heard on the window's day ``position`` so the rest still fit
+    def force_for(self, window: Window, today: int) -> None:
+        """The urgent cases that must be heard on the window's day ``today`` (its index) so the rest still fit
         before their limits.
 
         Deferring an urgent case keeps it as a 30- or 60-minute filler for a later hole, but
@@ -65,7 +65,7 @@ class Pool:
         for the judges' timetables); whatever exceeds that is heard today, nearest limit first.
         """
         capacity, required, due = 0, 0, 0
-        ends, room_minutes = window.ends[position:], window.room_minutes[position + 1:]
+        ends, room_minutes = window.ends[today:], window.room_minutes[today + 1:]
         urgent, index = self.urgent, 0
         for position, end in enumerate(ends):
             while index < len(urgent) and urgent[index].latest < end:
