@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ancillary.custody import scan_sql
 from ancillary.precompiled import Precompiled
-from tests.custody.test_scan_one_statement import _series, _without_hashes, _written
+from tests.custody.test_scan_one_statement import _assert_same_writes, _series
 
 
 def _through_sqlalchemy(conn, built, event, head, moved, audit):
@@ -33,11 +33,7 @@ def test_precompiled_writes_are_the_rows_sqlalchemy_writes(sqlite_only, court, d
     one = _series(court, dossiers[0]["qr_token"], clock, "one")
     monkeypatch.setattr(scan_sql, "_write_separately", _through_sqlalchemy)
     two = _series(court, dossiers[1]["qr_token"], clock, "two")
-    assert _without_hashes(one) == _without_hashes(two)
-    assert [status for status, _ in one] == [201, 201, 201, 201, 200, 201]
-    rows_one, head_one, _ = _written(app, dossiers[0]["id"])
-    rows_two, head_two, _ = _written(app, dossiers[1]["id"])
-    assert rows_one == rows_two and head_one == head_two
+    _assert_same_writes(app, dossiers, one, two)
     assert app.test_cli_runner().invoke(args=["custody", "verify"]).exit_code == 0
 
 
