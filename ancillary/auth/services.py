@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from ancillary.audit.services import record
 from ancillary.auth.models import PARTY_DATA_ROLES, ApiToken, Role, User
 from ancillary.auth.passwords import check_password
+from ancillary.driversql import DriverStatement
 from ancillary.errors import Conflict, Invalid, Unauthorized
 
 E164_RE = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -153,8 +154,10 @@ def user_for_token(session: Session, token: str, *, now: datetime) -> User | Non
     if not token.startswith(TOKEN_PREFIX) or len(token) > 100:
         return None
     fresh = not (session.identity_map or session.new or session.dirty or session.deleted)
-    statement = _TOKEN_AND_USER if fresh else _TOKEN_AND_USER_ORM
-    row = (session.connection() if fresh else session).execute(statement, {"token_hash": digest(token)}).first()
+    if fresh:
+        row = next(iter(_TOKEN_AND_USER.rows(session, {"token_hash": digest(token)})), None)
+    else:
+        row = session.execute(_TOKEN_AND_USER_ORM, {"token_hash": digest(token)}).first()
     if row is None:
         return None
     *user, created_at, expires_at, revoked_at = row
@@ -180,9 +183,9 @@ def _as_loaded(session: Session, values: dict) -> User:
 # of the user but the password's hash, which no request but a sign-in reads.
 _USER_COLUMNS = tuple(column.key for column in User.__table__.columns if column.key != "password_hash")
 _TOKEN_DATES = (ApiToken.created_at, ApiToken.expires_at, ApiToken.revoked_at)
-_TOKEN_AND_USER = (select(*(User.__table__.c[key] for key in _USER_COLUMNS), *_TOKEN_DATES)
-                   .join(ApiToken, ApiToken.user_id == User.id)
-                   .where(ApiToken.token_hash == bindparam("token_hash")))
+_TOKEN_AND_USER = DriverStatement(select(*(User.__table__.c[key] for key in _USER_COLUMNS), *_TOKEN_DATES)
+                                  .join(ApiToken, ApiToken.user_id == User.id)
+                                  .where(ApiToken.token_hash == bindparam("token_hash")))
 _TOKEN_AND_USER_ORM = (select(User, *_TOKEN_DATES).join(ApiToken, ApiToken.user_id == User.id)
                        .where(ApiToken.token_hash == bindparam("token_hash")))
 

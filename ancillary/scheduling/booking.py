@@ -29,6 +29,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from ancillary.auth.models import User
 from ancillary.cases.models import Case, Party
+from ancillary.driversql import DriverStatement
 from ancillary.errors import Conflict, Invalid
 from ancillary.scheduling.calendar import WorkingDays
 from ancillary.scheduling.models import Blocking, CourtDay, Courtroom, Hearing, HearingStatus
@@ -74,7 +75,8 @@ def _load_statement(lock: bool):
 
 # Built once (with and without PostgreSQL's row locks): a reused statement keeps its
 # cache key, where one built per booking pays for the expression and the key each time.
-_LOAD = {lock: _load_statement(lock) for lock in (False, True)}
+# Run on the driver's cursor on PostgreSQL (``ancillary.driversql``): Core's execution layer cost more.
+_LOAD = {lock: DriverStatement(_load_statement(lock)) for lock in (False, True)}
 
 
 def _slices(*parts: tuple) -> list[slice]:
@@ -103,7 +105,7 @@ def load(session: Session, *, case_id: int, courtroom_id: int, day: date) -> Loa
     query = _LOAD[session.get_bind().dialect.name == "postgresql"]
     if session.autoflush:
         session.flush()  # as the ORM's query would: what the caller changed before is read back
-    rows = session.connection().execute(query, {"case_id": case_id, "courtroom_id": courtroom_id, "day": day}).all()
+    rows = query.rows(session, {"case_id": case_id, "courtroom_id": courtroom_id, "day": day})
     if not rows:
         return None
     first = rows[0]
@@ -141,7 +143,7 @@ def _rows_statement(excluding: bool):
     return union_all(hearings, blockings)
 
 
-_ROWS = {excluding: _rows_statement(excluding) for excluding in (False, True)}
+_ROWS = {excluding: DriverStatement(_rows_statement(excluding)) for excluding in (False, True)}
 
 
 def _rows(session: Session, room_id: int, judge_id: int, case_id: int, day: date, now: datetime, tz: ZoneInfo,
@@ -152,9 +154,9 @@ def _rows(session: Session, room_id: int, judge_id: int, case_id: int, day: date
         params["exclude_hearing_id"] = exclude_hearing_id
     if session.autoflush:
         session.flush()  # as the ORM's execute would (a no-op when nothing changed since ``load``)
-    # On the connection, as Core: the ORM's execute layer (its compile state, events and
-    # result wrapping) cost more than this plain rows statement.
-    return session.connection().execute(_ROWS[exclude_hearing_id is not None], params)
+    # Plain rows, without the ORM's execute layer (its compile state, events and result
+    # wrapping) nor, on PostgreSQL, Core's: both cost more than this statement.
+    return _ROWS[exclude_hearing_id is not None].rows(session, params)
 
 
 def ledger_around(session: Session, loaded: Loaded, *, judge_id: int, day: date, now: datetime, tz: ZoneInfo,

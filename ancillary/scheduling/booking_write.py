@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from ancillary.db import UTCDateTime
+from ancillary.driversql import DriverStatement
 from ancillary.errors import Conflict
 from ancillary.queues.models import OPEN_STATES, Task, TaskKind, TaskStatus
 from ancillary.scheduling import sms
@@ -82,14 +83,14 @@ WITH hearing AS (
 SELECT id FROM hearing
 """
 
-_STATEMENT = text(_SQL).bindparams(
+_STATEMENT = DriverStatement(text(_SQL).bindparams(
     *(bindparam(name, type_=Integer()) for name in ("case_id", "courtroom_id", "judge_id", "lane", "actor_id",
                                                     "sms_recipient", "reader_id")),
     *(bindparam(name, type_=UTCDateTime()) for name in ("starts_at", "ends_at", "now", "sms_not_before")),
     *(bindparam(name, type_=Boolean()) for name in ("eligible", "with_sms", "with_reader")),
     *(bindparam(name, type_=String()) for name in ("reason", "sms_kind", "sms_to", "sms_body", "purpose")),
     bindparam("after", type_=JSON()), bindparam("party_ids", type_=JSON()),
-)
+))  # run on the driver's cursor (``ancillary.driversql``): Core's execution layer cost more than the statement
 
 
 def applies(session: Session) -> bool:
@@ -130,7 +131,7 @@ def insert_booked(session: Session, *, case, room, judge, starts_at: datetime, e
         "with_reader": reader is not None, "reader_id": reader and reader[0],
         "party_ids": sorted(reader[1]) if reader else None, "purpose": reader and reader[2],
     }
-    hearing_id = session.connection().execute(_STATEMENT, params).scalar_one()
+    ((hearing_id,),) = _STATEMENT.rows(session, params)
     _forget_tasks(session, case.id)
     return _attached(session, Hearing(
         id=hearing_id, case_id=case.id, courtroom_id=room.id, judge_id=case.judge_id, starts_at=starts_at,
