@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from psycopg.pq import ExecStatus
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -84,7 +85,8 @@ def _run(connection: Connection, sql: str, parameters: dict) -> list[tuple]:
     cursor = dbapi_connection.cursor()
     try:
         cursor.execute(sql, parameters)
-        return cursor.fetchall() if cursor.description is not None else []
+        # The result's status, not ``description``: that builds an object per column, every time.
+        return cursor.fetchall() if cursor.pgresult.status == ExecStatus.TUPLES_OK else []
     except connection.dialect.loaded_dbapi.Error as exc:
         raise _as_sqlalchemy_error(connection, cursor, sql, parameters, exc) from exc
     finally:

@@ -95,10 +95,15 @@ def _depth(value, limit: int) -> int:
     return deepest
 
 
+# Made once: ``json.loads`` with hooks builds a new decoder on every call.
+_DECODER = json.JSONDecoder(parse_int=_number, parse_float=_number, parse_constant=_refuse_constant)
+
+
 def load_bounded_json(raw: bytes | str):
     """Parse JSON with bounded depth and number size; ValueError says what is wrong."""
     try:
-        value = json.loads(raw, parse_int=_number, parse_float=_number, parse_constant=_refuse_constant)
+        text = raw if isinstance(raw, str) else raw.decode(json.detect_encoding(raw), "surrogatepass")
+        value = _DECODER.decode(text)
     except RecursionError:
         raise ValueError("nested too deeply") from None
     if _depth(value, MAX_JSON_DEPTH) > MAX_JSON_DEPTH:
