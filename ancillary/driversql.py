@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from psycopg.pq import ExecStatus
+from sqlalchemy import Numeric
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -41,6 +42,9 @@ class Compiled:
             else:
                 self.bind_processors[name] = process
         columns = getattr(statement, "selected_columns", ())
+        if any(isinstance(column.type, Numeric) for column in columns):
+            # Core picks a numeric column's processor by the driver's column type, not known here.
+            raise TypeError("a DriverStatement reads no numeric columns; run it through Core")
         self.result_processors = [column.type.dialect_impl(dialect).result_processor(dialect, None)
                                   for column in columns]
 
@@ -48,14 +52,14 @@ class Compiled:
         parameters = dict(self.constants)
         for name, value in values.items():
             process = self.bind_processors.get(name)
-            parameters[name] = process(value) if process is not None and value is not None else value
+            parameters[name] = value if process is None else process(value)  # None too, as Core does
         return parameters
 
     def rows(self, fetched: list[tuple]) -> list[tuple]:
         processors = self.result_processors
         if not any(processors):
             return fetched
-        return [tuple(value if value is None or process is None else process(value)
+        return [tuple(value if process is None else process(value)  # None too, as Core does
                       for process, value in zip(processors, row, strict=True)) for row in fetched]
 
 
