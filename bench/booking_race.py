@@ -16,7 +16,9 @@ requests lose a real race (409) and 12 win. Measured two ways, one after the oth
 side under the same load. ``--clients 1`` measures a booking alone. Reports bookings/s,
 latency p50/p99 over every request, statuses, and double bookings (must be 0); for the
 server, the CPU milliseconds per request of the server's processes, the database's and
-the clients (``cpu_ms_per_request``) and how many cores they kept busy. Each client first
+the clients (``cpu_ms_per_request``) and how many cores they kept busy, and what the
+database's connections were doing on average (``connections``: running a statement, waiting
+on a lock, or inside a transaction waiting for the server's Python). Each client first
 sends 3 untimed ``GET /api/v1/me``: connections open, as on a server already running.
 ``--rate 150`` posts 150 bookings a second in all on a timetable and times each from its due
 instant: with 16 clients in a closed loop the mean latency is 16 / throughput (Little's law),
@@ -167,7 +169,7 @@ def served(url: str, work, env: dict, postmaster: int | None = None, rate: float
     Also the CPU time the server's processes, the database's and these clients used in the
     race, per request (``cpu_ms_per_request``): where a booking's cost lies.
     """
-    from common import CpuMeter, cpu_breakdown, free_port
+    from common import CpuMeter, WaitSampler, cpu_breakdown, free_port
 
     port = free_port()
     shape = os.environ.get("BENCH_SERVE", "").split()  # e.g. "--workers 2 --threads 4" (both trees must know them)
@@ -199,10 +201,11 @@ def served(url: str, work, env: dict, postmaster: int | None = None, rate: float
             conn.getresponse().read()
 
         time.sleep(1)  # both workers up
-        meter = CpuMeter(server=server.pid, database=postmaster)
+        meter, waits = CpuMeter(server=server.pid, database=postmaster), WaitSampler(url)
         meter.start()  # the warm-up's CPU counts too: a little more per request, never less
+        waits.start()
         figures = race(work, post, warm, rate)
-        return {**figures, **cpu_breakdown(meter.stop(), figures)}
+        return {**figures, **cpu_breakdown(meter.stop(), figures), "connections": waits.stop()}
     finally:
         server.terminate()
         server.wait(timeout=60)
