@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -73,6 +73,16 @@ class CaseIn:
 
 def known_venues(session: Session) -> set[str]:
     return {MAIN_VENUE, *session.scalars(select(Courtroom.venue).distinct())}
+
+
+def is_known_venue(session: Session, venue: str) -> bool:
+    """``venue in known_venues(session)``, with no read for the main court (most filings)."""
+    return venue == MAIN_VENUE or session.scalar(_A_ROOM_AT, {"venue": venue}) is not None
+
+
+# Built once: every filing checks its number and (at a tribunal) its venue.
+_A_ROOM_AT = select(Courtroom.id).where(Courtroom.venue == bindparam("venue")).limit(1)
+_CASE_NUMBERED = select(Case.id).where(Case.number == bindparam("number"))
 
 
 def dossier_code(case_id: int, volume: int) -> str:
@@ -183,9 +193,9 @@ def file_case(session: Session, data: CaseIn, *, actor: User, now: datetime, set
 
 def _check_filing(session: Session, data: CaseIn, number: str, kind: CaseKind, now: datetime) -> None:
     """A new number, a known venue, not in the future, a fitting officer, known law firms."""
-    if session.scalar(select(Case.id).where(Case.number == number)) is not None:
+    if session.scalar(_CASE_NUMBERED, {"number": number}) is not None:
         raise Conflict("duplicate_number", "case {number} is already entered", field="number", number=number)
-    if data.venue not in known_venues(session):
+    if not is_known_venue(session, data.venue):
         raise Invalid(
             "unknown_venue", "venue {venue} is neither 'main' nor a tribunal with courtrooms", field="venue",
             venue=data.venue,

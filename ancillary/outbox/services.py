@@ -148,11 +148,14 @@ def notify_status_change(session: Session, notification: Notification, now: date
     status_changed.send(notification, session=session, now=now)
 
 
+# Built once: every step of every message (queued, sent, delivered) is audited per case it names.
+_CASES_OF = select(NotificationItem.case_id).where(NotificationItem.notification_id == bindparam("notification_id"),
+                                                   NotificationItem.case_id.is_not(None))
+
+
 def case_ids_of(session: Session, notification: Notification) -> list[int]:
     """The cases a message is about: its items' cases, or its own case."""
-    ids = sorted(set(session.scalars(
-        select(NotificationItem.case_id).where(
-            NotificationItem.notification_id == notification.id, NotificationItem.case_id.is_not(None)))))
+    ids = sorted(set(session.scalars(_CASES_OF, {"notification_id": notification.id})))
     if not ids and notification.case_id is not None:
         ids = [notification.case_id]
     return ids

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, select, update
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint, bindparam, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from ancillary.audit.services import record, record_many
@@ -171,10 +171,7 @@ class Task(Base):
                             queue=self.queue.value, role=actor.role.value)
         # One conditional UPDATE: the database decides the race, on SQLite and PostgreSQL alike;
         # it answers the row as it now is (RETURNING), so the winner reads nothing after.
-        won = session.execute(
-            update(Task).where(Task.id == self.id, Task.status == TaskStatus.open)
-            .values(status=TaskStatus.claimed, assignee_id=actor.id, claimed_at=now).returning(Task)
-            .execution_options(synchronize_session=False, populate_existing=True)).scalar_one_or_none()
+        won = session.execute(_CLAIM, {"task_id": self.id, "claimer_id": actor.id, "claimed": now}).scalar_one_or_none()
         if won is None:
             session.refresh(self)
             raise Conflict("already_claimed" if self.status == TaskStatus.claimed else "task_not_open",
@@ -267,3 +264,10 @@ class Task(Base):
         session.flush()
         record(session, actor, "task.cancel", self, now=now, after={"reason": reason})
         return self
+
+
+# ``Task.claim``'s one conditional UPDATE, built once: every claim of every queue runs it.
+_CLAIM = (update(Task).where(Task.id == bindparam("task_id"), Task.status == TaskStatus.open)
+          .values(status=TaskStatus.claimed, assignee_id=bindparam("claimer_id", type_=Integer()),
+                  claimed_at=bindparam("claimed", type_=Task.__table__.c.claimed_at.type))
+          .returning(Task).execution_options(synchronize_session=False, populate_existing=True))

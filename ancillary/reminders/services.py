@@ -10,7 +10,7 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from flask_babel import gettext
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from ancillary.audit.services import record
@@ -48,18 +48,21 @@ def acknowledge(session: Session, notification: Notification, *, actor, now: dat
     notification.acked_by_id = actor.id
     if notification.needs_ack and notification.resolved_at is None:
         notification.resolved_at = now
+    with session.no_autoflush:  # its reads need nothing pending (the items are not changed): one flush at the end
+        audit_step(session, actor, "reminder.ack", notification, now=now, after={"via": via})
+        root_ids = set(session.scalars(_ROOTS_OF, {"notification_id": notification.id}))
+        for root in session.scalars(select(Notification).where(Notification.id.in_(root_ids))) if root_ids else ():
+            if root.resolved_at is None:
+                root.resolved_at = now
+                audit_step(session, actor, "reminder.resolve", root, now=now,
+                           after={"reason": "escalation acknowledged", "escalation_id": notification.id})
     session.flush()
-    audit_step(session, actor, "reminder.ack", notification, now=now, after={"via": via})
-    root_ids = set(session.scalars(
-        select(NotificationItem.root_id).where(
-            NotificationItem.notification_id == notification.id, NotificationItem.root_id.is_not(None))))
-    for root in session.scalars(select(Notification).where(Notification.id.in_(root_ids))):
-        if root.resolved_at is None:
-            root.resolved_at = now
-            session.flush()
-            audit_step(session, actor, "reminder.resolve", root, now=now,
-                       after={"reason": "escalation acknowledged", "escalation_id": notification.id})
     return notification
+
+
+# The reminders an escalation acknowledged took over (built once: every acknowledgement reads it).
+_ROOTS_OF = select(NotificationItem.root_id).where(NotificationItem.notification_id == bindparam("notification_id"),
+                                                   NotificationItem.root_id.is_not(None))
 
 
 # --- inbound replies ----------------------------------------------------------------------

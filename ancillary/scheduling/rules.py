@@ -194,6 +194,7 @@ class Ledger:
         self.room_blocks: dict[int, list[tuple]] = defaultdict(list)
         self.user_blocks: dict[int, list[tuple]] = defaultdict(list)
         self.used_minutes: dict[tuple[int, date], int] = defaultdict(int)  # lane 0 only
+        self._local: dict[tuple[date, time, time], tuple[datetime, datetime]] = {}
 
     # --- loading -----------------------------------------------------------------
 
@@ -260,12 +261,18 @@ class Ledger:
         """The room's lunch break on ``day`` as UTC instants, or None."""
         if room.lunch_starts is None or room.lunch_ends is None:
             return None
-        return (datetime.combine(day, room.lunch_starts, self.tz).astimezone(UTC),
-                datetime.combine(day, room.lunch_ends, self.tz).astimezone(UTC))
+        return self._instants(day, room.lunch_starts, room.lunch_ends)
 
     def opening(self, room: Room, day: date) -> tuple[datetime, datetime]:
-        return (datetime.combine(day, room.opens, self.tz).astimezone(UTC),
-                datetime.combine(day, room.closes, self.tz).astimezone(UTC))
+        return self._instants(day, room.opens, room.closes)
+
+    def _instants(self, day: date, starts: time, ends: time) -> tuple[datetime, datetime]:
+        """Local times on ``day`` as UTC instants, once per ledger (a planner asks 500,000 times a month)."""
+        found = self._local.get((day, starts, ends))
+        if found is None:
+            found = self._local[(day, starts, ends)] = (datetime.combine(day, starts, self.tz).astimezone(UTC),
+                                                        datetime.combine(day, ends, self.tz).astimezone(UTC))
+        return found
 
     # --- the rules -----------------------------------------------------------------
 

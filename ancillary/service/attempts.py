@@ -1,5 +1,5 @@
 """Recording an attempt on the ladder: what each channel needs, its evidence, what it sends,
-and how it moves the order. Flushes and audits; never commits."""
+and how it moves the order. Audits, leaves the attempt to the caller's next flush; never commits."""
 
 from __future__ import annotations
 
@@ -127,7 +127,7 @@ def record_attempt(session: Session, order: ServiceOrder, data: AttemptIn, *, ph
     attempt = add_attempt(order, **values)
     if data.consent:
         order.consent_at = attempted_at
-    session.flush()
+    # no flush here: the entry takes the attempt's id at the next flush, with what ``advance`` changes
     record(session, actor, "service_attempt.record", attempt, now=now, case_id=order.case_id,
            after={"order_id": order.id, "channel": channel.value, "outcome": outcome.value,
                   "photo_sha256": attempt.photo_sha256})

@@ -184,7 +184,6 @@ def serve(session, order: ServiceOrder, attempt: ServiceAttempt, at: datetime, *
     order.layer_due_at = None
     if order.task is not None:
         order.task.finish(session, actor=actor, now=now, reason="served", adopt=False, flush=False)
-    session.flush()  # the order and its task in one flush
     record(session, actor, "service_order.served", order, now=now,
            after={"served_at": at.isoformat(), "channel": attempt.channel.value, "attempt": attempt.seq})
 
@@ -193,7 +192,6 @@ def exhaust(session, order: ServiceOrder, *, now) -> None:
     order.status = OrderStatus.exhausted
     order.exhausted_at = now
     order.layer_due_at = None
-    session.flush()
     record(session, None, "service_order.exhausted", order, now=now, after={"layer": order.layer})
 
 

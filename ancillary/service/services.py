@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, joinedload
 
 from ancillary.audit.services import record
 from ancillary.auth.models import User
@@ -148,6 +148,10 @@ def on_case_closed(case, *, session: Session, now: datetime, settings=None) -> i
 
 # The delivery reports that move an attempt; the sender's own steps (queued, sent) do not.
 REPORTED = frozenset({NotificationStatus.delivered, NotificationStatus.undelivered, NotificationStatus.failed})
+# The attempt a delivery report answers, with its order (one SELECT, not a lazy load after it);
+# built once: every SMS and e-mail of service gets a report.
+_ATTEMPT_OF_MESSAGE = (select(ServiceAttempt).where(ServiceAttempt.notification_id == bindparam("notification_id"))
+                       .options(joinedload(ServiceAttempt.order)))
 
 
 def on_notification_status(notification, *, session: Session, now: datetime) -> None:
@@ -163,7 +167,7 @@ def on_notification_status(notification, *, session: Session, now: datetime) -> 
 
 
 def _apply_report(session: Session, notification, now: datetime) -> None:
-    attempt = session.scalar(select(ServiceAttempt).where(ServiceAttempt.notification_id == notification.id))
+    attempt = session.scalar(_ATTEMPT_OF_MESSAGE, {"notification_id": notification.id})
     if attempt is None or attempt.outcome != AttemptOutcome.sent:
         return
     order = attempt.order

@@ -180,6 +180,7 @@ class AttemptsView(MethodView):
             return _answer(order, level, 200)  # a resend of a recorded attempt: nothing changes
         attempts.record_attempt(db.session, order, data, photo=photo, actor=current_user(), now=now(),
                                 settings=settings())
+        db.session.flush()  # the answer shows the attempt with its id
         return _answer(order, level, 201)
 
 

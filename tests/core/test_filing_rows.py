@@ -67,6 +67,24 @@ def test_an_entry_is_seen_by_a_read_in_its_own_transaction_and_gone_after_a_roll
     assert db_session.scalars(select(AuditEntry.action).where(AuditEntry.at == at)).all() == []
 
 
+def test_an_entry_naming_a_row_not_yet_written_carries_the_id_its_flush_gives(court, db_session):
+    """No flush before ``record``: the entries keep their order and name the new task by its id."""
+    case = court.file_case()
+    at = datetime(2027, 1, 4, 5, 0, tzinfo=UTC)
+    task = db_session.scalars(select(Task).where(Task.case_id == case["id"])).first()
+    copy = Task(queue=task.queue, kind=task.kind, case_id=task.case_id, priority=task.priority,
+                status=task.status, created_at=at, due_at=task.due_at)
+    db_session.add(copy)
+    audit.record(db_session, None, "task.note", task, now=at)
+    audit.record(db_session, None, "task.note", copy, now=at, after={"n": 1})
+    assert copy.id is None
+    db_session.commit()
+    rows = db_session.execute(select(AuditEntry.object_id, AuditEntry.case_id, AuditEntry.after)
+                              .where(AuditEntry.at == at).order_by(AuditEntry.id)).all()
+    assert [tuple(row) for row in rows] == [(task.id, case["id"], None), (copy.id, case["id"], {"n": 1})]
+    assert copy.id is not None and copy.id != task.id
+
+
 def test_entries_written_in_one_statement_are_the_rows_the_orm_writes_one_by_one(court, db_session):
     """The same three entries through the ORM (the hook lifted) and through the hook: equal rows."""
     case = court.file_case()

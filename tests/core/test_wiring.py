@@ -52,3 +52,4 @@ def test_a_tick_names_every_sweep_and_the_delivery(app):
 
 def test_every_session_writes_its_new_audit_entries_in_one_statement_per_flush(app):
     assert event.contains(Session, "before_flush", audit._write_entries)
+    assert event.contains(Session, "after_flush", audit._write_waiting)
