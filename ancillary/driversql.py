@@ -1,17 +1,21 @@
-"""Statements every request runs, executed on the driver's cursor on PostgreSQL.
+"""Hot statements compiled once and run on the driver's own cursor.
 
-A served booking runs four statements (the token and its user, the case, room and judge
-locked, the ledger, the one-statement write). Through SQLAlchemy's execution layer each
-one paid for a compile-cache lookup, the processing of every parameter, an execution
-context and a wrapped result: together about a fifth of a booking's Python, more than
-psycopg's own work for the same statements. A ``DriverStatement`` compiles its Core
-statement once per dialect, keeps the SQL text, the constant parameters already
-processed and the type processors of the parameters and columns, and runs on the
-connection's psycopg cursor, in the session's transaction. The values sent and the rows
-read are those Core would send and read (the same types' processors); a driver error comes
-out as SQLAlchemy's (``IntegrityError`` with ``.orig``, ``OperationalError``), the pooled
-connection invalidated when the database is gone. Other databases (SQLite) run the
-statement through Core as before.
+Through SQLAlchemy a statement costs a cache lookup, an execution context, its events,
+the parameters processed one by one and a result object. Two kinds here use the same
+bind processors SQLAlchemy would (UTC datetimes, enums, JSON), so the values sent and
+the rows read are Core's, and driver errors come back as SQLAlchemy's own exceptions
+(``IntegrityError`` with ``.orig``, ``OperationalError``), a lost connection invalidated:
+
+- ``Precompiled``, for a scan's writes on SQLite, where a statement costs no round trip
+  and SQLAlchemy's work was most of their cost;
+- ``DriverStatement``, for the statements every request runs on PostgreSQL.
+
+A served booking on PostgreSQL runs four statements (the token and its user, the case,
+room and judge locked, the ledger, the one-statement write); through SQLAlchemy's
+execution layer they cost about a fifth of a booking's Python, more than psycopg's own
+work for them. A ``DriverStatement`` compiles once per dialect, keeps the SQL text, the
+constant parameters already processed and the processors of parameters and columns, and
+runs on psycopg's cursor in the session's transaction; on SQLite it goes through Core.
 """
 
 from __future__ import annotations
@@ -20,11 +24,37 @@ from collections.abc import Callable
 
 from psycopg.pq import ExecStatus
 from sqlalchemy import Numeric
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 Processor = Callable[[object], object] | None
+
+
+class Precompiled:
+    """One statement compiled for ``dialect``, its parameters given by name as for ``Connection.execute``."""
+
+    def __init__(self, statement, dialect: Dialect, column_keys: list[str] | None = None):
+        compiled = statement.compile(dialect=dialect, column_keys=column_keys)
+        if compiled.positiontup is None:
+            raise ValueError("Precompiled needs a positional parameter style (SQLite's qmark)")
+        self.sql = compiled.string
+        # The dialect's own processors (SQLite's datetime text, say), as SQLAlchemy's execute uses.
+        self.order = [(name, compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect))
+                      for name in compiled.positiontup]
+
+    def execute(self, conn: Connection, params: dict):
+        """Run the statement in ``conn``'s transaction; the driver's cursor, to fetch from."""
+        if not conn.in_transaction():
+            raise RuntimeError("a precompiled statement runs inside the caller's transaction")
+        values = tuple(params[name] if process is None else process(params[name]) for name, process in self.order)
+        driver = conn.connection.driver_connection
+        cursor = driver.cursor()
+        try:
+            cursor.execute(self.sql, values)
+        except conn.dialect.loaded_dbapi.Error as exc:
+            raise _as_sqlalchemy_error(conn, cursor, self.sql, values, exc) from exc
+        return cursor
 
 
 class Compiled:
@@ -97,7 +127,7 @@ def _run(connection: Connection, sql: str, parameters: dict) -> list[tuple]:
         cursor.close()
 
 
-def _as_sqlalchemy_error(connection: Connection, cursor, sql: str, parameters: dict, exc) -> DBAPIError:
+def _as_sqlalchemy_error(connection: Connection, cursor, sql: str, parameters, exc) -> DBAPIError:
     """The error Core would raise for ``exc``; a lost connection is invalidated, as Core does."""
     dialect = connection.dialect
     gone = dialect.is_disconnect(exc, connection.connection.dbapi_connection, cursor)

@@ -22,7 +22,7 @@ from ancillary.audit.models import AuditEntry
 from ancillary.auth.models import User
 from ancillary.cases.models import Case, Dossier
 from ancillary.custody.models import CustodyEvent, CustodyHead
-from ancillary.precompiled import Precompiled
+from ancillary.driversql import Precompiled
 
 EVENTS, HEADS, DOSSIERS, AUDIT = (CustodyEvent.__table__, CustodyHead.__table__, Dossier.__table__,
                                   AuditEntry.__table__)

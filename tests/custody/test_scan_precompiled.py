@@ -7,7 +7,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from ancillary.custody import scan_sql
-from ancillary.precompiled import Precompiled
+from ancillary.driversql import Precompiled
 from tests.custody.test_scan_one_statement import _assert_same_writes, _series
 
 
