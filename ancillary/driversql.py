@@ -20,6 +20,7 @@ runs on psycopg's cursor in the session's transaction; on SQLite it goes through
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable
 
 from psycopg.pq import ExecStatus
@@ -75,6 +76,8 @@ class Compiled:
         if any(isinstance(column.type, Numeric) for column in columns):
             # Core picks a numeric column's processor by the driver's column type, not known here.
             raise TypeError("a DriverStatement reads no numeric columns; run it through Core")
+        # A row's columns by name, for ``first``; a name met twice (two tables' created_at) goes by position.
+        self.named = namedtuple("Row", [column.key for column in columns], rename=True)
         self.result_processors = [column.type.dialect_impl(dialect).result_processor(dialect, None)
                                   for column in columns]
 
@@ -103,15 +106,24 @@ class DriverStatement:
     def rows(self, session: Session, values: dict) -> list[tuple]:
         """Every row the statement answers (none for a statement returning nothing), as tuples."""
         connection = session.connection()
-        dialect = connection.dialect
-        if dialect.name != "postgresql":
+        if connection.dialect.name != "postgresql":
             result = connection.execute(self.statement, values)
             return [tuple(row) for row in result] if result.returns_rows else []
+        return self._fetched(connection, values)[1]
+
+    def first(self, connection: Connection, values: dict):
+        """The first row the statement answers, its columns by name as a Core row's; None if none."""
+        if connection.dialect.name != "postgresql":
+            return connection.execute(self.statement, values).first()
+        compiled, rows = self._fetched(connection, values)
+        return compiled.named(*rows[0]) if rows else None
+
+    def _fetched(self, connection: Connection, values: dict) -> tuple[Compiled, list[tuple]]:
+        dialect = connection.dialect
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
             compiled = self._compiled[dialect.name] = Compiled(self.statement, dialect)
-        parameters = compiled.parameters(values)
-        return compiled.rows(_run(connection, compiled.sql, parameters))
+        return compiled, compiled.rows(_run(connection, compiled.sql, compiled.parameters(values)))
 
 
 def _run(connection: Connection, sql: str, parameters: dict) -> list[tuple]:

@@ -29,6 +29,7 @@ from ancillary.auth.models import User
 from ancillary.cases.models import Case, CaseStatus, Dossier
 from ancillary.custody.models import GENESIS, CustodyAction, CustodyEvent, CustodyHead, event_content, event_digest
 from ancillary.db import UTCDateTime
+from ancillary.driversql import DriverStatement
 
 _DUMP = {"sort_keys": True, "separators": (",", ":"), "ensure_ascii": False}
 
@@ -98,7 +99,8 @@ _RESULT = (*((name, _D[name].type) for name in ("id", "code", "volume", "case_id
            ("holder_display_name", _U.display_name.type), ("existing_id", Integer()), ("event_id", Integer()),
            ("event_seq", Integer()), ("event_hash", String()), ("event_to_holder_id", Integer()))
 
-_STATEMENT = text(_SQL).bindparams(
+# Run on the driver's cursor (``ancillary.driversql``): Core's execution layer cost a scan more than the statement.
+_STATEMENT = DriverStatement(text(_SQL).bindparams(
     *(bindparam(name, type_=Integer()) for name in ("actor_id",)),
     *(bindparam(name, type_=Boolean()) for name in ("receive", "may_write", "any_case")),
     *(bindparam(name, type_=UTCDateTime()) for name in ("at", "device_at", "server_at")),
@@ -106,7 +108,7 @@ _STATEMENT = text(_SQL).bindparams(
                                                    "p_dossier", "p_from", "p_seq", "p_to", "p_prev",
                                                    "a_dossier", "a_seq", "a_to", "a_rest")),
     bindparam("details", type_=CustodyEvent.__table__.c.details.type),
-).columns(*(column(name, type_) for name, type_ in _RESULT))
+).columns(*(column(name, type_) for name, type_ in _RESULT)))
 
 
 def read(session, built: dict, *, code: str, actor, client_scan_id: str | None, **scan):
@@ -159,7 +161,7 @@ def attempt(conn, *, code: str, action: CustodyAction, location: str | None, cli
                  device_at=device_at, location=location, server_at=now),
         **audit_pieces(location),
     }
-    row = conn.execute(_STATEMENT, params).first()
+    row = _STATEMENT.first(conn, params)
     if row is not None and row.event_id is not None:
         _check_hash(row, action=action, actor_id=actor.id, client_scan_id=client_scan_id, details=details,
                     device_at=device_at, location=location, server_at=now)
