@@ -8,7 +8,8 @@ the rows read are Core's, and driver errors come back as SQLAlchemy's own except
 
 - ``Precompiled``, for a scan's writes on SQLite, where a statement costs no round trip
   and SQLAlchemy's work was most of their cost;
-- ``DriverStatement``, for the statements every request runs on PostgreSQL.
+- ``DriverStatement``, on PostgreSQL for the token lookup every request runs, a booking's
+  statements and a scan's one statement.
 
 A served booking on PostgreSQL runs four statements (the token and its user, the case,
 room and judge locked, the ledger, the one-statement write); through SQLAlchemy's
