@@ -29,7 +29,7 @@ import re
 from collections import namedtuple
 from collections.abc import Callable
 
-from psycopg._preparing import PrepareManager
+from psycopg._preparing import Prepare, PrepareManager
 from psycopg.pq import ExecStatus
 from sqlalchemy import Numeric, event
 from sqlalchemy.engine import Connection, Dialect, Engine
@@ -176,6 +176,8 @@ class _PreparedAcrossRollback(PrepareManager):
         return False  # a rollback (of the connection or of a transaction block): keep
 
     def _should_discard(self, prep, results) -> bool:
+        if not (self._names or prep == Prepare.SHOULD):
+            return False  # nothing prepared to forget (psycopg's own shortcut)
         for result in results:
             if result.status == ExecStatus.COMMAND_OK and self._CHANGES_OBJECTS(result.command_status or b""):
                 return PrepareManager.clear(self)
