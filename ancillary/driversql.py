@@ -170,7 +170,8 @@ class _PreparedAcrossRollback(PrepareManager):
     ``ALTER``, ``DISCARD``, ``DEALLOCATE ALL``: a migration, say) still clears it.
     """
 
-    _CHANGES_OBJECTS = re.compile(rb"^(?:DROP|ALTER|DISCARD ALL|DISCARD PLANS|DEALLOCATE ALL)\b").match
+    # psycopg's own list of the commands after which it forgets them, ``ROLLBACK`` left out
+    _CHANGES_OBJECTS = re.compile(rb"^(?:DROP|ALTER|DISCARD ALL|DEALLOCATE ALL)\b").match
 
     def clear(self) -> bool:
         return False  # a rollback (of the connection or of a transaction block): keep
