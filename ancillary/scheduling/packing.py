@@ -13,6 +13,11 @@ Then a repair pass gives every case still unplaced its earliest feasible slot an
 in the window (holes the judges' timetables left, and the second lane of
 overlap-eligible tribunal hearings), and tries to free such a slot by moving one
 placed hearing of the same length to another free slot (a move that fills a hole).
+
+A case that cannot end by its limit even if it started at the first instant allowed
+(``out_of_time``: a speedy case whose 7 days ran out while it waited) is never offered a
+slot nor searched for: every slot would be refused by its limit. It still counts in the
+urgent demand of ``Pool.force_for``, as before, and gets its reason in the plan.
 """
 
 from __future__ import annotations
@@ -34,11 +39,17 @@ JUDGE_CODES = frozenset({"judge_busy", "judge_unavailable"})
 CASE_CODES = frozenset({"past_speedy_limit", "past_deadline"})
 
 
+def out_of_time(need: Need, not_before: dict[int, datetime]) -> bool:
+    """Whether ``need``'s hearing would end after its limit even if it started at the first instant allowed."""
+    return not_before[need.case_id] + timedelta(minutes=need.minutes) > need.latest
+
+
 class Pool:
     """The cases of one venue still to place, by length, each length's list by urgency."""
 
     def __init__(self, needs: list[Need], not_before: dict[int, datetime], urgent_until: datetime):
         self.not_before = not_before
+        self.out_of_time = {n.case_id for n in needs if out_of_time(n, not_before)}  # offered no slot
         self.urgent = sorted((n for n in needs if n.kind == "speedy" or n.latest <= urgent_until), key=_priority)
         self.by_minutes: dict[int, list[Need]] = defaultdict(list)
         for need in sorted(needs, key=_priority):
@@ -96,14 +107,15 @@ class Pool:
         Forced cases first; then the longest length whose leftover the pool can still fill
         exactly (best-fit decreasing), then the other lengths, longest first.
         """
+        skip = self.out_of_time
         for need in self.forced:
-            if need.minutes <= room_left and self.not_before[need.case_id] <= at:
+            if need.minutes <= room_left and self.not_before[need.case_id] <= at and need.case_id not in skip:
                 yield need
         fitting = [m for m in self.lengths if m <= room_left and self.by_minutes[m]]
         exact = [m for m in fitting if self.fillable(room_left - m, self.by_minutes[m][0])]
         for minutes in exact + [m for m in fitting if m not in exact]:
             for need in self.by_minutes[minutes]:
-                if self.not_before[need.case_id] <= at:
+                if self.not_before[need.case_id] <= at and need.case_id not in skip:
                     yield need
 
 
@@ -246,6 +258,10 @@ def _repair(ledger: PlannerLedger, needs: list[Need], placed: list[Placement], d
             continue
         key = (need.venue, need.judge_id, need.minutes, need.eligible)
         if days and _fails_like(ledger, need, failed[key], days[-1], not_before):
+            rest.append(need)
+            continue
+        if out_of_time(need, not_before):  # every slot, and every move's, would be refused by its limit
+            failed[key].append(need)
             rest.append(need)
             continue
         found = repair.earliest(ledger, need, days, not_before[need.case_id])

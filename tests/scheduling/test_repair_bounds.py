@@ -96,3 +96,36 @@ def test_the_reserve_keeps_its_minutes_when_the_day_is_packed(kept, placed_count
     assert len(placed) == placed_count
     assert ledger.venue_free("main", DAY) >= kept
     assert all(_reason(ledger, n) == (CODE if kept else "no_free_slot") for n in rest)
+
+
+def test_a_speedy_case_whose_seven_days_ran_out_is_searched_for_by_nothing_and_changes_no_other_placement(
+        monkeypatch):
+    """Its 7 days ended last night: every slot would be refused by its limit, so none is asked, no move is
+    tried for it, and the others are placed exactly as when it was searched for slot by slot."""
+    late = _need(1, 11, 30, "speedy")
+    late.speedy_limit = _at(0, 0) - timedelta(seconds=1)
+    others = [_need(n, 10 + n, 60 + 30 * (n % 2)) for n in range(2, 10)]  # more than the day holds
+    not_before = {n: NOT_BEFORE for n in range(2, 10)} | {1: _at(8, 0)}
+
+    def plan(searched: bool):
+        if searched:
+            monkeypatch.setattr(packing, "out_of_time", lambda need, not_before: False)
+        ledger = PlannerLedger([ROOM], WorkingDays({}), TZ)
+        asked = []
+        refusal = ledger.refusal
+
+        def recording(need, *args):
+            asked.append(need.case_id)
+            return refusal(need, *args)
+
+        ledger.refusal = recording
+        placed, rest = packing.pack(ledger, [late, *others], [DAY], not_before)
+        return ledger, [(p.need.case_id, p.starts_at) for p in placed], [n.case_id for n in rest], asked
+
+    ledger, placed, rest, asked = plan(searched=False)
+    _, placed_searched, rest_searched, asked_searched = plan(searched=True)
+
+    assert 1 in rest and 1 not in asked and 1 in asked_searched
+    assert (placed, rest) == (placed_searched, rest_searched) and len(placed) >= 5
+    code, _ = auto._reason(late, ledger, DAY, DAY, not_before[1], TZ)
+    assert code == "speedy_limit_before_window"
