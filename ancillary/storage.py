@@ -34,12 +34,12 @@ import os
 import re
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
@@ -91,9 +91,7 @@ class LocalStorage:
 
     def listing(self, prefix: str) -> list[tuple[str, float]]:
         """Every key under ``prefix/`` with its modification time (seconds since the epoch)."""
-        folder = self.root / prefix
-        files = folder.rglob("*") if folder.is_dir() else []
-        return [(p.relative_to(self.root).as_posix(), p.stat().st_mtime) for p in files if p.is_file()]
+        return list(_files(self.root / prefix, prefix))
 
     def delete(self, key: str) -> None:
         (self.root / key).unlink(missing_ok=True)
@@ -288,24 +286,58 @@ def install() -> None:
         event.listen(Session, "after_soft_rollback", _after_rollback)
 
 
-def sweep_orphans(settings, folder: str, referenced: Callable[[], set[str]], *, now: datetime,
+def _files(folder: Path, prefix: str) -> Iterator[tuple[str, float]]:
+    """(``prefix/relative/path``, modification time) of every file under ``folder``, at any depth.
+
+    ``os.scandir`` knows a file from a folder without a ``stat`` of its own: a store of many
+    thousand files is listed at each tick.
+    """
+    try:
+        entries = list(os.scandir(folder))
+    except (FileNotFoundError, NotADirectoryError):
+        return
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            yield from _files(Path(entry.path), f"{prefix}/{entry.name}")
+        elif entry.is_file(follow_symlinks=False):
+            try:
+                yield f"{prefix}/{entry.name}", entry.stat().st_mtime
+            except FileNotFoundError:  # deleted meanwhile
+                continue
+
+
+NAMED_CHUNK = 500  # keys looked up per query
+
+
+def named_by(session: Session, column, values: list[str]) -> set[str]:
+    """Which of ``values`` some committed row holds in ``column`` (indexed): an IN list a chunk at a time."""
+    found: set[str] = set()
+    for start in range(0, len(values), NAMED_CHUNK):
+        chunk = values[start:start + NAMED_CHUNK]
+        found.update(session.scalars(select(column).where(column.in_(chunk)).distinct()))
+    return found
+
+
+def sweep_orphans(settings, folder: str, referenced: Callable[[list[str]], set[str]], *, now: datetime,
                   grace: timedelta = GRACE) -> dict:
     """Tidy ``folder``: put staged files whose row exists, delete files no row names.
 
-    ``referenced()`` gives the keys (``folder/...``) that committed rows name; it is called
-    after the store is listed. Returns what was done (empty when nothing).
+    ``referenced(keys)`` answers which of ``keys`` (``folder/...``) committed rows name; it is
+    asked only about the files found, after the store is listed. Returns what was done (empty
+    when nothing).
     """
     before = (now - grace).timestamp()
     staging = Path(settings.storage_dir) / STAGING
-    staged = [p for p in (staging.rglob("*") if staging.is_dir() else [])
-              if p.is_file() and p.stat().st_mtime < before and len(p.relative_to(staging).parts) > 2
-              and p.relative_to(staging).parts[1] == folder]
+    staged = []  # (staging path, key) of staged files of ``folder``: .staging/<request>/<folder>/...
+    for request in (os.scandir(staging) if staging.is_dir() else ()):
+        if request.is_dir(follow_symlinks=False):
+            staged += [(staging / request.name / key, key) for key, mtime in
+                       _files(Path(request.path) / folder, folder) if mtime < before]
     store = storage_for(settings)
     stored = [key for key, mtime in store.listing(folder) if mtime < before]
-    names = referenced()
+    names = referenced(sorted({key for _, key in staged} | set(stored))) if staged or stored else set()
     result = {"recovered": 0, "orphans_removed": 0}
-    for path in staged:
-        key = Path(*path.relative_to(staging).parts[1:]).as_posix()
+    for path, key in staged:
         if key in names and not store.exists(key):
             _put(Staged(path, key, "application/octet-stream", settings))
             result["recovered"] += 1

@@ -25,7 +25,7 @@ class ArchiveRecord(Base):
     material_count: Mapped[int | None] = mapped_column(Integer)
     counted_at: Mapped[datetime | None]
     bound_at: Mapped[datetime | None]
-    scan_sha256: Mapped[str | None] = mapped_column(String(64))
+    scan_sha256: Mapped[str | None] = mapped_column(String(64), index=True)  # the orphan sweep looks scans up
     scan_bytes: Mapped[int | None] = mapped_column(Integer)
     scan_path: Mapped[str | None] = mapped_column(String(300))
     digitised_at: Mapped[datetime | None]

@@ -41,9 +41,9 @@ def scan_relative_path(digest: str) -> str:
 
 def sweep_orphan_scans(session: Session, now: datetime, settings) -> dict:
     """Remove scanned PDFs no archive record names; place those whose record was committed."""
-    def referenced() -> set[str]:
-        digests = session.scalars(select(ArchiveRecord.scan_sha256).where(ArchiveRecord.scan_sha256.is_not(None)))
-        return {scan_relative_path(d) for d in digests}
+    def referenced(keys: list[str]) -> set[str]:
+        digests = [key.removeprefix("archive/").removesuffix(".pdf") for key in keys]
+        return {scan_relative_path(d) for d in storage.named_by(session, ArchiveRecord.scan_sha256, digests)}
 
     return storage.sweep_orphans(settings, "archive", referenced, now=now)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from ancillary.cases.models import Case, CaseStatus
@@ -46,8 +46,9 @@ def pending_cases(session: Session, now: datetime) -> list:
 def _pending(now: datetime) -> tuple:
     waiting = select(Task.case_id).where(Task.kind == TaskKind.schedule_hearing,
                                          Task.status.in_([TaskStatus.open, TaskStatus.claimed]))
-    upcoming = select(Hearing.case_id).where(Hearing.status == HearingStatus.booked, Hearing.ends_at > now)
-    return Case.status == CaseStatus.open, Case.id.in_(waiting), Case.id.not_in(upcoming)
+    # Looked up per waiting case by its hearings' case index, not a list of every hearing still to come.
+    upcoming = exists().where(Hearing.case_id == Case.id, Hearing.status == HearingStatus.booked, Hearing.ends_at > now)
+    return Case.status == CaseStatus.open, Case.id.in_(waiting), ~upcoming
 
 
 def check_window(first: date, last: date, now: datetime, settings) -> None:

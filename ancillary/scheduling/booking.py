@@ -32,7 +32,7 @@ from ancillary.cases.models import Case, Party
 from ancillary.driversql import DriverStatement
 from ancillary.errors import Conflict, Invalid
 from ancillary.scheduling.calendar import WorkingDays
-from ancillary.scheduling.models import Blocking, CourtDay, Courtroom, Hearing, HearingStatus
+from ancillary.scheduling.models import LONGEST_HEARING, Blocking, CourtDay, Courtroom, Hearing, HearingStatus
 from ancillary.scheduling.rules import Booked, Ledger, Need, Room, naming
 
 
@@ -125,7 +125,7 @@ def _rows_statement(excluding: bool):
     """One statement: booked hearings near the slot, and blockings, as rows of one shape (Core: plain rows)."""
     hearing, case, blocking = (model.__table__.c for model in (Hearing, Case, Blocking))
     start, end, room_id, judge_id = bindparam("start"), bindparam("end"), bindparam("room_id"), bindparam("judge_id")
-    that_day = and_(hearing.starts_at < end, hearing.ends_at > start,
+    that_day = and_(hearing.starts_at < end, hearing.ends_at > start, hearing.starts_at > bindparam("earliest"),
                     or_(hearing.courtroom_id == room_id, hearing.judge_id == judge_id))
     still_to_come = and_(hearing.case_id == bindparam("case_id"), hearing.ends_at > bindparam("now"))
     hearings = (select(literal("hearing").label("kind"), hearing.id, hearing.case_id, hearing.courtroom_id,
@@ -149,7 +149,8 @@ _ROWS = {excluding: DriverStatement(_rows_statement(excluding)) for excluding in
 def _rows(session: Session, room_id: int, judge_id: int, case_id: int, day: date, now: datetime, tz: ZoneInfo,
           exclude_hearing_id: int | None):
     start, end = _day_bounds(day, tz)
-    params = {"start": start, "end": end, "room_id": room_id, "judge_id": judge_id, "case_id": case_id, "now": now}
+    params = {"start": start, "end": end, "earliest": start - LONGEST_HEARING, "room_id": room_id,
+              "judge_id": judge_id, "case_id": case_id, "now": now}
     if exclude_hearing_id is not None:
         params["exclude_hearing_id"] = exclude_hearing_id
     if session.autoflush:

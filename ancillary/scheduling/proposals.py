@@ -23,7 +23,7 @@ from ancillary.db import get_or_404
 from ancillary.display_names import N_
 from ancillary.errors import Conflict
 from ancillary.scheduling import services
-from ancillary.scheduling.models import Hearing, HearingProposal, HearingStatus, ProposalStatus
+from ancillary.scheduling.models import Hearing, HearingProposal, HearingStatus, ProposalStatus, overlapping
 from ancillary.scheduling.rules import Booked
 
 OPEN = ProposalStatus.proposed
@@ -56,8 +56,8 @@ def taken_by(session: Session, proposals: list[HearingProposal]) -> dict[int, He
     judges = {p.judge_id for p in proposals}
     hearings = session.scalars(select(Hearing).where(
         Hearing.status == HearingStatus.booked,
-        Hearing.starts_at < max(p.ends_at for p in proposals), Hearing.ends_at > min(p.starts_at for p in proposals),
-        or_(Hearing.courtroom_id.in_(rooms), Hearing.judge_id.in_(judges)))).all()
+        *overlapping(min(p.starts_at for p in proposals), max(p.ends_at for p in proposals)),
+        or_(Hearing.courtroom_id.in_(rooms), Hearing.judge_id.in_(judges))).order_by(Hearing.id)).all()
     # Each proposal looks only at the hearings in its room's lane or of its judge (positions
     # in the list, ascending), first found first: not at every hearing of the weeks planned.
     in_room, of_judge = defaultdict(list), defaultdict(list)

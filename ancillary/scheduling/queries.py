@@ -12,7 +12,7 @@ from ancillary.auth.models import Role, User
 from ancillary.auth.policy import paired_officer_ids
 from ancillary.cases.models import Case
 from ancillary.errors import Forbidden
-from ancillary.scheduling.models import Courtroom, Hearing, HearingStatus
+from ancillary.scheduling.models import Courtroom, Hearing, HearingStatus, overlapping
 from ancillary.scheduling.rules import Ledger, Need, Refusal, limit_refusal
 
 # Who sees hearings, and whether with the parties' names (never contacts).
@@ -56,13 +56,13 @@ def mark_overlaps(session: Session, hearings: list[Hearing]) -> list[Hearing]:
     by_room = defaultdict(list)
     for o in session.execute(select(Hearing.id, Hearing.courtroom_id, Hearing.starts_at, Hearing.ends_at).where(
             Hearing.courtroom_id.in_(rooms), Hearing.status == HearingStatus.booked,
-            Hearing.starts_at < end, Hearing.ends_at > start)):
+            *overlapping(start, end))):
         by_room[o.courtroom_id].append(o)
-    overlapping = set()
+    shared = set()
     for others in by_room.values():
-        overlapping |= _overlapping_ids(others)
+        shared |= _overlapping_ids(others)
     for h in booked:
-        h.overlap = h.id in overlapping
+        h.overlap = h.id in shared
     return hearings
 
 

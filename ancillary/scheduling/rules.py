@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ancillary.cases.models import Case
 from ancillary.scheduling.calendar import WorkingDays
-from ancillary.scheduling.models import Blocking, Courtroom, Hearing, HearingStatus
+from ancillary.scheduling.models import Blocking, Courtroom, Hearing, HearingStatus, overlapping
 from ancillary.timeutil import period_end_days
 
 MAIN_VENUE = "main"
@@ -213,7 +213,7 @@ class Ledger:
         hearing_query = select(Hearing.id, Hearing.case_id, Hearing.courtroom_id, Hearing.judge_id,
                                Hearing.starts_at, Hearing.ends_at, Hearing.lane, Hearing.is_overlap_eligible,
                                Case.number).join(Case, Case.id == Hearing.case_id).where(
-            Hearing.status == HearingStatus.booked, Hearing.starts_at < end, Hearing.ends_at > start)
+            Hearing.status == HearingStatus.booked, *overlapping(start, end))
         subjects = []
         if room_ids is not None:
             subjects.append(Hearing.courtroom_id.in_(room_ids))
@@ -223,7 +223,7 @@ class Ledger:
             hearing_query = hearing_query.where(or_(*subjects))
         if exclude_hearing_id is not None:
             hearing_query = hearing_query.where(Hearing.id != exclude_hearing_id)
-        for h in session.execute(hearing_query):
+        for h in session.execute(hearing_query.order_by(Hearing.id)):  # one order, whichever index is used
             ledger.add(Booked(*h))
         block_query = select(Blocking).where(Blocking.starts_at < end, Blocking.ends_at > start)
         for b in session.scalars(block_query):

@@ -176,7 +176,7 @@ def _existing_keys(session: Session, keys: list[str]) -> set[str]:
 
 def sweep_orphan_photos(session: Session, now: datetime, settings) -> dict:
     """Remove evidence photos no attempt names; place those whose attempt was committed."""
-    def referenced() -> set[str]:
-        return set(session.scalars(select(ServiceAttempt.photo_path).where(ServiceAttempt.photo_path.is_not(None))))
+    def referenced(keys: list[str]) -> set[str]:
+        return storage.named_by(session, ServiceAttempt.photo_path, keys)
 
     return storage.sweep_orphans(settings, "service", referenced, now=now)

@@ -211,7 +211,7 @@ class ServiceAttempt(Base):
     carrier: Mapped[str | None] = mapped_column(String(32))
     notification_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"))
     delivered_at: Mapped[datetime | None]
-    photo_path: Mapped[str | None] = mapped_column(String(300))
+    photo_path: Mapped[str | None] = mapped_column(String(300), index=True)  # the orphan sweep looks files up
     photo_sha256: Mapped[str | None] = mapped_column(String(64))
     photo_mime: Mapped[str | None] = mapped_column(String(32))
     photo_bytes: Mapped[int | None] = mapped_column(Integer)

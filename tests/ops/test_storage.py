@@ -67,7 +67,7 @@ def test_service_photos_go_to_the_object_store_only_once_committed(s3_endpoint, 
     assert not any((tmp_path / "storage" / ".staging").rglob("*.jpg"))
     # The sweep deletes what no row names, in the object store too.
     later = datetime.now(UTC) + timedelta(hours=2)
-    assert storage.sweep_orphans(settings, "service", lambda: set(), now=later) == {"orphans_removed": 1}
+    assert storage.sweep_orphans(settings, "service", lambda keys: set(), now=later) == {"orphans_removed": 1}
     assert not _s3(s3_endpoint).exists(key)
 
 
