@@ -17,6 +17,8 @@ head, which is still true: chains only grow).
 from __future__ import annotations
 
 import hashlib
+import json
+from bisect import insort
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -34,7 +36,12 @@ def leaf_hash(dossier_id: int, seq: int, head_hash: str) -> bytes:
 
 @dataclass
 class Tree:
-    """The leaves of the last checkpoint this process signed, and what it had seen then."""
+    """The leaves of the last checkpoint this process signed, and what it had seen then.
+
+    Each leaf keeps its hash and its text in the snapshot (``[dossier_id,seq,"hash"]``, the
+    canonical JSON of the list), made when the leaf changes: a checkpoint joins them in dossier
+    order instead of hashing and writing out every chain again.
+    """
 
     line_sha: str | None = None  # SHA-256 of the log line it signed
     watermark: int = 0  # the highest event id it had read
@@ -42,15 +49,23 @@ class Tree:
     since_full: int = 0
     leaves: dict[int, tuple[int, str]] = field(default_factory=dict)
     hashes: dict[int, bytes] = field(default_factory=dict)
+    texts: dict[int, str] = field(default_factory=dict)
+    ids: list[int] = field(default_factory=list)  # the dossiers with a chain, ascending
 
-    def ordered(self) -> tuple[list[list], list[bytes]]:
-        ids = sorted(self.leaves)
-        return [[d, *self.leaves[d]] for d in ids], [self.hashes[d] for d in ids]
+    def ordered(self) -> tuple[bytes, list[bytes]]:
+        """The leaves snapshot (canonical JSON, as ``checkpoints._canonical`` writes the list) and the leaf hashes."""
+        texts, hashes = self.texts, self.hashes
+        return f"[{','.join([texts[d] for d in self.ids])}]".encode(), [hashes[d] for d in self.ids]
 
     def put(self, dossier_id: int, seq: int, head_hash: str) -> None:
-        if self.leaves.get(dossier_id) != (seq, head_hash):
+        known = self.leaves.get(dossier_id)
+        if known != (seq, head_hash):
+            if known is None:
+                insort(self.ids, dossier_id)  # new dossiers come last, at the end of the list
             self.leaves[dossier_id] = (seq, head_hash)
             self.hashes[dossier_id] = leaf_hash(dossier_id, seq, head_hash)
+            self.texts[dossier_id] = json.dumps([dossier_id, seq, head_hash], separators=(",", ":"),
+                                                ensure_ascii=False)
 
 
 _TREES: dict[str, Tree] = {}  # per checkpoint folder

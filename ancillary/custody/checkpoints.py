@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 
 from ancillary.custody.checkpoint_sinks import LOCAL, Sink, leaves_name, mirror, number_of, sinks_for
 from ancillary.custody.checkpoint_tree import current_tree, leaf_hash, remember
-from ancillary.custody.models import CustodyEvent, CustodyHead
+from ancillary.custody.models import CustodyEvent
 from ancillary.custody.verify import verify_chains
 from ancillary.custody.verify_log import first_broken_link
 
@@ -78,18 +78,10 @@ def expected_public_key(settings) -> str | None:
     return public_key_hex(settings.custody_signing_key) if settings.custody_signing_key else None
 
 
-def current_leaves(session: Session) -> list[list]:
-    """Every chain head as ``[dossier_id, seq, hash]``, in dossier order."""
-    rows = session.execute(select(CustodyHead.dossier_id, CustodyHead.seq, CustodyHead.hash)
-                           .order_by(CustodyHead.dossier_id))
-    return [[d, s, h] for d, s, h in rows]
-
-
-def _signed_line(leaves: list[list], hashes: list[bytes], events: int, number: int, previous: str | None,
+def _signed_line(snapshot: bytes, hashes: list[bytes], events: int, number: int, previous: str | None,
                  seed: bytes, now: datetime):
-    snapshot = _canonical(leaves)
     payload = {
-        "number": number, "made_at": now.isoformat(), "tree_size": len(leaves), "events": events,
+        "number": number, "made_at": now.isoformat(), "tree_size": len(hashes), "events": events,
         "root": merkle_root(hashes).hex(),
         "leaves": {"name": leaves_name(number), "sha256": hashlib.sha256(snapshot).hexdigest()},
         "key": public_key_hex(seed),
@@ -114,8 +106,8 @@ def make_checkpoint(session: Session, sinks: list[Sink], seed: bytes, *, now: da
     number = number_of(previous) + 1 if previous else 1
     place = str(getattr(primary, "folder", primary.name))
     tree = current_tree(session, place, previous)
-    leaves, hashes = tree.ordered()
-    payload, snapshot, line = _signed_line(leaves, hashes, tree.events, number, previous, seed, now)
+    snapshot, hashes = tree.ordered()
+    payload, snapshot, line = _signed_line(snapshot, hashes, tree.events, number, previous, seed, now)
     primary.write_leaves(leaves_name(number), snapshot)
     primary.append(number, line)
     remember(place, tree, line)

@@ -89,24 +89,32 @@ def _reason(need: Need, ledger: reserve.PlannerLedger, first: date, last: date, 
 
 
 def plan(session: Session, first: date, last: date, *, now: datetime, settings, venue: str | None = None,
-         skip: frozenset[int] = frozenset(), held: tuple[Booked, ...] = ()) -> tuple[Plan, list]:
+         skip: frozenset[int] = frozenset(), held: tuple[Booked, ...] = (), pending: list | None = None) -> tuple[
+        Plan, list]:
     """Decide slots for the pending cases (nothing is written); returns the plan and the placements.
 
-    ``skip``: cases left out; ``held``: slots already promised (open proposals), planned around.
+    ``skip``: cases left out; ``held``: slots already promised (open proposals), planned around;
+    ``pending``: ``pending_cases`` as the caller just read them (read here if None).
     """
     tz = settings.timezone
     check_window(first, last, now, settings)
-    cases = [c for c in pending_cases(session, now) if (venue is None or c.venue == venue) and c.id not in skip]
+    pending = pending_cases(session, now) if pending is None else pending
+    cases = [c for c in pending if (venue is None or c.venue == venue) and c.id not in skip]
     needs = [Need.of(session, c, settings) for c in cases]
     needs.sort(key=lambda n: (n.kind != "speedy", n.latest, n.filed_at, n.case_id))
-    ledger = reserve.PlannerLedger.load(session, first, last, tz=tz)
-    for slot in held:
-        ledger.add(slot)
-    reserve.hold(session, ledger, first, last, now, settings)
-    days = ledger.working.between(first, last)
     window_start = datetime.combine(first, time(0), tz).astimezone(UTC)
     not_before = {n.case_id: max(earliest_start(n, now, settings), window_start) for n in needs}
-    packed, rest = packing.pack(ledger, needs, days, not_before)
+    # A case can be placed only if it may start in the window and end by its limit; when none can (the
+    # cases whose 7 days ran out, a morning before the day's filings), the window's bookings are not read.
+    placeable = any(not packing.out_of_time(n, not_before) and not_before[n.case_id].astimezone(tz).date() <= last
+                    for n in needs)
+    ledger = reserve.PlannerLedger.load(session, first, last, tz=tz, bookings=placeable)
+    packed, rest = [], needs
+    if placeable:
+        for slot in held:
+            ledger.add(slot)
+        reserve.hold(session, ledger, first, last, now, settings)
+        packed, rest = packing.pack(ledger, needs, ledger.working.between(first, last), not_before)
     placements = [(p.need, p.room, p.starts_at, p.ends_at, p.lane) for p in packed]
     placements.sort(key=lambda item: (item[2], item[1].venue, item[1].name, item[1].id))
     unscheduled = []

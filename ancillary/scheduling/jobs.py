@@ -31,18 +31,19 @@ def sweep(session: Session, now: datetime, settings) -> dict:
     if not settings.auto_schedule_sweep or not due(now, settings):
         return {}
     pending = auto.pending_cases(session, now)
-    withdrawn = proposals.withdraw_stale(session, {c.id for c in pending}, now)
+    withdrawn, still_open = proposals.withdraw_stale(session, {c.id for c in pending}, now)
     skip = proposals.decided_case_ids(session)
     if all(c.id in skip for c in pending):
         return {"withdrawn": withdrawn} if withdrawn else {}
     first = now.astimezone(settings.timezone).date()
     last = first + timedelta(days=settings.auto_schedule_days - 1)
-    held = proposals.held_slots(proposals.open_proposals(session))
+    held = proposals.held_slots(still_open)
     if settings.auto_book:
         result = auto.run(session, first, last, actor=None, now=now, settings=settings, skip=skip, held=held)
         out = {"booked": len(result["scheduled"]), "unscheduled": len(result["unscheduled"])}
     else:
-        plan, placements = auto.plan(session, first, last, now=now, settings=settings, skip=skip, held=held)
+        plan, placements = auto.plan(session, first, last, now=now, settings=settings, skip=skip, held=held,
+                                     pending=pending)  # nothing is written but proposals: no lock to wait for
         proposals.propose(session, placements, now)
         out = {"proposed": len(placements), "unscheduled": len(plan.unscheduled)}
     if withdrawn:

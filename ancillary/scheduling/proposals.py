@@ -79,19 +79,21 @@ def _withdraw(session: Session, proposal: HearingProposal, reason: str, now: dat
     record(session, None, "hearing_proposal.withdraw", proposal, now=now, after={"reason": reason})
 
 
-def withdraw_stale(session: Session, pending_ids: set[int], now: datetime) -> int:
-    """Withdraw the open proposals that can no longer be accepted as they stand."""
+def withdraw_stale(session: Session, pending_ids: set[int], now: datetime) -> tuple[int, list[HearingProposal]]:
+    """Withdraw the open proposals that can no longer be accepted as they stand; answers how many,
+    and the proposals still open (in ``open_proposals``' order)."""
     proposals = open_proposals(session)
     taken = taken_by(session, proposals)
-    withdrawn = 0
+    kept = []
     for p in proposals:
         reason = (CASE_MOVED_ON if p.case_id not in pending_ids else SLOT_PASSED if p.starts_at <= now
                   else SLOT_TAKEN if p.id in taken else None)
         if reason is not None:
             _withdraw(session, p, reason, now)
-            withdrawn += 1
+        else:
+            kept.append(p)
     session.flush()
-    return withdrawn
+    return len(proposals) - len(kept), kept
 
 
 def propose(session: Session, placements, now: datetime) -> list[HearingProposal]:

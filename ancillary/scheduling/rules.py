@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ancillary.cases.models import Case
@@ -53,8 +53,6 @@ def direct_service_succeeded(session: Session, case) -> bool:
     An order counts when it is served and one of its attempts on the ``personal``
     channel served it (a signed receipt, or a refusal lodged with a witness or photo).
     """
-    from sqlalchemy import func
-
     from ancillary.service.models import ServiceAttempt, ServiceOrder
 
     orders = session.scalar(select(func.count()).where(ServiceOrder.case_id == case.id))
@@ -200,14 +198,16 @@ class Ledger:
 
     @classmethod
     def load(cls, session: Session, first: date, last: date, *, tz: ZoneInfo, room_ids=None, judge_ids=None,
-             exclude_hearing_id: int | None = None) -> Ledger:
-        """The ledger of local dates ``first``..``last`` for the given rooms and judges (None: all)."""
+             exclude_hearing_id: int | None = None, bookings: bool = True) -> Ledger:
+        """Local dates ``first``..``last``, these rooms and judges (None: all); ``bookings=False``: no hearing read."""
         room_query = select(Courtroom)
         if room_ids is not None:
             room_query = room_query.where(Courtroom.id.in_(room_ids))
         rooms = [Room(r.id, r.name, r.venue, r.opens, r.closes, r.is_active, r.lunch_starts, r.lunch_ends)
                  for r in session.scalars(room_query)]
         ledger = cls(rooms, WorkingDays.load(session, first, last), tz)
+        if not bookings:
+            return ledger
         start = datetime.combine(first, time(0), tz)
         end = datetime.combine(last + timedelta(days=1), time(0), tz)
         hearing_query = select(Hearing.id, Hearing.case_id, Hearing.courtroom_id, Hearing.judge_id,

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import text
 
-from ancillary.custody.checkpoint_sinks import LOG_NAME
+from ancillary.custody.checkpoint_sinks import LOG_NAME, leaves_name
 from ancillary.custody.checkpoints import leaf_hash, merkle_root
 from ancillary.custody.models import event_digest
 from tests.conftest import NOW
@@ -202,4 +202,9 @@ def test_a_checkpoint_reading_only_the_moved_chains_signs_what_a_full_read_signs
     assert incremental["events"] == before["events"] + 3
     assert (incremental["root"], incremental["events"], incremental["leaves"]["sha256"]) == (
         full["root"], full["events"], full["leaves"]["sha256"])
+    # The snapshot is the leaves' canonical JSON (sorted keys, no spaces), each chain's head in dossier order.
+    snapshot = (anchored.custody_checkpoint_dir / leaves_name(full["number"])).read_bytes()
+    leaves = json.loads(snapshot)
+    assert snapshot == json.dumps(leaves, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    assert [leaf[0] for leaf in leaves] == sorted(leaf[0] for leaf in leaves) and len(leaves) == 3
     assert _verify(court)["ok"] is True

@@ -1,6 +1,6 @@
 """Auto-scheduling over more work than the rooms hold: every placement keeps every rule."""
 
-from datetime import date
+from datetime import date, timedelta
 
 from sqlalchemy import select
 
@@ -94,3 +94,49 @@ def test_booking_a_plan_in_bulk_writes_what_booking_one_by_one_writes(sched, app
     for recipient, body in digests:
         mine = [c["number"] for c in filed if c["judge_id"] == recipient]
         assert all(number in body for number in mine) and body.count("\n") == len(mine) - 1
+
+
+def test_a_plan_with_no_case_that_can_start_and_end_in_the_window_reads_no_hearing_and_says_why(sched, app):
+    """Speedy cases whose 7 days ran out wait with their scheduling task; a plan that has only them gives each
+    its reason, as the full search does, without reading the window's bookings."""
+    from sqlalchemy import event
+
+    from ancillary.extensions import db
+    from ancillary.scheduling import auto, packing
+
+    late = [sched.file(kind="speedy") for _ in range(2)]
+    booked = sched.book(sched.file(kind="summary"), starts="2027-01-15T09:00:00+08:00", ends="2027-01-15T10:00:00+08:00")
+    assert booked.status_code == 201, booked.get_json()  # a hearing in the window
+    settings = app.config["SETTINGS"]
+    later = NOW + timedelta(days=10)  # the speedy cases' 7 days ended three days ago
+    first = date(2027, 1, 14)
+
+    def plan(full_search: bool):
+        read = []
+
+        def seen(conn, cursor, statement, *args):
+            read.append(statement)
+
+        with app.app_context():
+            engine = db.engine
+            event.listen(engine, "before_cursor_execute", seen)
+            try:
+                if full_search:
+                    original = packing.out_of_time
+                    packing.out_of_time = lambda need, not_before: False
+                result, placements = auto.plan(db.session, first, first + timedelta(days=3), now=later,
+                                               settings=settings)
+            finally:
+                event.remove(engine, "before_cursor_execute", seen)
+                if full_search:
+                    packing.out_of_time = original
+            db.session.rollback()
+        return result, placements, [s for s in read if "FROM hearings JOIN cases" in s]
+
+    short, placed, hearings_read = plan(full_search=False)
+    full, placed_full, hearings_read_full = plan(full_search=True)
+
+    assert placed == placed_full == [] and hearings_read == [] and hearings_read_full
+    assert short.unscheduled == full.unscheduled
+    assert {u["case_id"]: u["reason"] for u in short.unscheduled} == {
+        c["id"]: "speedy_limit_before_window" for c in late}
