@@ -79,7 +79,8 @@ def expected_public_key(settings) -> str | None:
 
 
 def _signed_line(snapshot: bytes, hashes: list[bytes], events: int, number: int, previous: str | None,
-                 seed: bytes, now: datetime):
+                 seed: bytes, now: datetime) -> tuple[dict, str]:
+    """The signed payload over the leaves ``snapshot`` (its SHA-256) and ``hashes`` (the root), and its log line."""
     payload = {
         "number": number, "made_at": now.isoformat(), "tree_size": len(hashes), "events": events,
         "root": merkle_root(hashes).hex(),
@@ -90,7 +91,7 @@ def _signed_line(snapshot: bytes, hashes: list[bytes], events: int, number: int,
     signature = Ed25519PrivateKey.from_private_bytes(seed).sign(_canonical(payload))
     line = json.dumps({"payload": payload, "signature": signature.hex()}, sort_keys=True,
                       separators=(",", ":"), ensure_ascii=False)
-    return payload, snapshot, line
+    return payload, line
 
 
 def make_checkpoint(session: Session, sinks: list[Sink], seed: bytes, *, now: datetime) -> tuple[dict, dict]:
@@ -107,7 +108,7 @@ def make_checkpoint(session: Session, sinks: list[Sink], seed: bytes, *, now: da
     place = str(getattr(primary, "folder", primary.name))
     tree = current_tree(session, place, previous)
     snapshot, hashes = tree.ordered()
-    payload, snapshot, line = _signed_line(snapshot, hashes, tree.events, number, previous, seed, now)
+    payload, line = _signed_line(snapshot, hashes, tree.events, number, previous, seed, now)
     primary.write_leaves(leaves_name(number), snapshot)
     primary.append(number, line)
     remember(place, tree, line)

@@ -107,7 +107,6 @@ class Task(Base):
         CheckConstraint("status = 'open' OR status = 'cancelled' OR assignee_id IS NOT NULL", name="assigned"),
         Index("ix_tasks_queue_status_due", "queue", "status", "due_at"),
         Index("ix_tasks_assignee_status", "assignee_id", "status"),
-        Index("ix_tasks_kind_status", "kind", "status"),  # the cases waiting to be scheduled
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -104,8 +104,8 @@ def plan(session: Session, first: date, last: date, *, now: datetime, settings, 
     needs.sort(key=lambda n: (n.kind != "speedy", n.latest, n.filed_at, n.case_id))
     window_start = datetime.combine(first, time(0), tz).astimezone(UTC)
     not_before = {n.case_id: max(earliest_start(n, now, settings), window_start) for n in needs}
-    # A case can be placed only if it may start in the window and end by its limit; when none can (the
-    # cases whose 7 days ran out, a morning before the day's filings), the window's bookings are not read.
+    # A case can be placed only if it may start in the window and end by its limit; when none can (only
+    # cases whose 7 days ran out, or whose notice reaches past the window), the bookings are not read.
     placeable = any(not packing.out_of_time(n, not_before) and not_before[n.case_id].astimezone(tz).date() <= last
                     for n in needs)
     ledger = reserve.PlannerLedger.load(session, first, last, tz=tz, bookings=placeable)

@@ -110,7 +110,6 @@ class Hearing(Base):
         CheckConstraint("lane IN (0, 1)", name="lane_range"),
         Index("ix_hearings_courtroom_starts", "courtroom_id", "starts_at"),
         Index("ix_hearings_judge_starts", "judge_id", "starts_at"),
-        Index("ix_hearings_ends", "ends_at"),  # the hearings that ended in a window (the reminder sweep)
         ExcludeConstraint(
             (column("courtroom_id"), "="),
             (column("lane"), "="),
