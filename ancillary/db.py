@@ -202,6 +202,17 @@ def get_or_404(session, model, ident, *, code: str, message: str, field: str):
     return row
 
 
+IN_CHUNK = 500  # values looked up per IN list
+
+
+def existing(session, column, values: list) -> set:
+    """Which of ``values`` some row holds in ``column`` (indexed): an IN list a chunk at a time."""
+    found: set = set()
+    for start in range(0, len(values), IN_CHUNK):
+        found.update(session.scalars(select(column).where(column.in_(values[start:start + IN_CHUNK])).distinct()))
+    return found
+
+
 def bulk_insert(session, table, rows: list[dict]) -> None:
     """Insert ``rows`` (dicts with the same keys) into ``table``, flushed with the session's transaction."""
     if rows:

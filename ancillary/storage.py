@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import event, select
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
@@ -304,18 +304,6 @@ def _files(folder: Path, prefix: str) -> Iterator[tuple[str, float]]:
                 yield f"{prefix}/{entry.name}", entry.stat().st_mtime
             except FileNotFoundError:  # deleted meanwhile
                 continue
-
-
-NAMED_CHUNK = 500  # keys looked up per query
-
-
-def named_by(session: Session, column, values: list[str]) -> set[str]:
-    """Which of ``values`` some committed row holds in ``column`` (indexed): an IN list a chunk at a time."""
-    found: set[str] = set()
-    for start in range(0, len(values), NAMED_CHUNK):
-        chunk = values[start:start + NAMED_CHUNK]
-        found.update(session.scalars(select(column).where(column.in_(chunk)).distinct()))
-    return found
 
 
 def sweep_orphans(settings, folder: str, referenced: Callable[[list[str]], set[str]], *, now: datetime,

@@ -24,6 +24,7 @@ from ancillary.cases.models import Case, CaseStatus, Dossier
 from ancillary.custody.models import CustodyAction
 from ancillary.custody.runs import append_run
 from ancillary.custody.services import append_event
+from ancillary.db import existing
 from ancillary.errors import Conflict, Forbidden, Invalid
 from ancillary.outbox import enqueue, reader_locale
 from ancillary.queues.models import Task, TaskKind, TaskStatus
@@ -43,7 +44,7 @@ def sweep_orphan_scans(session: Session, now: datetime, settings) -> dict:
     """Remove scanned PDFs no archive record names; place those whose record was committed."""
     def referenced(keys: list[str]) -> set[str]:
         digests = [key.removeprefix("archive/").removesuffix(".pdf") for key in keys]
-        return {scan_relative_path(d) for d in storage.named_by(session, ArchiveRecord.scan_sha256, digests)}
+        return {scan_relative_path(d) for d in existing(session, ArchiveRecord.scan_sha256, digests)}
 
     return storage.sweep_orphans(settings, "archive", referenced, now=now)
 

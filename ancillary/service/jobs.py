@@ -12,6 +12,7 @@ from ancillary import storage
 from ancillary.audit.services import record
 from ancillary.auth.models import Role, User
 from ancillary.cases.models import Party
+from ancillary.db import existing
 from ancillary.outbox import Notification, court_locale, enqueue
 from ancillary.queues.models import Task, TaskStatus
 from ancillary.service.addresses import usable_addresses
@@ -134,7 +135,8 @@ def _warn(session: Session, now: datetime, settings) -> int:
     ).all()
     keys = {order.id: f"service.deadline:{order.id}:{order.layer}:{order.layer_due_at.isoformat()}"
             for order, _ in rows}
-    warned = _existing_keys(session, list(keys.values()))  # a routine tick finds most already warned
+    # a routine tick finds most already warned
+    warned = existing(session, Notification.idempotency_key, list(keys.values()))
     fresh = [(order, task) for order, task in rows if keys[order.id] not in warned]
     clerks = {user.id: user for user in session.scalars(
         select(User).where(User.id.in_({task.assignee_id for _, task in fresh})))} if fresh else {}
@@ -166,17 +168,9 @@ def _load_for_warnings(session: Session, order_ids: list[int]) -> None:
         )).all()
 
 
-def _existing_keys(session: Session, keys: list[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(keys), 500):
-        found.update(session.scalars(select(Notification.idempotency_key).where(
-            Notification.idempotency_key.in_(keys[start:start + 500]))))
-    return found
-
-
 def sweep_orphan_photos(session: Session, now: datetime, settings) -> dict:
     """Remove evidence photos no attempt names; place those whose attempt was committed."""
     def referenced(keys: list[str]) -> set[str]:
-        return storage.named_by(session, ServiceAttempt.photo_path, keys)
+        return existing(session, ServiceAttempt.photo_path, keys)
 
     return storage.sweep_orphans(settings, "service", referenced, now=now)

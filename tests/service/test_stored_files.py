@@ -97,9 +97,9 @@ def test_a_refused_commit_leaves_no_file(app, at_posting, monkeypatch):
 
 @pytest.mark.parametrize("chunk", [500, 1])  # the files found are looked up by key, a chunk at a time
 def test_the_sweep_removes_orphans_and_places_files_whose_row_was_committed(app, at_posting, monkeypatch, chunk):
-    from ancillary import storage
+    import importlib
 
-    monkeypatch.setattr(storage, "NAMED_CHUNK", chunk)
+    monkeypatch.setattr(importlib.import_module("ancillary.db"), "IN_CHUNK", chunk)
     response = at_posting.attempt(channel="posting", photo=make_photo(taken="2027:01:12 08:00:00"), address=ADDRESS,
                                   attempted_at="2027-01-12T08:30:00+08:00")
     attempt = response.get_json()["attempts"][-1]
