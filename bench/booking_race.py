@@ -115,12 +115,11 @@ def race(work, post, warm=None, rate: float | None = None) -> dict:
     that has been running, so the figures are of booking, not of connecting.
     """
     barrier = threading.Barrier(len(work))
-    latencies: list[float] = []
-    statuses: dict[int, int] = {}
+    answers: list[tuple[float, int, int]] = []  # (seconds, status, client)
     lock = threading.Lock()
 
     def client(index, token, bodies):
-        mine, counts, state = [], {}, {}
+        mine, state = [], {}
         for _ in range(WARM_CALLS if warm else 0):
             warm(state, token)
         barrier.wait()
@@ -131,26 +130,32 @@ def race(work, post, warm=None, rate: float | None = None) -> dict:
                 started = began + (r * len(work) + index) / rate
                 time.sleep(max(0.0, started - time.perf_counter()))
             status = post(state, token, body)
-            mine.append(time.perf_counter() - started)
-            counts[status] = counts.get(status, 0) + 1
+            mine.append((time.perf_counter() - started, status, index))
         with lock:
-            latencies.extend(mine)
-            for k, v in counts.items():
-                statuses[k] = statuses.get(k, 0) + v
+            answers.extend(mine)
 
     threads = [threading.Thread(target=client, args=(i, *w)) for i, w in enumerate(work)]
     started = time.perf_counter()
     [t.start() for t in threads]
     [t.join() for t in threads]
     seconds = time.perf_counter() - started
-    latencies.sort()
+    statuses: dict[int, int] = {}
+    for _, status, _ in answers:
+        statuses[status] = statuses.get(status, 0) + 1
 
-    def pct(p):
+    def pct(latencies, p):
+        latencies = sorted(latencies)
         return round(latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000, 1)
 
-    return {"seconds": round(seconds, 3), "requests": len(latencies), "statuses": dict(sorted(statuses.items())),
+    every = [a[0] for a in answers]
+    by_client = [pct([a[0] for a in answers if a[2] == c], 0.5) for c in range(len(work))]
+    return {"seconds": round(seconds, 3), "requests": len(answers), "statuses": dict(sorted(statuses.items())),
             "bookings_per_second": round(statuses.get(201, 0) / seconds, 1),
-            "requests_per_second": round(len(latencies) / seconds, 1), "p50_ms": pct(0.5), "p99_ms": pct(0.99)}
+            "requests_per_second": round(len(answers) / seconds, 1), "p50_ms": pct(every, 0.5),
+            "p99_ms": pct(every, 0.99),
+            # Where the tail lies: the answers that lost the room, or some clients' connections.
+            "p99_ms_by_status": {s: pct([a[0] for a in answers if a[1] == s], 0.99) for s in sorted(statuses)},
+            "client_p50_ms_range": [min(by_client), max(by_client)]}
 
 
 def in_process(app, work, rate=None) -> dict:

@@ -47,6 +47,17 @@ def test_the_report_has_every_seed_figure_with_its_counts(replay):
         'xmlns="http://www.w3.org/2000/svg"', "")
     cases = body["figures"]["cases"]["numerator"]  # a count of cases, not a fraction of one
     assert f"<td>{cases}</td></tr>" in html and f"{cases} / 1<" not in html
+    month = int(body["by_month"][0]["month"][5:7])
+    assert f">{month}月</text>" in html  # the month-by-month charts name their months
+
+
+def test_a_missed_figure_is_never_shown_as_its_target():
+    from ancillary.replay.report import percent
+
+    assert percent(0.9998, 1.0) == "99.98%"  # one decimal would read 100.0%, beside "below"
+    assert percent(0.99999, 1.0) == "99.999%"
+    assert percent(0.9984, 0.998) == "99.8%" and percent(1.0, 1.0) == "100.0%" and percent(0.3741) == "37.4%"
+    assert percent(None) == "—"
 
 
 def test_the_report_figures_are_what_the_kpi_endpoint_answers_on_the_replay_database(replay):
