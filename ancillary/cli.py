@@ -25,7 +25,7 @@ from ancillary.ops.checks import check_before_start
 from ancillary.outbox import run_sender
 from ancillary.scheduling.cli import schedule
 from ancillary.service.cli import service
-from ancillary.serving import Server, follow_parent
+from ancillary.serving import Server, follow_parent, port_taken
 from ancillary.timeutil import app_now as _now
 from ancillary.wiring import wiring_of
 
@@ -149,7 +149,7 @@ def demo(cases, seed):
 
 
 @click.command()
-@click.option("--port", default=5000, show_default=True)
+@click.option("--port", type=click.IntRange(0, 65535), default=5000, show_default=True)
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64),
               help="worker processes (default: 1 on SQLite, whose writers queue best in one process; 2 otherwise)")
@@ -164,8 +164,14 @@ def serve(port, host, workers, threads, no_scheduler):
     _check_before_start(app)
     sqlite = app.config["SETTINGS"].database_url.startswith("sqlite")
     workers = workers or (1 if sqlite else 2)
+    if port and port_taken(host, port):
+        click.secho(f"refusing to start: {host}:{port} is already in use (another server?): stop it, "
+                    "or choose another --port", fg="red", err=True)
+        sys.exit(2)
     click.echo(f"Ancillary on http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)")
-    Server(app, bind=f"{host}:{port}", workers=workers, threads=threads, scheduler=not no_scheduler).run()
+    # A port of 0 means "any free port": workers with sockets of their own would each get another.
+    Server(app, bind=f"{host}:{port}", workers=workers, threads=threads, scheduler=not no_scheduler,
+           spread=workers > 1 and port != 0).run()
 
 
 @click.command("scheduler")

@@ -11,9 +11,11 @@ if the master dies.
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -101,12 +103,31 @@ class AccessLogger(Logger):
             self.error(traceback.format_exc())
 
 
-class Server(BaseApplication):
-    """gunicorn with gthread workers around an already built Flask app."""
+def port_taken(host: str, port: int) -> bool:
+    """Whether something already listens on (host, port): a bind without SO_REUSEPORT says so."""
+    try:
+        socket.create_server((host, port)).close()
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            return True
+        raise
+    return False
 
-    def __init__(self, app, *, bind: str, workers: int, scheduler: bool, threads: int = 8):
+
+class Server(BaseApplication):
+    """gunicorn with gthread workers around an already built Flask app.
+
+    With more than one worker, each listens on a socket of its own (``SO_REUSEPORT``) and
+    the kernel spreads new connections over them. On one shared socket every connection
+    went to whichever worker the kernel woke first: 16 of 16 kept-alive clients on one
+    worker, so one core answered while the other's worker idled. A second server on the
+    same port would then share the connections instead of failing to bind: ``ancillary
+    serve`` refuses to start when the port is taken (``port_taken``).
+    """
+
+    def __init__(self, app, *, bind: str, workers: int, scheduler: bool, threads: int = 8, spread: bool = False):
         self.application = app
-        self.options = {"bind": bind, "workers": workers, "threads": threads}
+        self.options = {"bind": bind, "workers": workers, "threads": threads, "spread": spread}
         self.scheduler = SchedulerChild() if scheduler else None
         super().__init__()
 
@@ -115,6 +136,7 @@ class Server(BaseApplication):
         self.cfg.set("workers", self.options["workers"])
         self.cfg.set("threads", self.options["threads"])
         self.cfg.set("worker_class", "gthread")
+        self.cfg.set("reuse_port", self.options["spread"])
         self.cfg.set("graceful_timeout", GRACEFUL_SECONDS)
         self.cfg.set("accesslog", "-")
         self.cfg.set("logger_class", AccessLogger)

@@ -175,7 +175,9 @@ def served(url: str, work, env: dict, postmaster: int | None = None, rate: float
     Also the CPU time the server's processes, the database's and these clients used in the
     race, per request (``cpu_ms_per_request``): where a booking's cost lies.
     """
-    from common import CpuMeter, WaitSampler, cpu_breakdown, free_port
+    from common import CpuMeter, WaitSampler, children_of, cpu_breakdown, free_port
+
+    from tests.ops.processes import connections_per_process
 
     port = free_port()
     shape = os.environ.get("BENCH_SERVE", "").split()  # e.g. "--workers 2 --threads 4" (both trees must know them)
@@ -213,8 +215,12 @@ def served(url: str, work, env: dict, postmaster: int | None = None, rate: float
         meter.start()  # the warm-up's CPU counts too: a little more per request, never less
         if waits:
             waits.start()
+        spread = []  # the clients' connections per worker, once all are open
+        timer = threading.Timer(1.0, lambda: spread.extend(connections_per_process(children_of(server.pid), port)))
+        timer.start()
         figures = race(work, post, warm, rate)
-        figures.update(cpu_breakdown(meter.stop(), figures))
+        timer.join()
+        figures.update(cpu_breakdown(meter.stop(), figures), connections_per_worker=spread)
         return {**figures, "connections": waits.stop()} if waits else figures
     finally:
         server.terminate()

@@ -77,3 +77,32 @@ def stop(process: subprocess.Popen, sig: int = signal.SIGTERM, timeout: float = 
             process.kill()
             process.wait(10)
     return process.returncode
+
+
+def connections_per_process(pids, port: int) -> list[int]:
+    """How many established connections to ``port`` each of ``pids`` holds, most first (Linux /proc)."""
+    established = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if fields[3] == "01" and int(fields[1].rsplit(":", 1)[1], 16) == port:  # ESTABLISHED, our side
+                established.add(fields[9])  # the socket's inode
+    counts = []
+    for pid in pids:
+        try:
+            targets = [os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir()]
+        except OSError:
+            continue
+        held = sum(target.startswith("socket:[") and target[8:-1] in established for target in targets)
+        if held:
+            counts.append(held)
+    return sorted(counts, reverse=True)
+
+
+def children(pid: int) -> list[int]:
+    """The direct children of ``pid`` (Linux /proc)."""
+    return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
