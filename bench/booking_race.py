@@ -14,8 +14,9 @@ requests lose a real race (409) and 12 win. Measured two ways, one after the oth
 ``--reference DIR`` (a checkout of an earlier commit, e.g. ``git archive <commit> | tar
 -x -C DIR``) runs the same on that code first, so before and after are measured side by
 side under the same load. ``--clients 1`` measures a booking alone. Reports bookings/s,
-latency p50/p99 over every request, statuses, and double bookings (must be 0); for the
-server, the CPU milliseconds per request of the server's processes, the database's and
+latency p50/p99 over every request, the p99 of each answer (201, 409) and the range of the
+clients' own medians (where the tail lies), statuses, and double bookings (must be 0); for the
+server, how many of the clients' connections each worker held (``connections_per_worker``), the CPU milliseconds per request of the server's processes, the database's and
 the clients (``cpu_ms_per_request``) and how many cores they kept busy; with
 ``BENCH_CONNECTIONS=1``, what the database's connections were doing on average
 (``connections``: running a statement, waiting on a lock, or inside a transaction waiting for
