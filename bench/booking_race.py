@@ -16,12 +16,13 @@ requests lose a real race (409) and 12 win. Measured two ways, one after the oth
 side under the same load. ``--clients 1`` measures a booking alone. Reports bookings/s,
 latency p50/p99 over every request, the p99 of each answer (201, 409) and the range of the
 clients' own medians (where the tail lies), statuses, and double bookings (must be 0); for the
-server, how many of the clients' connections each worker held (``connections_per_worker``), the CPU milliseconds per request of the server's processes, the database's and
-the clients (``cpu_ms_per_request``) and how many cores they kept busy; with
-``BENCH_CONNECTIONS=1``, what the database's connections were doing on average
-(``connections``: running a statement, waiting on a lock, or inside a transaction waiting for
-the server's Python; the sampling costs about 0.2 ms of database and client CPU a request). Each client first
-sends 3 untimed ``GET /api/v1/me``: connections open, as on a server already running.
+server, how many of the clients' connections each worker held (``connections_per_worker``),
+the CPU milliseconds per request of the server's processes, the database's and the clients
+(``cpu_ms_per_request``) and how many cores they kept busy; with ``BENCH_CONNECTIONS=1``,
+what the database's connections were doing on average (``connections``: running a statement,
+waiting on a lock, or inside a transaction waiting for the server's Python; the sampling costs
+about 0.2 ms of database and client CPU a request). Each client first sends 3 untimed
+``GET /api/v1/me``: connections open, as on a server already running.
 ``--rate 150`` posts 150 bookings a second in all on a timetable and times each from its due
 instant: with 16 clients in a closed loop the mean latency is 16 / throughput (Little's law),
 so only a paced run says what a scheduler waits below the server's limit.
