@@ -164,10 +164,11 @@ class Replay:
             self.clock.at(datetime.combine(day, time(17, 30), self.tz), self._snapshot)
             if working(day) and day < self.end.date():
                 self._arrivals(day, per_day)
-                if self.rs.has("auto-scheduling"):
-                    for at in AUTO_RUNS:
-                        moment = datetime.combine(day, at, self.tz)
-                        self.clock.at(moment, self._auto, moment)
+            # After the last filing the court still books: further hearings and the last filings wait for these runs.
+            if working(day) and self.rs.has("auto-scheduling"):
+                for at in AUTO_RUNS:
+                    moment = datetime.combine(day, at, self.tz)
+                    self.clock.at(moment, self._auto, moment)
             day += timedelta(days=1)
 
     def _arrivals(self, day, per_day: float) -> None:

@@ -82,8 +82,8 @@ def assumptions(rs: ReplaySettings, rooms: dict[str, int]) -> list[str]:
                 "whose open hours the hearings of {cases} cases a year fill to at most {fill}."),
              main=rooms["main"], tribunal=rooms["tribunal"], cases=rs.cases_per_year, fill=rs.room_fill),
         text(N_("Minutes per action: filing {file}, booking by hand {by_hand}, an auto-scheduling run {auto} plus "
-                "{per_case} per case, electronic service {electronic}, a visit {visit}, a letter {mail}, a posting "
-                "{posting}, archiving {volume} per volume."),
+                "{per_case} per case (none when nothing waits), electronic service {electronic}, a visit {visit}, "
+                "a letter {mail}, a posting {posting}, archiving {volume} per volume."),
              file=m.file_case, by_hand=m.schedule_by_hand, auto=m.schedule_auto_run, per_case=m.schedule_auto_case,
              electronic=m.electronic, visit=m.visit, mail=m.mail, posting=m.posting, volume=m.archive_volume),
         text(N_("Parties answer at the service-year benchmark's rates: law-firm e-mail delivered {firm}, phone "

@@ -136,6 +136,8 @@ class Scheduling:
         for row in booked:
             r.judges.heard(cases[row["case_id"]], row["ends_at"], row["id"], row["starts_at"])
         r.counts["auto_runs"] += 1
+        if not booked and not (result or {}).get("unscheduled"):
+            return 0.0  # nothing was waiting: the plan is empty, there is nothing to check
         return r.rs.minutes.schedule_auto_run + r.rs.minutes.schedule_auto_case * len(booked)
 
 
