@@ -12,6 +12,7 @@ if the master dies.
 from __future__ import annotations
 
 import errno
+import gc
 import logging
 import os
 import signal
@@ -63,6 +64,21 @@ class SchedulerChild:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+
+
+def _pre_fork(server, worker) -> None:
+    """Leave the app's start-up objects out of the workers' full garbage collections.
+
+    The master built the app before forking: about 200,000 objects (modules, the
+    mappers, the compiled statements) that live as long as the process. Each full
+    collection in a worker walked them all, holding the interpreter lock for 94-142 ms
+    while every request in that worker waited (two or three times in a 3,200-request
+    booking race: its p99). Frozen here, they are never collected again, and a worker's
+    full collection walks only what it made itself. Also keeps their pages shared with
+    the master (a collection writes to every object it walks).
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def _post_fork(server, worker) -> None:
@@ -141,6 +157,7 @@ class Server(BaseApplication):
         self.cfg.set("accesslog", "-")
         self.cfg.set("logger_class", AccessLogger)
         self.cfg.set("control_socket_disable", True)  # one fixed path per user: two servers would fight
+        self.cfg.set("pre_fork", _pre_fork)
         self.cfg.set("post_fork", _post_fork)
         if self.scheduler is not None:
             # Started before the port opens: its imports are done by the time people arrive.

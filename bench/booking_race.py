@@ -3,7 +3,7 @@
     scripts/with-postgres.sh .venv/bin/python bench/booking_race.py [--reference DIR] [--rounds 63]
 
 Each run gets a fresh database: 12 courtrooms, 16 schedulers with their own tokens and
-judges, ``rounds`` cases each. Round r puts every client in the same hour of the same
+judges, ``rounds`` cases each (and 8 to warm up). Round r puts every client in the same hour of the same
 working day (lunch left free); clients c and c+12 aim at the same room, so 4 of every 16
 requests lose a real race (409) and 12 win. Measured two ways, one after the other:
 
@@ -14,7 +14,7 @@ requests lose a real race (409) and 12 win. Measured two ways, one after the oth
 ``--reference DIR`` (a checkout of an earlier commit, e.g. ``git archive <commit> | tar
 -x -C DIR``) runs the same on that code first, so before and after are measured side by
 side under the same load. ``--clients 1`` measures a booking alone. Reports bookings/s,
-latency p50/p99 over every request, the p99 of each answer (201, 409) and the range of the
+latency p50/p99/p99.9 and the slowest over every request, the p99 of each answer (201, 409) and the range of the
 clients' own medians (where the tail lies), statuses, and double bookings (must be 0); for the
 server, how many of the clients' connections each worker held (``connections_per_worker``),
 the CPU milliseconds per request of the server's processes, the database's and the clients
@@ -22,7 +22,10 @@ the CPU milliseconds per request of the server's processes, the database's and t
 what the database's connections were doing on average (``connections``: running a statement,
 waiting on a lock, or inside a transaction waiting for the server's Python; the sampling costs
 about 0.2 ms of database and client CPU a request). Each client first sends 3 untimed
-``GET /api/v1/me``: connections open, as on a server already running.
+``GET /api/v1/me``, then books its first 8 cases (in the weeks before the race's, rooms
+contested as in the race), untimed: connections open and statements compiled and
+prepared, as on a server already running. ``--cold`` times those bookings too: a fresh
+server's first bookings cost about 20 ms each in one thread, and 16 at once queue.
 ``--rate 150`` posts 150 bookings a second in all on a timetable and times each from its due
 instant: with 16 clients in a closed loop the mean latency is 16 / throughput (Little's law),
 so only a paced run says what a scheduler waits below the server's limit.
@@ -50,6 +53,10 @@ ROOT = HERE.parent
 NOW = datetime(2027, 2, 26, 17, 0, tzinfo=UTC)
 HOURS = [(8, 30), (9, 30), (10, 30), (13, 30), (14, 30), (15, 30), (16, 30)]  # around the lunch break
 WARM_CALLS = 3  # GET /api/v1/me per client before the start, not timed
+# Bookings per client before the start, not timed (each client's first cases, in later weeks):
+# a server that has been running has compiled its statements, and psycopg prepares a
+# statement on a connection's sixth run of it. ``--cold`` times a fresh server's first ones.
+WARM_BOOKINGS = 8
 DOUBLE = ("SELECT count(*) FROM hearings a JOIN hearings b ON a.id < b.id AND a.status = 'booked' AND "
           "b.status = 'booked' AND a.starts_at < b.ends_at AND b.starts_at < a.ends_at AND "
           "(a.courtroom_id = b.courtroom_id OR a.judge_id = b.judge_id)")
@@ -104,7 +111,7 @@ def seed(app, clients: int, rounds: int) -> list[tuple[str, list[dict]]]:
     return work
 
 
-def race(work, post, warm=None, rate: float | None = None) -> dict:
+def race(work, post, warm=None, rate: float | None = None, warm_bookings: int = 0) -> dict:
     """Every client posts its bodies in turn, all starting together; ``post(client, token, body) -> status``.
 
     With ``rate``, the clients together post ``rate`` bodies a second on a fixed timetable
@@ -114,7 +121,8 @@ def race(work, post, warm=None, rate: float | None = None) -> dict:
 
     ``warm(client, token)``, if given, runs a few times per client before the start and is
     not counted: the server's connections (HTTP and database) are open, as in a server
-    that has been running, so the figures are of booking, not of connecting.
+    that has been running, so the figures are of booking, not of connecting. The first
+    ``warm_bookings`` bodies of each client are then posted, not counted either.
     """
     barrier = threading.Barrier(len(work))
     answers: list[tuple[float, int, int]] = []  # (seconds, status, client)
@@ -124,6 +132,9 @@ def race(work, post, warm=None, rate: float | None = None) -> dict:
         mine, state = [], {}
         for _ in range(WARM_CALLS if warm else 0):
             warm(state, token)
+        for body in bodies[:warm_bookings]:
+            post(state, token, body)
+        bodies = bodies[warm_bookings:]
         barrier.wait()
         began = time.perf_counter()
         for r, body in enumerate(bodies):
@@ -153,14 +164,15 @@ def race(work, post, warm=None, rate: float | None = None) -> dict:
     by_client = [pct([a[0] for a in answers if a[2] == c], 0.5) for c in range(len(work))]
     return {"seconds": round(seconds, 3), "requests": len(answers), "statuses": dict(sorted(statuses.items())),
             "bookings_per_second": round(statuses.get(201, 0) / seconds, 1),
-            "requests_per_second": round(len(answers) / seconds, 1), "p50_ms": pct(every, 0.5),
-            "p99_ms": pct(every, 0.99),
+            "requests_per_second": round(len(answers) / seconds, 1), "warm_bookings": warm_bookings,
+            "p50_ms": pct(every, 0.5),
+            "p99_ms": pct(every, 0.99), "p999_ms": pct(every, 0.999), "max_ms": pct(every, 1.0),
             # Where the tail lies: the answers that lost the room, or some clients' connections.
             "p99_ms_by_status": {s: pct([a[0] for a in answers if a[1] == s], 0.99) for s in sorted(statuses)},
             "client_p50_ms_range": [min(by_client), max(by_client)]}
 
 
-def in_process(app, work, rate=None) -> dict:
+def in_process(app, work, rate=None, warm_bookings: int = 0) -> dict:
     def post(state, token, body):
         client = state.setdefault("client", app.test_client())
         return client.post("/api/v1/hearings", json=body, headers={"Authorization": f"Bearer {token}"}).status_code
@@ -168,10 +180,11 @@ def in_process(app, work, rate=None) -> dict:
     def warm(state, token):
         state.setdefault("client", app.test_client()).get("/api/v1/me", headers={"Authorization": f"Bearer {token}"})
 
-    return race(work, post, warm, rate)
+    return race(work, post, warm, rate, warm_bookings)
 
 
-def served(url: str, work, env: dict, postmaster: int | None = None, rate: float | None = None) -> dict:
+def served(url: str, work, env: dict, postmaster: int | None = None, rate: float | None = None,
+           warm_bookings: int = 0) -> dict:
     """The same race against ``ancillary serve`` (gunicorn, 2 workers x 8 threads) on a free port.
 
     Also the CPU time the server's processes, the database's and these clients used in the
@@ -220,7 +233,7 @@ def served(url: str, work, env: dict, postmaster: int | None = None, rate: float
         spread = []  # the clients' connections per worker, once all are open
         timer = threading.Timer(1.0, lambda: spread.extend(connections_per_process(children_of(server.pid), port)))
         timer.start()
-        figures = race(work, post, warm, rate)
+        figures = race(work, post, warm, rate, warm_bookings)
         timer.join()
         figures.update(cpu_breakdown(meter.stop(), figures), connections_per_worker=spread)
         return {**figures, "connections": waits.stop()} if waits else figures
@@ -229,7 +242,7 @@ def served(url: str, work, env: dict, postmaster: int | None = None, rate: float
         server.wait(timeout=60)
 
 
-def worker(mode: str, clients: int, rounds: int, rate: float | None = None) -> dict:
+def worker(mode: str, clients: int, rounds: int, rate: float | None = None, warm_bookings: int = 0) -> dict:
     """One measurement with the code on PYTHONPATH (this tree or the reference), on a fresh database."""
     from common import postgres_database, postmaster_pid
     from flask_migrate import upgrade
@@ -252,16 +265,17 @@ def worker(mode: str, clients: int, rounds: int, rate: float | None = None) -> d
             upgrade()
         import logging
         logging.getLogger().setLevel(logging.WARNING)
-        work = seed(app, clients, rounds)
+        work = seed(app, clients, warm_bookings + rounds)
         with app.app_context():
             postmaster = postmaster_pid(db.session.connection())
             db.session.rollback()
-        figures = in_process(app, work, rate) if mode == "in-process" else served(url, work, env, postmaster, rate)
+        figures = (in_process(app, work, rate, warm_bookings) if mode == "in-process"
+                   else served(url, work, env, postmaster, rate, warm_bookings))
         with app.app_context():
             figures["double_bookings"] = db.session.scalar(text(DOUBLE))
             figures["bookings"] = db.session.scalar(text("SELECT count(*) FROM hearings"))
             db.session.rollback()
-        figures["expected_bookings"] = rounds * (clients - max(0, clients - 12))
+        figures["expected_bookings"] = (warm_bookings + rounds) * (clients - max(0, clients - 12))
         figures["code"] = str(Path(ancillary.__file__).parent.parent)
         return figures
     finally:
@@ -270,10 +284,10 @@ def worker(mode: str, clients: int, rounds: int, rate: float | None = None) -> d
         drop()
 
 
-def run_tree(tree: Path, mode: str, clients: int, rounds: int, rate: float | None = None) -> dict:
+def run_tree(tree: Path, mode: str, clients: int, rounds: int, rate: float | None = None, cold: bool = False) -> dict:
     """This script as a worker, in a child process that imports the code of ``tree``."""
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    paced = ["--rate", str(rate)] if rate else []
+    paced = (["--rate", str(rate)] if rate else []) + (["--cold"] if cold else [])
     result = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--worker", mode, "--clients",
                              str(clients), "--rounds", str(rounds), *paced], env=env, cwd=tree, capture_output=True,
                             text=True, check=False)
@@ -289,6 +303,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=63)
     parser.add_argument("--modes", default="server,in-process")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--cold", action="store_true",
+                        help=f"time each client's first bookings too (by default {WARM_BOOKINGS} each go untimed first)")
     parser.add_argument("--rate", type=float, help="post this many bookings a second in all, on a timetable "
                                                    "(the latency a scheduler feels below the server's limit)")
     args = parser.parse_args()
@@ -296,17 +312,17 @@ def main() -> None:
         import ancillary  # noqa: F401  (the code on PYTHONPATH, before bench/common.py puts this tree first)
 
         sys.path.insert(0, str(HERE))
-        print(json.dumps(worker(args.worker, args.clients, args.rounds, args.rate)))
+        print(json.dumps(worker(args.worker, args.clients, args.rounds, args.rate, 0 if args.cold else WARM_BOOKINGS)))
         return
     if not os.environ.get("ANCILLARY_TEST_POSTGRES_URL"):
         raise SystemExit("run under scripts/with-postgres.sh: the race is on PostgreSQL")
     trees = ([("reference", args.reference.resolve())] if args.reference else []) + [("this tree", ROOT)]
     out = {"machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]}, "clients": args.clients,
-           "rounds": args.rounds, "rate": args.rate, "runs": []}
+           "rounds": args.rounds, "rate": args.rate, "cold": args.cold, "runs": []}
     for mode in args.modes.split(","):
         for label, tree in trees:
             load = os.getloadavg()[0]
-            figures = run_tree(tree, mode, args.clients, args.rounds, args.rate)
+            figures = run_tree(tree, mode, args.clients, args.rounds, args.rate, args.cold)
             row = {"tree": label, "mode": mode, "load_before": round(load, 1), **figures}
             out["runs"].append(row)
             print(json.dumps(row, ensure_ascii=False), flush=True)

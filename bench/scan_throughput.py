@@ -3,8 +3,9 @@
     .venv/bin/python bench/scan_throughput.py [--clients 16] [--seconds 10]
     scripts/with-postgres.sh .venv/bin/python bench/scan_throughput.py   # adds PostgreSQL
 
-For each database: a fresh schema, 200 dossiers and 16 file clerks; gunicorn (gthread,
-2 workers x 8 threads; 1 x 16 on SQLite, as `ancillary serve` runs it) on 127.0.0.1; then, in the same run, the trivial /healthz under
+For each database: a fresh schema, 200 dossiers and 16 file clerks; the server as `make run`
+serves it (``ancillary serve``, the scheduler left out: gunicorn gthread, 1 worker x 8 threads
+on SQLite, 2 x 8 otherwise) on 127.0.0.1; then, in the same run, the trivial /healthz under
 the same 16 clients, the trivial authenticated GET /api/v1/me (the issue's reference), and
 the scans (each a new client_scan_id, a random dossier). Reports requests/s, p50 and p99
 latency and the ratios, the CPU milliseconds per request of the server's processes, the
@@ -185,11 +186,10 @@ def run(label: str, url: str, clients: int, seconds: float, tree: Path = ROOT, p
     print(f"==> {label} ({tree}): preparing")
     tokens, codes = prepare(url, clients)
     port = free_port()
-    server = subprocess.Popen(
-        [BIN / "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1" if label == "sqlite" else "2",
-         "--threads", "16" if label == "sqlite" else "8",
-         "--worker-class", "gthread", "--log-level", "warning", "wsgi:app"],
-        cwd=tree, env={**env_for(url), "PYTHONPATH": str(tree)})
+    # Served as `make run` serves it (the scheduler left out): the same workers, threads and sockets.
+    server = subprocess.Popen([sys.executable, "-m", "ancillary", "serve", "--port", str(port), "--no-scheduler"],
+                              cwd=tree, env={**env_for(url), "PYTHONPATH": str(tree)},
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(100):
@@ -239,7 +239,7 @@ def main() -> None:
                         help="also scan at these rates a second, on a timetable (e.g. 100,200,300): "
                              "the latency a scanner feels below the server's limit")
     args = parser.parse_args()
-    results = {"clients": args.clients, "seconds": args.seconds, "server": "gunicorn gthread 2x8", "databases": {}}
+    results = {"clients": args.clients, "seconds": args.seconds, "server": "ancillary serve (gunicorn gthread, 1 x 8 on SQLite, 2 x 8 otherwise)", "databases": {}}
     trees = ([("reference", args.reference.resolve())] if args.reference else []) + [("this tree", ROOT)]
     for label, tree in trees:  # SQLite: the reference, then this tree
         tmp = Path(tempfile.mkdtemp(prefix="scan-bench-"))
