@@ -110,9 +110,12 @@ def parse_pairs(values, allowed: set[str], what: str, cast) -> dict:
 @click.option("--post", "posts", multiple=True, help="staff of one post, e.g. --post service_clerk=3")
 @click.option("--volume", default=1.0, show_default=True, type=click.FloatRange(0.05, 5), help="arrivals × this")
 @click.option("--without", "without", multiple=True, type=click.Choice(FEATURES), help="switch a feature off")
-@click.option("--months", default=12, show_default=True, type=click.IntRange(1, 24))
+@click.option("--months", default=12, show_default=True, type=click.IntRange(1, 24),
+              help=f"months in which cases are filed; the clock then runs {ReplaySettings.tail_days} days more "
+                   "so late work is decided")
 @click.option("--start", default="2026-01-01", show_default=True, help="first day (local), ISO date")
-@click.option("--cases-per-year", default=15663, show_default=True, type=click.IntRange(1, 200000))
+@click.option("--cases-per-year", default=15663, show_default=True, type=click.IntRange(1, 200000),
+              help="cases filed in a year before --volume (the seed's court: 15,663)")
 @click.option("--rate", "rates", multiple=True, help="an outcome rate, e.g. --rate personal_served=0.3")
 def replay_command(out, seed, staff, posts, volume, without, months, start, cases_per_year, rates):
     """Replay a year at the seed court through the product and write its report."""
