@@ -71,11 +71,12 @@ def _pre_fork(server, worker) -> None:
 
     The master built the app before forking: about 200,000 objects (modules, the
     mappers, the compiled statements) that live as long as the process. Each full
-    collection in a worker walked them all, holding the interpreter lock for 94-142 ms
-    while every request in that worker waited (two or three times in a 3,200-request
-    booking race: its p99). Frozen here, they are never collected again, and a worker's
-    full collection walks only what it made itself. Also keeps their pages shared with
-    the master (a collection writes to every object it walks).
+    collection in a worker walked them all, holding the interpreter lock for about
+    200 ms while every request in that worker waited (once a worker in a 3,200-request
+    booking race: its slowest answers, and at 300 bookings a second a queue that took
+    a second to drain). Frozen here, they are never collected again,
+    and a worker's full collection walks only what it made itself. Also keeps their
+    pages shared with the master (a collection writes to every object it walks).
     """
     gc.collect()
     gc.freeze()

@@ -3,8 +3,8 @@
     scripts/with-postgres.sh .venv/bin/python bench/booking_race.py [--reference DIR] [--rounds 63]
 
 Each run gets a fresh database: 12 courtrooms, 16 schedulers with their own tokens and
-judges, ``rounds`` cases each (and 8 to warm up). Round r puts every client in the same hour of the same
-working day (lunch left free); clients c and c+12 aim at the same room, so 4 of every 16
+judges, ``rounds`` cases each (and 8 to warm up). Round r puts every client in the same
+hour of the same working day (lunch left free); clients c and c+12 aim at the same room, so 4 of every 16
 requests lose a real race (409) and 12 win. Measured two ways, one after the other:
 
 - ``server``: as ``make run`` serves it (``ancillary serve``: gunicorn, 2 workers x 8
@@ -14,8 +14,8 @@ requests lose a real race (409) and 12 win. Measured two ways, one after the oth
 ``--reference DIR`` (a checkout of an earlier commit, e.g. ``git archive <commit> | tar
 -x -C DIR``) runs the same on that code first, so before and after are measured side by
 side under the same load. ``--clients 1`` measures a booking alone. Reports bookings/s,
-latency p50/p99/p99.9 and the slowest over every request, the p99 of each answer (201, 409) and the range of the
-clients' own medians (where the tail lies), statuses, and double bookings (must be 0); for the
+latency p50/p99/p99.9 and the slowest over every request, the p99 of each answer (201,
+409) and the range of the clients' own medians (where the tail lies), statuses, and double bookings (must be 0); for the
 server, how many of the clients' connections each worker held (``connections_per_worker``),
 the CPU milliseconds per request of the server's processes, the database's and the clients
 (``cpu_ms_per_request``) and how many cores they kept busy; with ``BENCH_CONNECTIONS=1``,

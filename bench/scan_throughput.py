@@ -239,7 +239,8 @@ def main() -> None:
                         help="also scan at these rates a second, on a timetable (e.g. 100,200,300): "
                              "the latency a scanner feels below the server's limit")
     args = parser.parse_args()
-    results = {"clients": args.clients, "seconds": args.seconds, "server": "ancillary serve (gunicorn gthread, 1 x 8 on SQLite, 2 x 8 otherwise)", "databases": {}}
+    results = {"clients": args.clients, "seconds": args.seconds, "databases": {},
+               "server": "ancillary serve (gunicorn gthread, 1 x 8 on SQLite, 2 x 8 otherwise)"}
     trees = ([("reference", args.reference.resolve())] if args.reference else []) + [("this tree", ROOT)]
     for label, tree in trees:  # SQLite: the reference, then this tree
         tmp = Path(tempfile.mkdtemp(prefix="scan-bench-"))
