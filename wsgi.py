@@ -1,11 +1,7 @@
 """WSGI entry point: ``gunicorn wsgi:app``."""
 
-import gc
-
 from ancillary import create_app
+from ancillary.serving import freeze_start_up
 
 app = create_app()
-# The app lives as long as the worker: out of its full collections, as `ancillary serve` does
-# before forking (ancillary.serving._pre_fork).
-gc.collect()
-gc.freeze()
+freeze_start_up()  # the app lives as long as the worker, as under `ancillary serve`

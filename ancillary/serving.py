@@ -66,20 +66,24 @@ class SchedulerChild:
             self.process.wait()
 
 
-def _pre_fork(server, worker) -> None:
-    """Leave the app's start-up objects out of the workers' full garbage collections.
+def freeze_start_up() -> None:
+    """Leave the objects built so far (the app, its modules) out of every later full garbage collection.
 
-    The master built the app before forking: about 200,000 objects (modules, the
+    The master builds the app before forking: about 200,000 objects (modules, the
     mappers, the compiled statements) that live as long as the process. Each full
     collection in a worker walked them all, holding the interpreter lock for about
     200 ms while every request in that worker waited (once a worker in a 3,200-request
     booking race: its slowest answers, and at 300 bookings a second a queue that took
-    a second to drain). Frozen here, they are never collected again,
-    and a worker's full collection walks only what it made itself. Also keeps their
-    pages shared with the master (a collection writes to every object it walks).
+    a second to drain). Frozen, they are never collected again, and a worker's full
+    collection walks only what it made itself. Also keeps their pages shared with the
+    master (a collection writes to every object it walks).
     """
     gc.collect()
     gc.freeze()
+
+
+def _pre_fork(server, worker) -> None:
+    freeze_start_up()
 
 
 def _post_fork(server, worker) -> None:
