@@ -72,12 +72,16 @@ def _filed_in(spans: Spans):
 
 
 def _turnaround(session: Session, spans: Spans) -> list[list[float]]:
-    """Minutes from filing to the first booking, of the booked cases filed in each span."""
-    filed_here = select(Case.id).where(*_filed_in(spans))
-    first_booked = (select(Hearing.case_id, func.min(Hearing.created_at).label("booked_at"))
-                    .where(Hearing.case_id.in_(filed_here)).group_by(Hearing.case_id).subquery())
-    rows = session.execute(select(Case.filed_at, first_booked.c.booked_at)
-                           .join(first_booked, first_booked.c.case_id == Case.id).where(*_filed_in(spans)))
+    """Minutes from filing to the first booking, of the booked cases filed in each span.
+
+    One join grouped by case: whatever the planner guesses of a table it has not analyzed yet
+    (hearings booked since its last ANALYZE), each case finds its hearings through their index.
+    A grouped subquery joined back to the cases was planned as a nested loop over both on such
+    guesses: 1.2 s for 3,329 cases, against 3 ms once analyzed.
+    """
+    rows = session.execute(select(Case.filed_at, func.min(Hearing.created_at).label("booked_at"))
+                           .join(Hearing, Hearing.case_id == Case.id).where(*_filed_in(spans))
+                           .group_by(Case.id, Case.filed_at))
     return [[max(0.0, (booked - filed).total_seconds() / 60) for filed, booked in part]
             for part in spans.split(rows, lambda row: row.filed_at)]
 

@@ -43,3 +43,16 @@ def test_kpis_report_turnaround_utilisation_and_speedy_within_7_days(sched, cloc
     assert kpis["speedy_heard_within_7_days_rate"] == 1.0
     assert 0 <= kpis["courtroom_utilization"] <= 1
     assert kpis["courtroom_utilization"] == pytest.approx(90 / (5 * 450 + 5 * 420), abs=1e-4)
+
+
+def test_turnaround_counts_each_case_once_from_its_first_booking(sched, clock):
+    case = sched.file(filed_at="2027-01-04T08:30:00+08:00")
+    sched.file(filed_at="2027-01-04T08:30:00+08:00")  # never booked: no turnaround yet
+    clock.set("2027-01-04T09:30:00+08:00")  # first booked an hour after filing
+    assert sched.book(case, starts="2027-01-06T09:00:00+08:00", ends="2027-01-06T10:00:00+08:00").status_code == 201
+    clock.set("2027-01-06T11:00:00+08:00")  # a further hearing for the same case, two days on
+    assert sched.book(case, starts="2027-01-08T09:00:00+08:00", ends="2027-01-08T10:00:00+08:00").status_code == 201
+    kpis = sched["court_admin"].get("/api/v1/reports/kpis?from=2027-01-04&to=2027-01-08").get_json()
+    assert kpis["rate_counts"]["scheduled_within_3_hours_rate"] == [1, 1]
+    assert kpis["scheduling_turnaround_minutes_p50"] == 60
+    assert kpis["scheduling_turnaround_minutes_p95"] == 60
