@@ -183,6 +183,27 @@ def in_process(app, work, rate=None, warm_bookings: int = 0) -> dict:
     return race(work, post, warm, rate, warm_bookings)
 
 
+def over_http(port: int):
+    """``race``'s ``post`` and ``warm`` for a server on ``port``: one kept-alive connection a client."""
+    def connection(state):
+        return state.setdefault("conn", http.client.HTTPConnection("127.0.0.1", port, timeout=60))
+
+    def post(state, token, body):
+        conn = connection(state)
+        conn.request("POST", "/api/v1/hearings", body=json.dumps(body),
+                     headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+        answer = conn.getresponse()
+        answer.read()
+        return answer.status
+
+    def warm(state, token):
+        conn = connection(state)
+        conn.request("GET", "/api/v1/me", headers={"Authorization": f"Bearer {token}"})
+        conn.getresponse().read()
+
+    return post, warm
+
+
 def served(url: str, work, env: dict, postmaster: int | None = None, rate: float | None = None,
            warm_bookings: int = 0) -> dict:
     """The same race against ``ancillary serve`` (gunicorn, 2 workers x 8 threads) on a free port.
@@ -190,40 +211,13 @@ def served(url: str, work, env: dict, postmaster: int | None = None, rate: float
     Also the CPU time the server's processes, the database's and these clients used in the
     race, per request (``cpu_ms_per_request``): where a booking's cost lies.
     """
-    from common import CpuMeter, WaitSampler, children_of, cpu_breakdown, free_port
+    from common import CpuMeter, WaitSampler, children_of, cpu_breakdown, serve_app
 
     from tests.ops.processes import connections_per_process
 
-    port = free_port()
     shape = os.environ.get("BENCH_SERVE", "").split()  # e.g. "--workers 2 --threads 4" (both trees must know them)
-    server = subprocess.Popen([sys.executable, "-m", "ancillary", "serve", "--port", str(port), "--no-scheduler", *shape],
-                              env=env, cwd=env["PYTHONPATH"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(300):
-            try:
-                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                probe.request("GET", "/healthz")
-                if probe.getresponse().status == 200:
-                    break
-            except OSError:
-                time.sleep(0.1)
-        else:
-            raise SystemExit("the server did not start")
-
-        def post(state, token, body):
-            conn = state.setdefault("conn", http.client.HTTPConnection("127.0.0.1", port, timeout=60))
-            conn.request("POST", "/api/v1/hearings", body=json.dumps(body),
-                         headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-            answer = conn.getresponse()
-            answer.read()
-            return answer.status
-
-        def warm(state, token):
-            conn = state.setdefault("conn", http.client.HTTPConnection("127.0.0.1", port, timeout=60))
-            conn.request("GET", "/api/v1/me", headers={"Authorization": f"Bearer {token}"})
-            conn.getresponse().read()
-
-        time.sleep(1)  # both workers up
+    with serve_app(env, *shape, tree=Path(env["PYTHONPATH"])) as server:
+        post, warm = over_http(server.port)
         meter = CpuMeter(server=server.pid, database=postmaster)
         # The sampler costs about 0.2 ms of database and of client CPU a request: only when asked.
         waits = WaitSampler(url) if os.environ.get("BENCH_CONNECTIONS") == "1" else None
@@ -231,15 +225,13 @@ def served(url: str, work, env: dict, postmaster: int | None = None, rate: float
         if waits:
             waits.start()
         spread = []  # the clients' connections per worker, once all are open
-        timer = threading.Timer(1.0, lambda: spread.extend(connections_per_process(children_of(server.pid), port)))
+        timer = threading.Timer(1.0, lambda: spread.extend(
+            connections_per_process(children_of(server.pid), server.port)))
         timer.start()
         figures = race(work, post, warm, rate, warm_bookings)
         timer.join()
         figures.update(cpu_breakdown(meter.stop(), figures), connections_per_worker=spread)
         return {**figures, "connections": waits.stop()} if waits else figures
-    finally:
-        server.terminate()
-        server.wait(timeout=60)
 
 
 def worker(mode: str, clients: int, rounds: int, rate: float | None = None, warm_bookings: int = 0) -> dict:

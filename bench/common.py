@@ -104,6 +104,34 @@ def gunicorn(env: dict, workers: int = 2, threads: int = 4):
         process.wait(timeout=20)
 
 
+@contextmanager
+def serve_app(env: dict, *options: str, tree: Path = ROOT):
+    """``ancillary serve --no-scheduler`` of ``tree`` as `make run` serves it, on a free loopback port.
+
+    ``options`` are more of its options (``--workers 2 --threads 2``). Yields the process once
+    /healthz answers and a second more has passed, so that every worker is up.
+    """
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "ancillary", "serve", "--port", str(port), "--no-scheduler",
+                                *options], cwd=tree, env={**env, "PYTHONPATH": str(tree)},
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    process.port = port
+    try:
+        for _ in range(300):
+            try:
+                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).ok:
+                    break
+            except requests.RequestException:  # not listening yet, or still loading the app
+                time.sleep(0.1)
+        else:
+            sys.exit(f"ancillary serve {' '.join(options)} did not start")
+        time.sleep(1)
+        yield process
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
 def run_clients(count: int, per_client: int, work) -> list[tuple[str, float]]:
     """Run ``work(client_index, session, i) -> label`` per_client times in each of count threads.
 

@@ -26,7 +26,6 @@ import argparse
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -43,7 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 sys.path.insert(0, str(ROOT))
 
-from common import CpuMeter, cpu_breakdown, postgres_database, postmaster_pid  # noqa: E402
+from common import CpuMeter, cpu_breakdown, postgres_database, postmaster_pid, serve_app  # noqa: E402
 
 QR_KEYS = "K1:bench-secret-0123456789abcdef"
 
@@ -95,12 +94,6 @@ def _postmaster(url: str) -> int | None:
             return postmaster_pid(conn)
     finally:
         engine.dispose()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def load(base: str, tokens: list[str], seconds: float, make_request, meter: CpuMeter | None = None,
@@ -185,19 +178,9 @@ def statements(url: str, token: str, code: str) -> dict:
 def run(label: str, url: str, clients: int, seconds: float, tree: Path = ROOT, paced: tuple = ()) -> dict:
     print(f"==> {label} ({tree}): preparing")
     tokens, codes = prepare(url, clients)
-    port = free_port()
     # Served as `make run` serves it (the scheduler left out): the same workers, threads and sockets.
-    server = subprocess.Popen([sys.executable, "-m", "ancillary", "serve", "--port", str(port), "--no-scheduler"],
-                              cwd=tree, env={**env_for(url), "PYTHONPATH": str(tree)},
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                if requests.get(f"{base}/healthz", timeout=5).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
+    with serve_app(env_for(url), tree=tree) as server:
+        base = f"http://127.0.0.1:{server.port}"
         meter = CpuMeter(server=server.pid, database=_postmaster(url))
         print(f"==> {label}: /healthz, {clients} clients, {seconds:.0f} s")
         health = load(base, tokens, seconds, lambda s, b: s.get(f"{b}/healthz"), meter)
@@ -220,9 +203,6 @@ def run(label: str, url: str, clients: int, seconds: float, tree: Path = ROOT, p
             print(f"==> {label}: POST /api/v1/scans, {clients} clients sending {rate:g}/s in all, {seconds:.0f} s")
             paced_scans[f"{rate:g}"] = load(base, tokens, seconds, scan, meter, rate=rate)
             print(f"    {paced_scans[f'{rate:g}']}")
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     counted = statements(url, tokens[0], codes[0]) if tree == ROOT else None
     return {"tree": str(tree), "healthz": health, "me": me, "scans": scans, "paced_scans": paced_scans, "load_average": os.getloadavg()[0],
             "statements": counted,
