@@ -56,11 +56,6 @@ def settings():
     return current_app.config["SETTINGS"]
 
 
-# Made once: a schema's construction (its nested fields deep-copied) cost more than a dump.
-_WITH_NAMES = HearingSchema()
-_WITHOUT_NAMES = HearingSchema(exclude=("case.parties",))
-
-
 def dump_hearings(hearings: list[Hearing], *, overlaps_known: bool = False) -> list[dict]:
     """Hearings shaped for the caller: party names for schedulers, judges and the office (logged).
 
@@ -70,7 +65,8 @@ def dump_hearings(hearings: list[Hearing], *, overlaps_known: bool = False) -> l
     if not overlaps_known:
         queries.mark_overlaps(db.session, hearings)
     with_names = user.role in queries.NAME_ROLES
-    bodies = (_WITH_NAMES if with_names else _WITHOUT_NAMES).dump(hearings, many=True)
+    tz = settings().timezone
+    bodies = [answers.hearing(h, tz, with_names=with_names) for h in hearings]
     if with_names:
         log_accesses(db.session, user, [(h.case_id, [p.id for p in h.case.parties]) for h in hearings],
                      f"{request.method} {request.path}", now())
