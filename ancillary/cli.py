@@ -153,8 +153,9 @@ def demo(cases, seed):
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64),
               help="worker processes (default: 1 on SQLite, whose writers queue best in one process; 2 otherwise)")
-@click.option("--threads", type=click.IntRange(1, 64), default=8, show_default=True,
-              help="threads per worker process (requests answered at once by each)")
+@click.option("--threads", type=click.IntRange(1, 64),
+              help="threads per worker process, requests answered at once by each (default: 8 on SQLite, whose one "
+                   "worker answers every phone directly; 2 otherwise, first come first served behind nginx)")
 @click.option("--no-scheduler", is_flag=True, help="serve the API only (run `ancillary scheduler` elsewhere)")
 @with_appcontext
 def serve(port, host, workers, threads, no_scheduler):
@@ -164,6 +165,10 @@ def serve(port, host, workers, threads, no_scheduler):
     _check_before_start(app)
     sqlite = app.config["SETTINGS"].database_url.startswith("sqlite")
     workers = workers or (1 if sqlite else 2)
+    # Two threads a worker on PostgreSQL: its requests queue first come, first served instead of eight
+    # at a time under one interpreter lock (bench/README.md, "A mixed hour"); nginx in front buffers
+    # the slow phones' uploads, so a thread is held only for the app's own work.
+    threads = threads or (8 if sqlite else 2)
     if port and port_taken(host, port):
         click.secho(f"refusing to start: {host}:{port} is already in use (another server?): stop it, "
                     "or choose another --port", fg="red", err=True)

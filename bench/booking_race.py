@@ -7,7 +7,7 @@ judges, ``rounds`` cases each (and 8 to warm up). Round r puts every client in t
 hour of the same working day (lunch left free); clients c and c+12 aim at the same room, so 4 of every 16
 requests lose a real race (409) and 12 win. Measured two ways, one after the other:
 
-- ``server``: as ``make run`` serves it (``ancillary serve``: gunicorn, 2 workers x 8
+- ``server``: as ``make run`` serves it on PostgreSQL (``ancillary serve``: gunicorn, 2 workers x 2
   threads, the scheduler left out), 16 HTTP clients with keep-alive connections;
 - ``in-process``: Flask's test client in 16 threads of one process.
 
@@ -206,7 +206,7 @@ def over_http(port: int):
 
 def served(url: str, work, env: dict, postmaster: int | None = None, rate: float | None = None,
            warm_bookings: int = 0) -> dict:
-    """The same race against ``ancillary serve`` (gunicorn, 2 workers x 8 threads) on a free port.
+    """The same race against ``ancillary serve`` (gunicorn, 2 workers x 2 threads on PostgreSQL) on a free port.
 
     Also the CPU time the server's processes, the database's and these clients used in the
     race, per request (``cpu_ms_per_request``): where a booking's cost lies.

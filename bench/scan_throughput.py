@@ -5,7 +5,7 @@
 
 For each database: a fresh schema, 200 dossiers and 16 file clerks; the server as `make run`
 serves it (``ancillary serve``, the scheduler left out: gunicorn gthread, 1 worker x 8 threads
-on SQLite, 2 x 8 otherwise) on 127.0.0.1; then, in the same run, the trivial /healthz under
+on SQLite, 2 x 2 otherwise) on 127.0.0.1; then, in the same run, the trivial /healthz under
 the same 16 clients, the trivial authenticated GET /api/v1/me (the issue's reference), and
 the scans (each a new client_scan_id, a random dossier). Reports requests/s, p50 and p99
 latency and the ratios, the CPU milliseconds per request of the server's processes, the
@@ -220,7 +220,7 @@ def main() -> None:
                              "the latency a scanner feels below the server's limit")
     args = parser.parse_args()
     results = {"clients": args.clients, "seconds": args.seconds, "databases": {},
-               "server": "ancillary serve (gunicorn gthread, 1 x 8 on SQLite, 2 x 8 otherwise)"}
+               "server": "ancillary serve (gunicorn gthread, 1 x 8 on SQLite, 2 x 2 otherwise)"}
     trees = ([("reference", args.reference.resolve())] if args.reference else []) + [("this tree", ROOT)]
     for label, tree in trees:  # SQLite: the reference, then this tree
         tmp = Path(tempfile.mkdtemp(prefix="scan-bench-"))
