@@ -44,6 +44,7 @@ import sys
 import tempfile
 import threading
 import time
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
@@ -234,28 +235,48 @@ def served(url: str, work, env: dict, postmaster: int | None = None, rate: float
         return {**figures, "connections": waits.stop()} if waits else figures
 
 
-def worker(mode: str, clients: int, rounds: int, rate: float | None = None, warm_bookings: int = 0) -> dict:
-    """One measurement with the code on PYTHONPATH (this tree or the reference), on a fresh database."""
-    from common import postgres_database, postmaster_pid
-    from flask_migrate import upgrade
-    from sqlalchemy import text
+@contextmanager
+def fresh_court(prefix: str):
+    """A fresh PostgreSQL database migrated to head, and the app on it with the race's clock.
 
-    import ancillary
+    Yields ``(url, env, app)``: ``env`` is what ``ancillary serve`` needs to serve the same
+    database. The database is dropped afterwards.
+    """
+    from common import postgres_database
+    from flask_migrate import upgrade
+
     from ancillary import create_app
     from ancillary.config import Settings
     from ancillary.extensions import db
 
-    url, drop = postgres_database("race")
+    url, drop = postgres_database(prefix)
     env = {**os.environ, "ANCILLARY_DATABASE_URL": url, "ANCILLARY_SECRET_KEY": "bench",
            "ANCILLARY_QR_KEYS": "K1:bench-secret-0123456789",
-           "ANCILLARY_STORAGE_DIR": tempfile.mkdtemp(prefix="race-storage-"),
-           "ANCILLARY_INSTANCE_DIR": tempfile.mkdtemp(prefix="race-instance-")}
+           "ANCILLARY_STORAGE_DIR": tempfile.mkdtemp(prefix=f"{prefix}-storage-"),
+           "ANCILLARY_INSTANCE_DIR": tempfile.mkdtemp(prefix=f"{prefix}-instance-")}
     app = create_app(Settings.from_env(env, testing=True))
     app.config["CLOCK"] = lambda: NOW
     try:
         with app.app_context():
             upgrade()
-        import logging
+        yield url, env, app
+    finally:
+        with app.app_context():
+            db.engine.dispose()
+        drop()
+
+
+def worker(mode: str, clients: int, rounds: int, rate: float | None = None, warm_bookings: int = 0) -> dict:
+    """One measurement with the code on PYTHONPATH (this tree or the reference), on a fresh database."""
+    import logging
+
+    from common import postmaster_pid
+    from sqlalchemy import text
+
+    import ancillary
+    from ancillary.extensions import db
+
+    with fresh_court("race") as (url, env, app):
         logging.getLogger().setLevel(logging.WARNING)
         work = seed(app, clients, warm_bookings + rounds)
         with app.app_context():
@@ -270,10 +291,6 @@ def worker(mode: str, clients: int, rounds: int, rate: float | None = None, warm
         figures["expected_bookings"] = (warm_bookings + rounds) * (clients - max(0, clients - 12))
         figures["code"] = str(Path(ancillary.__file__).parent.parent)
         return figures
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        drop()
 
 
 def run_tree(tree: Path, mode: str, clients: int, rounds: int, rate: float | None = None, cold: bool = False) -> dict:

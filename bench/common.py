@@ -79,6 +79,19 @@ def ancillary(env: dict, *args: str, input: str | None = None) -> str:
     return result.stdout
 
 
+def answers_health(base: str, seconds: float = 30) -> bool:
+    """Whether the server at ``base`` answers /healthz within ``seconds`` (it may still be loading the app)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{base}/healthz", timeout=5).ok:
+                return True
+        except requests.RequestException:  # not listening yet, or still loading the app
+            pass
+        time.sleep(0.05)
+    return False
+
+
 @contextmanager
 def gunicorn(env: dict, workers: int = 2, threads: int = 4):
     """Serve wsgi:app on a free loopback port; yield the base URL."""
@@ -90,13 +103,7 @@ def gunicorn(env: dict, workers: int = 2, threads: int = 4):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(200):
-            try:
-                if requests.get(f"{base}/healthz", timeout=5).ok:
-                    break
-            except requests.RequestException:  # not listening yet, or still loading the app
-                time.sleep(0.05)
-        else:
+        if not answers_health(base):
             sys.exit("gunicorn did not start: " + (process.stderr.read() if process.stderr else ""))
         yield base
     finally:
@@ -117,13 +124,7 @@ def serve_app(env: dict, *options: str, tree: Path = ROOT):
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     process.port = port
     try:
-        for _ in range(300):
-            try:
-                if requests.get(f"http://127.0.0.1:{port}/healthz", timeout=5).ok:
-                    break
-            except requests.RequestException:  # not listening yet, or still loading the app
-                time.sleep(0.1)
-        else:
+        if not answers_health(f"http://127.0.0.1:{port}"):
             sys.exit(f"ancillary serve {' '.join(options)} did not start")
         time.sleep(1)
         yield process

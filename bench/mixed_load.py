@@ -28,7 +28,6 @@ import argparse
 import json
 import os
 import sys
-import tempfile
 import threading
 import time
 from datetime import timedelta
@@ -40,8 +39,8 @@ import requests
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from booking_race import DOUBLE, NOW, WARM_BOOKINGS, over_http, race, seed  # noqa: E402
-from common import ROOT, postgres_database, serve_app, write_json  # noqa: E402
+from booking_race import DOUBLE, NOW, WARM_BOOKINGS, fresh_court, over_http, race, seed  # noqa: E402
+from common import ROOT, serve_app, write_json  # noqa: E402
 from decode_bench import make_large_sample  # noqa: E402
 
 CLIENTS = 16
@@ -116,24 +115,12 @@ def summary(seconds: list[float]) -> dict:
 
 def one_run(shape: str, rounds: int, every: float, rate: float | None, kinds: set[str] | None = None) -> dict:
     """A fresh database, the court, the server in ``shape`` ("2x8"), the race with the slow requests beside it."""
-    from flask_migrate import upgrade
     from sqlalchemy import text
 
-    from ancillary import create_app
-    from ancillary.config import Settings
     from ancillary.extensions import db
 
     workers, threads = shape.split("x")
-    url, drop = postgres_database("mixed")
-    env = {**os.environ, "ANCILLARY_DATABASE_URL": url, "ANCILLARY_SECRET_KEY": "bench",
-           "ANCILLARY_QR_KEYS": "K1:bench-secret-0123456789",
-           "ANCILLARY_STORAGE_DIR": tempfile.mkdtemp(prefix="mixed-storage-"),
-           "ANCILLARY_INSTANCE_DIR": tempfile.mkdtemp(prefix="mixed-instance-")}
-    app = create_app(Settings.from_env(env, testing=True))
-    app.config["CLOCK"] = lambda: NOW
-    try:
-        with app.app_context():
-            upgrade()
+    with fresh_court("mixed") as (_, env, app):
         work = seed(app, CLIENTS, WARM_BOOKINGS + rounds)
         slow = [person for person in people(app) if kinds is None or person[0] in kinds]
         with serve_app(env, "--workers", workers, "--threads", threads) as server:
@@ -148,14 +135,10 @@ def one_run(shape: str, rounds: int, every: float, rate: float | None, kinds: se
         with app.app_context():
             bookings["double_bookings"] = db.session.scalar(text(DOUBLE))
             db.session.rollback()
-        kinds = {kind for kind, _, _ in answers}
-        return {"shape": shape, "bookings": bookings,
-                "slow": {kind: {**summary([s for k, s, _ in answers if k == kind]),
-                                "statuses": sorted({st for k, _, st in answers if k == kind})} for kind in sorted(kinds)}}
-    finally:
-        with app.app_context():
-            db.engine.dispose()
-        drop()
+    kinds = {kind for kind, _, _ in answers}
+    return {"shape": shape, "bookings": bookings,
+            "slow": {kind: {**summary([s for k, s, _ in answers if k == kind]),
+                            "statuses": sorted({st for k, _, st in answers if k == kind})} for kind in sorted(kinds)}}
 
 
 def main() -> None:
