@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import gc
 import logging
+import mmap
 import os
 import signal
 import socket
@@ -86,6 +87,46 @@ def _pre_fork(server, worker) -> None:
     freeze_start_up()
 
 
+class ConnectionShares:
+    """Keeps the kept-alive connections even between workers that each listen on a socket of their own.
+
+    The kernel hashes each new connection to one worker's socket, so 16 clients that
+    keep their connections open land 8/8 only by luck: 11/5 and 12/4 are common (about
+    one start in five), and then one worker's interpreter answers most of the requests
+    while the other's core idles. Its answers waited a third longer in a booking race.
+    So each worker publishes how many connections it holds in memory shared with the
+    others, and a worker holding more than its even share answers the request in hand
+    with ``Connection: close`` (RFC 9112 section 9.6). The client opens its next
+    connection, which the kernel hashes anew: the counts settle within a few requests
+    of each connection, and a client never loses a request (the close is announced in
+    the answer). One connection over the share is closed at a time.
+    """
+
+    def __init__(self, workers: int):
+        # An anonymous shared mapping: the forked workers and the master see the same counts.
+        self.counts = memoryview(mmap.mmap(-1, 4 * workers)).cast("i")
+
+    def assign(self, server, worker) -> None:
+        """In the master, before the fork: give the new worker a free slot."""
+        taken = {getattr(other, "share_slot", None) for other in server.WORKERS.values()}
+        worker.share_slot = next((slot for slot in range(len(self.counts)) if slot not in taken), None)
+
+    def forget(self, server, worker) -> None:
+        """In the master, once a worker has exited: its connections are gone with it."""
+        slot = getattr(worker, "share_slot", None)
+        if slot is not None:
+            self.counts[slot] = 0
+
+    def pre_request(self, worker, req) -> None:
+        slot = getattr(worker, "share_slot", None)
+        if slot is None:  # a worker added beyond the configured count takes no part
+            return
+        held = worker.nr_conns
+        self.counts[slot] = held
+        if held > -(-sum(self.counts) // len(self.counts)):
+            req.must_close = True
+
+
 def _post_fork(server, worker) -> None:
     """Belt and braces: the at-fork hook has already reset the child; say so in the log."""
     reset_after_fork()
@@ -139,7 +180,8 @@ class Server(BaseApplication):
     """gunicorn with gthread workers around an already built Flask app.
 
     With more than one worker, each listens on a socket of its own (``SO_REUSEPORT``) and
-    the kernel spreads new connections over them. On one shared socket every connection
+    the kernel spreads new connections over them (``ConnectionShares`` evens out the
+    kept-alive ones). On one shared socket every connection
     went to whichever worker the kernel woke first: 16 of 16 kept-alive clients on one
     worker, so one core answered while the other's worker idled. A second server on the
     same port would then share the connections instead of failing to bind: ``ancillary
@@ -164,6 +206,16 @@ class Server(BaseApplication):
         self.cfg.set("control_socket_disable", True)  # one fixed path per user: two servers would fight
         self.cfg.set("pre_fork", _pre_fork)
         self.cfg.set("post_fork", _post_fork)
+        if self.options["spread"]:
+            shares = ConnectionShares(self.options["workers"])
+
+            def pre_fork(server, worker):
+                _pre_fork(server, worker)
+                shares.assign(server, worker)
+
+            self.cfg.set("pre_fork", pre_fork)
+            self.cfg.set("pre_request", shares.pre_request)
+            self.cfg.set("child_exit", shares.forget)
         if self.scheduler is not None:
             # Started before the port opens: its imports are done by the time people arrive.
             self.cfg.set("on_starting", self.scheduler.start)
