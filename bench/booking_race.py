@@ -16,7 +16,8 @@ requests lose a real race (409) and 12 win. Measured two ways, one after the oth
 side under the same load. ``--clients 1`` measures a booking alone. Reports bookings/s,
 latency p50/p99/p99.9 and the slowest over every request, the p99 of each answer (201,
 409) and the range of the clients' own medians (where the tail lies), statuses, and double bookings (must be 0); for the
-server, how many of the clients' connections each worker held (``connections_per_worker``),
+server, how many of the clients' connections each worker held (``connections_per_worker``) and
+how many answers closed their connection to even them out, warm-up included (``connections_closed``),
 the CPU milliseconds per request of the server's processes, the database's and the clients
 (``cpu_ms_per_request``) and how many cores they kept busy; with ``BENCH_CONNECTIONS=1``,
 what the database's connections were doing on average (``connections``: running a statement,
@@ -185,24 +186,33 @@ def in_process(app, work, rate=None, warm_bookings: int = 0) -> dict:
 
 
 def over_http(port: int):
-    """``race``'s ``post`` and ``warm`` for a server on ``port``: one kept-alive connection a client."""
+    """``race``'s ``post`` and ``warm`` for a server on ``port``: one kept-alive connection a client.
+
+    Also a list that gets one item per answer that closed its connection (``Connection:
+    close``: the worker held more than its share); the client reopens on its next request.
+    """
+    closed = []
+
     def connection(state):
         return state.setdefault("conn", http.client.HTTPConnection("127.0.0.1", port, timeout=60))
 
-    def post(state, token, body):
+    def ask(state, method, token, body=None):
         conn = connection(state)
-        conn.request("POST", "/api/v1/hearings", body=json.dumps(body),
+        conn.request(method, "/api/v1/hearings" if body else "/api/v1/me", body=body and json.dumps(body),
                      headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
         answer = conn.getresponse()
         answer.read()
+        if answer.will_close:
+            closed.append(1)
         return answer.status
 
-    def warm(state, token):
-        conn = connection(state)
-        conn.request("GET", "/api/v1/me", headers={"Authorization": f"Bearer {token}"})
-        conn.getresponse().read()
+    def post(state, token, body):
+        return ask(state, "POST", token, body)
 
-    return post, warm
+    def warm(state, token):
+        ask(state, "GET", token)
+
+    return post, warm, closed
 
 
 def served(url: str, work, env: dict, postmaster: int | None = None, rate: float | None = None,
@@ -218,7 +228,7 @@ def served(url: str, work, env: dict, postmaster: int | None = None, rate: float
 
     shape = os.environ.get("BENCH_SERVE", "").split()  # e.g. "--workers 2 --threads 4" (both trees must know them)
     with serve_app(env, *shape, tree=Path(env["PYTHONPATH"])) as server:
-        post, warm = over_http(server.port)
+        post, warm, closed = over_http(server.port)
         meter = CpuMeter(server=server.pid, database=postmaster)
         # The sampler costs about 0.2 ms of database and of client CPU a request: only when asked.
         waits = WaitSampler(url) if os.environ.get("BENCH_CONNECTIONS") == "1" else None
@@ -231,7 +241,8 @@ def served(url: str, work, env: dict, postmaster: int | None = None, rate: float
         timer.start()
         figures = race(work, post, warm, rate, warm_bookings)
         timer.join()
-        figures.update(cpu_breakdown(meter.stop(), figures), connections_per_worker=spread)
+        figures.update(cpu_breakdown(meter.stop(), figures), connections_per_worker=spread,
+                       connections_closed=len(closed))
         return {**figures, "connections": waits.stop()} if waits else figures
 
 

@@ -124,7 +124,7 @@ def one_run(shape: str, rounds: int, every: float, rate: float | None, kinds: se
         work = seed(app, CLIENTS, WARM_BOOKINGS + rounds)
         slow = [person for person in people(app) if kinds is None or person[0] in kinds]
         with serve_app(env, "--workers", workers, "--threads", threads) as server:
-            post, warm = over_http(server.port)
+            post, warm, _ = over_http(server.port)
             stop = threading.Event()
             persons, answers = background(server.port, slow, every, stop)
             try:
