@@ -92,6 +92,39 @@ def test_two_workers_share_the_connections_evenly_and_a_taken_port_refuses_to_st
             assert stop(server) == 0, (instance / "spread.log").read_text()
 
 
+def test_a_worker_closes_connections_only_beyond_its_share_of_the_workers_alive():
+    from types import SimpleNamespace
+
+    from ancillary.serving import ConnectionShares
+
+    shares = ConnectionShares(2)
+    server = SimpleNamespace(WORKERS={})
+    first, second = SimpleNamespace(nr_conns=0), SimpleNamespace(nr_conns=0)
+    for pid, worker in ((101, first), (102, second)):
+        shares.assign(server, worker)
+        server.WORKERS[pid] = worker
+
+    def closes(worker, held):
+        worker.nr_conns = held
+        request = SimpleNamespace(must_close=False)
+        shares.pre_request(worker, request)
+        return request.must_close
+
+    assert closes(first, 8)  # the other holds none yet: half of 8 each
+    assert not closes(second, 7)
+    assert closes(first, 9)  # 16 between two: 8 each
+    assert not closes(first, 8)
+    assert not closes(second, 8)
+
+    shares.forget(server, server.WORKERS.pop(102))  # it died: its clients can only come here
+    assert not closes(first, 16)
+    replacement = SimpleNamespace(nr_conns=0)
+    shares.assign(server, replacement)  # the next one forks into the same slot, with nothing yet
+    assert replacement.share_slot == second.share_slot
+    assert closes(first, 16)  # now they can go to it
+    assert not closes(replacement, 1)
+
+
 def healthz(client: http.client.HTTPConnection) -> str:
     """``GET /healthz`` on the client's connection (reopened if the last answer closed it): what the server said of it."""
     client.request("GET", "/healthz")
