@@ -196,9 +196,9 @@ def over_http(port: int):
     def connection(state):
         return state.setdefault("conn", http.client.HTTPConnection("127.0.0.1", port, timeout=60))
 
-    def ask(state, method, token, body=None):
+    def ask(state, method, path, token, body=None):
         conn = connection(state)
-        conn.request(method, "/api/v1/hearings" if body else "/api/v1/me", body=body and json.dumps(body),
+        conn.request(method, path, body=body and json.dumps(body),
                      headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
         answer = conn.getresponse()
         answer.read()
@@ -207,10 +207,10 @@ def over_http(port: int):
         return answer.status
 
     def post(state, token, body):
-        return ask(state, "POST", token, body)
+        return ask(state, "POST", "/api/v1/hearings", token, body)
 
     def warm(state, token):
-        ask(state, "GET", token)
+        ask(state, "GET", "/api/v1/me", token)
 
     return post, warm, closed
 

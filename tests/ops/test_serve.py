@@ -72,8 +72,8 @@ def test_two_workers_share_the_connections_evenly_and_a_taken_port_refuses_to_st
             while len(children(server.pid)) < 2 and time.monotonic() < deadline:
                 time.sleep(0.05)
             clients = [http.client.HTTPConnection("127.0.0.1", port, timeout=30) for _ in range(32)]
-            # One after the other: on a shared socket the same worker took every one. Then the
-            # worker over its half closes one connection an answer, and the client opens another.
+            # One after the other: on a shared socket the same worker took every one. A worker
+            # over its half answers with "Connection: close", and the client opens another.
             for _ in range(20):
                 closed = sum(healthz(client) == "close" for client in clients)
                 if not closed:
