@@ -156,9 +156,13 @@ def demo(cases, seed):
 @click.option("--threads", type=click.IntRange(1, 64),
               help="threads per worker process, requests answered at once by each (default: 8 on SQLite, whose one "
                    "worker answers every phone directly; 2 otherwise, first come first served behind nginx)")
+@click.option("--keep-alive", "keep_alive", type=click.IntRange(1, 3600), default=2, show_default=True,
+              help="seconds an idle connection stays open; behind nginx, longer than its upstream keepalive_timeout "
+                   "(deploy/ancillary-web.service passes 75 for nginx's 60), or a request nginx sends as the "
+                   "connection closes is answered 502")
 @click.option("--no-scheduler", is_flag=True, help="serve the API only (run `ancillary scheduler` elsewhere)")
 @with_appcontext
-def serve(port, host, workers, threads, no_scheduler):
+def serve(port, host, workers, threads, keep_alive, no_scheduler):
     """Serve the API under gunicorn, with the scheduler beside it as its own process."""
 
     app = current_app._get_current_object()
@@ -175,8 +179,8 @@ def serve(port, host, workers, threads, no_scheduler):
         sys.exit(2)
     click.echo(f"Ancillary on http://{host}:{port}/  (API docs: http://{host}:{port}/api/v1/docs)")
     # A port of 0 means "any free port": workers with sockets of their own would each get another.
-    Server(app, bind=f"{host}:{port}", workers=workers, threads=threads, scheduler=not no_scheduler,
-           spread=workers > 1 and port != 0).run()
+    Server(app, bind=f"{host}:{port}", workers=workers, threads=threads, keep_alive=keep_alive,
+           scheduler=not no_scheduler, spread=workers > 1 and port != 0).run()
 
 
 @click.command("scheduler")

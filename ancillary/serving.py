@@ -194,9 +194,11 @@ class Server(BaseApplication):
     serve`` refuses to start when the port is taken (``port_taken``).
     """
 
-    def __init__(self, app, *, bind: str, workers: int, scheduler: bool, threads: int = 8, spread: bool = False):
+    def __init__(self, app, *, bind: str, workers: int, scheduler: bool, threads: int = 8, keep_alive: int = 2,
+                 spread: bool = False):
         self.application = app
-        self.options = {"bind": bind, "workers": workers, "threads": threads, "spread": spread}
+        self.options = {"bind": bind, "workers": workers, "threads": threads, "keep_alive": keep_alive,
+                        "spread": spread}
         self.scheduler = SchedulerChild() if scheduler else None
         super().__init__()
 
@@ -204,6 +206,7 @@ class Server(BaseApplication):
         self.cfg.set("bind", self.options["bind"])
         self.cfg.set("workers", self.options["workers"])
         self.cfg.set("threads", self.options["threads"])
+        self.cfg.set("keepalive", self.options["keep_alive"])
         self.cfg.set("worker_class", "gthread")
         self.cfg.set("reuse_port", self.options["spread"])
         self.cfg.set("graceful_timeout", GRACEFUL_SECONDS)

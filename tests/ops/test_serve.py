@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import socket
 import subprocess
 import sys
 import time
@@ -90,6 +91,33 @@ def test_two_workers_share_the_connections_evenly_and_a_taken_port_refuses_to_st
             healthz(http.client.HTTPConnection("127.0.0.1", port, timeout=30))  # the first still serves
         finally:
             assert stop(server) == 0, (instance / "spread.log").read_text()
+
+
+def test_an_idle_connection_stays_open_as_long_as_keep_alive_says(court):
+    """Behind nginx the server must keep an idle connection longer than nginx does (deploy/)."""
+    env, instance = court
+
+    def open_after_idle(*options: str) -> bool:
+        port = free_port()
+        with open(instance / "keep-alive.log", "ab") as log:
+            server = subprocess.Popen([ANCILLARY, "serve", "--port", str(port), "--no-scheduler", *options],
+                                      env=env, stdout=log, stderr=subprocess.STDOUT)
+            client = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            try:
+                wait_for_port(port, server)
+                healthz(client)
+                time.sleep(3.5)
+                client.sock.setblocking(False)
+                try:  # a peek: an empty read is the server's close, no data yet is open
+                    return client.sock.recv(1, socket.MSG_PEEK) != b""
+                except BlockingIOError:
+                    return True
+            finally:
+                client.close()
+                assert stop(server) == 0, (instance / "keep-alive.log").read_text()
+
+    assert not open_after_idle()  # gunicorn's 2 s, for phones served directly
+    assert open_after_idle("--keep-alive", "75")
 
 
 def test_a_worker_closes_connections_only_beyond_its_share_of_the_workers_alive():
