@@ -187,11 +187,11 @@ class Server(BaseApplication):
 
     With more than one worker, each listens on a socket of its own (``SO_REUSEPORT``) and
     the kernel spreads new connections over them (``ConnectionShares`` evens out the
-    kept-alive ones). On one shared socket every connection
-    went to whichever worker the kernel woke first: 16 of 16 kept-alive clients on one
-    worker, so one core answered while the other's worker idled. A second server on the
-    same port would then share the connections instead of failing to bind: ``ancillary
-    serve`` refuses to start when the port is taken (``port_taken``).
+    kept-alive ones). On one shared socket every connection went to whichever worker the
+    kernel woke first: 16 of 16 kept-alive clients on one worker, so one core answered
+    while the other's worker idled. A second server on the same port would then share the
+    connections instead of failing to bind: ``ancillary serve`` refuses to start when the
+    port is taken (``port_taken``).
     """
 
     def __init__(self, app, *, bind: str, workers: int, scheduler: bool, threads: int = 8, keep_alive: int = 2,
